@@ -1,0 +1,2 @@
+export * from "./resource-error";
+export * from "./violations";
