@@ -1,1 +1,3 @@
 export * from "./validation";
+export * from "./pki";
+export * from "./snapshot";

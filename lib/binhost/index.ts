@@ -1,0 +1,2 @@
+export * from "./nginx-conf";
+export * from "./paths";

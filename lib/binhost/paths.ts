@@ -1,0 +1,71 @@
+/**
+ * The binhost's URL and path scheme, shared by the build farm (upload targets), the binhost
+ * (nginx locations), the Stack renderer (binrepos.conf sync-uri) and the install host
+ * (stage URLs). Paths are relative to the binhost's document root and have no leading slash.
+ */
+
+/** One build profile: an (environment, arch, Stack) cell. */
+export interface BuildProfileRef {
+  readonly environment: string;
+  readonly arch: string;
+  readonly stack: string;
+}
+
+/** A stage tarball as catalyst names it, placed under an environment and arch. */
+export interface StageRef {
+  readonly environment: string;
+  /** Gentoo arch (directory name on the binhost). */
+  readonly arch: string;
+  /** catalyst target. */
+  readonly target: "stage1" | "stage2" | "stage3" | "stage4";
+  /** catalyst subarch (`amd64`, `i686`). */
+  readonly subarch: string;
+  /** catalyst version_stamp (`server-20261122T030000Z`). */
+  readonly versionStamp: string;
+  /**
+   * Tarball compression suffix.
+   * @default "xz" (catalyst's `compression_mode: pixz`)
+   */
+  readonly compression?: "xz" | "bz2" | "gz" | "zst";
+}
+
+/** Top-level directories of the binhost besides the package repositories. */
+export const BINHOST_DIRECTORIES = {
+  /** Source archives (DISTDIR mirror layout). */
+  distfiles: "distfiles/",
+  /** Stage tarballs with their .DIGESTS and .CONTENTS files. */
+  stages: "stages/",
+  /** Certificate revocation lists, one per CA. */
+  crl: "crl/",
+  /** The package-signing public key (ASCII-armoured OpenPGP). */
+  keys: "keys/",
+} as const;
+
+/** The binary package repository of a build profile: `<env>/<arch>/<stack>/`. */
+export function binhostRepositoryPath(profile: BuildProfileRef): string {
+  return `${profile.environment}/${profile.arch}/${profile.stack}/`;
+}
+
+/** `binhostRepositoryPath` under a base URL (`https://binhost.example.ch/production/amd64/web/`). */
+export function binhostRepositoryUrl(baseUrl: string, profile: BuildProfileRef): string {
+  return `${trimSlash(baseUrl)}/${binhostRepositoryPath(profile)}`;
+}
+
+/** catalyst's output file name: `<target>-<subarch>-<version_stamp>.tar.<ext>`. */
+export function stageFileName(stage: StageRef): string {
+  return `${stage.target}-${stage.subarch}-${stage.versionStamp}.tar.${stage.compression ?? "xz"}`;
+}
+
+/** Where a stage lives on the binhost: `stages/<env>/<arch>/<file>`. */
+export function stagePath(stage: StageRef): string {
+  return `${BINHOST_DIRECTORIES.stages}${stage.environment}/${stage.arch}/${stageFileName(stage)}`;
+}
+
+/** `stagePath` under a base URL. Its digests are at the same URL plus `.DIGESTS`. */
+export function stageUrl(baseUrl: string, stage: StageRef): string {
+  return `${trimSlash(baseUrl)}/${stagePath(stage)}`;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

@@ -1,0 +1,102 @@
+/**
+ * systemd units of a builder: a oneshot service running the rendered build script and a
+ * timer starting it on a schedule. A new snapshot starts the service directly (the
+ * component runs `systemctl start`), so the timer is the periodic path only.
+ */
+import type { BuildProfileRef } from "../binhost/paths";
+import { throwIfViolations, type Violation, violation } from "../validation";
+
+/** Inputs of {@link renderBuilderUnits}. */
+export interface BuilderUnitsArgs {
+  /** The build profile built. */
+  readonly buildProfile: BuildProfileRef;
+  /** Absolute path of the rendered build script on the builder. */
+  readonly scriptPath: string;
+  /** systemd calendar expression (`*-*-* 03:00:00`); check with `systemd-analyze calendar`. */
+  readonly schedule: string;
+  /**
+   * Random delay added to each start, spreading builders that share a hypervisor.
+   * @default 30
+   */
+  readonly randomDelayMinutes?: number;
+  /**
+   * A build running longer than this is stopped and reported as failed.
+   * @default 24
+   */
+  readonly timeoutHours?: number;
+}
+
+/** The service and timer, with the unit names they must be installed under. */
+export interface BuilderUnits {
+  readonly serviceName: string;
+  readonly service: string;
+  readonly timerName: string;
+  readonly timer: string;
+}
+
+const PATH = /^\/[A-Za-z0-9._/-]+$/;
+const CALENDAR = /^[A-Za-z0-9*:,./~ -]+$/;
+const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
+
+/** The unit name stem of a build profile: `gentoo-infra-build-production-amd64-web`. */
+export function builderUnitStem(profile: BuildProfileRef): string {
+  return `gentoo-infra-build-${profile.environment}-${profile.arch}-${profile.stack}`;
+}
+
+/** Checks the arguments of {@link renderBuilderUnits}. */
+export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
+  const out: Violation[] = [];
+  for (const field of ["environment", "arch", "stack"] as const) {
+    if (!SEGMENT.test(args.buildProfile[field] ?? "")) {
+      out.push(violation(`buildProfile.${field}`, args.buildProfile[field], "is not a path segment", "use lower-case letters, digits, '.', '_' and '-'"));
+    }
+  }
+  if (!PATH.test(args.scriptPath ?? "")) {
+    out.push(violation("scriptPath", args.scriptPath, "is not an absolute path", "use e.g. /usr/local/libexec/gentoo-infra/build"));
+  }
+  if (!CALENDAR.test(args.schedule ?? "")) {
+    out.push(violation("schedule", args.schedule, "is not a systemd calendar expression", "use e.g. *-*-* 03:00:00 or daily"));
+  }
+  for (const [field, value] of [["randomDelayMinutes", args.randomDelayMinutes], ["timeoutHours", args.timeoutHours]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < (field === "timeoutHours" ? 1 : 0))) {
+      out.push(violation(field, value, "is not a whole number in range", field === "timeoutHours" ? "use 1 or more" : "use 0 or more"));
+    }
+  }
+  return out;
+}
+
+/** Renders the service and timer. Throws a ValidationError naming every problem. */
+export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
+  throwIfViolations("builder units", validateBuilderUnitsArgs(args));
+  const stem = builderUnitStem(args.buildProfile);
+  const profile = `${args.buildProfile.environment}/${args.buildProfile.arch}/${args.buildProfile.stack}`;
+  const service = [
+    "[Unit]",
+    `Description=gentoo-infra build of ${profile}`,
+    "Wants=network-online.target",
+    "After=network-online.target",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    `ExecStart=${args.scriptPath}`,
+    `TimeoutStartSec=${args.timeoutHours ?? 24}h`,
+    "Nice=10",
+    "IOSchedulingClass=idle",
+    "",
+  ].join("\n");
+  const timer = [
+    "[Unit]",
+    `Description=Schedule of the gentoo-infra build of ${profile}`,
+    "",
+    "[Timer]",
+    `OnCalendar=${args.schedule}`,
+    "Persistent=true",
+    `RandomizedDelaySec=${args.randomDelayMinutes ?? 30}min`,
+    `Unit=${stem}.service`,
+    "",
+    "[Install]",
+    "WantedBy=timers.target",
+    "",
+  ].join("\n");
+  return { serviceName: `${stem}.service`, service, timerName: `${stem}.timer`, timer };
+}

@@ -1,0 +1,167 @@
+/**
+ * The gentoo-infra command line: `promote` and `snapshot`. Returns the exit code: 0 done,
+ * 1 refused (the message names every problem and its fix), 2 usage error.
+ */
+import { parseArgs } from "node:util";
+import type { GitFlowBranches } from "../snapshot/git-flow";
+import { promote } from "../snapshot/promote";
+import { readTreeSnapshot } from "../snapshot/tree-snapshot";
+import { ValidationError } from "../validation/violations";
+import { formatPromotion, formatSnapshot } from "./format";
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** The usage text printed by --help and on a usage error. */
+export const USAGE = `usage:
+  gentoo-infra promote <from> <to> [--repo PATH]... [--cherry-pick COMMIT]...
+                       [--allow-skip] [--push] [--remote NAME] [--dry-run] [BRANCH OPTIONS]
+  gentoo-infra snapshot <environment> --gentoo PATH --overlay PATH [--json] [BRANCH OPTIONS]
+
+environments: development, staging, production
+promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
+              (default: the current directory); --cherry-pick applies only the named
+              commits onto <to>'s branch (the zero-day path)
+snapshot      prints the branch and commit <environment> builds from in the Gentoo tree
+              clone and in the overlay; nothing is fetched
+BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
+                --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
+exit codes: 0 done, 1 refused, 2 usage error
+`;
+
+const BRANCH_OPTIONS = {
+  develop: { type: "string" },
+  master: { type: "string" },
+  release: { type: "string" },
+  "release-prefix": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+class UsageError extends Error {}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "promote":
+        return await runPromote(rest, io);
+      case "snapshot":
+        return await runSnapshot(rest, io);
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return 0;
+      default:
+        throw new UsageError(
+          command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.err(`gentoo-infra: ${(error as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ValidationError) {
+      io.err(`${error.message}\n`);
+      return 1;
+    }
+    io.err(`gentoo-infra: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function runPromote(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...BRANCH_OPTIONS,
+      repo: { type: "string", multiple: true },
+      "cherry-pick": { type: "string", multiple: true },
+      "allow-skip": { type: "boolean" },
+      push: { type: "boolean" },
+      remote: { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      `promote needs <from> and <to>, got: ${positionals.join(" ") || "nothing"}`,
+    );
+  }
+  const [from, to] = positionals as [string, string];
+  const remote = values.remote ?? "origin";
+  const result = await promote(from, to, {
+    repositories: values.repo ?? ["."],
+    branches: branchOptions(values),
+    cherryPick: values["cherry-pick"] ?? [],
+    allowSkip: values["allow-skip"] === true,
+    push: values.push === true,
+    remote,
+    dryRun: values["dry-run"] === true,
+  });
+  io.out(formatPromotion(result, remote));
+  return 0;
+}
+
+async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...BRANCH_OPTIONS,
+      gentoo: { type: "string" },
+      overlay: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `snapshot needs one <environment>, got: ${positionals.join(" ") || "nothing"}`,
+    );
+  }
+  const missing = (["gentoo", "overlay"] as const).filter((name) => values[name] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`snapshot needs ${missing.map((m) => `--${m} PATH`).join(" and ")}`);
+  }
+  const branches = branchOptions(values);
+  const snapshot = await readTreeSnapshot({
+    environment: positionals[0] as never,
+    gentoo: { path: values.gentoo as string, branches },
+    overlay: { path: values.overlay as string, branches },
+  });
+  io.out(values.json ? `${JSON.stringify(snapshot, null, 2)}\n` : formatSnapshot(snapshot));
+  return 0;
+}
+
+function branchOptions(values: {
+  develop?: string;
+  master?: string;
+  release?: string;
+  "release-prefix"?: string;
+}): GitFlowBranches {
+  return {
+    develop: values.develop,
+    master: values.master,
+    release: values.release,
+    releasePrefix: values["release-prefix"],
+  };
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}

@@ -1,0 +1,68 @@
+/**
+ * Validity, renewal and CRL timing. Times are milliseconds since the epoch or ISO 8601
+ * strings; every function takes `now` so that tests pin it. Pure: no `@pulumi/pulumi`.
+ */
+
+/** Milliseconds in a day. */
+export const DAY_MS = 86_400_000;
+
+/** Minutes notBefore is set in the past so that a client with a slow clock accepts a new certificate. */
+export const DEFAULT_BACKDATE_MINUTES = 5;
+
+/** The validity window of a certificate signed at `nowMs`. */
+export interface ValidityWindow {
+  /** notBefore, truncated to whole seconds (X.509 times have no fractions). */
+  readonly notBefore: Date;
+  /** notAfter, truncated to whole seconds. */
+  readonly notAfter: Date;
+}
+
+/**
+ * notBefore = now - backdateMinutes; notAfter = now + validityDays, but never after
+ * `issuerNotAfter` (a certificate cannot be valid longer than its issuer's certificate).
+ */
+export function validityWindow(
+  nowMs: number,
+  validityDays: number,
+  backdateMinutes: number,
+  issuerNotAfter?: Date,
+): ValidityWindow {
+  const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+  let notAfterMs = nowMs + validityDays * DAY_MS;
+  if (issuerNotAfter !== undefined) notAfterMs = Math.min(notAfterMs, issuerNotAfter.getTime());
+  return { notBefore: second(nowMs - backdateMinutes * 60_000), notAfter: second(notAfterMs) };
+}
+
+/** Whether a certificate expiring at `notAfter` is inside its renewal window at `nowMs`. */
+export function needsRenewal(
+  notAfter: string | Date,
+  renewBeforeDays: number,
+  nowMs: number,
+): boolean {
+  const end = new Date(notAfter).getTime();
+  if (Number.isNaN(end)) return true;
+  return nowMs >= end - renewBeforeDays * DAY_MS;
+}
+
+/** thisUpdate and nextUpdate of a CRL signed at `nowMs`. */
+export function crlWindow(
+  nowMs: number,
+  validityDays: number,
+): { thisUpdate: Date; nextUpdate: Date } {
+  const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+  return { thisUpdate: second(nowMs), nextUpdate: second(nowMs + validityDays * DAY_MS) };
+}
+
+/** Whether a CRL whose nextUpdate is `nextUpdate` must be re-signed at `nowMs`. */
+export function crlNeedsRefresh(
+  nextUpdate: string | Date,
+  refreshBeforeDays: number,
+  nowMs: number,
+): boolean {
+  return needsRenewal(nextUpdate, refreshBeforeDays, nowMs);
+}
+
+/** Whole hours from `nowMs` until `until`; negative once it has passed. */
+export function hoursUntil(until: string | Date, nowMs: number): number {
+  return Math.floor((new Date(until).getTime() - nowMs) / 3_600_000);
+}

@@ -1,0 +1,40 @@
+/**
+ * MAC addresses as the install host uses them: one canonical form (lower-case, colon
+ * separated) for comparison and dnsmasq, and a hyphen form for file names in URLs.
+ */
+
+const SEPARATED = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
+const BARE = /^[0-9a-f]{12}$/i;
+
+/**
+ * Normalizes a MAC address to lower-case colon form (`52:54:00:ab:cd:ef`). Accepts colon or
+ * hyphen separated pairs (one separator throughout) and 12 bare hex digits; returns
+ * undefined for anything else.
+ */
+export function normalizeMac(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const separated = SEPARATED.exec(value);
+  if (separated) {
+    return [1, 3, 4, 5, 6, 7]
+      .map((i) => separated[i])
+      .join(":")
+      .toLowerCase();
+  }
+  if (BARE.test(value)) return (value.match(/../g) ?? []).join(":").toLowerCase();
+  return undefined;
+}
+
+/** The hyphen form used in file names (`52-54-00-ab-cd-ef`); `mac` must be valid. */
+export function macFileName(mac: string): string {
+  const normal = normalizeMac(mac);
+  if (normal === undefined) throw new Error(`not a MAC address: ${JSON.stringify(mac)}`);
+  return normal.replaceAll(":", "-");
+}
+
+/** A dnsmasq tag naming one machine (`mac-525400abcdef`); `mac` must be valid. */
+export function macTag(mac: string): string {
+  return `mac-${macFileName(mac).replaceAll("-", "")}`;
+}
+
+/** The fix text shared by every malformed-MAC violation. */
+export const MAC_FIX = "use six colon-separated hex pairs, e.g. 52:54:00:12:34:56";

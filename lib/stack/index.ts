@@ -1,0 +1,5 @@
+export * from "./catalog";
+export * from "./model";
+export * from "./render";
+export * from "./resolve";
+export * from "./stack";

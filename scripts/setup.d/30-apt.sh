@@ -1,0 +1,17 @@
+# Debian packages listed in scripts/apt-packages.txt, installed only when the command
+# each provides is missing (quick when warm; needs root or sudo when cold).
+set -euo pipefail
+source "$(dirname "$0")/../env.sh"
+missing=()
+while read -r pkg cmd; do
+  case "$pkg" in ''|'#'*) continue ;; esac
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+done < "$GI_ROOT/scripts/apt-packages.txt"
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+echo "setup: installing Debian packages: ${missing[*]}"
+if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$GI_CACHE/apt.log" 2>&1; then
+  echo "setup: apt-get install ${missing[*]} failed (log: $GI_CACHE/apt.log); install them by hand" >&2
+  exit 1
+fi
