@@ -81,7 +81,7 @@ export class PackageSigningKey extends pulumi.dynamic.Resource {
         binpkgSigningKey: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["privateKeyArmored"] }),
-      "gentoo-infra/pki",
+      "gentoo-infra",
       "PackageSigningKey",
     );
   }

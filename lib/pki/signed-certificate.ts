@@ -145,7 +145,7 @@ export class SignedCertificate extends pulumi.dynamic.Resource {
         subjectKeyId: undefined,
       },
       opts,
-      "gentoo-infra/pki",
+      "gentoo-infra",
       "SignedCertificate",
     );
   }

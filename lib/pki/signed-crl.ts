@@ -103,7 +103,7 @@ export class SignedCrl extends pulumi.dynamic.Resource {
         nextUpdate: undefined,
       },
       opts,
-      "gentoo-infra/pki",
+      "gentoo-infra",
       "SignedCrl",
     );
   }

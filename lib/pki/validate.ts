@@ -171,7 +171,12 @@ export function validateDnsName(argument: string, value: unknown): Violation[] {
   const re = new RegExp(`^(\\*\\.)?${label}(\\.${label})+$`);
   if (typeof value === "string" && value.length <= 253 && re.test(value)) return [];
   return [
-    violation(argument, value, "is not a fully qualified DNS name", "use a host name such as web1.example.ch"),
+    violation(
+      argument,
+      value,
+      "is not a fully qualified DNS name",
+      "use a host name such as web1.example.ch",
+    ),
   ];
 }
 

@@ -12,6 +12,7 @@ const SLOT = "[A-Za-z0-9+_][A-Za-z0-9+_.-]*(?:/[A-Za-z0-9+_][A-Za-z0-9+_.-]*)?";
 const REPO = "[A-Za-z0-9_][A-Za-z0-9_-]*";
 
 const UNVERSIONED_ATOM = new RegExp(`^${CATEGORY}/${PACKAGE_NAME}(?::${SLOT})?(?:::${REPO})?$`);
+const ENDS_IN_VERSION = new RegExp(`-${VERSION}$`);
 const VERSIONED_ATOM = new RegExp(
   `^(?:[<>]=?|=|~)${CATEGORY}/${PACKAGE_NAME}-${VERSION}\\*?(?::${SLOT})?(?:::${REPO})?$`,
 );
@@ -22,7 +23,10 @@ const VERSIONED_ATOM = new RegExp(
  * a slot (`:3.3`) and a repository (`::gentoo`). USE dependencies are not allowed here.
  */
 export function isPackageAtom(atom: string): boolean {
-  return UNVERSIONED_ATOM.test(atom) || VERSIONED_ATOM.test(atom);
+  if (VERSIONED_ATOM.test(atom)) return true;
+  // PMS: a package name must not end in a hyphen and something that looks like a version.
+  const name = atom.split(/:/)[0] ?? "";
+  return UNVERSIONED_ATOM.test(atom) && !ENDS_IN_VERSION.test(name);
 }
 
 /** Fix text for an invalid atom. */

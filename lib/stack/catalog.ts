@@ -13,8 +13,8 @@ import {
 import { type Violation, violation } from "../validation";
 import {
   type ApplicationProfileDefinition,
-  NAME_FIX,
-  NAME_PATTERN,
+  PROFILE_NAME_FIX,
+  PROFILE_NAME_PATTERN,
   type ProfileCatalog,
   type ProfileSettings,
   RESERVED_MAKE_DEFAULTS,
@@ -158,8 +158,8 @@ function kindViolations(catalog: ProfileCatalog, kind: ProfileKind): Violation[]
     const ref = { kind, name };
     const path = profilePath(ref);
     const profile = table[name] as ProfileSettings & { parent?: string };
-    if (!NAME_PATTERN.test(name)) {
-      found.push(violation(path, name, `is not a valid ${kind} profile name`, NAME_FIX));
+    if (!PROFILE_NAME_PATTERN.test(name)) {
+      found.push(violation(path, name, `is not a valid ${kind} profile name`, PROFILE_NAME_FIX));
     }
     found.push(...settingsViolations(path, profile));
     if (profile.parent === undefined) continue;

@@ -91,10 +91,10 @@ export interface StackDefinition {
 }
 
 /** Names of profiles and Stacks: lower case letters, digits and `-`, starting with a letter. */
-export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+export const PROFILE_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
 
 /** Fix text for a bad profile or Stack name. */
-export const NAME_FIX =
+export const PROFILE_NAME_FIX =
   'use lower case letters, digits and "-", starting with a letter, e.g. "django-app"';
 
 /** make.defaults variables a profile may not set through `makeDefaults`. */

@@ -2,6 +2,7 @@
  * Renders a resolved Stack: the overlay's profile directories, and per build profile
  * (environment, arch) the files of a builder and of an installed machine. Pure.
  */
+import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
 import { ARCHES, type ArchName } from "../portage/arch";
 import {
   type BinaryRepository,
@@ -35,9 +36,12 @@ export function stackProfilePath(stack: string, arch: ArchName): string {
   return `stacks/${stack}/${arch}`;
 }
 
-/** The binhost path a build profile owns: `<environment>/<arch>/<stack>/`. */
+/**
+ * The binhost path a build profile owns: `<environment>/<arch>/<stack>/` (the binhost's
+ * path scheme, `binhostRepositoryPath`).
+ */
 export function binhostPath(environment: Environment, arch: ArchName, stack: string): string {
-  return `${environment}/${arch}/${stack}/`;
+  return binhostRepositoryPath({ environment, arch, stack });
 }
 
 /** `<binhostUrl>/<environment>/<arch>/<stack>/`, with exactly one slash at the join. */
@@ -47,7 +51,7 @@ export function binhostUri(
   arch: ArchName,
   stack: string,
 ): string {
-  return `${binhostUrl.replace(/\/+$/, "")}/${binhostPath(environment, arch, stack)}`;
+  return binhostRepositoryUrl(binhostUrl, { environment, arch, stack });
 }
 
 /**

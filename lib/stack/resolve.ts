@@ -13,7 +13,12 @@ import {
   profilesOf,
   validateCatalog,
 } from "./catalog";
-import { NAME_FIX, NAME_PATTERN, type ProfileCatalog, type StackDefinition } from "./model";
+import {
+  PROFILE_NAME_FIX,
+  PROFILE_NAME_PATTERN,
+  type ProfileCatalog,
+  type StackDefinition,
+} from "./model";
 
 /** A Stack with its inheritance worked out. */
 export interface ResolvedStack {
@@ -90,9 +95,9 @@ function stackChainOf(definition: StackDefinition): {
       cyclic = true;
       break;
     }
-    if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    if (typeof name !== "string" || !PROFILE_NAME_PATTERN.test(name)) {
       violations.push(
-        violation(field(prefix, "name"), name, "is not a valid Stack name", NAME_FIX),
+        violation(field(prefix, "name"), name, "is not a valid Stack name", PROFILE_NAME_FIX),
       );
     }
     chain.push(current);

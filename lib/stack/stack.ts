@@ -54,9 +54,7 @@ export interface StackArgs {
    * The tree snapshot (commits of the Gentoo tree clone and of the overlay) of every
    * environment in `environments`, e.g. read from git by the snapshot module.
    */
-  readonly treeSnapshots: Readonly<
-    Partial<Record<Environment, pulumi.Input<pulumi.Unwrap<TreeSnapshotCommits>>>>
-  >;
+  readonly treeSnapshots: Readonly<Partial<Record<Environment, pulumi.Input<TreeSnapshotInput>>>>;
   /** Fingerprint (40 hex digits) of the OpenPGP key that signs binary packages. */
   readonly signingKeyFingerprint: pulumi.Input<string>;
   /**
@@ -74,6 +72,14 @@ export interface StackArgs {
    * @default 4
    */
   readonly builderMakeJobs?: number;
+}
+
+/** An environment's tree snapshot as Stack input: each commit may be late-bound. */
+export interface TreeSnapshotInput {
+  /** Commit of the Gentoo tree clone (40 or 64 hex digits). */
+  readonly gentoo: pulumi.Input<string>;
+  /** Commit of the overlay (40 or 64 hex digits). */
+  readonly overlay: pulumi.Input<string>;
 }
 
 /** One build profile of a Stack: one (environment, arch) cell. */
@@ -267,7 +273,9 @@ export class Stack extends pulumi.ComponentResource {
       }));
     const buildProfiles: Record<string, StackBuildProfile> = {};
     for (const environment of args.environments) {
-      const snapshot = pulumi.output(args.treeSnapshots[environment] as TreeSnapshotCommits);
+      const snapshot: pulumi.Output<TreeSnapshotCommits> = pulumi.output(
+        args.treeSnapshots[environment] as pulumi.Input<TreeSnapshotInput>,
+      );
       for (const arch of args.arches) {
         const files = pulumi.all([shared, snapshot]).apply(([s, commits]) =>
           renderBuildProfileFiles(resolved, {

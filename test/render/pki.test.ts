@@ -32,7 +32,8 @@ import { requireTools } from "../support/tools";
 
 const BASE = "dc=example,dc=ch";
 const CRL_BASE = "http://binhost.example.ch/pki";
-const HINT = "run scripts/setup (openssl and gpg from apt, zlint from 50-zlint, pkilint from 20-python)";
+const HINT =
+  "run scripts/setup (openssl and gpg from apt, zlint from 50-zlint, pkilint from 20-python)";
 // RFC sources only: the CA/Browser Forum, Mozilla, Apple, Chrome and ETSI lints judge the
 // Web PKI, whose rules (e.g. 398-day maximum, OCSP in AIA) do not apply to a private PKI.
 const ZLINT_SOURCES = "RFC5280,RFC5480,RFC5891,RFC3279,RFC8813";
@@ -46,14 +47,21 @@ function newKey(algorithm: KeyAlgorithm): { privatePem: string; publicPem: strin
   const pair =
     algorithm === "ecdsa-p384"
       ? crypto.generateKeyPairSync("ec", { namedCurve: "P-384" })
-      : crypto.generateKeyPairSync("rsa", { modulusLength: algorithm === "rsa-3072" ? 3072 : 4096 });
+      : crypto.generateKeyPairSync("rsa", {
+          modulusLength: algorithm === "rsa-3072" ? 3072 : 4096,
+        });
   return {
     privatePem: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     publicPem: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
   };
 }
 
-async function issueCa(level: CaLevel, cn: string, parent: Issued | undefined, crlSlug: string | undefined): Promise<Issued> {
+async function issueCa(
+  level: CaLevel,
+  cn: string,
+  parent: Issued | undefined,
+  crlSlug: string | undefined,
+): Promise<Issued> {
   const key = newKey("ecdsa-p384");
   const profile = caProfile(level);
   const created = await signedCertificateProvider.create({
@@ -142,7 +150,12 @@ describe("PKI rendered by our signing code", () => {
     level1 = await issueCa("level1", "example Level 1 CA production", root, "root");
     subCas = {} as Record<CertificateKind, Issued>;
     for (const kind of ["host", "client", "user", "puppet"] as const) {
-      subCas[kind] = await issueCa("level2", `example ${kind} CA production`, level1, "level1-production");
+      subCas[kind] = await issueCa(
+        "level2",
+        `example ${kind} CA production`,
+        level1,
+        "level1-production",
+      );
     }
     const slug = (k: CertificateKind) => `production-${k}`;
     leaves.host = await issueLeaf("host", "web1.example.ch", subCas.host, slug("host"), {
@@ -162,8 +175,10 @@ describe("PKI rendered by our signing code", () => {
 
     files.root = write("root.pem", root.state.certificatePem);
     files.level1 = write("level1.pem", level1.state.certificatePem);
-    for (const [kind, ca] of Object.entries(subCas)) files[`${kind}-ca`] = write(`${kind}-ca.pem`, ca.state.certificatePem);
-    for (const [name, leaf] of Object.entries(leaves)) files[name] = write(`${name}.pem`, leaf.state.certificatePem);
+    for (const [kind, ca] of Object.entries(subCas))
+      files[`${kind}-ca`] = write(`${kind}-ca.pem`, ca.state.certificatePem);
+    for (const [name, leaf] of Object.entries(leaves))
+      files[name] = write(`${name}.pem`, leaf.state.certificatePem);
 
     const crls: Record<string, CrlState> = {
       root: await crlOf(root, []),
@@ -173,8 +188,14 @@ describe("PKI rendered by our signing code", () => {
       user: await crlOf(subCas.user, []),
       puppet: await crlOf(subCas.puppet, []),
     };
-    for (const [name, crl] of Object.entries(crls)) crlFiles[name] = write(`${name}.crl`, crl.crlPem);
-    crlBundle = write("crls.pem", Object.values(crls).map((c) => c.crlPem).join(""));
+    for (const [name, crl] of Object.entries(crls))
+      crlFiles[name] = write(`${name}.crl`, crl.crlPem);
+    crlBundle = write(
+      "crls.pem",
+      Object.values(crls)
+        .map((c) => c.crlPem)
+        .join(""),
+    );
   });
 
   after(() => {
@@ -233,7 +254,15 @@ describe("PKI rendered by our signing code", () => {
 
   it("writes subjects below the base DN in X.509 order with DC as IA5String", (t) => {
     if (!requireTools(t, ["openssl"], HINT)) return;
-    const r = run("openssl", ["x509", "-in", files.host as string, "-noout", "-subject", "-nameopt", "RFC2253"]);
+    const r = run("openssl", [
+      "x509",
+      "-in",
+      files.host as string,
+      "-noout",
+      "-subject",
+      "-nameopt",
+      "RFC2253",
+    ]);
     assert.equal(r.out.trim(), "subject=CN=web1.example.ch,OU=hosts,DC=example,DC=ch");
     const asn = run("openssl", ["asn1parse", "-in", files.host as string]).out;
     assert.match(asn, /domainComponent\n.*IA5STRING\s+:ch/);
@@ -241,7 +270,8 @@ describe("PKI rendered by our signing code", () => {
 
   it("gives each CA level its path length and each certificate key identifiers and a CRL distribution point", (t) => {
     if (!requireTools(t, ["openssl"], HINT)) return;
-    const text = (f: string) => run("openssl", ["x509", "-in", files[f] as string, "-noout", "-text"]).out;
+    const text = (f: string) =>
+      run("openssl", ["x509", "-in", files[f] as string, "-noout", "-text"]).out;
     assert.match(text("root"), /CA:TRUE\n/);
     assert.doesNotMatch(text("root"), /pathlen/);
     assert.match(text("level1"), /CA:TRUE, pathlen:1/);
@@ -274,7 +304,14 @@ describe("PKI rendered by our signing code", () => {
     assert.match(r.out, /X509v3 CRL Number: \n\s+\d+/);
     assert.match(r.out, /X509v3 Authority Key Identifier/);
     assert.match(r.out, /Key Compromise/);
-    const check = run("openssl", ["crl", "-in", crlFiles.host as string, "-CAfile", files["host-ca"] as string, "-noout"]);
+    const check = run("openssl", [
+      "crl",
+      "-in",
+      crlFiles.host as string,
+      "-CAfile",
+      files["host-ca"] as string,
+      "-noout",
+    ]);
     assert.match(check.out, /verify OK/);
   });
 
@@ -286,16 +323,23 @@ describe("PKI rendered by our signing code", () => {
       assert.equal(r.status, 0, r.out);
       const results = JSON.parse(r.out) as Record<string, { result: string }>;
       const minimum = path.endsWith(".crl") ? 5 : 20;
-      assert.ok(Object.keys(results).length >= minimum, `zlint ran only ${Object.keys(results).length} lints on ${path}`);
+      assert.ok(
+        Object.keys(results).length >= minimum,
+        `zlint ran only ${Object.keys(results).length} lints on ${path}`,
+      );
       for (const [lint, { result }] of Object.entries(results)) {
-        if (!["pass", "NA", "NE", "info"].includes(result)) findings.push(`${path}: ${lint}: ${result}`);
+        if (!["pass", "NA", "NE", "info"].includes(result))
+          findings.push(`${path}: ${lint}: ${result}`);
       }
     }
     assert.deepEqual(findings, []);
   });
 
   it("pkilint (RFC 5280 certificate, CRL and chain linters) reports no error or warning", (t) => {
-    if (!requireTools(t, ["lint_pkix_cert", "lint_crl", "lint_pkix_signer_signee_cert_chain"], HINT)) return;
+    if (
+      !requireTools(t, ["lint_pkix_cert", "lint_crl", "lint_pkix_signer_signee_cert_chain"], HINT)
+    )
+      return;
     const findings: string[] = [];
     const check = (label: string, r: { status: number | null; out: string }) => {
       if (r.out.trim() !== "") findings.push(`${label}: ${r.out.trim()}`);
@@ -304,7 +348,10 @@ describe("PKI rendered by our signing code", () => {
       check(name, run("lint_pkix_cert", ["lint", "-s", "WARNING", path]));
     }
     for (const [name, path] of Object.entries(crlFiles)) {
-      check(`${name}.crl`, run("lint_crl", ["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING", path]));
+      check(
+        `${name}.crl`,
+        run("lint_crl", ["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING", path]),
+      );
     }
     const pairs: [string, string][] = [
       ["root", "level1"],
@@ -317,7 +364,13 @@ describe("PKI rendered by our signing code", () => {
     for (const [issuer, subject] of pairs) {
       check(
         `${issuer}->${subject}`,
-        run("lint_pkix_signer_signee_cert_chain", ["lint", "-s", "WARNING", files[issuer] as string, files[subject] as string]),
+        run("lint_pkix_signer_signee_cert_chain", [
+          "lint",
+          "-s",
+          "WARNING",
+          files[issuer] as string,
+          files[subject] as string,
+        ]),
       );
     }
     assert.deepEqual(findings, []);
@@ -327,7 +380,12 @@ describe("PKI rendered by our signing code", () => {
 describe("OpenPGP package signing key", () => {
   it("gpg imports the public key and reports the fingerprint we export", async (t) => {
     if (!requireTools(t, ["gpg"], HINT)) return;
-    const key = await generatePgpKey({ name: "Example binhost", email: "binhost@example.ch", algorithm: "ed25519", validityDays: 0 });
+    const key = await generatePgpKey({
+      name: "Example binhost",
+      email: "binhost@example.ch",
+      algorithm: "ed25519",
+      validityDays: 0,
+    });
     assert.match(key.fingerprint, /^[0-9A-F]{40}$/);
     assert.match(key.privateKeyArmored, /^-----BEGIN PGP PRIVATE KEY BLOCK-----/);
     const home = mkdtempSync(join(tmpdir(), "gi-gpg-"));
@@ -336,8 +394,18 @@ describe("OpenPGP package signing key", () => {
       writeFileSync(file, key.publicKeyArmored);
       const imported = run("gpg", ["--homedir", home, "--batch", "--import", file]);
       assert.equal(imported.status, 0, imported.out);
-      const listed = run("gpg", ["--homedir", home, "--batch", "--with-colons", "--fingerprint", "binhost@example.ch"]);
-      const fprs = listed.out.split("\n").filter((l) => l.startsWith("fpr:")).map((l) => l.split(":")[9]);
+      const listed = run("gpg", [
+        "--homedir",
+        home,
+        "--batch",
+        "--with-colons",
+        "--fingerprint",
+        "binhost@example.ch",
+      ]);
+      const fprs = listed.out
+        .split("\n")
+        .filter((l) => l.startsWith("fpr:"))
+        .map((l) => l.split(":")[9]);
       assert.equal(fprs[0], key.fingerprint);
       assert.match(listed.out, /^pub:[^:]*:255:22:/m);
       assert.match(listed.out, /^uid:.*Example binhost <binhost@example\.ch>/m);

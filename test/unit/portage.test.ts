@@ -46,7 +46,7 @@ describe("isPackageAtom", () => {
     ["~dev-lang/ruby-3.3.1", true],
     ["ruby", false],
     [">=dev-lang/ruby", false],
-    ["dev-lang/ruby-3.3", true], // a package named ruby-3.3 is syntactically fine unversioned
+    ["dev-lang/ruby-3.3", false], // a version needs an operator; a name cannot end in one
     ["dev-lang/ruby[jit]", false],
     ["dev lang/ruby", false],
   ];

@@ -1,0 +1,193 @@
+/**
+ * The Stack component under `pulumi.runtime.setMocks`: what it registers (only itself:
+ * it has no children), its outputs for every build profile, and one ResourceError for bad
+ * input. Not proven here: that Portage accepts the files (see test/render/portage.test.ts),
+ * and the failure of a late-bound value that resolves to garbage (a rejected Output; the
+ * validator that rejects it is tested in test/unit/portage.test.ts).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+}
+const registered: Registered[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, custom: args.custom ?? false });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: (args) => args.inputs,
+  },
+  "gentoo-infra",
+  "test",
+  true,
+);
+
+// Imported after setMocks, as the mocks must be in place before the module loads.
+import type * as StackModule from "../../lib/stack";
+import * as fixture from "../support/stack-catalog";
+
+const { Stack, renderBuildProfileFiles, resolveStack } =
+  require("../../lib/stack") as typeof StackModule;
+
+/** Resolves an Output (rejects if its apply threw). */
+function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
+  return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+const late = {
+  binhostUrl: pulumi.output(fixture.BINHOST_URL),
+  gentooSyncUri: fixture.GENTOO_SYNC_URI,
+  overlaySyncUri: pulumi.output(fixture.OVERLAY_SYNC_URI),
+  signingKeyFingerprint: pulumi.output(fixture.FINGERPRINT),
+  treeSnapshots: {
+    development: pulumi.output({ gentoo: fixture.GENTOO_COMMIT, overlay: fixture.OVERLAY_COMMIT }),
+    staging: {
+      gentoo: pulumi.output(fixture.STAGING_GENTOO_COMMIT),
+      overlay: fixture.STAGING_OVERLAY_COMMIT,
+    },
+  },
+};
+
+/** Registrations since `mark`, after letting pending registrations reach the mocks. */
+async function since(mark: number): Promise<Registered[]> {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return registered.slice(mark);
+}
+
+describe("Stack", () => {
+  it("registers only itself: it has no child resources", async () => {
+    const mark = registered.length;
+    new Stack("linux", {
+      catalog: fixture.catalog,
+      systemProfile: "server",
+      environments: ["development"],
+      arches: ["amd64"],
+      ...late,
+    });
+    assert.deepEqual(await since(mark), [
+      { type: "gentoo-infra:stack:Stack", name: "linux", custom: false },
+    ]);
+  });
+
+  it("exposes one build profile per environment and arch, with its binhost path and own packages", async () => {
+    const linux = new Stack("linux-x", {
+      stackName: "linux",
+      catalog: fixture.catalog,
+      systemProfile: "server",
+      environments: ["development"],
+      arches: ["amd64"],
+      ...late,
+    });
+    const ruby = new Stack("ruby", {
+      catalog: fixture.catalog,
+      base: linux.definition,
+      applicationProfiles: ["ruby-app"],
+      environments: ["development", "staging"],
+      arches: ["amd64", "arm64"],
+      ...late,
+    });
+    assert.deepEqual(linux.definition, { name: "linux", systemProfile: "server" });
+    assert.deepEqual(Object.keys(ruby.buildProfiles), [
+      "development/amd64",
+      "development/arm64",
+      "staging/amd64",
+      "staging/arm64",
+    ]);
+    const profile = ruby.buildProfiles["staging/arm64"];
+    assert.ok(profile);
+    assert.equal(profile.environment, "staging");
+    assert.equal(profile.arch, "arm64");
+    assert.equal(profile.binhostPath, "staging/arm64/ruby/");
+    assert.equal(
+      await outputValue(profile.binhostUri),
+      `${fixture.BINHOST_URL}/staging/arm64/ruby/`,
+    );
+    assert.deepEqual(profile.packages, ["dev-lang/ruby"]);
+    assert.deepEqual(ruby.packages, ["app-admin/sudo", "dev-lang/ruby", "sys-apps/baselayout"]);
+  });
+
+  it("renders each build profile's files from the environment's own snapshot commits", async () => {
+    const rails = new Stack("rails", {
+      catalog: fixture.catalog,
+      base: fixture.ruby,
+      applicationProfiles: ["rails-app"],
+      environments: ["development", "staging"],
+      arches: ["amd64"],
+      overlayName: "site",
+      ...late,
+    });
+    const expected = renderBuildProfileFiles(resolveStack(fixture.rails, fixture.catalog), {
+      environment: "staging",
+      arch: "amd64",
+      overlayName: "site",
+      binhostUrl: fixture.BINHOST_URL,
+      gentooSyncUri: fixture.GENTOO_SYNC_URI,
+      overlaySyncUri: fixture.OVERLAY_SYNC_URI,
+      snapshot: { gentoo: fixture.STAGING_GENTOO_COMMIT, overlay: fixture.STAGING_OVERLAY_COMMIT },
+      signingKeyFingerprint: fixture.FINGERPRINT,
+      gentooMirrors: ["https://distfiles.gentoo.org"],
+      builderMakeJobs: 4,
+    });
+    const profile = rails.buildProfiles["staging/amd64"];
+    assert.ok(profile);
+    assert.deepEqual(await outputValue(profile.builderFiles), expected.builder);
+    assert.deepEqual(await outputValue(profile.machineFiles), expected.machine);
+    assert.deepEqual(
+      Object.keys(rails.overlayFiles).filter((p) => p.startsWith("profiles/stacks/")),
+      [
+        "profiles/stacks/linux/amd64/eapi",
+        "profiles/stacks/linux/amd64/parent",
+        "profiles/stacks/rails/amd64/eapi",
+        "profiles/stacks/rails/amd64/parent",
+        "profiles/stacks/ruby/amd64/eapi",
+        "profiles/stacks/ruby/amd64/parent",
+      ],
+    );
+  });
+
+  it("throws one ResourceError naming every bad argument, and creates nothing", async () => {
+    const mark = registered.length;
+    assert.throws(
+      () =>
+        new Stack("broken", {
+          catalog: fixture.catalog,
+          systemProfile: "desktop",
+          applicationProfiles: ["ruby-app", "php-app"],
+          environments: ["development", "qa" as "staging"],
+          arches: ["amd64", "sparc" as "x86", "amd64"],
+          ...late,
+          binhostUrl: "ftp://binhost",
+          treeSnapshots: {},
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof pulumi.ResourceError);
+        assert.equal(
+          e.message,
+          [
+            'Stack "broken": 7 problems:',
+            '- systemProfile: is not a system profile in the catalog (got "desktop"); use one of base, server, or define it in catalog.systemProfiles',
+            '- applicationProfiles[1]: is not an application profile in the catalog (got "php-app"); use one of django-app, python-app, rails-app, ruby-app, or define it in catalog.applicationProfiles',
+            '- environments[1]: is not a known environment (got "qa"); use one of development, staging, production',
+            '- arches[1]: is not a known arch (got "sparc"); use one of amd64, x86, arm64',
+            '- arches[2]: repeats arch "amd64" (got "amd64"); list it once',
+            "- treeSnapshots.development: is missing (got undefined); give the commits of the Gentoo tree clone and the overlay that development builds from",
+            '- binhostUrl: is not an http(s) URL (got "ftp://binhost"); use the binhost base URL, e.g. "https://binhost.example.org/packages"',
+          ].join("\n"),
+        );
+        return true;
+      },
+    );
+    // Only the component's own registration (made by super() before validation).
+    assert.deepEqual(
+      (await since(mark)).filter((r) => r.name !== "broken"),
+      [],
+    );
+  });
+});

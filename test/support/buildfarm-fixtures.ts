@@ -1,0 +1,46 @@
+/** Inputs shared by the buildfarm unit and render tests. */
+import type { BuildScriptArgs, Stage4SpecArgs, StageSpecArgs } from "../../lib/buildfarm";
+
+export const TREE_COMMIT = "3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39";
+export const OVERLAY_COMMIT = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d";
+
+export const buildScriptArgs: BuildScriptArgs = {
+  buildProfile: { environment: "production", arch: "amd64", stack: "web" },
+  tree: { name: "gentoo", url: "https://git.example.ch/gentoo.git", commit: TREE_COMMIT },
+  overlay: { name: "infra", url: "https://git.example.ch/infra-overlay.git", commit: OVERLAY_COMMIT },
+  upload: {
+    host: "binhost.example.ch",
+    user: "binhost",
+    sshKeyPath: "/etc/gentoo-infra/upload_ed25519",
+    knownHostsPath: "/etc/gentoo-infra/known_hosts",
+  },
+  notifyUrl: "https://hooks.example.ch/builds",
+  retentionDays: 30,
+};
+
+export const stageArgs: StageSpecArgs = {
+  environment: "production",
+  subarch: "amd64",
+  chost: "x86_64-pc-linux-gnu",
+  systemProfile: "server",
+  profile: "infra:targets/server",
+  treeCommit: TREE_COMMIT,
+  buildStamp: "20261122T030000Z",
+  seed: "seeds/stage3-amd64-openrc-20261101T170000Z",
+  repos: ["/var/tmp/catalyst/repos/infra-9e8d7c6b.sqfs"],
+};
+
+export const stage4Args: Stage4SpecArgs = {
+  environment: "production",
+  subarch: "amd64",
+  profile: "infra:targets/server",
+  treeCommit: TREE_COMMIT,
+  buildStamp: "20261122T030000Z",
+  name: "web",
+  source: "production/stage3-amd64-server-20261122T030000Z",
+  packages: ["app-admin/sudo", "app-admin/puppet", "net-misc/openssh", "sys-boot/grub"],
+  use: ["-X", "ssl"],
+  rcadd: ["sshd|default", "puppet|default"],
+  kernel: { label: "gentoo", sources: "sys-kernel/gentoo-kernel", distkernel: true },
+  repos: ["/var/tmp/catalyst/repos/infra-9e8d7c6b.sqfs"],
+};

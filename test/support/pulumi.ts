@@ -1,0 +1,203 @@
+/**
+ * Runs a Pulumi program with the real, pinned CLI (docs/toolchain.md) in isolation: every
+ * {@link PulumiProgram} gets its own temporary `file://` backend and a random passphrase, so
+ * tests never read or write the user's state, and plugins come only from the project's
+ * PULUMI_HOME with automatic plugin downloads disabled.
+ *
+ * ```ts
+ * const program = await PulumiProgram.create(t, "test/engine/fixtures/tls-random");
+ * try {
+ *   await program.setConfig("org", "example");
+ *   await program.up();
+ *   await program.preview({ expectNoChanges: true });
+ *   const outputs = await program.outputs();
+ *   await program.destroy();
+ * } finally {
+ *   await program.cleanup();
+ * }
+ * ```
+ *
+ * Callers check the toolchain first with `requireTools(t, ["pulumi"], TOOLCHAIN_HINT)`.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** The repository root. */
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/** What to tell a user whose toolchain is missing. */
+export const TOOLCHAIN_HINT =
+  "run 'npm run setup' (scripts/setup.d/40-toolchain.sh builds the pinned Pulumi CLI and plugins)";
+
+/** The result of one CLI run. */
+export interface CliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A failed CLI run: the command, its exit code and both streams. */
+export class PulumiCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`pulumi ${args.join(" ")} exited with ${exitCode}:\n${stdout}\n${stderr}`);
+    this.name = "PulumiCommandError";
+  }
+}
+
+/**
+ * The environment of the pinned CLI for one isolated backend: the project's PULUMI_HOME and
+ * PATH (from scripts/env.sh when run by scripts/test), never the user's backend or passphrase.
+ */
+export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("PULUMI_")) delete env[key];
+  }
+  return {
+    ...env,
+    PATH: [
+      path.join(REPO_ROOT, "node_modules/.bin"),
+      path.join(process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache"), "toolchain/bin"),
+      process.env.PATH ?? "",
+    ].join(path.delimiter),
+    PULUMI_HOME:
+      process.env.PULUMI_HOME ??
+      path.join(process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache"), "pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+  };
+}
+
+/** Runs `pulumi ARGS` in `cwd` with `env`; rejects with {@link PulumiCommandError} on failure. */
+export function runPulumi(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "pulumi",
+      [...args],
+      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60 * 1000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = typeof error.code === "number" ? error.code : null;
+          reject(new PulumiCommandError(args, code, stdout, stderr));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+/** Options of {@link PulumiProgram.create}. */
+export interface ProgramOptions {
+  /**
+   * The stack name. `pulumi stack init` writes Pulumi.<stack>.yaml (the passphrase salt) into the
+   * program directory and {@link PulumiProgram.cleanup} removes it, so the default is unique per
+   * run; a stale file from a crashed run matches the .gitignore pattern Pulumi.engine-*.yaml.
+   * @default "engine-<8 random hex digits>"
+   */
+  readonly stack?: string;
+}
+
+/** A Pulumi program directory bound to a fresh stack on a temporary backend. */
+export class PulumiProgram {
+  private constructor(
+    /** The program directory (holds Pulumi.yaml). */
+    readonly dir: string,
+    /** The stack name. */
+    readonly stack: string,
+    /** The temporary backend directory (`PULUMI_BACKEND_URL=file://…`). */
+    readonly backendDir: string,
+    /** The environment every command of this program runs with. */
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Makes a temporary backend and initialises the stack of the program in `dir`. */
+  static async create(dir: string, options: ProgramOptions = {}): Promise<PulumiProgram> {
+    const absolute = path.resolve(REPO_ROOT, dir);
+    const backendDir = await mkdtemp(path.join(tmpdir(), "gi-pulumi-"));
+    const env = isolatedEnv(backendDir, randomBytes(24).toString("hex"));
+    const program = new PulumiProgram(absolute, options.stack ?? `engine-${randomBytes(4).toString("hex")}`, backendDir, env);
+    await program.run(["stack", "init", program.stack, "--non-interactive"]);
+    return program;
+  }
+
+  /** Runs `pulumi ARGS` in the program directory with this program's environment. */
+  run(args: readonly string[]): Promise<CliResult> {
+    return runPulumi(args, this.dir, this.env);
+  }
+
+  /** `pulumi config set [--secret] KEY VALUE`. */
+  async setConfig(key: string, value: string, options: { secret?: boolean } = {}): Promise<void> {
+    const secret = options.secret ? ["--secret"] : [];
+    await this.run(["config", "set", ...secret, key, value, "--stack", this.stack]);
+  }
+
+  /**
+   * `pulumi preview`; with `expectNoChanges` the CLI itself fails when anything would change.
+   * Returns the CLI output.
+   */
+  preview(options: { expectNoChanges?: boolean } = {}): Promise<CliResult> {
+    const expect = options.expectNoChanges ? ["--expect-no-changes"] : [];
+    return this.run(["preview", "--non-interactive", "--diff", ...expect, "--stack", this.stack]);
+  }
+
+  /** `pulumi up --yes --skip-preview`; with `expectNoChanges` the CLI fails on any change. */
+  up(options: { expectNoChanges?: boolean } = {}): Promise<CliResult> {
+    const expect = options.expectNoChanges ? ["--expect-no-changes"] : [];
+    return this.run(["up", "--yes", "--skip-preview", "--non-interactive", ...expect, "--stack", this.stack]);
+  }
+
+  /** The stack outputs; secrets in plain text only with `showSecrets`. */
+  async outputs(options: { showSecrets?: boolean } = {}): Promise<Record<string, unknown>> {
+    const show = options.showSecrets ? ["--show-secrets"] : [];
+    const { stdout } = await this.run(["stack", "output", "--json", ...show, "--stack", this.stack]);
+    return JSON.parse(stdout) as Record<string, unknown>;
+  }
+
+  /** The raw checkpoint files of the backend, as stored (secrets encrypted). */
+  async rawState(): Promise<string> {
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.name.endsWith(".json")) files.push(await readFile(full, "utf8"));
+      }
+    };
+    await walk(path.join(this.backendDir, ".pulumi", "stacks"));
+    return files.join("\n");
+  }
+
+  /** `pulumi destroy --yes`. */
+  destroy(): Promise<CliResult> {
+    return this.run(["destroy", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]);
+  }
+
+  /**
+   * Removes the stack (`pulumi stack rm --yes`, which fails while resources remain, and deletes
+   * Pulumi.<stack>.yaml) and the temporary backend. With `force`, also when resources remain
+   * (after a failed test; nothing real is left behind by tls and random).
+   */
+  async cleanup(options: { force?: boolean } = {}): Promise<void> {
+    try {
+      const force = options.force ? ["--force"] : [];
+      await this.run(["stack", "rm", "--yes", ...force, "--stack", this.stack]);
+    } finally {
+      await rm(this.backendDir, { recursive: true, force: true });
+    }
+  }
+}
