@@ -52,7 +52,8 @@ export interface BinhostNginxArgs {
   readonly user?: string;
 }
 
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const PATH = /^\/[A-Za-z0-9._/-]*$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
@@ -61,12 +62,29 @@ const USER = /^[a-z_][a-z0-9_-]*$/;
 export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
   const out: Violation[] = [];
   if (!DNS_NAME.test(args.serverName ?? "")) {
-    out.push(violation("serverName", args.serverName, "is not a DNS name", "use the name in the binhost's certificate"));
+    out.push(
+      violation(
+        "serverName",
+        args.serverName,
+        "is not a DNS name",
+        "use the name in the binhost's certificate",
+      ),
+    );
   }
   for (const field of ["certificatePath", "keyPath", "rootDir", "logDir", "pidFile"] as const) {
     const value = args[field];
-    if ((field === "certificatePath" || field === "keyPath" || value !== undefined) && !PATH.test(value ?? "")) {
-      out.push(violation(field, value, "is not an absolute path without spaces", "use e.g. /etc/ssl/binhost/cert.pem"));
+    if (
+      (field === "certificatePath" || field === "keyPath" || value !== undefined) &&
+      !PATH.test(value ?? "")
+    ) {
+      out.push(
+        violation(
+          field,
+          value,
+          "is not an absolute path without spaces",
+          "use e.g. /etc/ssl/binhost/cert.pem",
+        ),
+      );
     }
   }
   if (args.http !== undefined && args.http !== "redirect" && args.http !== "off") {
@@ -76,21 +94,40 @@ export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
     out.push(violation("user", args.user, "is not a user name", "use e.g. www-data"));
   }
   if (args.buildProfiles.length === 0) {
-    out.push(violation("buildProfiles", args.buildProfiles, "is empty", "serve at least one build profile"));
+    out.push(
+      violation(
+        "buildProfiles",
+        args.buildProfiles,
+        "is empty",
+        "serve at least one build profile",
+      ),
+    );
   }
   const seen = new Map<string, number>();
   args.buildProfiles.forEach((p, i) => {
     for (const field of ["environment", "arch", "stack"] as const) {
       if (!SEGMENT.test(p[field] ?? "")) {
         out.push(
-          violation(`buildProfiles[${i}].${field}`, p[field], "is not a path segment", "use lower-case letters, digits, '.', '_' and '-'"),
+          violation(
+            `buildProfiles[${i}].${field}`,
+            p[field],
+            "is not a path segment",
+            "use lower-case letters, digits, '.', '_' and '-'",
+          ),
         );
       }
     }
     const path = binhostRepositoryPath(p);
     const first = seen.get(path);
     if (first !== undefined) {
-      out.push(violation(`buildProfiles[${i}]`, path, `duplicates buildProfiles[${first}]`, "list each build profile once"));
+      out.push(
+        violation(
+          `buildProfiles[${i}]`,
+          path,
+          `duplicates buildProfiles[${first}]`,
+          "list each build profile once",
+        ),
+      );
     } else seen.set(path, i);
   });
   return out;
@@ -113,9 +150,11 @@ export function renderBinhostNginxConf(args: BinhostNginxArgs): string {
     .map(binhostRepositoryPath)
     .sort()
     .flatMap((path) =>
-      location(path, `Binary package repository ${path.slice(0, -1)}; the index "Packages" has no extension.`, [
-        "default_type text/plain;",
-      ]),
+      location(
+        path,
+        `Binary package repository ${path.slice(0, -1)}; the index "Packages" has no extension.`,
+        ["default_type text/plain;"],
+      ),
     );
   const lines = [
     `# gentoo-infra BinhostMirror: nginx.conf for ${args.serverName}. Rendered file: edits are overwritten.`,

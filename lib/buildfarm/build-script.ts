@@ -14,7 +14,7 @@ import { binhostRepositoryPath } from "../binhost/paths";
 import { throwIfViolations, type Violation, violation } from "../validation";
 
 /** A git repository pinned to a commit. */
-export interface PinnedRepository {
+export interface BuildRepository {
   /** Repository name as in repos.conf (`gentoo`, `infra`). */
   readonly name: string;
   /** Clone URL. */
@@ -33,9 +33,9 @@ export interface BuildScriptArgs {
   /** The build profile this builder serves. */
   readonly buildProfile: BuildProfileRef;
   /** The Gentoo tree at the environment's snapshot commit. */
-  readonly tree: PinnedRepository;
+  readonly tree: BuildRepository;
   /** The overlay at the environment's snapshot commit. */
-  readonly overlay: PinnedRepository;
+  readonly overlay: BuildRepository;
   /** Upload target: rsync over SSH into `<rootDir>/<env>/<arch>/<stack>/` on `host`. */
   readonly upload: {
     readonly host: string;
@@ -71,33 +71,106 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
   const out: Violation[] = [];
   for (const field of ["environment", "arch", "stack"] as const) {
     if (!SEGMENT.test(args.buildProfile[field] ?? "")) {
-      out.push(violation(`buildProfile.${field}`, args.buildProfile[field], "is not a path segment", "use lower-case letters, digits, '.', '_' and '-'"));
+      out.push(
+        violation(
+          `buildProfile.${field}`,
+          args.buildProfile[field],
+          "is not a path segment",
+          "use lower-case letters, digits, '.', '_' and '-'",
+        ),
+      );
     }
   }
   for (const which of ["tree", "overlay"] as const) {
     const r = args[which];
-    if (!REPO_NAME.test(r.name ?? "")) out.push(violation(`${which}.name`, r.name, "is not a repository name", "use the name from the repository's profiles/repo_name"));
-    if (!SAFE_URL.test(r.url ?? "")) out.push(violation(`${which}.url`, r.url, "is not an https, ssh or git URL", "use e.g. https://git.example.ch/gentoo.git"));
-    if (!COMMIT.test(r.commit ?? "")) out.push(violation(`${which}.commit`, r.commit, "is not a full commit hash", "give the 40 hex digits of the snapshot commit"));
-    if (r.location !== undefined && !PATH.test(r.location)) out.push(violation(`${which}.location`, r.location, "is not an absolute path", "use e.g. /var/db/repos/gentoo"));
+    if (!REPO_NAME.test(r.name ?? ""))
+      out.push(
+        violation(
+          `${which}.name`,
+          r.name,
+          "is not a repository name",
+          "use the name from the repository's profiles/repo_name",
+        ),
+      );
+    if (!SAFE_URL.test(r.url ?? ""))
+      out.push(
+        violation(
+          `${which}.url`,
+          r.url,
+          "is not an https, ssh or git URL",
+          "use e.g. https://git.example.ch/gentoo.git",
+        ),
+      );
+    if (!COMMIT.test(r.commit ?? ""))
+      out.push(
+        violation(
+          `${which}.commit`,
+          r.commit,
+          "is not a full commit hash",
+          "give the 40 hex digits of the snapshot commit",
+        ),
+      );
+    if (r.location !== undefined && !PATH.test(r.location))
+      out.push(
+        violation(
+          `${which}.location`,
+          r.location,
+          "is not an absolute path",
+          "use e.g. /var/db/repos/gentoo",
+        ),
+      );
   }
   if (args.tree.name === args.overlay.name) {
-    out.push(violation("overlay.name", args.overlay.name, "is the tree's name too", "give the overlay its own repository name"));
+    out.push(
+      violation(
+        "overlay.name",
+        args.overlay.name,
+        "is the tree's name too",
+        "give the overlay its own repository name",
+      ),
+    );
   }
   const u = args.upload;
-  if (!HOST.test(u.host ?? "")) out.push(violation("upload.host", u.host, "is not a host name", "use e.g. binhost.example.ch"));
-  if (!USER.test(u.user ?? "")) out.push(violation("upload.user", u.user, "is not a user name", "use e.g. binhost"));
+  if (!HOST.test(u.host ?? ""))
+    out.push(violation("upload.host", u.host, "is not a host name", "use e.g. binhost.example.ch"));
+  if (!USER.test(u.user ?? ""))
+    out.push(violation("upload.user", u.user, "is not a user name", "use e.g. binhost"));
   for (const field of ["rootDir", "sshKeyPath", "knownHostsPath"] as const) {
     const value = u[field];
     if ((field !== "rootDir" || value !== undefined) && !PATH.test(value ?? "")) {
-      out.push(violation(`upload.${field}`, value, "is not an absolute path", "use e.g. /etc/gentoo-infra/upload_key"));
+      out.push(
+        violation(
+          `upload.${field}`,
+          value,
+          "is not an absolute path",
+          "use e.g. /etc/gentoo-infra/upload_key",
+        ),
+      );
     }
   }
-  if (!NOTIFY_URL.test(args.notifyUrl ?? "")) out.push(violation("notifyUrl", args.notifyUrl, "is not an http(s) URL", "use e.g. https://hooks.example.ch/builds"));
+  if (!NOTIFY_URL.test(args.notifyUrl ?? ""))
+    out.push(
+      violation(
+        "notifyUrl",
+        args.notifyUrl,
+        "is not an http(s) URL",
+        "use e.g. https://hooks.example.ch/builds",
+      ),
+    );
   if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) {
-    out.push(violation("retentionDays", args.retentionDays, "is not a positive whole number of days", "use e.g. 30"));
+    out.push(
+      violation(
+        "retentionDays",
+        args.retentionDays,
+        "is not a positive whole number of days",
+        "use e.g. 30",
+      ),
+    );
   }
-  if (args.pkgdir !== undefined && !PATH.test(args.pkgdir)) out.push(violation("pkgdir", args.pkgdir, "is not an absolute path", "use e.g. /var/cache/binpkgs"));
+  if (args.pkgdir !== undefined && !PATH.test(args.pkgdir))
+    out.push(
+      violation("pkgdir", args.pkgdir, "is not an absolute path", "use e.g. /var/cache/binpkgs"),
+    );
   return out;
 }
 
@@ -112,7 +185,7 @@ export function renderBuildScript(args: BuildScriptArgs): string {
   const profile = binhostRepositoryPath(args.buildProfile).slice(0, -1);
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
   const q = shellQuote;
-  const location = (r: PinnedRepository) => r.location ?? `/var/db/repos/${r.name}`;
+  const location = (r: BuildRepository) => r.location ?? `/var/db/repos/${r.name}`;
   return `#!/bin/bash
 # gentoo-infra build of ${profile}. Rendered file: edits are overwritten.
 # Tree ${args.tree.name} at ${args.tree.commit}, overlay ${args.overlay.name} at ${args.overlay.commit}.

@@ -56,7 +56,9 @@ const COMMON_VALID = [
 ] as const;
 
 /** Keys per target beyond the common ones: [required, valid]. */
-export const CATALYST_TARGET_KEYS: Readonly<Record<CatalystTarget, readonly [readonly string[], readonly string[]]>> = {
+export const CATALYST_TARGET_KEYS: Readonly<
+  Record<CatalystTarget, readonly [readonly string[], readonly string[]]>
+> = {
   stage1: [[], ["chost", "update_seed", "update_seed_command"]],
   stage2: [[], ["chost"]],
   stage3: [[], []],
@@ -105,14 +107,19 @@ export function catalystRequiredKeys(target: CatalystTarget): string[] {
 }
 
 /** The keys a spec for `target` may have, given its kernel labels. */
-export function catalystValidKeys(target: CatalystTarget, kernelLabels: readonly string[] = []): Set<string> {
+export function catalystValidKeys(
+  target: CatalystTarget,
+  kernelLabels: readonly string[] = [],
+): Set<string> {
   const [required, valid] = CATALYST_TARGET_KEYS[target];
   return new Set([
     ...COMMON_REQUIRED,
     ...COMMON_VALID,
     ...required,
     ...valid,
-    ...kernelLabels.flatMap((label) => CATALYST_KERNEL_KEYS.map((k) => `boot/kernel/${label}/${k}`)),
+    ...kernelLabels.flatMap((label) =>
+      CATALYST_KERNEL_KEYS.map((k) => `boot/kernel/${label}/${k}`),
+    ),
   ]);
 }
 
@@ -121,23 +128,41 @@ export function catalystValidKeys(target: CatalystTarget, kernelLabels: readonly
  * spec's target, every required key present. `spec` maps keys to values (lists for
  * multi-value keys).
  */
-export function validateCatalystSpecKeys(spec: Readonly<Record<string, string | readonly string[]>>): Violation[] {
+export function validateCatalystSpecKeys(
+  spec: Readonly<Record<string, string | readonly string[]>>,
+): Violation[] {
   const target = spec.target;
   if (typeof target !== "string" || !Object.hasOwn(CATALYST_TARGET_KEYS, target)) {
-    return [violation("target", target, "is not a catalyst target gentoo-infra renders", "use stage1, stage2, stage3 or stage4")];
+    return [
+      violation(
+        "target",
+        target,
+        "is not a catalyst target gentoo-infra renders",
+        "use stage1, stage2, stage3 or stage4",
+      ),
+    ];
   }
   const t = target as CatalystTarget;
   const kernels = spec["boot/kernel"];
-  const labels = kernels === undefined ? [] : typeof kernels === "string" ? [kernels] : [...kernels];
+  const labels =
+    kernels === undefined ? [] : typeof kernels === "string" ? [kernels] : [...kernels];
   const valid = catalystValidKeys(t, labels);
   const out: Violation[] = [];
   for (const key of Object.keys(spec)) {
     if (!valid.has(key)) {
-      out.push(violation(key, spec[key], `is not a catalyst ${t} spec key`, "remove it; catalyst aborts on unrecognized keys"));
+      out.push(
+        violation(
+          key,
+          spec[key],
+          `is not a catalyst ${t} spec key`,
+          "remove it; catalyst aborts on unrecognized keys",
+        ),
+      );
     }
   }
   for (const key of catalystRequiredKeys(t)) {
-    if (!(key in spec)) out.push(violation(key, undefined, `is required in a catalyst ${t} spec`, "set it"));
+    if (!(key in spec))
+      out.push(violation(key, undefined, `is required in a catalyst ${t} spec`, "set it"));
   }
   return out;
 }

@@ -80,7 +80,12 @@ const WORD = /^[^\s:#%]+$/;
 const VALUE = /^[^\s#%]+$/;
 
 /** The spec value of `(target, subarch, stamp)` output, as a later stage's `source_subpath`. */
-export function stageSourcePath(relType: string, target: CatalystTarget, subarch: string, versionStamp: string): string {
+export function stageSourcePath(
+  relType: string,
+  target: CatalystTarget,
+  subarch: string,
+  versionStamp: string,
+): string {
   return `${relType}/${target}-${subarch}-${versionStamp}`;
 }
 
@@ -89,18 +94,40 @@ export function validateCatalystSpecValues(spec: CatalystSpec): Violation[] {
   const out: Violation[] = [];
   for (const [key, value] of Object.entries(spec)) {
     if (!/^[a-z0-9_/]+$/.test(key)) {
-      out.push(violation(key, key, "is not a catalyst key", "use lower-case words separated by '/' or '_'"));
+      out.push(
+        violation(
+          key,
+          key,
+          "is not a catalyst key",
+          "use lower-case words separated by '/' or '_'",
+        ),
+      );
     }
     if (typeof value === "string") {
       if (!VALUE.test(value)) {
-        out.push(violation(key, value, "has whitespace, '#' or '%' (catalyst splits, strips or formats them)", "give one word"));
+        out.push(
+          violation(
+            key,
+            value,
+            "has whitespace, '#' or '%' (catalyst splits, strips or formats them)",
+            "give one word",
+          ),
+        );
       }
     } else {
-      if (value.length === 0) out.push(violation(key, value, "is an empty list (catalyst drops it)", "leave the key out"));
+      if (value.length === 0)
+        out.push(
+          violation(key, value, "is an empty list (catalyst drops it)", "leave the key out"),
+        );
       value.forEach((item, i) => {
         if (!WORD.test(item)) {
           out.push(
-            violation(`${key}[${i}]`, item, "has whitespace, ':', '#' or '%' (catalyst would misparse the line)", "give one word without those characters"),
+            violation(
+              `${key}[${i}]`,
+              item,
+              "has whitespace, ':', '#' or '%' (catalyst would misparse the line)",
+              "give one word without those characters",
+            ),
           );
         }
       });
@@ -141,7 +168,10 @@ export function parseCatalystSpec(text: string): Record<string, string | string[
     if (!line) continue;
     const colon = line.indexOf(":");
     if (colon >= 0) {
-      const value = line.slice(colon + 1).trim().replace(/^"+|"+$/g, "");
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .replace(/^"+|"+$/g, "");
       current = [line.slice(0, colon), ...(value ? value.split(/\s+/) : [])];
     } else if (current) {
       current.push(...line.split(/\s+/));
@@ -164,7 +194,9 @@ function optional(key: string, value: string | readonly string[] | undefined): C
  * from stage2. All pinned to `snapshot_treeish: <treeCommit>` and compressed with pixz
  * (`.tar.xz`). Version stamps are `<systemProfile>-<buildStamp>`.
  */
-export function stageSpecs(args: StageSpecArgs): Record<"stage1" | "stage2" | "stage3", CatalystSpec> {
+export function stageSpecs(
+  args: StageSpecArgs,
+): Record<"stage1" | "stage2" | "stage3", CatalystSpec> {
   const stamp = `${args.systemProfile}-${args.buildStamp}`;
   const common = (target: CatalystTarget, source: string): CatalystSpec => ({
     target,

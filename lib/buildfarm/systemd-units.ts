@@ -48,18 +48,52 @@ export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
   const out: Violation[] = [];
   for (const field of ["environment", "arch", "stack"] as const) {
     if (!SEGMENT.test(args.buildProfile[field] ?? "")) {
-      out.push(violation(`buildProfile.${field}`, args.buildProfile[field], "is not a path segment", "use lower-case letters, digits, '.', '_' and '-'"));
+      out.push(
+        violation(
+          `buildProfile.${field}`,
+          args.buildProfile[field],
+          "is not a path segment",
+          "use lower-case letters, digits, '.', '_' and '-'",
+        ),
+      );
     }
   }
   if (!PATH.test(args.scriptPath ?? "")) {
-    out.push(violation("scriptPath", args.scriptPath, "is not an absolute path", "use e.g. /usr/local/libexec/gentoo-infra/build"));
+    out.push(
+      violation(
+        "scriptPath",
+        args.scriptPath,
+        "is not an absolute path",
+        "use e.g. /usr/local/libexec/gentoo-infra/build",
+      ),
+    );
   }
   if (!CALENDAR.test(args.schedule ?? "")) {
-    out.push(violation("schedule", args.schedule, "is not a systemd calendar expression", "use e.g. *-*-* 03:00:00 or daily"));
+    out.push(
+      violation(
+        "schedule",
+        args.schedule,
+        "is not a systemd calendar expression",
+        "use e.g. *-*-* 03:00:00 or daily",
+      ),
+    );
   }
-  for (const [field, value] of [["randomDelayMinutes", args.randomDelayMinutes], ["timeoutHours", args.timeoutHours]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < (field === "timeoutHours" ? 1 : 0))) {
-      out.push(violation(field, value, "is not a whole number in range", field === "timeoutHours" ? "use 1 or more" : "use 0 or more"));
+  for (const [field, value] of [
+    ["randomDelayMinutes", args.randomDelayMinutes],
+    ["timeoutHours", args.timeoutHours],
+  ] as const) {
+    if (
+      value !== undefined &&
+      (!Number.isInteger(value) || value < (field === "timeoutHours" ? 1 : 0))
+    ) {
+      out.push(
+        violation(
+          field,
+          value,
+          "is not a whole number in range",
+          field === "timeoutHours" ? "use 1 or more" : "use 0 or more",
+        ),
+      );
     }
   }
   return out;

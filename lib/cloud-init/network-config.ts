@@ -3,8 +3,8 @@
  * matched by MAC so the interface name the image picks does not matter.
  */
 import { stringify } from "yaml";
-import { normalizeMac } from "../pxe/mac";
 import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
+import { normalizeMac } from "../pxe/mac";
 import { throwIfViolations, type Violation, violation } from "../validation";
 
 /** Inputs of {@link renderNetworkConfig}. */
@@ -32,26 +32,46 @@ const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a
 /** Checks the arguments of {@link renderNetworkConfig}. */
 export function validateStaticNetworkArgs(args: StaticNetworkArgs): Violation[] {
   const out: Violation[] = [];
-  if (normalizeMac(args.mac) === undefined) out.push(violation("mac", args.mac, "is not a MAC address", "use e.g. 52:54:00:12:34:56"));
+  if (normalizeMac(args.mac) === undefined)
+    out.push(violation("mac", args.mac, "is not a MAC address", "use e.g. 52:54:00:12:34:56"));
   if (args.interfaceName !== undefined && !IFNAME.test(args.interfaceName)) {
-    out.push(violation("interfaceName", args.interfaceName, "is not an interface name", "use e.g. eth0"));
+    out.push(
+      violation("interfaceName", args.interfaceName, "is not an interface name", "use e.g. eth0"),
+    );
   }
   const [address] = (args.address ?? "").split("/");
   const subnet = parseIpv4Subnet(args.address);
   if (!subnet || !isIpv4Address(address)) {
-    out.push(violation("address", args.address, "is not an IPv4 address with prefix length", "use e.g. 10.0.0.5/24"));
+    out.push(
+      violation(
+        "address",
+        args.address,
+        "is not an IPv4 address with prefix length",
+        "use e.g. 10.0.0.5/24",
+      ),
+    );
   }
   if (args.gateway !== undefined) {
-    if (!isIpv4Address(args.gateway)) out.push(violation("gateway", args.gateway, "is not an IPv4 address", "use e.g. 10.0.0.1"));
+    if (!isIpv4Address(args.gateway))
+      out.push(violation("gateway", args.gateway, "is not an IPv4 address", "use e.g. 10.0.0.1"));
     else if (subnet && !ipv4InSubnet(args.gateway, subnet)) {
-      out.push(violation("gateway", args.gateway, `is outside ${args.address}`, "use a router on the interface's subnet"));
+      out.push(
+        violation(
+          "gateway",
+          args.gateway,
+          `is outside ${args.address}`,
+          "use a router on the interface's subnet",
+        ),
+      );
     }
   }
   (args.dnsServers ?? []).forEach((d, i) => {
-    if (!isIpv4Address(d)) out.push(violation(`dnsServers[${i}]`, d, "is not an IPv4 address", "use e.g. 10.0.0.1"));
+    if (!isIpv4Address(d))
+      out.push(violation(`dnsServers[${i}]`, d, "is not an IPv4 address", "use e.g. 10.0.0.1"));
   });
   (args.searchDomains ?? []).forEach((d, i) => {
-    if (!DOMAIN.test(d)) out.push(violation(`searchDomains[${i}]`, d, "is not a DNS domain", "use e.g. example.ch"));
+    if (!DOMAIN.test(d))
+      out.push(violation(`searchDomains[${i}]`, d, "is not a DNS domain", "use e.g. example.ch"));
   });
   return out;
 }
@@ -71,5 +91,8 @@ export function renderNetworkConfig(args: StaticNetworkArgs): string {
     ...(args.gateway ? { routes: [{ to: "0.0.0.0/0", via: args.gateway }] } : {}),
     ...(Object.keys(nameservers).length ? { nameservers } : {}),
   };
-  return stringify({ network: { version: 2, ethernets: { [name]: ethernet } } }, { lineWidth: 0, version: "1.1" });
+  return stringify(
+    { network: { version: 2, ethernets: { [name]: ethernet } } },
+    { lineWidth: 0, version: "1.1" },
+  );
 }

@@ -60,7 +60,8 @@ export interface UserDataArgs {
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const FQDN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n]*)?$/;
+const SSH_KEY =
+  /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n]*)?$/;
 const PATH = /^\/[^\0\n]*[^/]$/;
 const MODE = /^0[0-7]{3}$/;
 const OWNER = /^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/;
@@ -69,33 +70,110 @@ const PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+._/:=<>@-]*$/;
 /** Checks the arguments of {@link renderUserData}. */
 export function validateUserDataArgs(args: UserDataArgs): Violation[] {
   const out: Violation[] = [];
-  if (!HOSTNAME.test(args.hostname ?? "")) out.push(violation("hostname", args.hostname, "is not a host name", "use one DNS label: a-z, 0-9 and '-'"));
-  if (args.fqdn !== undefined && !FQDN.test(args.fqdn)) out.push(violation("fqdn", args.fqdn, "is not a fully qualified name", "use e.g. builder1.example.ch"));
+  if (!HOSTNAME.test(args.hostname ?? ""))
+    out.push(
+      violation(
+        "hostname",
+        args.hostname,
+        "is not a host name",
+        "use one DNS label: a-z, 0-9 and '-'",
+      ),
+    );
+  if (args.fqdn !== undefined && !FQDN.test(args.fqdn))
+    out.push(
+      violation("fqdn", args.fqdn, "is not a fully qualified name", "use e.g. builder1.example.ch"),
+    );
   const names = new Map<string, number>();
   args.users.forEach((u, i) => {
-    if (!USER.test(u.name ?? "")) out.push(violation(`users[${i}].name`, u.name, "is not a user name", "use lower-case letters, digits, '_' and '-'"));
-    else if (names.has(u.name)) out.push(violation(`users[${i}].name`, u.name, `duplicates users[${names.get(u.name)}].name`, "list each user once"));
+    if (!USER.test(u.name ?? ""))
+      out.push(
+        violation(
+          `users[${i}].name`,
+          u.name,
+          "is not a user name",
+          "use lower-case letters, digits, '_' and '-'",
+        ),
+      );
+    else if (names.has(u.name))
+      out.push(
+        violation(
+          `users[${i}].name`,
+          u.name,
+          `duplicates users[${names.get(u.name)}].name`,
+          "list each user once",
+        ),
+      );
     else names.set(u.name, i);
     if (u.sshAuthorizedKeys.length === 0) {
-      out.push(violation(`users[${i}].sshAuthorizedKeys`, u.sshAuthorizedKeys, "is empty", "give at least one key: the images have no passwords"));
+      out.push(
+        violation(
+          `users[${i}].sshAuthorizedKeys`,
+          u.sshAuthorizedKeys,
+          "is empty",
+          "give at least one key: the images have no passwords",
+        ),
+      );
     }
     u.sshAuthorizedKeys.forEach((key, k) => {
-      if (!SSH_KEY.test(key)) out.push(violation(`users[${i}].sshAuthorizedKeys[${k}]`, key, "is not an OpenSSH public key", "paste one line of id_*.pub"));
+      if (!SSH_KEY.test(key))
+        out.push(
+          violation(
+            `users[${i}].sshAuthorizedKeys[${k}]`,
+            key,
+            "is not an OpenSSH public key",
+            "paste one line of id_*.pub",
+          ),
+        );
     });
     if (u.sudo !== undefined && (u.sudo.includes("\n") || u.sudo.trim() === "")) {
-      out.push(violation(`users[${i}].sudo`, u.sudo, "is not one sudoers rule", "use e.g. ALL=(ALL) NOPASSWD:ALL"));
+      out.push(
+        violation(
+          `users[${i}].sudo`,
+          u.sudo,
+          "is not one sudoers rule",
+          "use e.g. ALL=(ALL) NOPASSWD:ALL",
+        ),
+      );
     }
   });
   const paths = new Map<string, number>();
   (args.writeFiles ?? []).forEach((f, i) => {
-    if (!PATH.test(f.path ?? "")) out.push(violation(`writeFiles[${i}].path`, f.path, "is not an absolute file path", "use e.g. /etc/motd"));
-    else if (paths.has(f.path)) out.push(violation(`writeFiles[${i}].path`, f.path, `duplicates writeFiles[${paths.get(f.path)}].path`, "write each file once"));
+    if (!PATH.test(f.path ?? ""))
+      out.push(
+        violation(
+          `writeFiles[${i}].path`,
+          f.path,
+          "is not an absolute file path",
+          "use e.g. /etc/motd",
+        ),
+      );
+    else if (paths.has(f.path))
+      out.push(
+        violation(
+          `writeFiles[${i}].path`,
+          f.path,
+          `duplicates writeFiles[${paths.get(f.path)}].path`,
+          "write each file once",
+        ),
+      );
     else paths.set(f.path, i);
-    if (f.permissions !== undefined && !MODE.test(f.permissions)) out.push(violation(`writeFiles[${i}].permissions`, f.permissions, "is not an octal mode", "use e.g. 0644"));
-    if (f.owner !== undefined && !OWNER.test(f.owner)) out.push(violation(`writeFiles[${i}].owner`, f.owner, "is not user:group", "use e.g. root:root"));
+    if (f.permissions !== undefined && !MODE.test(f.permissions))
+      out.push(
+        violation(
+          `writeFiles[${i}].permissions`,
+          f.permissions,
+          "is not an octal mode",
+          "use e.g. 0644",
+        ),
+      );
+    if (f.owner !== undefined && !OWNER.test(f.owner))
+      out.push(
+        violation(`writeFiles[${i}].owner`, f.owner, "is not user:group", "use e.g. root:root"),
+      );
   });
   (args.packages ?? []).forEach((p, i) => {
-    if (!PACKAGE.test(p)) out.push(violation(`packages[${i}]`, p, "is not a package name", "use e.g. rsync"));
+    if (!PACKAGE.test(p))
+      out.push(violation(`packages[${i}]`, p, "is not a package name", "use e.g. rsync"));
   });
   (args.runcmd ?? []).forEach((c, i) => {
     if ((typeof c === "string" && c.trim() === "") || (typeof c !== "string" && c.length === 0)) {
@@ -132,6 +210,7 @@ export function renderUserData(args: UserDataArgs): string {
     }));
   }
   if (args.packages?.length) doc.packages = [...args.packages];
-  if (args.runcmd?.length) doc.runcmd = args.runcmd.map((c) => (typeof c === "string" ? c : [...c]));
+  if (args.runcmd?.length)
+    doc.runcmd = args.runcmd.map((c) => (typeof c === "string" ? c : [...c]));
   return `#cloud-config\n${stringify(doc, { lineWidth: 0, version: "1.1" })}`;
 }

@@ -80,7 +80,11 @@ const TYPES = Object.keys(GPT_TYPE_GUIDS) as PartitionType[];
  * Checks a disk layout for a machine booting with `firmware`. `at` is the argument path of
  * the layout in the caller's input (`machines[2].disk`). Returns every violation.
  */
-export function validateDiskLayout(layout: DiskLayout, firmware: Firmware, at: string): Violation[] {
+export function validateDiskLayout(
+  layout: DiskLayout,
+  firmware: Firmware,
+  at: string,
+): Violation[] {
   const out: Violation[] = [];
   if (typeof layout.device !== "string" || !DEVICE.test(layout.device)) {
     out.push(
@@ -116,11 +120,23 @@ export function validateDiskLayout(layout: DiskLayout, firmware: Firmware, at: s
       );
     } else labels.set(p.label, i);
     if (!TYPES.includes(p.type)) {
-      out.push(violation(`${here}.type`, p.type, "is not a partition type", `use one of ${TYPES.join(", ")}`));
+      out.push(
+        violation(
+          `${here}.type`,
+          p.type,
+          "is not a partition type",
+          `use one of ${TYPES.join(", ")}`,
+        ),
+      );
     }
     if (!FILESYSTEMS.includes(p.filesystem)) {
       out.push(
-        violation(`${here}.filesystem`, p.filesystem, "is not a filesystem", `use one of ${FILESYSTEMS.join(", ")}`),
+        violation(
+          `${here}.filesystem`,
+          p.filesystem,
+          "is not a filesystem",
+          `use one of ${FILESYSTEMS.join(", ")}`,
+        ),
       );
     }
     if (p.sizeMiB === undefined) {
@@ -135,12 +151,24 @@ export function validateDiskLayout(layout: DiskLayout, firmware: Firmware, at: s
         );
       }
     } else if (!Number.isInteger(p.sizeMiB) || p.sizeMiB < 1) {
-      out.push(violation(`${here}.sizeMiB`, p.sizeMiB, "is not a positive whole number", "give a size in MiB, e.g. 512"));
+      out.push(
+        violation(
+          `${here}.sizeMiB`,
+          p.sizeMiB,
+          "is not a positive whole number",
+          "give a size in MiB, e.g. 512",
+        ),
+      );
     }
     const needsMount = p.filesystem !== "swap" && p.filesystem !== "none";
     if (needsMount && p.mountpoint === undefined) {
       out.push(
-        violation(`${here}.mountpoint`, p.mountpoint, `is missing for a ${p.filesystem} filesystem`, "give an absolute path, e.g. /var"),
+        violation(
+          `${here}.mountpoint`,
+          p.mountpoint,
+          `is missing for a ${p.filesystem} filesystem`,
+          "give an absolute path, e.g. /var",
+        ),
       );
     } else if (!needsMount && p.mountpoint !== undefined) {
       out.push(
@@ -153,7 +181,9 @@ export function validateDiskLayout(layout: DiskLayout, firmware: Firmware, at: s
       );
     } else if (p.mountpoint !== undefined) {
       if (!MOUNTPOINT.test(p.mountpoint)) {
-        out.push(violation(`${here}.mountpoint`, p.mountpoint, "is not an absolute path", "use e.g. /var"));
+        out.push(
+          violation(`${here}.mountpoint`, p.mountpoint, "is not an absolute path", "use e.g. /var"),
+        );
       } else if (mounts.has(p.mountpoint)) {
         out.push(
           violation(
@@ -166,17 +196,45 @@ export function validateDiskLayout(layout: DiskLayout, firmware: Firmware, at: s
       } else mounts.set(p.mountpoint, i);
     }
     if (p.type === "efi" && p.filesystem !== "vfat") {
-      out.push(violation(`${here}.filesystem`, p.filesystem, "is not vfat on an EFI system partition", "use vfat"));
+      out.push(
+        violation(
+          `${here}.filesystem`,
+          p.filesystem,
+          "is not vfat on an EFI system partition",
+          "use vfat",
+        ),
+      );
     }
     if (p.type === "swap" && p.filesystem !== "swap") {
-      out.push(violation(`${here}.filesystem`, p.filesystem, "is not swap on a swap partition", "use swap"));
+      out.push(
+        violation(
+          `${here}.filesystem`,
+          p.filesystem,
+          "is not swap on a swap partition",
+          "use swap",
+        ),
+      );
     }
     if (p.type === "bios-boot" && p.filesystem !== "none") {
-      out.push(violation(`${here}.filesystem`, p.filesystem, "is set on a BIOS boot partition", "use none"));
+      out.push(
+        violation(
+          `${here}.filesystem`,
+          p.filesystem,
+          "is set on a BIOS boot partition",
+          "use none",
+        ),
+      );
     }
   });
   if (!mounts.has("/")) {
-    out.push(violation(`${at}.partitions`, parts.map((p) => p.label), "has no root partition", "mount one partition at /"));
+    out.push(
+      violation(
+        `${at}.partitions`,
+        parts.map((p) => p.label),
+        "has no root partition",
+        "mount one partition at /",
+      ),
+    );
   }
   const boot: PartitionType = firmware === "uefi" ? "efi" : "bios-boot";
   const bootCount = parts.filter((p) => p.type === boot).length;

@@ -68,14 +68,21 @@ function bootKind(firmware: Firmware, arch: string): BootKind {
 }
 
 /** The file (relative to the TFTP root) a firmware/arch pair chainloads. */
-export function ipxeBootFile(firmware: Firmware, arch: string, efiBinary: EfiBinary = "snponly"): string {
+export function ipxeBootFile(
+  firmware: Firmware,
+  arch: string,
+  efiBinary: EfiBinary = "snponly",
+): string {
   const kind = bootKind(firmware, arch);
   if (kind === "bios") return "undionly.kpxe";
   return kind === "uefi/arm64" ? `arm64/${efiBinary}.efi` : `${efiBinary}.efi`;
 }
 
 /** The iPXE binaries the TFTP root must hold for `machines`, without duplicates, sorted. */
-export function ipxeTftpFiles(machines: readonly Machine[], efiBinary: EfiBinary = "snponly"): string[] {
+export function ipxeTftpFiles(
+  machines: readonly Machine[],
+  efiBinary: EfiBinary = "snponly",
+): string[] {
   return [...new Set(machines.map((m) => ipxeBootFile(m.firmware, m.arch, efiBinary)))].sort();
 }
 
@@ -91,21 +98,37 @@ export function validateDnsmasqConfArgs(args: DnsmasqConfArgs): Violation[] {
     out.push(violation("mode", args.mode, "is not a DHCP mode", "use full or proxy"));
   }
   if (!INTERFACE.test(args.interface ?? "")) {
-    out.push(violation("interface", args.interface, "is not a network interface name", "use e.g. eth1"));
+    out.push(
+      violation("interface", args.interface, "is not a network interface name", "use e.g. eth1"),
+    );
   }
   if (!HTTP_URL.test(args.httpBaseUrl ?? "")) {
     out.push(
-      violation("httpBaseUrl", args.httpBaseUrl, "is not a plain http:// URL", "use e.g. http://10.0.0.2 (iPXE fetches over HTTP)"),
+      violation(
+        "httpBaseUrl",
+        args.httpBaseUrl,
+        "is not a plain http:// URL",
+        "use e.g. http://10.0.0.2 (iPXE fetches over HTTP)",
+      ),
     );
   }
   if (args.tftpRoot !== undefined && !TFTP_ROOT.test(args.tftpRoot)) {
     out.push(violation("tftpRoot", args.tftpRoot, "is not an absolute path", "use e.g. /srv/tftp"));
   }
   if (args.leaseTime !== undefined && !LEASE_TIME.test(args.leaseTime)) {
-    out.push(violation("leaseTime", args.leaseTime, "is not a dnsmasq lease time", "use e.g. 12h, 45m or infinite"));
+    out.push(
+      violation(
+        "leaseTime",
+        args.leaseTime,
+        "is not a dnsmasq lease time",
+        "use e.g. 12h, 45m or infinite",
+      ),
+    );
   }
   if (args.efiBinary !== undefined && args.efiBinary !== "snponly" && args.efiBinary !== "ipxe") {
-    out.push(violation("efiBinary", args.efiBinary, "is not an iPXE EFI binary", "use snponly or ipxe"));
+    out.push(
+      violation("efiBinary", args.efiBinary, "is not an iPXE EFI binary", "use snponly or ipxe"),
+    );
   }
   return [...out, ...validateInventory(args.machines, args.network)];
 }
@@ -145,7 +168,8 @@ export function renderDnsmasqConf(args: DnsmasqConfArgs): string {
       `dhcp-range=${net.dhcpRange.start},${net.dhcpRange.end},${subnet.netmask},${args.leaseTime ?? "12h"}`,
     );
     if (net.gateway) out.push(`dhcp-option=option:router,${net.gateway}`);
-    if (net.dnsServers?.length) out.push(`dhcp-option=option:dns-server,${net.dnsServers.join(",")}`);
+    if (net.dnsServers?.length)
+      out.push(`dhcp-option=option:dns-server,${net.dnsServers.join(",")}`);
     if (net.domain) out.push(`dhcp-option=option:domain-name,${net.domain}`);
   } else {
     out.push(
@@ -171,7 +195,10 @@ export function renderDnsmasqConf(args: DnsmasqConfArgs): string {
   }
   for (const kind of kinds) {
     const { tag, csa } = CLIENT_ARCH[kind];
-    const file = kind === "bios" ? "undionly.kpxe" : ipxeBootFile("uefi", kind === "uefi/arm64" ? "arm64" : "amd64", efi);
+    const file =
+      kind === "bios"
+        ? "undionly.kpxe"
+        : ipxeBootFile("uefi", kind === "uefi/arm64" ? "arm64" : "amd64", efi);
     out.push(
       args.mode === "full"
         ? `dhcp-boot=tag:!ipxe,tag:${tag},${file}`

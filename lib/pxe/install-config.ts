@@ -87,7 +87,11 @@ export interface InstallConfig {
     readonly dnsServers: readonly string[];
     readonly domain: string | null;
   };
-  readonly files: readonly { readonly path: string; readonly mode: string; readonly content: string }[];
+  readonly files: readonly {
+    readonly path: string;
+    readonly mode: string;
+    readonly content: string;
+  }[];
   readonly certificates: readonly InstallDownload[];
   readonly puppet: PuppetBootstrap;
   readonly report: { readonly url: string };
@@ -111,41 +115,102 @@ export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] 
     })),
   ];
   if (!HTTP_URL.test(args.installHostUrl ?? "")) {
-    out.push(violation("installHostUrl", args.installHostUrl, "is not an http(s) URL", "use e.g. http://10.0.0.2"));
+    out.push(
+      violation(
+        "installHostUrl",
+        args.installHostUrl,
+        "is not an http(s) URL",
+        "use e.g. http://10.0.0.2",
+      ),
+    );
   }
   if (!HTTPS_URL.test(args.stage?.url ?? "")) {
     out.push(
-      violation("stage.url", args.stage?.url, "is not an https:// URL", "fetch the stage from the binhost over HTTPS"),
+      violation(
+        "stage.url",
+        args.stage?.url,
+        "is not an https:// URL",
+        "fetch the stage from the binhost over HTTPS",
+      ),
     );
   }
   if (!SHA512.test(args.stage?.sha512 ?? "")) {
     out.push(
-      violation("stage.sha512", args.stage?.sha512, "is not a SHA-512 digest", "give 128 lower-case hex digits from the stage's .DIGESTS"),
+      violation(
+        "stage.sha512",
+        args.stage?.sha512,
+        "is not a SHA-512 digest",
+        "give 128 lower-case hex digits from the stage's .DIGESTS",
+      ),
     );
   }
   if (typeof args.binreposConf !== "string" || args.binreposConf.trim() === "") {
-    out.push(violation("binreposConf", args.binreposConf, "is empty", "pass the binrepos.conf the Stack renders for this machine"));
+    out.push(
+      violation(
+        "binreposConf",
+        args.binreposConf,
+        "is empty",
+        "pass the binrepos.conf the Stack renders for this machine",
+      ),
+    );
   }
   args.certificates.forEach((c, i) => {
     if (!HTTPS_URL.test(c.url ?? "")) {
-      out.push(violation(`certificates[${i}].url`, c.url, "is not an https:// URL", "serve certificates and keys over HTTPS"));
+      out.push(
+        violation(
+          `certificates[${i}].url`,
+          c.url,
+          "is not an https:// URL",
+          "serve certificates and keys over HTTPS",
+        ),
+      );
     }
     if (!ABSOLUTE.test(c.path ?? "")) {
-      out.push(violation(`certificates[${i}].path`, c.path, "is not an absolute path", "use e.g. /etc/ssl/host/host.pem"));
+      out.push(
+        violation(
+          `certificates[${i}].path`,
+          c.path,
+          "is not an absolute path",
+          "use e.g. /etc/ssl/host/host.pem",
+        ),
+      );
     }
     if (!MODE.test(c.mode ?? "")) {
-      out.push(violation(`certificates[${i}].mode`, c.mode, "is not an octal file mode", "use e.g. 0600 or 0644"));
+      out.push(
+        violation(
+          `certificates[${i}].mode`,
+          c.mode,
+          "is not an octal file mode",
+          "use e.g. 0600 or 0644",
+        ),
+      );
     }
   });
   const p = args.puppet;
-  if (!HOST.test(p?.server ?? "")) out.push(violation("puppet.server", p?.server, "is not a host name", "use e.g. puppet.example.ch"));
+  if (!HOST.test(p?.server ?? ""))
+    out.push(
+      violation("puppet.server", p?.server, "is not a host name", "use e.g. puppet.example.ch"),
+    );
   if (!/^[a-z0-9_]+$/.test(p?.environment ?? "")) {
-    out.push(violation("puppet.environment", p?.environment, "is not a Puppet environment name", "use lower-case letters, digits and '_'"));
+    out.push(
+      violation(
+        "puppet.environment",
+        p?.environment,
+        "is not a Puppet environment name",
+        "use lower-case letters, digits and '_'",
+      ),
+    );
   }
-  if (!HOST.test(p?.certname ?? "")) out.push(violation("puppet.certname", p?.certname, "is not a certname", "use the host's FQDN"));
+  if (!HOST.test(p?.certname ?? ""))
+    out.push(violation("puppet.certname", p?.certname, "is not a certname", "use the host's FQDN"));
   if (!TOKEN.test(p?.autosignToken ?? "")) {
     out.push(
-      violation("puppet.autosignToken", p?.autosignToken === undefined ? undefined : "(redacted)", "is not a one-time token of 16 or more URL-safe characters", "generate a random per-host token (e.g. @pulumi/random)"),
+      violation(
+        "puppet.autosignToken",
+        p?.autosignToken === undefined ? undefined : "(redacted)",
+        "is not a one-time token of 16 or more URL-safe characters",
+        "generate a random per-host token (e.g. @pulumi/random)",
+      ),
     );
   }
   return out;
@@ -169,7 +234,10 @@ export function renderPuppetConf(puppet: PuppetBootstrap): string {
  * token).
  */
 export function renderPuppetCsrAttributes(puppet: PuppetBootstrap): string {
-  return yamlStringify({ custom_attributes: { "1.2.840.113549.1.9.7": puppet.autosignToken } });
+  return yamlStringify(
+    { custom_attributes: { "1.2.840.113549.1.9.7": puppet.autosignToken } },
+    { version: "1.1" },
+  );
 }
 
 function diskJson(disk: DiskLayout): InstallConfig["disk"] {
@@ -214,8 +282,16 @@ export function installConfig(args: InstallConfigArgs): InstallConfig {
     },
     files: [
       { path: "/etc/portage/binrepos.conf", mode: "0644", content: args.binreposConf },
-      { path: "/etc/puppetlabs/puppet/puppet.conf", mode: "0644", content: renderPuppetConf(puppet) },
-      { path: "/etc/puppetlabs/puppet/csr_attributes.yaml", mode: "0600", content: renderPuppetCsrAttributes(puppet) },
+      {
+        path: "/etc/puppetlabs/puppet/puppet.conf",
+        mode: "0644",
+        content: renderPuppetConf(puppet),
+      },
+      {
+        path: "/etc/puppetlabs/puppet/csr_attributes.yaml",
+        mode: "0600",
+        content: renderPuppetCsrAttributes(puppet),
+      },
     ],
     certificates: args.certificates,
     puppet,

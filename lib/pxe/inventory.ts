@@ -68,7 +68,12 @@ export interface KnownNames {
 }
 
 /** Firmware/arch pairs that have an iPXE binary: BIOS on x86 only, UEFI on amd64 and arm64. */
-export const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = ["bios/amd64", "bios/x86", "uefi/amd64", "uefi/arm64"];
+export const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = [
+  "bios/amd64",
+  "bios/x86",
+  "uefi/amd64",
+  "uefi/arm64",
+];
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -78,32 +83,83 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
   const out: Violation[] = [];
   const subnet = parseIpv4Subnet(network.subnet);
   if (!subnet) {
-    out.push(violation(`${at}.subnet`, network.subnet, "is not an IPv4 subnet", "use CIDR notation, e.g. 10.0.0.0/24"));
+    out.push(
+      violation(
+        `${at}.subnet`,
+        network.subnet,
+        "is not an IPv4 subnet",
+        "use CIDR notation, e.g. 10.0.0.0/24",
+      ),
+    );
   } else if (subnet.prefixLength > 30) {
-    out.push(violation(`${at}.subnet`, network.subnet, "has no room for hosts", "use a prefix of /30 or shorter"));
+    out.push(
+      violation(
+        `${at}.subnet`,
+        network.subnet,
+        "has no room for hosts",
+        "use a prefix of /30 or shorter",
+      ),
+    );
   }
   const inside = (field: string, value: unknown): void => {
     if (!isIpv4Address(value)) {
-      out.push(violation(`${at}.${field}`, value, "is not an IPv4 address", "use dotted-quad form, e.g. 10.0.0.1"));
+      out.push(
+        violation(
+          `${at}.${field}`,
+          value,
+          "is not an IPv4 address",
+          "use dotted-quad form, e.g. 10.0.0.1",
+        ),
+      );
     } else if (subnet && !ipv4InSubnet(value, subnet)) {
-      out.push(violation(`${at}.${field}`, value, `is outside the subnet ${network.subnet}`, "use an address inside the subnet"));
+      out.push(
+        violation(
+          `${at}.${field}`,
+          value,
+          `is outside the subnet ${network.subnet}`,
+          "use an address inside the subnet",
+        ),
+      );
     }
   };
   if (network.gateway !== undefined) inside("gateway", network.gateway);
   (network.dnsServers ?? []).forEach((dns, i) => {
     if (!isIpv4Address(dns)) {
-      out.push(violation(`${at}.dnsServers[${i}]`, dns, "is not an IPv4 address", "use dotted-quad form, e.g. 10.0.0.1"));
+      out.push(
+        violation(
+          `${at}.dnsServers[${i}]`,
+          dns,
+          "is not an IPv4 address",
+          "use dotted-quad form, e.g. 10.0.0.1",
+        ),
+      );
     }
   });
   if (network.domain !== undefined && !DOMAIN.test(network.domain)) {
-    out.push(violation(`${at}.domain`, network.domain, "is not a DNS domain", "use lower-case labels, e.g. example.ch"));
+    out.push(
+      violation(
+        `${at}.domain`,
+        network.domain,
+        "is not a DNS domain",
+        "use lower-case labels, e.g. example.ch",
+      ),
+    );
   }
   const range = network.dhcpRange ?? { start: undefined, end: undefined };
   inside("dhcpRange.start", range.start);
   inside("dhcpRange.end", range.end);
-  if (isIpv4Address(range.start) && isIpv4Address(range.end) && ipv4ToNumber(range.start) > ipv4ToNumber(range.end)) {
+  if (
+    isIpv4Address(range.start) &&
+    isIpv4Address(range.end) &&
+    ipv4ToNumber(range.start) > ipv4ToNumber(range.end)
+  ) {
     out.push(
-      violation(`${at}.dhcpRange`, range, "starts after it ends", "give the lower address as start"),
+      violation(
+        `${at}.dhcpRange`,
+        range,
+        "starts after it ends",
+        "give the lower address as start",
+      ),
     );
   }
   return out;
@@ -123,17 +179,40 @@ export function validateMachines(
   const subnet = parseIpv4Subnet(network.subnet);
   const range = network.dhcpRange;
   const rangeValid = range !== undefined && isIpv4Address(range.start) && isIpv4Address(range.end);
-  const seen = { mac: new Map<string, number>(), address: new Map<string, number>(), hostname: new Map<string, number>() };
-  const duplicate = (field: "mac" | "address" | "hostname", key: string, i: number, value: unknown, fix: string): void => {
+  const seen = {
+    mac: new Map<string, number>(),
+    address: new Map<string, number>(),
+    hostname: new Map<string, number>(),
+  };
+  const duplicate = (
+    field: "mac" | "address" | "hostname",
+    key: string,
+    i: number,
+    value: unknown,
+    fix: string,
+  ): void => {
     const first = seen[field].get(key);
     if (first === undefined) seen[field].set(key, i);
-    else out.push(violation(`machines[${i}].${field}`, value, `duplicates machines[${first}].${field}`, fix));
+    else
+      out.push(
+        violation(`machines[${i}].${field}`, value, `duplicates machines[${first}].${field}`, fix),
+      );
   };
-  const member = (i: number, field: "environment" | "arch" | "stack", names: readonly string[] | undefined, what: string): void => {
+  const member = (
+    i: number,
+    field: "environment" | "arch" | "stack",
+    names: readonly string[] | undefined,
+    what: string,
+  ): void => {
     const value = machines[i][field];
     if (names && !names.includes(value)) {
       out.push(
-        violation(`machines[${i}].${field}`, value, `is not a known ${what}`, `use one of ${names.join(", ") || "(none defined)"}`),
+        violation(
+          `machines[${i}].${field}`,
+          value,
+          `is not a known ${what}`,
+          `use one of ${names.join(", ") || "(none defined)"}`,
+        ),
       );
     }
   };
@@ -146,7 +225,12 @@ export function validateMachines(
 
     if (typeof m.hostname !== "string" || !HOSTNAME.test(m.hostname)) {
       out.push(
-        violation(`${at}.hostname`, m.hostname, "is not a host name", "use one DNS label: a-z, 0-9 and '-', at most 63 characters"),
+        violation(
+          `${at}.hostname`,
+          m.hostname,
+          "is not a host name",
+          "use one DNS label: a-z, 0-9 and '-', at most 63 characters",
+        ),
       );
     } else duplicate("hostname", m.hostname, i, m.hostname, "give each machine its own host name");
 
@@ -155,13 +239,32 @@ export function validateMachines(
     member(i, "stack", known?.stacks, "Stack");
 
     if (!isIpv4Address(m.address)) {
-      out.push(violation(`${at}.address`, m.address, "is not an IPv4 address", "use dotted-quad form, e.g. 10.0.0.21"));
+      out.push(
+        violation(
+          `${at}.address`,
+          m.address,
+          "is not an IPv4 address",
+          "use dotted-quad form, e.g. 10.0.0.21",
+        ),
+      );
     } else {
       if (subnet && !ipv4InSubnet(m.address, subnet)) {
-        out.push(violation(`${at}.address`, m.address, `is outside the subnet ${network.subnet}`, "use an address inside the subnet"));
+        out.push(
+          violation(
+            `${at}.address`,
+            m.address,
+            `is outside the subnet ${network.subnet}`,
+            "use an address inside the subnet",
+          ),
+        );
       } else if (subnet && (m.address === subnet.network || m.address === subnet.broadcast)) {
         out.push(
-          violation(`${at}.address`, m.address, `is the network or broadcast address of ${network.subnet}`, "use a host address"),
+          violation(
+            `${at}.address`,
+            m.address,
+            `is the network or broadcast address of ${network.subnet}`,
+            "use a host address",
+          ),
         );
       } else if (rangeValid && ipv4InRange(m.address, range.start, range.end)) {
         out.push(
@@ -173,15 +276,22 @@ export function validateMachines(
           ),
         );
       } else if (m.address === network.gateway) {
-        out.push(violation(`${at}.address`, m.address, "is the gateway's address", "use another address"));
+        out.push(
+          violation(`${at}.address`, m.address, "is the gateway's address", "use another address"),
+        );
       }
       duplicate("address", m.address, i, m.address, "give each machine its own address");
     }
 
     if (!FIRMWARES.includes(m.firmware)) {
-      out.push(violation(`${at}.firmware`, m.firmware, "is not a firmware kind", "use bios or uefi"));
+      out.push(
+        violation(`${at}.firmware`, m.firmware, "is not a firmware kind", "use bios or uefi"),
+      );
     } else {
-      if (!SUPPORTED_FIRMWARE_ARCHES.includes(`${m.firmware}/${m.arch}`) && (known === undefined || known.arches.includes(m.arch))) {
+      if (
+        !SUPPORTED_FIRMWARE_ARCHES.includes(`${m.firmware}/${m.arch}`) &&
+        (known === undefined || known.arches.includes(m.arch))
+      ) {
         out.push(
           violation(
             `${at}.firmware`,
@@ -192,13 +302,27 @@ export function validateMachines(
         );
       }
       if (m.disk === undefined) {
-        out.push(violation(`${at}.disk`, m.disk, "is missing", "give a disk layout, e.g. defaultDiskLayout(firmware, device)"));
+        out.push(
+          violation(
+            `${at}.disk`,
+            m.disk,
+            "is missing",
+            "give a disk layout, e.g. defaultDiskLayout(firmware, device)",
+          ),
+        );
       } else out.push(...validateDiskLayout(m.disk, m.firmware, `${at}.disk`));
     }
 
     const generation = m.installGeneration ?? 1;
     if (!Number.isInteger(generation) || generation < 1) {
-      out.push(violation(`${at}.installGeneration`, m.installGeneration, "is not a positive whole number", "use 1, and bump it to reinstall"));
+      out.push(
+        violation(
+          `${at}.installGeneration`,
+          m.installGeneration,
+          "is not a positive whole number",
+          "use 1, and bump it to reinstall",
+        ),
+      );
     }
   });
   return out;

@@ -73,7 +73,8 @@ export function renderLocalBootScript(machine: Machine): string {
 export function renderDefaultScript(): string {
   return [
     "#!ipxe",
-    "# gentoo-infra: unknown machine ${mac}; nothing is installed. Boot the local disk.",
+    "# gentoo-infra: unknown machine; nothing is installed. Boot the local disk.",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an iPXE variable, expanded by iPXE
     "iseq ${platform} efi && exit ||",
     "sanboot --no-describe --drive 0x80 ||",
     "exit",

@@ -3,7 +3,8 @@
  * separated) for comparison and dnsmasq, and a hyphen form for file names in URLs.
  */
 
-const SEPARATED = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
+const SEPARATED =
+  /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 const BARE = /^[0-9a-f]{12}$/i;
 
 /**

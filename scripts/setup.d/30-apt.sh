@@ -5,7 +5,10 @@ source "$(dirname "$0")/../env.sh"
 missing=()
 while read -r pkg cmd; do
   case "$pkg" in ''|'#'*) continue ;; esac
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+  case "$cmd" in
+    /*) [ -e "$cmd" ] || missing+=("$pkg") ;;
+    *) command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg") ;;
+  esac
 done < "$GI_ROOT/scripts/apt-packages.txt"
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""

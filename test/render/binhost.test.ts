@@ -41,12 +41,22 @@ function run(cmd: string, argv: readonly string[]) {
 }
 
 /** Renders `conf` with temporary paths and runs nginx -t on it. */
-function nginxTest(name: string, conf: BinhostNginxArgs, mutate: (text: string) => string = (t) => t) {
+function nginxTest(
+  name: string,
+  conf: BinhostNginxArgs,
+  mutate: (text: string) => string = (t) => t,
+) {
   const prefix = join(work, name);
   mkdirSync(join(prefix, "logs"), { recursive: true });
   const cert = join(work, "cert.pem");
   const key = join(work, "key.pem");
-  const local = { ...conf, certificatePath: cert, keyPath: key, logDir: join(prefix, "logs"), pidFile: join(prefix, "nginx.pid") };
+  const local = {
+    ...conf,
+    certificatePath: cert,
+    keyPath: key,
+    logDir: join(prefix, "logs"),
+    pidFile: join(prefix, "nginx.pid"),
+  };
   const text = mutate(renderBinhostNginxConf(local));
   const file = join(prefix, "nginx.conf");
   writeFileSync(file, text);
@@ -56,28 +66,59 @@ function nginxTest(name: string, conf: BinhostNginxArgs, mutate: (text: string) 
 describe("binhost nginx.conf", () => {
   it("matches the golden files (redirect and off)", () => {
     expectGolden(GOLDEN, "nginx-redirect.conf", renderBinhostNginxConf(args));
-    expectGolden(GOLDEN, "nginx-http-off.conf", renderBinhostNginxConf({ ...args, http: "off", rootDir: "/var/www/binhost" }));
+    expectGolden(
+      GOLDEN,
+      "nginx-http-off.conf",
+      renderBinhostNginxConf({ ...args, http: "off", rootDir: "/var/www/binhost" }),
+    );
   });
 
   it("passes nginx -t with a real certificate and key", (t) => {
     if (!requireTools(t, ["nginx", "openssl"], APT_HINT)) return;
     const gen = run("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-      "-subj", "/CN=binhost.example.ch", "-keyout", join(work, "key.pem"), "-out", join(work, "cert.pem"),
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=binhost.example.ch",
+      "-keyout",
+      join(work, "key.pem"),
+      "-out",
+      join(work, "cert.pem"),
     ]);
     assert.equal(gen.status, 0, gen.output);
-    for (const [name, conf] of [["redirect", args], ["off", { ...args, http: "off" as const }]] as const) {
+    for (const [name, conf] of [
+      ["redirect", args],
+      ["off", { ...args, http: "off" as const }],
+    ] as const) {
       const r = nginxTest(name, conf);
       assert.equal(r.status, 0, r.output);
       const golden = renderBinhostNginxConf(conf).split("\n");
-      const changed = r.text.split("\n").filter((line, i) => line !== golden[i]).map((l) => l.trim().split(" ")[0]);
-      assert.deepEqual(changed, ["pid", "error_log", "access_log", "ssl_certificate", "ssl_certificate_key"]);
+      const changed = r.text
+        .split("\n")
+        .filter((line, i) => line !== golden[i])
+        .map((l) => l.trim().split(" ")[0]);
+      assert.deepEqual(changed, [
+        "pid",
+        "error_log",
+        "access_log",
+        "ssl_certificate",
+        "ssl_certificate_key",
+      ]);
     }
   });
 
   it("nginx -t rejects a directive in the wrong context, so the check above can fail", (t) => {
     if (!requireTools(t, ["nginx", "openssl"], APT_HINT)) return;
-    const r = nginxTest("broken", args, (text) => text.replace("autoindex on;", "autoindex on; listen 8443;"));
+    const r = nginxTest("broken", args, (text) =>
+      text.replace("autoindex on;", "autoindex on; listen 8443;"),
+    );
     assert.notEqual(r.status, 0, r.output);
     assert.match(r.output, /"listen" directive is not allowed here/);
   });

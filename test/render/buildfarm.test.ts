@@ -45,7 +45,11 @@ function run(cmd: string, argv: readonly string[]) {
 }
 
 const script = renderBuildScript(buildScriptArgs);
-const units = renderBuilderUnits({ buildProfile: buildScriptArgs.buildProfile, scriptPath: SCRIPT_PATH, schedule: SCHEDULE });
+const units = renderBuilderUnits({
+  buildProfile: buildScriptArgs.buildProfile,
+  scriptPath: SCRIPT_PATH,
+  schedule: SCHEDULE,
+});
 
 describe("build script", () => {
   const file = join(work, "build.sh");
@@ -108,7 +112,10 @@ describe("builder systemd units", () => {
 
   it("systemd-analyze reports an unknown key and a missing ExecStart, so the check above can fail", (t) => {
     if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
-    const r = verify(units.service.replace("Nice=10", "Nise=10").replace(SCRIPT_PATH, "/usr/local/bin/missing"), units.timer);
+    const r = verify(
+      units.service.replace("Nice=10", "Nise=10").replace(SCRIPT_PATH, "/usr/local/bin/missing"),
+      units.timer,
+    );
     assert.match(r.output, /Unknown key 'Nise'/);
     assert.match(r.output, /missing is not executable/);
     assert.notEqual(run("systemd-analyze", ["calendar", "every day at 3"]).status, 0);
@@ -118,13 +125,19 @@ describe("builder systemd units", () => {
 describe("catalyst specs", () => {
   const specs: Record<string, CatalystSpec> = {
     ...Object.fromEntries(
-      Object.entries(stageSpecs(stageArgs)).map(([target, spec]) => [`${target}-amd64-production-server.spec`, spec]),
+      Object.entries(stageSpecs(stageArgs)).map(([target, spec]) => [
+        `${target}-amd64-production-server.spec`,
+        spec,
+      ]),
     ),
     "stage4-amd64-production-web.spec": stage4Spec(stage4Args),
   };
   for (const [name, spec] of Object.entries(specs)) {
     it(`${name} matches its golden file, uses only keys catalyst knows, and reads back`, () => {
-      const text = renderCatalystSpec(spec, `gentoo-infra: ${name}. Rendered file: edits are overwritten.`);
+      const text = renderCatalystSpec(
+        spec,
+        `gentoo-infra: ${name}. Rendered file: edits are overwritten.`,
+      );
       expectGolden(GOLDEN, name, text);
       const parsed = parseCatalystSpec(text);
       assert.deepEqual(validateCatalystSpecKeys(parsed), []);

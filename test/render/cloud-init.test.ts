@@ -18,7 +18,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
-import { renderNetworkConfig, renderUserData, type StaticNetworkArgs, type UserDataArgs } from "../../lib/cloud-init";
+import {
+  renderNetworkConfig,
+  renderUserData,
+  type StaticNetworkArgs,
+  type UserDataArgs,
+} from "../../lib/cloud-init";
 import { expectGolden } from "../support/golden-files";
 import { requireTools } from "../support/tools";
 
@@ -33,18 +38,35 @@ const userData: UserDataArgs = {
   users: [
     {
       name: "ops",
-      sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example.ch"],
+      sshAuthorizedKeys: [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example.ch",
+      ],
       sudo: "ALL=(ALL) NOPASSWD:ALL",
       groups: ["wheel"],
     },
   ],
   writeFiles: [
-    { path: "/etc/gentoo-infra/build.env", content: "ON=yes\nMAC=52:54:00:12:34:56\n# a comment line\n" },
-    { path: "/usr/local/libexec/gentoo-infra/build", content: "#!/bin/bash\nexit 0\n", permissions: "0755" },
-    { path: "/etc/gentoo-infra/upload_ed25519", content: "key material", permissions: "0600", owner: "root:root" },
+    {
+      path: "/etc/gentoo-infra/build.env",
+      content: "ON=yes\nMAC=52:54:00:12:34:56\n# a comment line\n",
+    },
+    {
+      path: "/usr/local/libexec/gentoo-infra/build",
+      content: "#!/bin/bash\nexit 0\n",
+      permissions: "0755",
+    },
+    {
+      path: "/etc/gentoo-infra/upload_ed25519",
+      content: "key material",
+      permissions: "0600",
+      owner: "root:root",
+    },
   ],
   packages: ["rsync", "git"],
-  runcmd: [["systemctl", "enable", "--now", "gentoo-infra-build-production-amd64-web.timer"], "echo ready > /run/gentoo-infra-ready"],
+  runcmd: [
+    ["systemctl", "enable", "--now", "gentoo-infra-build-production-amd64-web.timer"],
+    "echo ready > /run/gentoo-infra-ready",
+  ],
 };
 
 const network: StaticNetworkArgs = {
@@ -63,12 +85,19 @@ function run(cmd: string, argv: readonly string[]) {
 /** cloud-init's own Python (from its shebang): the one that has PyYAML. */
 function cloudInitPython(): string {
   const path = run("sh", ["-c", "command -v cloud-init"]).output.trim();
-  return readFileSync(path, "utf8").split("\n")[0].replace(/^#!\s*/, "").split(" ")[0];
+  return readFileSync(path, "utf8")
+    .split("\n")[0]
+    .replace(/^#!\s*/, "")
+    .split(" ")[0];
 }
 
 /** Loads `file` with PyYAML's safe_load (as cloud-init does) and returns it as JSON data. */
 function pyyaml(file: string): unknown {
-  const r = run(cloudInitPython(), ["-c", "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file]);
+  const r = run(cloudInitPython(), [
+    "-c",
+    "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+    file,
+  ]);
   assert.equal(r.status, 0, r.output);
   return JSON.parse(r.output);
 }
@@ -114,12 +143,32 @@ describe("cloud-init network-config v2", () => {
     assert.deepEqual(pyyaml(file), parse(text));
     const out = join(work, "networkd");
     mkdirSync(out, { recursive: true });
-    const r = run("cloud-init", ["devel", "net-convert", "-p", file, "-k", "yaml", "-d", out, "-D", "debian", "-O", "networkd"]);
+    const r = run("cloud-init", [
+      "devel",
+      "net-convert",
+      "-p",
+      file,
+      "-k",
+      "yaml",
+      "-d",
+      out,
+      "-D",
+      "debian",
+      "-O",
+      "networkd",
+    ]);
     assert.equal(r.status, 0, r.output);
     const files = readdirSync(join(out, "etc/systemd/network"));
     assert.deepEqual(files, ["10-cloud-init-eth0.network"]);
     const networkd = readFileSync(join(out, "etc/systemd/network", files[0]), "utf8");
-    for (const line of ["Address=10.0.0.5/24", "MACAddress=52:54:00:12:34:56", "Name=eth0", "Gateway=10.0.0.1", "DNS=10.0.0.1", "Domains=example.ch"]) {
+    for (const line of [
+      "Address=10.0.0.5/24",
+      "MACAddress=52:54:00:12:34:56",
+      "Name=eth0",
+      "Gateway=10.0.0.1",
+      "DNS=10.0.0.1",
+      "Domains=example.ch",
+    ]) {
       assert.ok(networkd.split("\n").includes(line), `${line} missing from:\n${networkd}`);
     }
   });

@@ -45,7 +45,12 @@ function write(name: string, text: string): string {
   return path;
 }
 
-const dnsmasqArgs = { interface: "eth1", network, machines, httpBaseUrl: "http://10.0.0.2" } as const;
+const dnsmasqArgs = {
+  interface: "eth1",
+  network,
+  machines,
+  httpBaseUrl: "http://10.0.0.2",
+} as const;
 const endpoint = { baseUrl: "http://10.0.0.2" };
 
 describe("dnsmasq.conf", () => {
@@ -71,7 +76,11 @@ describe("dnsmasq.conf", () => {
 describe("iPXE scripts", () => {
   it("match their golden files", () => {
     expectGolden(GOLDEN, "web1-install.ipxe", renderInstallScript(web1, endpoint));
-    expectGolden(GOLDEN, "db1-install.ipxe", renderInstallScript(db1, { ...endpoint, kernelArguments: ["console=ttyS0,115200"] }));
+    expectGolden(
+      GOLDEN,
+      "db1-install.ipxe",
+      renderInstallScript(db1, { ...endpoint, kernelArguments: ["console=ttyS0,115200"] }),
+    );
     expectGolden(GOLDEN, "web1-local-boot.ipxe", renderLocalBootScript(web1));
     expectGolden(GOLDEN, "db1-local-boot.ipxe", renderLocalBootScript(db1));
     expectGolden(GOLDEN, "default.ipxe", renderDefaultScript());
@@ -88,13 +97,31 @@ describe("install configuration", () => {
         url: "https://binhost.example.ch/stages/production/amd64/stage4-amd64-web-20261122T030000Z.tar.xz",
         sha512: "ab".repeat(64),
       },
-      binreposConf: "[production-amd64-web]\npriority = 10\nsync-uri = https://binhost.example.ch/production/amd64/web/\nverify-signature = true\n",
+      binreposConf:
+        "[production-amd64-web]\npriority = 10\nsync-uri = https://binhost.example.ch/production/amd64/web/\nverify-signature = true\n",
       certificates: [
-        { url: "https://pxe.example.ch/secrets/web1/ca.pem", path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
-        { url: "https://pxe.example.ch/secrets/web1/host.pem", path: "/etc/ssl/gentoo-infra/host.pem", mode: "0644" },
-        { url: "https://pxe.example.ch/secrets/web1/host.key", path: "/etc/ssl/gentoo-infra/host.key", mode: "0600" },
+        {
+          url: "https://pxe.example.ch/secrets/web1/ca.pem",
+          path: "/etc/ssl/gentoo-infra/ca.pem",
+          mode: "0644",
+        },
+        {
+          url: "https://pxe.example.ch/secrets/web1/host.pem",
+          path: "/etc/ssl/gentoo-infra/host.pem",
+          mode: "0644",
+        },
+        {
+          url: "https://pxe.example.ch/secrets/web1/host.key",
+          path: "/etc/ssl/gentoo-infra/host.key",
+          mode: "0600",
+        },
       ],
-      puppet: { server: "puppet.example.ch", environment: "production", certname: "web1.example.ch", autosignToken: "Zq3vR8kL1mN5pT7wX9yB2cD4" },
+      puppet: {
+        server: "puppet.example.ch",
+        environment: "production",
+        certname: "web1.example.ch",
+        autosignToken: "Zq3vR8kL1mN5pT7wX9yB2cD4",
+      },
     });
     expectGolden(GOLDEN, "web1-install.json", json);
     assert.equal(JSON.parse(json).version, 1);
@@ -125,9 +152,16 @@ describe("partition scripts", () => {
         table.partitions.map((p: { name: string; type: string; size: number }, i: number) => ({
           name: p.name,
           type: p.type,
-          sizeMiB: layout.partitions[i].sizeMiB === undefined ? undefined : (p.size * table.sectorsize) / 2 ** 20,
+          sizeMiB:
+            layout.partitions[i].sizeMiB === undefined
+              ? undefined
+              : (p.size * table.sectorsize) / 2 ** 20,
         })),
-        layout.partitions.map((p) => ({ name: p.label, type: GPT_TYPE_GUIDS[p.type], sizeMiB: p.sizeMiB })),
+        layout.partitions.map((p) => ({
+          name: p.label,
+          type: GPT_TYPE_GUIDS[p.type],
+          sizeMiB: p.sizeMiB,
+        })),
       );
     });
   }
@@ -137,7 +171,18 @@ describe("partition scripts", () => {
     // sfdisk silently shrinks a last partition that does not fit; only the read-back sizes show it.
     const image = join(work, "small.img");
     assert.equal(run("truncate", ["-s", "1G", image]).status, 0);
-    const layout = { ...defaultDiskLayout("uefi", "/dev/vda"), partitions: [{ label: "big", type: "linux" as const, sizeMiB: 4096, filesystem: "ext4" as const, mountpoint: "/" }] };
+    const layout = {
+      ...defaultDiskLayout("uefi", "/dev/vda"),
+      partitions: [
+        {
+          label: "big",
+          type: "linux" as const,
+          sizeMiB: 4096,
+          filesystem: "ext4" as const,
+          mountpoint: "/",
+        },
+      ],
+    };
     const w = run("sfdisk", ["--quiet", image], renderSfdiskScript(layout));
     const table = JSON.parse(run("sfdisk", ["--json", image]).output).partitiontable;
     assert.ok(w.status !== 0 || (table.partitions[0].size * table.sectorsize) / 2 ** 20 < 4096);

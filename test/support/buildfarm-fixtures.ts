@@ -7,7 +7,11 @@ export const OVERLAY_COMMIT = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d";
 export const buildScriptArgs: BuildScriptArgs = {
   buildProfile: { environment: "production", arch: "amd64", stack: "web" },
   tree: { name: "gentoo", url: "https://git.example.ch/gentoo.git", commit: TREE_COMMIT },
-  overlay: { name: "infra", url: "https://git.example.ch/infra-overlay.git", commit: OVERLAY_COMMIT },
+  overlay: {
+    name: "infra",
+    url: "https://git.example.ch/infra-overlay.git",
+    commit: OVERLAY_COMMIT,
+  },
   upload: {
     host: "binhost.example.ch",
     user: "binhost",

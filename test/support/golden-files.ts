@@ -14,6 +14,9 @@ export function expectGolden(dir: string, name: string, text: string): void {
     writeFileSync(path, text);
     return;
   }
-  assert.ok(existsSync(path), `golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`);
+  assert.ok(
+    existsSync(path),
+    `golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`,
+  );
   assert.equal(text, readFileSync(path, "utf8"), `golden file ${name} differs`);
 }

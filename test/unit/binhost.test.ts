@@ -18,13 +18,25 @@ const web = { environment: "production", arch: "amd64", stack: "web" };
 describe("binhost paths", () => {
   it("puts a build profile's repository at <env>/<arch>/<stack>/", () => {
     assert.equal(binhostRepositoryPath(web), "production/amd64/web/");
-    assert.equal(binhostRepositoryUrl("https://binhost.example.ch/", web), "https://binhost.example.ch/production/amd64/web/");
+    assert.equal(
+      binhostRepositoryUrl("https://binhost.example.ch/", web),
+      "https://binhost.example.ch/production/amd64/web/",
+    );
   });
 
   it("names stages as catalyst does and files them under stages/<env>/<arch>/", () => {
-    const stage = { environment: "production", arch: "x86", target: "stage3", subarch: "i686", versionStamp: "server-20261122T030000Z" } as const;
+    const stage = {
+      environment: "production",
+      arch: "x86",
+      target: "stage3",
+      subarch: "i686",
+      versionStamp: "server-20261122T030000Z",
+    } as const;
     assert.equal(stageFileName(stage), "stage3-i686-server-20261122T030000Z.tar.xz");
-    assert.equal(stagePath({ ...stage, compression: "zst" }), "stages/production/x86/stage3-i686-server-20261122T030000Z.tar.zst");
+    assert.equal(
+      stagePath({ ...stage, compression: "zst" }),
+      "stages/production/x86/stage3-i686-server-20261122T030000Z.tar.zst",
+    );
     assert.equal(
       stageUrl("https://binhost.example.ch", stage),
       "https://binhost.example.ch/stages/production/x86/stage3-i686-server-20261122T030000Z.tar.xz",
@@ -33,7 +45,12 @@ describe("binhost paths", () => {
 });
 
 describe("binhost nginx.conf", () => {
-  const args = { serverName: "binhost.example.ch", certificatePath: "/etc/ssl/binhost/cert.pem", keyPath: "/etc/ssl/binhost/key.pem", buildProfiles: [web] };
+  const args = {
+    serverName: "binhost.example.ch",
+    certificatePath: "/etc/ssl/binhost/cert.pem",
+    keyPath: "/etc/ssl/binhost/key.pem",
+    buildProfiles: [web],
+  };
 
   it("renders no port-80 server when http is off", () => {
     assert.ok(renderBinhostNginxConf(args).includes("listen 80;"));
@@ -41,9 +58,15 @@ describe("binhost nginx.conf", () => {
   });
 
   it("serves exactly the listed repositories plus the fixed directories", () => {
-    const conf = renderBinhostNginxConf({ ...args, buildProfiles: [web, { ...web, environment: "staging" }] });
+    const conf = renderBinhostNginxConf({
+      ...args,
+      buildProfiles: [web, { ...web, environment: "staging" }],
+    });
     assert.deepEqual(
-      conf.split("\n").filter((l) => l.trim().startsWith("location")).map((l) => l.trim()),
+      conf
+        .split("\n")
+        .filter((l) => l.trim().startsWith("location"))
+        .map((l) => l.trim()),
       [
         "location /production/amd64/web/ {",
         "location /staging/amd64/web/ {",

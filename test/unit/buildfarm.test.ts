@@ -35,7 +35,11 @@ describe("catalyst spec keys", () => {
   });
 
   it("rejects keys catalyst would not recognize and names missing required keys", () => {
-    const spec = { ...stageSpecs(stageArgs).stage3, chost: "x86_64-pc-linux-gnu", snapshot: "latest" } as Record<string, string>;
+    const spec = {
+      ...stageSpecs(stageArgs).stage3,
+      chost: "x86_64-pc-linux-gnu",
+      snapshot: "latest",
+    } as Record<string, string>;
     delete spec.rel_type;
     assert.deepEqual(messages(validateCatalystSpecKeys(spec)), [
       "chost: is not a catalyst stage3 spec key; remove it; catalyst aborts on unrecognized keys",
@@ -53,7 +57,13 @@ describe("catalyst spec keys", () => {
 
   it("rejects values catalyst's parser would split, strip or misread", () => {
     assert.deepEqual(
-      messages(validateCatalystSpecValues({ version_stamp: "a b", "stage4/packages": ["dev-lang/python:3.13", "100%"], repos: [] })),
+      messages(
+        validateCatalystSpecValues({
+          version_stamp: "a b",
+          "stage4/packages": ["dev-lang/python:3.13", "100%"],
+          repos: [],
+        }),
+      ),
       [
         "version_stamp: has whitespace, '#' or '%' (catalyst splits, strips or formats them); give one word",
         "stage4/packages[0]: has whitespace, ':', '#' or '%' (catalyst would misparse the line); give one word without those characters",
@@ -70,13 +80,17 @@ describe("catalyst stage specs", () => {
     assert.equal(specs.stage1.source_subpath, stageArgs.seed);
     assert.equal(specs.stage2.source_subpath, "production/stage1-amd64-server-20261122T030000Z");
     assert.equal(specs.stage3.source_subpath, "production/stage2-amd64-server-20261122T030000Z");
-    for (const spec of Object.values(specs)) assert.equal(spec.snapshot_treeish, stageArgs.treeCommit);
+    for (const spec of Object.values(specs))
+      assert.equal(spec.snapshot_treeish, stageArgs.treeCommit);
   });
 
   it("reads back every rendered spec as catalyst's parser would (one-item lists become strings)", () => {
     for (const spec of [...Object.values(stageSpecs(stageArgs)), stage4Spec(stage4Args)]) {
       const expected = Object.fromEntries(
-        Object.entries(spec).map(([k, v]) => [k, typeof v !== "string" && v.length === 1 ? v[0] : v]),
+        Object.entries(spec).map(([k, v]) => [
+          k,
+          typeof v !== "string" && v.length === 1 ? v[0] : v,
+        ]),
       );
       assert.deepEqual(parseCatalystSpec(renderCatalystSpec(spec, "comment")), expected);
     }
@@ -98,7 +112,7 @@ describe("catalyst stage specs", () => {
       (e: unknown) =>
         e instanceof ValidationError &&
         e.message ===
-          "catalyst stage2 spec: 1 problem:\n- update_seed: is not a catalyst stage2 spec key (got \"yes\"); remove it; catalyst aborts on unrecognized keys",
+          'catalyst stage2 spec: 1 problem:\n- update_seed: is not a catalyst stage2 spec key (got "yes"); remove it; catalyst aborts on unrecognized keys',
     );
   });
 });
@@ -134,15 +148,28 @@ describe("build script", () => {
 
 describe("builder units", () => {
   it("names units after the build profile and points the timer at the service", () => {
-    const units = renderBuilderUnits({ buildProfile: buildScriptArgs.buildProfile, scriptPath: "/usr/local/libexec/gentoo-infra/build", schedule: "daily" });
-    assert.equal(builderUnitStem(buildScriptArgs.buildProfile), "gentoo-infra-build-production-amd64-web");
+    const units = renderBuilderUnits({
+      buildProfile: buildScriptArgs.buildProfile,
+      scriptPath: "/usr/local/libexec/gentoo-infra/build",
+      schedule: "daily",
+    });
+    assert.equal(
+      builderUnitStem(buildScriptArgs.buildProfile),
+      "gentoo-infra-build-production-amd64-web",
+    );
     assert.equal(units.serviceName, "gentoo-infra-build-production-amd64-web.service");
     assert.ok(units.timer.includes("\nUnit=gentoo-infra-build-production-amd64-web.service\n"));
   });
 
   it("names every bad argument", () => {
     assert.throws(
-      () => renderBuilderUnits({ buildProfile: buildScriptArgs.buildProfile, scriptPath: "build.sh", schedule: "daily\nExecStart=/bin/sh", timeoutHours: 0 }),
+      () =>
+        renderBuilderUnits({
+          buildProfile: buildScriptArgs.buildProfile,
+          scriptPath: "build.sh",
+          schedule: "daily\nExecStart=/bin/sh",
+          timeoutHours: 0,
+        }),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
         assert.deepEqual(messages(e.violations), [

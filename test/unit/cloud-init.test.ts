@@ -2,24 +2,39 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
 import { parse } from "yaml";
-import { renderNetworkConfig, renderUserData, validateStaticNetworkArgs, validateUserDataArgs } from "../../lib/cloud-init";
+import {
+  renderNetworkConfig,
+  renderUserData,
+  validateStaticNetworkArgs,
+  validateUserDataArgs,
+} from "../../lib/cloud-init";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
   vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
+const KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example";
 
 describe("cloud-init user-data", () => {
   it("starts with #cloud-config and locks passwords", () => {
-    const text = renderUserData({ hostname: "b1", users: [{ name: "ops", sshAuthorizedKeys: [KEY] }] });
+    const text = renderUserData({
+      hostname: "b1",
+      users: [{ name: "ops", sshAuthorizedKeys: [KEY] }],
+    });
     assert.ok(text.startsWith("#cloud-config\n"));
-    assert.deepEqual(parse(text).users, [{ name: "ops", shell: "/bin/bash", lock_passwd: true, ssh_authorized_keys: [KEY] }]);
+    assert.deepEqual(parse(text).users, [
+      { name: "ops", shell: "/bin/bash", lock_passwd: true, ssh_authorized_keys: [KEY] },
+    ]);
   });
 
   it("keeps any file content exactly, whatever YAML would make of it", () => {
     fc.assert(
       fc.property(fc.string(), (content) => {
-        const text = renderUserData({ hostname: "b1", users: [{ name: "ops", sshAuthorizedKeys: [KEY] }], writeFiles: [{ path: "/etc/x", content }] });
+        const text = renderUserData({
+          hostname: "b1",
+          users: [{ name: "ops", sshAuthorizedKeys: [KEY] }],
+          writeFiles: [{ path: "/etc/x", content }],
+        });
         assert.equal(parse(text, { version: "1.1" }).write_files[0].content, content);
       }),
     );
@@ -30,7 +45,10 @@ describe("cloud-init user-data", () => {
       messages(
         validateUserDataArgs({
           hostname: "B_1",
-          users: [{ name: "ops", sshAuthorizedKeys: ["AAAA"] }, { name: "ops", sshAuthorizedKeys: [] }],
+          users: [
+            { name: "ops", sshAuthorizedKeys: ["AAAA"] },
+            { name: "ops", sshAuthorizedKeys: [] },
+          ],
           writeFiles: [{ path: "etc/x", content: "", permissions: "644", owner: "root" }],
           runcmd: [[]],
         }),
@@ -56,14 +74,28 @@ describe("cloud-init network-config", () => {
   });
 
   it("rejects a gateway outside the interface's subnet", () => {
-    assert.deepEqual(messages(validateStaticNetworkArgs({ mac: "52:54:00:12:34:56", address: "10.0.0.5/24", gateway: "10.0.1.1" })), [
-      "gateway: is outside 10.0.0.5/24; use a router on the interface's subnet",
-    ]);
+    assert.deepEqual(
+      messages(
+        validateStaticNetworkArgs({
+          mac: "52:54:00:12:34:56",
+          address: "10.0.0.5/24",
+          gateway: "10.0.1.1",
+        }),
+      ),
+      ["gateway: is outside 10.0.0.5/24; use a router on the interface's subnet"],
+    );
   });
 
   it("names every bad argument", () => {
     assert.deepEqual(
-      messages(validateStaticNetworkArgs({ mac: "x", address: "10.0.0.5", dnsServers: ["a"], interfaceName: "Eth0" })),
+      messages(
+        validateStaticNetworkArgs({
+          mac: "x",
+          address: "10.0.0.5",
+          dnsServers: ["a"],
+          interfaceName: "Eth0",
+        }),
+      ),
       [
         "mac: is not a MAC address; use e.g. 52:54:00:12:34:56",
         "interfaceName: is not an interface name; use e.g. eth0",

@@ -40,14 +40,19 @@ describe("normalizeMac", () => {
 
   it("is idempotent and yields lower-case colon form for any 6 bytes", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.constantFrom(":", "-", ""), fc.boolean(), (bytes, sep, upper) => {
-        const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0"));
-        const text = hex.join(sep);
-        const normal = normalizeMac(upper ? text.toUpperCase() : text);
-        assert.equal(normal, hex.join(":"));
-        assert.equal(normalizeMac(normal), normal);
-        assert.equal(macFileName(normal as string), hex.join("-"));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        fc.constantFrom(":", "-", ""),
+        fc.boolean(),
+        (bytes, sep, upper) => {
+          const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0"));
+          const text = hex.join(sep);
+          const normal = normalizeMac(upper ? text.toUpperCase() : text);
+          assert.equal(normal, hex.join(":"));
+          assert.equal(normalizeMac(normal), normal);
+          assert.equal(macFileName(normal as string), hex.join("-"));
+        },
+      ),
     );
   });
 });
@@ -61,9 +66,24 @@ describe("validateInventory", () => {
     const bad: Machine[] = [
       web1,
       { ...db1, mac: "52:54:00:12:34:56", address: "10.0.0.21", hostname: "web1" },
-      { ...arm1, mac: "52:54:00:zz:00:01", environment: "qa", arch: "sparc", stack: "mail", address: "10.0.1.5" },
+      {
+        ...arm1,
+        mac: "52:54:00:zz:00:01",
+        environment: "qa",
+        arch: "sparc",
+        stack: "mail",
+        address: "10.0.1.5",
+      },
       { ...web1, mac: "52:54:00:00:00:04", hostname: "Web_4", address: "10.0.0.150" },
-      { ...web1, mac: "52:54:00:00:00:05", hostname: "arm5", arch: "arm64", firmware: "bios", address: "10.0.0.255", disk: defaultDiskLayout("bios", "/dev/vda") },
+      {
+        ...web1,
+        mac: "52:54:00:00:00:05",
+        hostname: "arm5",
+        arch: "arm64",
+        firmware: "bios",
+        address: "10.0.0.255",
+        disk: defaultDiskLayout("bios", "/dev/vda"),
+      },
     ];
     assert.deepEqual(messages(validateInventory(bad, network, known)), [
       "machines[1].mac: duplicates machines[0].mac; give each machine its own MAC address",
@@ -84,13 +104,17 @@ describe("validateInventory", () => {
   it("formats one error naming argument, value and fix for each problem", () => {
     const vs = validateInventory([{ ...web1, mac: "nope" }], network, known);
     assert.equal(
-      formatViolations("PxeInstallHost \"pxe\"", vs),
+      formatViolations('PxeInstallHost "pxe"', vs),
       'PxeInstallHost "pxe": 1 problem:\n- machines[0].mac: is not a MAC address (got "nope"); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56',
     );
   });
 
   it("checks the network: subnet, gateway, DHCP range order", () => {
-    const vs = validateInventory([], { subnet: "10.0.0.0/33", gateway: "10.0.1.1", dhcpRange: { start: "10.0.0.200", end: "10.0.0.100" } });
+    const vs = validateInventory([], {
+      subnet: "10.0.0.0/33",
+      gateway: "10.0.1.1",
+      dhcpRange: { start: "10.0.0.200", end: "10.0.0.100" },
+    });
     assert.deepEqual(messages(vs), [
       "network.subnet: is not an IPv4 subnet; use CIDR notation, e.g. 10.0.0.0/24",
       "network.dhcpRange: starts after it ends; give the lower address as start",
@@ -109,14 +133,19 @@ describe("validateInventory", () => {
   });
 
   it("rejects an address equal to the gateway", () => {
-    assert.deepEqual(messages(validateInventory([{ ...web1, address: "10.0.0.1" }], network, known)), [
-      "machines[0].address: is the gateway's address; use another address",
-    ]);
+    assert.deepEqual(
+      messages(validateInventory([{ ...web1, address: "10.0.0.1" }], network, known)),
+      ["machines[0].address: is the gateway's address; use another address"],
+    );
   });
 
   it("accepted inventories never share a MAC, address or host name, and never use the DHCP range", () => {
     const octet = fc.integer({ min: 0, max: 255 });
-    const machineArb = fc.record({ last: octet, mac: fc.integer({ min: 0, max: 7 }), host: fc.integer({ min: 0, max: 7 }) });
+    const machineArb = fc.record({
+      last: octet,
+      mac: fc.integer({ min: 0, max: 7 }),
+      host: fc.integer({ min: 0, max: 7 }),
+    });
     fc.assert(
       fc.property(fc.array(machineArb, { maxLength: 8 }), (specs) => {
         const ms: Machine[] = specs.map((s) => ({
@@ -130,7 +159,8 @@ describe("validateInventory", () => {
         assert.ok(unique(ms.map((m) => normalizeMac(m.mac) as string)));
         assert.ok(unique(ms.map((m) => m.address)));
         assert.ok(unique(ms.map((m) => m.hostname)));
-        for (const m of ms) assert.ok(!ipv4InRange(m.address, network.dhcpRange.start, network.dhcpRange.end));
+        for (const m of ms)
+          assert.ok(!ipv4InRange(m.address, network.dhcpRange.start, network.dhcpRange.end));
       }),
     );
   });
@@ -143,9 +173,12 @@ describe("validateDiskLayout", () => {
   });
 
   it("rejects a UEFI machine without an EFI system partition", () => {
-    assert.deepEqual(messages(validateDiskLayout(defaultDiskLayout("bios", "/dev/sda"), "uefi", "disk")), [
-      "disk.partitions: has 0 efi partitions for uefi firmware; add exactly one partition of type efi",
-    ]);
+    assert.deepEqual(
+      messages(validateDiskLayout(defaultDiskLayout("bios", "/dev/sda"), "uefi", "disk")),
+      [
+        "disk.partitions: has 0 efi partitions for uefi firmware; add exactly one partition of type efi",
+      ],
+    );
   });
 
   it("names every problem of a bad layout", () => {
@@ -186,20 +219,35 @@ describe("netbootAction", () => {
   });
 
   it("never reinstalls a machine once its generation is recorded, whatever else is recorded", () => {
-    const record = fc.record({ mac: fc.constantFrom(web1.mac, db1.mac, arm1.mac), generation: fc.integer({ min: 1, max: 5 }) });
+    const record = fc.record({
+      mac: fc.constantFrom(web1.mac, db1.mac, arm1.mac),
+      generation: fc.integer({ min: 1, max: 5 }),
+    });
     fc.assert(
       fc.property(fc.array(record), fc.integer({ min: 1, max: 5 }), (records, generation) => {
         const m = { ...web1, installGeneration: generation };
         const after = [...records, { mac: m.mac, generation }];
         assert.equal(netbootAction(m, after), "local-boot");
-        assert.equal(netbootAction({ ...m, installGeneration: Math.max(generation, ...after.map((r) => r.generation)) + 1 }, after), "install");
+        assert.equal(
+          netbootAction(
+            {
+              ...m,
+              installGeneration: Math.max(generation, ...after.map((r) => r.generation)) + 1,
+            },
+            after,
+          ),
+          "install",
+        );
       }),
     );
   });
 
   it("serves the install script before and the local-boot script after a recorded install", () => {
     const endpoint = { baseUrl: "http://10.0.0.2/" };
-    assert.match(renderMachineScript(web1, [], endpoint), /^kernel --name vmlinuz http:\/\/10\.0\.0\.2\/installer\/amd64\/vmlinuz /m);
+    assert.match(
+      renderMachineScript(web1, [], endpoint),
+      /^kernel --name vmlinuz http:\/\/10\.0\.0\.2\/installer\/amd64\/vmlinuz /m,
+    );
     assert.equal(
       renderMachineScript(web1, [{ mac: web1.mac, generation: 1 }], endpoint),
       "#!ipxe\n# gentoo-infra: web1 (52:54:00:12:34:56) is installed (generation 1); boot its local disk.\n# Bump installGeneration to reinstall.\nexit\n",
@@ -214,7 +262,11 @@ describe("iPXE binaries", () => {
     assert.equal(ipxeBootFile("uefi", "amd64"), "snponly.efi");
     assert.equal(ipxeBootFile("uefi", "amd64", "ipxe"), "ipxe.efi");
     assert.equal(ipxeBootFile("uefi", "arm64"), "arm64/snponly.efi");
-    assert.deepEqual(ipxeTftpFiles(machines), ["arm64/snponly.efi", "snponly.efi", "undionly.kpxe"]);
+    assert.deepEqual(ipxeTftpFiles(machines), [
+      "arm64/snponly.efi",
+      "snponly.efi",
+      "undionly.kpxe",
+    ]);
   });
 });
 
@@ -236,13 +288,21 @@ describe("renderDnsmasqConf", () => {
       const binaries = lines.filter((l) => /\.(kpxe|efi)$/.test(l));
       assert.equal(binaries.length, 3);
       for (const l of binaries) assert.match(l, /tag:!ipxe,/);
-      for (const l of lines.filter((l) => l.includes("http://"))) assert.match(l, /^dhcp-boot=tag:ipxe,/);
+      for (const l of lines.filter((l) => l.includes("http://")))
+        assert.match(l, /^dhcp-boot=tag:ipxe,/);
     }
   });
 
   it("throws one ValidationError naming every bad argument", () => {
     assert.throws(
-      () => renderDnsmasqConf({ ...base, mode: "relay" as "full", interface: "eth 1", httpBaseUrl: "https://x", machines: [web1, web1] }),
+      () =>
+        renderDnsmasqConf({
+          ...base,
+          mode: "relay" as "full",
+          interface: "eth 1",
+          httpBaseUrl: "https://x",
+          machines: [web1, web1],
+        }),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
         assert.deepEqual(messages(e.violations), [

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import {
+  type InstallConfigArgs,
+  installConfig,
+  renderPuppetConf,
+  renderPuppetCsrAttributes,
+  validateInstallConfigArgs,
+} from "../../lib/pxe";
+import { network, web1 } from "../support/pxe-fixtures";
+
+const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
+  vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
+
+const puppet = {
+  server: "puppet.example.ch",
+  environment: "production",
+  certname: "web1.example.ch",
+  autosignToken: "Zq3vR8kL1mN5pT7wX9yB2cD4",
+};
+const args: InstallConfigArgs = {
+  machine: web1,
+  network,
+  installHostUrl: "http://10.0.0.2",
+  stage: {
+    url: "https://binhost.example.ch/stages/production/amd64/stage4-amd64-web-1.tar.xz",
+    sha512: "0".repeat(128),
+  },
+  binreposConf: "[web]\nsync-uri = https://binhost.example.ch/production/amd64/web/\n",
+  certificates: [
+    { url: "https://pxe.example.ch/s/web1/host.key", path: "/etc/ssl/host.key", mode: "0600" },
+  ],
+  puppet,
+};
+
+describe("install configuration", () => {
+  it("carries the machine's network, generation and report URL", () => {
+    const c = installConfig({ ...args, machine: { ...web1, installGeneration: 3 } });
+    assert.deepEqual(c.network, {
+      address: "10.0.0.21",
+      prefixLength: 24,
+      gateway: "10.0.0.1",
+      dnsServers: ["10.0.0.1"],
+      domain: "example.ch",
+    });
+    assert.equal(c.generation, 3);
+    assert.equal(c.fqdn, "web1.example.ch");
+    assert.equal(c.report.url, "http://10.0.0.2/report/52-54-00-12-34-56");
+    assert.deepEqual(
+      c.files.map((f) => [f.path, f.mode]),
+      [
+        ["/etc/portage/binrepos.conf", "0644"],
+        ["/etc/puppetlabs/puppet/puppet.conf", "0644"],
+        ["/etc/puppetlabs/puppet/csr_attributes.yaml", "0600"],
+      ],
+    );
+  });
+
+  it("puts the one-time token in the CSR's challengePassword attribute", () => {
+    assert.deepEqual(
+      parse(renderPuppetCsrAttributes({ ...puppet, autosignToken: "0123456789012345" }), {
+        version: "1.1",
+      }),
+      {
+        custom_attributes: { "1.2.840.113549.1.9.7": "0123456789012345" },
+      },
+    );
+    assert.equal(
+      renderPuppetConf(puppet),
+      "# Rendered by gentoo-infra's installer configuration.\n[agent]\nserver = puppet.example.ch\nenvironment = production\ncertname = web1.example.ch\n",
+    );
+  });
+
+  it("names every bad argument, never echoing the token", () => {
+    const vs = validateInstallConfigArgs({
+      ...args,
+      machine: { ...web1, mac: "bad" },
+      stage: { url: "http://binhost/stage.tar.xz", sha512: "abc" },
+      binreposConf: " ",
+      certificates: [{ url: "http://pxe/host.key", path: "host.key", mode: "600" }],
+      puppet: { ...puppet, environment: "Prod", autosignToken: "short secret" },
+    });
+    assert.deepEqual(messages(vs), [
+      "machine.mac: is not a MAC address; use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
+      "stage.url: is not an https:// URL; fetch the stage from the binhost over HTTPS",
+      "stage.sha512: is not a SHA-512 digest; give 128 lower-case hex digits from the stage's .DIGESTS",
+      "binreposConf: is empty; pass the binrepos.conf the Stack renders for this machine",
+      "certificates[0].url: is not an https:// URL; serve certificates and keys over HTTPS",
+      "certificates[0].path: is not an absolute path; use e.g. /etc/ssl/host/host.pem",
+      "certificates[0].mode: is not an octal file mode; use e.g. 0600 or 0644",
+      "puppet.environment: is not a Puppet environment name; use lower-case letters, digits and '_'",
+      "puppet.autosignToken: is not a one-time token of 16 or more URL-safe characters; generate a random per-host token (e.g. @pulumi/random)",
+    ]);
+    assert.equal(vs.at(-1)?.value, "(redacted)");
+  });
+});
