@@ -12,3 +12,8 @@ export PATH="$GI_ROOT/node_modules/.bin:$GI_CACHE/toolchain/bin:$GI_CACHE/venv/b
 export PULUMI_HOME="${PULUMI_HOME:-$GI_CACHE/pulumi-home}"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}"
 export PULUMI_SKIP_UPDATE_CHECK="${PULUMI_SKIP_UPDATE_CHECK:-true}"
+# TypeScript programs (examples/*, test fixtures) compile with the repository's compiler options.
+# The language host built here (sdk v3.68.0, docs/toolchain.md) does not receive Pulumi.yaml's
+# runtime options from the v3.260 engine, so pass the tsconfig to @pulumi/pulumi's run.js directly;
+# a tsconfig option of a newer language host still takes precedence.
+export PULUMI_NODEJS_TSCONFIG_PATH="${PULUMI_NODEJS_TSCONFIG_PATH:-$GI_ROOT/tsconfig.json}"

@@ -52,3 +52,9 @@ export function ipv4InRange(address: string, start: string, end: string): boolea
   const n = ipv4ToNumber(address);
   return n >= ipv4ToNumber(start) && n <= ipv4ToNumber(end);
 }
+
+/** The first host address of a subnet (network address + 1), where gateways usually sit. */
+export function firstHostAddress(subnet: Ipv4Subnet): string {
+  const n = ipv4ToNumber(subnet.network) + 1;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}

@@ -37,15 +37,22 @@ else
   components+=(cli language-nodejs)
   pulumi_bin="$bindir/pulumi"
 fi
-components+=(tls random)
+components+=(tls random libvirt sdkgen)
 "$GI_ROOT/toolchain/build" "${components[@]}"
+
+# The dynamic-provider plugin (pulumi.dynamic.Resource) is a script the CLI bundles; @pulumi/pulumi
+# ships the same script at the SDK's version: link it beside the CLI we built.
+if [ "$pulumi_bin" = "$bindir/pulumi" ]; then
+  ln -sfn "$GI_ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" \
+    "$bindir/pulumi-resource-pulumi-nodejs"
+fi
 
 have=$("$pulumi_bin" version)
 [ "$have" = "v$PULUMI_VERSION" ] || fail "$pulumi_bin is $have, expected v$PULUMI_VERSION"
 
 # Plugins into PULUMI_HOME; reinstalled only when the binary changed.
 install_plugin() {
-  local name=$1 version=$2 file="$bindir/pulumi-resource-$1"
+  local name=$1 version=$2 file="$GI_CACHE/toolchain/plugins/pulumi-resource-$1"
   local installed="$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"
   if [ -f "$installed" ] && cmp -s "$file" "$installed"; then return 0; fi
   "$pulumi_bin" plugin install resource "$name" "$version" --file "$file" --reinstall >/dev/null ||
@@ -53,3 +60,4 @@ install_plugin() {
 }
 install_plugin tls "$TLS_VERSION"
 install_plugin random "$RANDOM_VERSION"
+install_plugin libvirt "$LIBVIRT_VERSION"

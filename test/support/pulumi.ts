@@ -75,6 +75,8 @@ export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.Proc
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // See scripts/env.sh: the language host ignores Pulumi.yaml's tsconfig option.
+    PULUMI_NODEJS_TSCONFIG_PATH: path.join(REPO_ROOT, "tsconfig.json"),
   };
 }
 

@@ -1,0 +1,3 @@
+export * from "./names";
+export * from "./pushed-files";
+export * from "./server";

@@ -1,0 +1,142 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { assertValid } from "../validation/resource-error";
+import { type Violation, violation } from "../validation/violations";
+import { contentHash, installScript, pathSlug, stagedPath } from "./names";
+import { type Server, STAGING_DIR } from "./server";
+
+/** One file pushed to a server. */
+export interface PushedFile {
+  /** Absolute destination path on the server. */
+  readonly path: string;
+  /** The content; a secret Output stays secret (state and preview show `[secret]`). */
+  readonly content: pulumi.Input<string>;
+  /**
+   * Octal mode.
+   * @default "0644"
+   */
+  readonly mode?: string;
+  /**
+   * `user:group`.
+   * @default "root:root"
+   */
+  readonly owner?: string;
+}
+
+/** Arguments of {@link PushedFiles}. */
+export interface PushedFilesArgs {
+  /** The server to push to. */
+  readonly server: Server;
+  /** The files. */
+  readonly files: readonly PushedFile[];
+  /**
+   * A shell command run as root after the files are in place, whenever any of them changed
+   * (e.g. `nginx -t && systemctl reload nginx`).
+   * @default none
+   */
+  readonly afterChange?: string;
+}
+
+/** Checks the files; returns every violation. */
+export function validatePushedFiles(
+  files: readonly Pick<PushedFile, "path" | "mode" | "owner">[],
+): Violation[] {
+  const out: Violation[] = [];
+  const slugs = new Map<string, string>();
+  files.forEach((f, i) => {
+    if (!/^\/[^\0]*[^/]$/.test(f.path) || f.path.split("/").includes("..")) {
+      out.push(
+        violation(
+          `files[${i}].path`,
+          f.path,
+          "is not an absolute file path",
+          "use e.g. /etc/nginx/nginx.conf",
+        ),
+      );
+      return;
+    }
+    const slug = pathSlug(f.path);
+    const other = slugs.get(slug);
+    if (other !== undefined) {
+      out.push(
+        violation(`files[${i}].path`, f.path, `collides with ${other}`, "push each file once"),
+      );
+    }
+    slugs.set(slug, f.path);
+    if (f.mode !== undefined && !/^0?[0-7]{3,4}$/.test(f.mode)) {
+      out.push(
+        violation(`files[${i}].mode`, f.mode, "is not an octal mode", 'use e.g. "0644" or "0600"'),
+      );
+    }
+    if (f.owner !== undefined && !/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/.test(f.owner)) {
+      out.push(
+        violation(`files[${i}].owner`, f.owner, "is not user:group", 'use e.g. "root:root"'),
+      );
+    }
+  });
+  return out;
+}
+
+/**
+ * Files pushed to a {@link Server} over SSH and moved into place, with a command run after
+ * any of them changes. A change updates these resources only: the VM stays.
+ *
+ * Creates: one `command.remote.CopyToRemote` per file (`<name>-<path slug>`, so the preview
+ * names each changed file) into the server's staging directory (made by the Server at first boot), and one
+ * `command.remote.Command` `<name>-install` that installs them and runs `afterChange`,
+ * replaced whenever a file's content changes.
+ */
+export class PushedFiles extends pulumi.ComponentResource {
+  /** SHA-256 over every file's path and content (secret when any content is). */
+  public readonly contentHash: pulumi.Output<string>;
+
+  constructor(name: string, args: PushedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gentoo-infra:host:PushedFiles", name, {}, opts);
+    assertValid(this, `PushedFiles "${name}"`, validatePushedFiles(args.files));
+
+    const connection = args.server.connection;
+    const copies = args.files.map(
+      (f) =>
+        new command.remote.CopyToRemote(
+          `${name}-${pathSlug(f.path)}`,
+          {
+            connection,
+            source: pulumi.output(f.content).apply((text) => new pulumi.asset.StringAsset(text)),
+            remotePath: stagedPath(STAGING_DIR, name, f.path),
+          },
+          { parent: this },
+        ),
+    );
+    this.contentHash = pulumi
+      .all(args.files.map((f) => f.content))
+      .apply((contents) =>
+        contentHash(
+          args.files.flatMap((f, i) => [
+            f.path,
+            f.mode ?? "0644",
+            f.owner ?? "root:root",
+            contents[i] ?? "",
+          ]),
+        ),
+      );
+    const script = installScript(
+      args.files.map((f) => ({
+        staged: stagedPath(STAGING_DIR, name, f.path),
+        path: f.path,
+        mode: f.mode ?? "0644",
+        owner: f.owner ?? "root:root",
+      })),
+      args.afterChange,
+    );
+    new command.remote.Command(
+      `${name}-install`,
+      {
+        connection,
+        create: script,
+        triggers: [this.contentHash],
+      },
+      { parent: this, dependsOn: copies },
+    );
+    this.registerOutputs({ contentHash: this.contentHash });
+  }
+}

@@ -1,0 +1,153 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { renderNetworkConfig } from "../cloud-init/network-config";
+import { renderUserData } from "../cloud-init/user-data";
+import type { Hypervisor } from "../libvirt/hypervisor";
+import type { GuestNetwork } from "../libvirt/network";
+import { type ImageSource, VirtualMachine } from "../libvirt/virtual-machine";
+import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
+import { assertValid } from "../validation/resource-error";
+import { type Violation, violation } from "../validation/violations";
+import { derivedMac } from "./names";
+
+/** The user our SSH connections log in as (sudo without password). */
+export const ADMIN_USER = "gi-admin";
+
+/** Where pushed files are staged on a server before `install` moves them into place. */
+export const STAGING_DIR = "/var/lib/gentoo-infra/incoming";
+
+/** Arguments of a {@link Server}. */
+export interface ServerArgs {
+  /** The hypervisor it runs on. */
+  readonly hypervisor: Hypervisor;
+  /** The network it is attached to. */
+  readonly network: GuestNetwork;
+  /** Its static IPv4 address in the network's subnet. */
+  readonly address: string;
+  /** The image its disk starts from (a cloud-init image). */
+  readonly image: ImageSource;
+  /**
+   * Disk size in GiB.
+   * @default 10
+   */
+  readonly diskGiB?: number;
+  /**
+   * Memory in MiB.
+   * @default 1024
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Virtual CPUs.
+   * @default 1
+   */
+  readonly vcpus?: number;
+  /**
+   * Commands run once, at first boot, after the admin user exists (e.g. enabling a service).
+   * @default none
+   */
+  readonly firstBootCommands?: readonly string[];
+}
+
+/** Checks a server's arguments; returns every violation. */
+export function validateServerArgs(args: Pick<ServerArgs, "address">, subnet: string): Violation[] {
+  const parsed = parseIpv4Subnet(subnet);
+  if (!isIpv4Address(args.address)) {
+    return [
+      violation(
+        "address",
+        args.address,
+        "is not an IPv4 address",
+        "use a dotted quad such as 192.168.150.10",
+      ),
+    ];
+  }
+  if (parsed && !ipv4InSubnet(args.address, parsed)) {
+    return [
+      violation(
+        "address",
+        args.address,
+        `is outside the network's subnet ${subnet}`,
+        "pick an address inside the subnet",
+      ),
+    ];
+  }
+  return [];
+}
+
+/**
+ * A server VM of the site (binhost, install host, builder): a {@link VirtualMachine} with a
+ * static address, an admin user that our SSH connections use, and its own SSH key pair kept
+ * as a Pulumi secret. Configuration that changes after creation is pushed over SSH with
+ * {@link PushedFiles}, so a change never recreates the VM.
+ *
+ * Creates: `tls.PrivateKey` `<name>-ssh-key` (ED25519) and `VirtualMachine` `<name>`.
+ */
+export class Server extends pulumi.ComponentResource {
+  /** Its address. */
+  public readonly address: string;
+  /** Its MAC (derived from its libvirt name). */
+  public readonly mac: string;
+  /** The VM. */
+  public readonly vm: VirtualMachine;
+  /** The admin SSH key pair (private key secret). */
+  public readonly sshKey: tls.PrivateKey;
+  /** How @pulumi/command reaches the server (private key secret). */
+  public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+
+  constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gentoo-infra:host:Server", name, {}, opts);
+    assertValid(this, `Server "${name}"`, validateServerArgs(args, args.network.subnet));
+
+    this.address = args.address;
+    this.mac = derivedMac(args.hypervisor.objectName(name));
+    this.sshKey = new tls.PrivateKey(`${name}-ssh-key`, { algorithm: "ED25519" }, { parent: this });
+    const prefixLength = parseIpv4Subnet(args.network.subnet)?.prefixLength ?? 24;
+
+    const userData = this.sshKey.publicKeyOpenssh.apply((publicKey) =>
+      renderUserData({
+        hostname: name,
+        users: [
+          {
+            name: ADMIN_USER,
+            sshAuthorizedKeys: [publicKey.trim()],
+            sudo: "ALL=(ALL) NOPASSWD:ALL",
+          },
+        ],
+        runcmd: [
+          ["install", "-d", "-m", "0700", "-o", ADMIN_USER, "-g", ADMIN_USER, STAGING_DIR],
+          ...(args.firstBootCommands ?? []),
+        ],
+      }),
+    );
+    this.vm = new VirtualMachine(
+      name,
+      {
+        hypervisor: args.hypervisor,
+        image: args.image,
+        diskGiB: args.diskGiB ?? 10,
+        memoryMiB: args.memoryMiB ?? 1024,
+        vcpus: args.vcpus ?? 1,
+        userData,
+        networkConfig: renderNetworkConfig({
+          mac: this.mac,
+          address: `${args.address}/${prefixLength}`,
+          gateway: args.network.gateway,
+        }),
+        networks: [{ networkId: args.network.networkId, mac: this.mac }],
+      },
+      { parent: this },
+    );
+    this.connection = pulumi.secret(
+      pulumi.all([this.sshKey.privateKeyOpenssh, this.vm.domain.id]).apply(([privateKey]) => ({
+        host: args.address,
+        user: ADMIN_USER,
+        privateKey,
+        // A TCG guest takes a minute or more to boot and run cloud-init: keep dialing.
+        dialErrorLimit: 60,
+        perDialTimeout: 10,
+      })),
+    );
+    this.registerOutputs({ address: this.address, mac: this.mac });
+  }
+}

@@ -1,0 +1,179 @@
+import { type Violation, violation } from "../validation/violations";
+import type { HypervisorArgs } from "./hypervisor";
+
+/** Letters, digits and hyphens, starting with a letter: safe in libvirt and host names. */
+export const OBJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+const NAME_FIX = "use 1 to 40 lower-case letters, digits or hyphens, starting with a letter";
+
+/** Checks a hypervisor's arguments; returns every violation. */
+export function validateHypervisorArgs(args: HypervisorArgs): Violation[] {
+  const out: Violation[] = [];
+  if (args.uri !== undefined && !/^[a-z0-9+]+:\/\/[^\s]*\/[a-z]+$/.test(args.uri)) {
+    out.push(
+      violation(
+        "uri",
+        args.uri,
+        "is not a libvirt URI",
+        "use e.g. qemu:///system or qemu+ssh://root@host/system",
+      ),
+    );
+  }
+  if (args.domainType !== undefined && !["kvm", "qemu", "detect"].includes(args.domainType)) {
+    out.push(
+      violation("domainType", args.domainType, "is not a domain type", "use kvm, qemu or detect"),
+    );
+  }
+  if (args.namePrefix !== undefined && !OBJECT_NAME_PATTERN.test(args.namePrefix)) {
+    out.push(violation("namePrefix", args.namePrefix, "is not a valid name prefix", NAME_FIX));
+  }
+  if (args.pool && "path" in args.pool && !args.pool.path.startsWith("/")) {
+    out.push(
+      violation(
+        "pool.path",
+        args.pool.path,
+        "is not an absolute path",
+        "use an absolute directory path on the hypervisor",
+      ),
+    );
+  }
+  if (args.logDirectory !== undefined && !args.logDirectory.startsWith("/")) {
+    out.push(
+      violation(
+        "logDirectory",
+        args.logDirectory,
+        "is not an absolute path",
+        "use an absolute directory path on the hypervisor",
+      ),
+    );
+  }
+  return out;
+}
+
+/** The plain-data part of a VM's arguments that validation needs. */
+export interface VirtualMachineShape {
+  readonly diskGiB: number;
+  readonly memoryMiB?: number;
+  readonly vcpus?: number;
+  readonly firmware?: string;
+  readonly boot?: string;
+  readonly networks: readonly {
+    readonly mac?: string;
+    readonly networkName?: string;
+    readonly networkId?: unknown;
+  }[];
+  readonly image?: object;
+  readonly userData?: unknown;
+}
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
+/** Checks a VM's arguments; returns every violation. */
+export function validateVirtualMachineArgs(name: string, args: VirtualMachineShape): Violation[] {
+  const out: Violation[] = [];
+  if (!OBJECT_NAME_PATTERN.test(name))
+    out.push(violation("name", name, "is not a valid VM name", NAME_FIX));
+  if (!Number.isInteger(args.diskGiB) || args.diskGiB < 1 || args.diskGiB > 4096) {
+    out.push(
+      violation(
+        "diskGiB",
+        args.diskGiB,
+        "is not a whole number of GiB between 1 and 4096",
+        "give the disk size in GiB, e.g. 20",
+      ),
+    );
+  }
+  if (args.memoryMiB !== undefined && (!Number.isInteger(args.memoryMiB) || args.memoryMiB < 256)) {
+    out.push(
+      violation(
+        "memoryMiB",
+        args.memoryMiB,
+        "is not a whole number of MiB of at least 256",
+        "give memory in MiB, e.g. 2048",
+      ),
+    );
+  }
+  if (
+    args.vcpus !== undefined &&
+    (!Number.isInteger(args.vcpus) || args.vcpus < 1 || args.vcpus > 256)
+  ) {
+    out.push(
+      violation(
+        "vcpus",
+        args.vcpus,
+        "is not a whole number between 1 and 256",
+        "give the number of virtual CPUs, e.g. 2",
+      ),
+    );
+  }
+  if (args.firmware !== undefined && !["bios", "uefi"].includes(args.firmware)) {
+    out.push(violation("firmware", args.firmware, "is not a firmware", "use bios or uefi"));
+  }
+  if (args.boot !== undefined && !["disk", "network"].includes(args.boot)) {
+    out.push(violation("boot", args.boot, "is not a boot mode", "use disk or network"));
+  }
+  if (args.boot !== "network" && args.image === undefined) {
+    out.push(
+      violation(
+        "image",
+        undefined,
+        "is missing, so the disk is blank and cannot boot",
+        'give an image, or set boot: "network" for a machine that installs itself',
+      ),
+    );
+  }
+  if (args.image !== undefined) {
+    const kinds = ["path", "url", "volumeId"].filter((k) => k in args.image!);
+    if (kinds.length !== 1) {
+      out.push(
+        violation(
+          "image",
+          args.image,
+          "must name exactly one source",
+          "give one of { path }, { url } or { volumeId }",
+        ),
+      );
+    }
+  }
+  if (args.networks.length === 0) {
+    out.push(
+      violation("networks", args.networks, "is empty", "attach the VM to at least one network"),
+    );
+  }
+  const macs = new Set<string>();
+  args.networks.forEach((n, i) => {
+    if ((n.networkName === undefined) === (n.networkId === undefined)) {
+      out.push(
+        violation(
+          `networks[${i}]`,
+          n,
+          "must name exactly one network",
+          "give networkName or networkId",
+        ),
+      );
+    }
+    if (n.mac !== undefined) {
+      if (!MAC.test(n.mac)) {
+        out.push(
+          violation(
+            `networks[${i}].mac`,
+            n.mac,
+            "is not a lower-case colon-separated MAC address",
+            "use e.g. 52:54:00:12:34:56",
+          ),
+        );
+      } else if (macs.has(n.mac)) {
+        out.push(
+          violation(
+            `networks[${i}].mac`,
+            n.mac,
+            "is used by another interface of this VM",
+            "give each interface its own MAC",
+          ),
+        );
+      }
+      macs.add(n.mac);
+    }
+  });
+  return out;
+}
