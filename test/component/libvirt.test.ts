@@ -1,0 +1,262 @@
+/**
+ * The libvirt building blocks and the Server/PushedFiles pair under mocks: exact children,
+ * names and inputs. Not proven here: that libvirt accepts them (the libvirt tier does).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  installMocks,
+  isSecret,
+  outputValue,
+  type Registered,
+  registeredUnder,
+} from "../support/mocks";
+
+installMocks("development");
+
+import type * as HostModule from "../../lib/host";
+import type * as LibvirtModule from "../../lib/libvirt";
+
+const { GuestNetwork, Hypervisor, VirtualMachine } =
+  require("../../lib/libvirt") as typeof LibvirtModule;
+const { PushedFiles, Server, derivedMac } = require("../../lib/host") as typeof HostModule;
+
+// Shared by several tests (their own registrations are not asserted).
+const hv = new Hypervisor("local", { domainType: "qemu" });
+const site = new Hypervisor("site", { domainType: "qemu" });
+const lan = new GuestNetwork("lan", { hypervisor: site, subnet: "192.168.150.0/24" });
+
+const names = (list: { type: string; name: string }[]) =>
+  list.map((r) => `${r.type} ${r.name}`).sort();
+/** The exact set is the contract; registration order is not. */
+const assertSameSet = (actual: string[], expected: string[]) =>
+  assert.deepEqual([...actual].sort(), [...expected].sort());
+const inputsOf = (list: Registered[], type: string, name: string) => {
+  const found = list.find((r) => r.type === type && r.name === name);
+  assert.ok(found, `${type} ${name} was not registered`);
+  return found.inputs;
+};
+
+describe("Hypervisor", () => {
+  it("creates a provider for its URI and a directory pool named by the stack", async () => {
+    const hv = new Hypervisor("kvm1", { uri: "qemu+ssh://root@kvm1/system", domainType: "qemu" });
+    const made = await registeredUnder("kvm1");
+    assertSameSet(names(made), [
+      "gentoo-infra:libvirt:Hypervisor kvm1",
+      "pulumi:providers:libvirt kvm1",
+      "libvirt:index/pool:Pool kvm1-pool",
+    ]);
+    assert.equal(
+      inputsOf(made, "pulumi:providers:libvirt", "kvm1").uri,
+      "qemu+ssh://root@kvm1/system",
+    );
+    assert.deepEqual(inputsOf(made, "libvirt:index/pool:Pool", "kvm1-pool"), {
+      name: "gi-development",
+      type: "dir",
+      path: "/var/lib/libvirt/images/gi-development",
+    });
+    assert.equal(hv.objectName("binhost"), "gi-development-binhost");
+    assert.equal(hv.domainType, "qemu");
+  });
+
+  it("uses an existing pool without creating one", async () => {
+    const hv = new Hypervisor("kvm2", { pool: { existing: "default" }, domainType: "kvm" });
+    assertSameSet(names(await registeredUnder("kvm2")), [
+      "gentoo-infra:libvirt:Hypervisor kvm2",
+      "pulumi:providers:libvirt kvm2",
+    ]);
+    assert.equal(await outputValue(hv.poolName), "default");
+  });
+
+  it("rejects bad arguments with one error and creates nothing", async () => {
+    assert.throws(
+      () => new Hypervisor("bad", { uri: "kvm1", namePrefix: "X" }),
+      /Hypervisor "bad": 2 problems:\n- uri: .*\n- namePrefix: /,
+    );
+    assertSameSet(names(await registeredUnder("bad")), ["gentoo-infra:libvirt:Hypervisor bad"]);
+  });
+});
+
+describe("VirtualMachine", () => {
+  it("layers its disk over a copied image, attaches cloud-init and writes the serial console to a file", async () => {
+    const vm = new VirtualMachine("web", {
+      hypervisor: hv,
+      image: { path: "/srv/images/gentoo.qcow2" },
+      diskGiB: 20,
+      memoryMiB: 2048,
+      vcpus: 2,
+      userData: "#cloud-config\n",
+      networks: [{ networkName: "lan", mac: "52:54:00:00:00:01" }],
+    });
+    const made = await registeredUnder("web");
+    assertSameSet(names(made), [
+      "gentoo-infra:libvirt:VirtualMachine web",
+      "libvirt:index/volume:Volume web-image",
+      "libvirt:index/volume:Volume web-disk",
+      "libvirt:index/cloudInitDisk:CloudInitDisk web-cloudinit",
+      "libvirt:index/domain:Domain web",
+    ]);
+    assert.deepEqual(inputsOf(made, "libvirt:index/volume:Volume", "web-image"), {
+      name: "gi-development-web-image.qcow2",
+      pool: "gi-development",
+      source: "/srv/images/gentoo.qcow2",
+      format: "qcow2",
+    });
+    assert.deepEqual(inputsOf(made, "libvirt:index/volume:Volume", "web-disk"), {
+      name: "gi-development-web-disk.qcow2",
+      pool: "gi-development",
+      format: "qcow2",
+      size: 20 * 1024 ** 3,
+      baseVolumeId: "web-image-id",
+    });
+    const domain = inputsOf(made, "libvirt:index/domain:Domain", "web");
+    assert.equal(domain.type, "qemu");
+    assert.equal(domain.memory, 2048);
+    assert.equal(domain.vcpu, 2);
+    assert.equal(domain.cloudinit, "web-cloudinit-id");
+    assert.deepEqual(domain.disks, [{ volumeId: "web-disk-id" }]);
+    assert.deepEqual(domain.networkInterfaces, [{ networkName: "lan", mac: "52:54:00:00:00:01" }]);
+    assert.deepEqual(domain.bootDevices, [{ devs: ["hd"] }]);
+    assert.equal(domain.firmware, undefined);
+    assert.match(String((domain.xml as { xslt: string }).xslt), /gi-development-web-serial\.log/);
+    assert.equal(vm.serialLogPath, "/var/log/libvirt/qemu/gi-development-web-serial.log");
+    for (const r of made.filter((r) => r.type.startsWith("libvirt:")))
+      assert.match(
+        String(r.provider),
+        /pulumi:providers:libvirt::local::local-id$/,
+      );
+  });
+
+  it("boots a blank UEFI disk from the network first, without image or cloud-init", async () => {
+    new VirtualMachine("blank", {
+      hypervisor: hv,
+      diskGiB: 8,
+      firmware: "uefi",
+      boot: "network",
+      networks: [{ networkId: "net-id", mac: "52:54:00:00:00:02" }],
+    });
+    const made = await registeredUnder("blank");
+    assertSameSet(names(made), [
+      "gentoo-infra:libvirt:VirtualMachine blank",
+      "libvirt:index/volume:Volume blank-disk",
+      "libvirt:index/domain:Domain blank",
+    ]);
+    assert.equal(
+      inputsOf(made, "libvirt:index/volume:Volume", "blank-disk").baseVolumeId,
+      undefined,
+    );
+    const domain = inputsOf(made, "libvirt:index/domain:Domain", "blank");
+    assert.deepEqual(domain.bootDevices, [{ devs: ["network", "hd"] }]);
+    assert.equal(domain.firmware, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+    assert.deepEqual(domain.nvram, {
+      file: "/var/lib/libvirt/qemu/nvram/gi-development-blank_VARS.fd",
+      template: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+    });
+    assert.equal(domain.cloudinit, undefined);
+  });
+});
+
+describe("Server and PushedFiles", () => {
+  it("gives a server a static address, a derived MAC and an admin key kept secret", async () => {
+    const server = new Server("binhost", {
+      hypervisor: site,
+      network: lan,
+      address: "192.168.150.10",
+      image: { volumeId: "base-id" },
+    });
+    const made = await registeredUnder("binhost");
+    assertSameSet(names(made), [
+      "gentoo-infra:host:Server binhost",
+      "tls:index/privateKey:PrivateKey binhost-ssh-key",
+      "gentoo-infra:libvirt:VirtualMachine binhost",
+      "libvirt:index/volume:Volume binhost-disk",
+      "libvirt:index/cloudInitDisk:CloudInitDisk binhost-cloudinit",
+      "libvirt:index/domain:Domain binhost",
+    ]);
+    const mac = derivedMac("gi-development-binhost");
+    assert.equal(server.mac, mac);
+    assert.equal(
+      inputsOf(made, "tls:index/privateKey:PrivateKey", "binhost-ssh-key").algorithm,
+      "ED25519",
+    );
+    const cloudinit = inputsOf(
+      made,
+      "libvirt:index/cloudInitDisk:CloudInitDisk",
+      "binhost-cloudinit",
+    );
+    assert.match(String(cloudinit.userData), /ssh-ed25519 AAAAC3Nza[A-Za-z0-9+/]+ binhost-ssh-key/);
+    assert.match(String(cloudinit.userData), /gi-admin/);
+    assert.match(String(cloudinit.networkConfig), new RegExp(`macaddress: "?${mac}"?\n`));
+    assert.match(String(cloudinit.networkConfig), /192\.168\.150\.10\/24/);
+    assert.match(String(cloudinit.networkConfig), /192\.168\.150\.1\b/);
+    assert.deepEqual(inputsOf(made, "libvirt:index/domain:Domain", "binhost").networkInterfaces, [
+      { networkId: "lan-id", mac },
+    ]);
+    assert.equal(await isSecret(server.connection), true);
+    const connection = await outputValue(server.connection);
+    assert.equal(connection.host, "192.168.150.10");
+    assert.equal(connection.user, "gi-admin");
+  });
+
+  it("rejects an address outside the network's subnet before creating anything", async () => {
+    assert.throws(
+      () =>
+        new Server("x", {
+          hypervisor: hv,
+          network: lan,
+          address: "10.0.0.5",
+          image: { volumeId: "b" },
+        }),
+      /Server "x": 1 problem:\n- address: is outside the network's subnet 192.168.150.0\/24 \(got "10.0.0.5"\); pick an address inside the subnet/,
+    );
+    assertSameSet(names(await registeredUnder("x")), ["gentoo-infra:host:Server x"]);
+  });
+
+  it("pushes one copy per file and one install command that is replaced when content changes", async () => {
+    const server = new Server("pxe", {
+      hypervisor: site,
+      network: lan,
+      address: "192.168.150.11",
+      image: { volumeId: "b" },
+    });
+    const files = new PushedFiles("pxe-config", {
+      server,
+      files: [
+        { path: "/etc/dnsmasq.conf", content: "port=0\n" },
+        { path: "/etc/ssl/private/pxe.key", content: "KEY", mode: "0600" },
+      ],
+      afterChange: "systemctl restart dnsmasq",
+    });
+    const made = await registeredUnder("pxe-config");
+    assertSameSet(names(made), [
+      "gentoo-infra:host:PushedFiles pxe-config",
+      "command:remote:CopyToRemote pxe-config-etc-dnsmasq.conf",
+      "command:remote:CopyToRemote pxe-config-etc-ssl-private-pxe.key",
+      "command:remote:Command pxe-config-install",
+    ]);
+    assert.equal(
+      inputsOf(made, "command:remote:CopyToRemote", "pxe-config-etc-dnsmasq.conf").remotePath,
+      "/var/lib/gentoo-infra/incoming/pxe-config--etc-dnsmasq.conf",
+    );
+    const install = inputsOf(made, "command:remote:Command", "pxe-config-install");
+    assert.equal(
+      install.create,
+      [
+        "set -eu",
+        "sudo install -D -m 0644 -o 'root' -g 'root' '/var/lib/gentoo-infra/incoming/pxe-config--etc-dnsmasq.conf' '/etc/dnsmasq.conf'",
+        "sudo install -D -m 0600 -o 'root' -g 'root' '/var/lib/gentoo-infra/incoming/pxe-config--etc-ssl-private-pxe.key' '/etc/ssl/private/pxe.key'",
+        "sudo sh -c 'systemctl restart dnsmasq'",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(install.triggers, [await outputValue(files.contentHash)]);
+    const other = new PushedFiles("pxe-config2", {
+      server,
+      files: [
+        { path: "/etc/dnsmasq.conf", content: "port=53\n" },
+        { path: "/etc/ssl/private/pxe.key", content: "KEY", mode: "0600" },
+      ],
+    });
+    assert.notEqual(await outputValue(other.contentHash), await outputValue(files.contentHash));
+  });
+});
