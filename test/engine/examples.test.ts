@@ -28,7 +28,8 @@ function discoverPrograms(): string[] {
   return programs.sort();
 }
 
-const MISSING_PLUGIN = /no resource plugin '([^']+)' found|could not find plugin for provider '([^']+)'/;
+const MISSING_PLUGIN =
+  /no resource plugin '([^']+)' found|could not find plugin for provider '([^']+)'/;
 
 for (const dir of discoverPrograms()) {
   const label = dir === "." ? "the root Pulumi.yaml" : dir;
@@ -40,7 +41,8 @@ for (const dir of discoverPrograms()) {
     } catch (error) {
       // A provider plugin this machine cannot build yet (docs/toolchain.md) is a missing tool:
       // skipped locally, a failure under CI.
-      const missing = error instanceof PulumiCommandError && MISSING_PLUGIN.exec(error.stdout + error.stderr);
+      const missing =
+        error instanceof PulumiCommandError && MISSING_PLUGIN.exec(error.stdout + error.stderr);
       if (missing && !inCi) {
         t.skip(`provider plugin ${missing[1] ?? missing[2]} is not installed: ${TOOLCHAIN_HINT}`);
         return;

@@ -22,7 +22,11 @@ const versions = Object.fromEntries(
 // The backend and passphrase are set, so scripts/pulumi creates nothing under .state/.
 const env = isolatedEnv("/nonexistent-backend", "unused");
 const pulumi = (...args: string[]): string =>
-  execFileSync(path.join(REPO_ROOT, "scripts/pulumi"), args, { cwd: REPO_ROOT, env, encoding: "utf8" });
+  execFileSync(path.join(REPO_ROOT, "scripts/pulumi"), args, {
+    cwd: REPO_ROOT,
+    env,
+    encoding: "utf8",
+  });
 
 test("scripts/pulumi version prints the pinned CLI version", (t) => {
   if (!requireTools(t, ["pulumi"], TOOLCHAIN_HINT)) return;
@@ -31,13 +35,14 @@ test("scripts/pulumi version prints the pinned CLI version", (t) => {
 
 test("scripts/pulumi plugin ls lists exactly the pinned provider plugins", (t) => {
   if (!requireTools(t, ["pulumi"], TOOLCHAIN_HINT)) return;
-  const plugins = JSON.parse(pulumi("plugin", "ls", "--json")) as { name: string; kind: string; version: string }[];
-  assert.deepEqual(
-    plugins.map((p) => `${p.kind} ${p.name} ${p.version}`).sort(),
-    [
-      `resource libvirt ${versions.LIBVIRT_VERSION}`,
-      `resource random ${versions.RANDOM_VERSION}`,
-      `resource tls ${versions.TLS_VERSION}`,
-    ],
-  );
+  const plugins = JSON.parse(pulumi("plugin", "ls", "--json")) as {
+    name: string;
+    kind: string;
+    version: string;
+  }[];
+  assert.deepEqual(plugins.map((p) => `${p.kind} ${p.name} ${p.version}`).sort(), [
+    `resource libvirt ${versions.LIBVIRT_VERSION}`,
+    `resource random ${versions.RANDOM_VERSION}`,
+    `resource tls ${versions.TLS_VERSION}`,
+  ]);
 });

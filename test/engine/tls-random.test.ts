@@ -36,25 +36,35 @@ test("tls-random fixture goes up, stays unchanged, verifies with openssl and goe
     await t.test("openssl verifies the leaf against the CA", async () => {
       await writeFile(path.join(work, "ca.pem"), ca);
       await writeFile(path.join(work, "leaf.pem"), leaf);
-      const verify = spawnSync("openssl", ["verify", "-x509_strict", "-CAfile", "ca.pem", "leaf.pem"], {
-        cwd: work,
-        encoding: "utf8",
-      });
+      const verify = spawnSync(
+        "openssl",
+        ["verify", "-x509_strict", "-CAfile", "ca.pem", "leaf.pem"],
+        {
+          cwd: work,
+          encoding: "utf8",
+        },
+      );
       assert.equal(verify.stdout.trim(), "leaf.pem: OK", verify.stderr);
       assert.equal(verify.status, 0);
     });
 
-    await t.test("secret outputs are secret and the state holds no plaintext key or password", async () => {
-      const plain = await program.outputs();
-      assert.equal(plain.adminPassword, "[secret]");
-      assert.equal(plain.leafKeyPem, "[secret]");
-      assert.match(leafKey, /-----BEGIN (EC )?PRIVATE KEY-----/);
-      assert.match(password, /^[A-Za-z0-9]{24}$/);
-      const state = await program.rawState();
-      assert.ok(state.includes("tls:index/privateKey:PrivateKey"), "state lists the private keys");
-      assert.ok(!state.includes("PRIVATE KEY"), "no PEM private key in the state file");
-      assert.ok(!state.includes(password), "no plaintext password in the state file");
-    });
+    await t.test(
+      "secret outputs are secret and the state holds no plaintext key or password",
+      async () => {
+        const plain = await program.outputs();
+        assert.equal(plain.adminPassword, "[secret]");
+        assert.equal(plain.leafKeyPem, "[secret]");
+        assert.match(leafKey, /-----BEGIN (EC )?PRIVATE KEY-----/);
+        assert.match(password, /^[A-Za-z0-9]{24}$/);
+        const state = await program.rawState();
+        assert.ok(
+          state.includes("tls:index/privateKey:PrivateKey"),
+          "state lists the private keys",
+        );
+        assert.ok(!state.includes("PRIVATE KEY"), "no PEM private key in the state file");
+        assert.ok(!state.includes(password), "no plaintext password in the state file");
+      },
+    );
 
     await t.test("destroy removes every resource", async () => {
       await program.destroy();

@@ -132,7 +132,12 @@ export class PulumiProgram {
     const absolute = path.resolve(REPO_ROOT, dir);
     const backendDir = await mkdtemp(path.join(tmpdir(), "gi-pulumi-"));
     const env = isolatedEnv(backendDir, randomBytes(24).toString("hex"));
-    const program = new PulumiProgram(absolute, options.stack ?? `engine-${randomBytes(4).toString("hex")}`, backendDir, env);
+    const program = new PulumiProgram(
+      absolute,
+      options.stack ?? `engine-${randomBytes(4).toString("hex")}`,
+      backendDir,
+      env,
+    );
     await program.run(["stack", "init", program.stack, "--non-interactive"]);
     return program;
   }
@@ -160,13 +165,28 @@ export class PulumiProgram {
   /** `pulumi up --yes --skip-preview`; with `expectNoChanges` the CLI fails on any change. */
   up(options: { expectNoChanges?: boolean } = {}): Promise<CliResult> {
     const expect = options.expectNoChanges ? ["--expect-no-changes"] : [];
-    return this.run(["up", "--yes", "--skip-preview", "--non-interactive", ...expect, "--stack", this.stack]);
+    return this.run([
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--non-interactive",
+      ...expect,
+      "--stack",
+      this.stack,
+    ]);
   }
 
   /** The stack outputs; secrets in plain text only with `showSecrets`. */
   async outputs(options: { showSecrets?: boolean } = {}): Promise<Record<string, unknown>> {
     const show = options.showSecrets ? ["--show-secrets"] : [];
-    const { stdout } = await this.run(["stack", "output", "--json", ...show, "--stack", this.stack]);
+    const { stdout } = await this.run([
+      "stack",
+      "output",
+      "--json",
+      ...show,
+      "--stack",
+      this.stack,
+    ]);
     return JSON.parse(stdout) as Record<string, unknown>;
   }
 
@@ -186,7 +206,14 @@ export class PulumiProgram {
 
   /** `pulumi destroy --yes`. */
   destroy(): Promise<CliResult> {
-    return this.run(["destroy", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]);
+    return this.run([
+      "destroy",
+      "--yes",
+      "--skip-preview",
+      "--non-interactive",
+      "--stack",
+      this.stack,
+    ]);
   }
 
   /**

@@ -64,8 +64,14 @@ describe("toolchain versions", () => {
 
   it("builds the CLI and its SDK generator from pkg/v3 at PULUMI_VERSION", () => {
     const goMod = read("toolchain/cli/go.mod");
-    assert.equal(goRequire(goMod, "github.com/pulumi/pulumi/pkg/v3"), `v${versions.PULUMI_VERSION}`);
-    assert.equal(goRequire(goMod, "github.com/pulumi/pulumi/sdk/v3"), `v${versions.PULUMI_VERSION}`);
+    assert.equal(
+      goRequire(goMod, "github.com/pulumi/pulumi/pkg/v3"),
+      `v${versions.PULUMI_VERSION}`,
+    );
+    assert.equal(
+      goRequire(goMod, "github.com/pulumi/pulumi/sdk/v3"),
+      `v${versions.PULUMI_VERSION}`,
+    );
   });
 
   it("copies each upstream non-local replace into the wrapper modules", () => {
