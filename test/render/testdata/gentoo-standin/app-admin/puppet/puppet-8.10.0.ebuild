@@ -1,0 +1,15 @@
+# Copyright 2026 gentoo-infra authors
+# Distributed under the terms of the GNU General Public License v2
+
+# Stand-in ebuild (see ../../README.md): no sources, installs nothing.
+
+EAPI=8
+
+DESCRIPTION="Stand-in for app-admin/puppet"
+HOMEPAGE="https://www.gentoo.org/"
+S="${WORKDIR}"
+
+LICENSE="GPL-2"
+SLOT="0"
+KEYWORDS="amd64 arm64 x86"
+IUSE=""
