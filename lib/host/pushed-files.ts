@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { assertValid } from "../validation/resource-error";
@@ -9,8 +11,18 @@ import { type Server, STAGING_DIR } from "./server";
 export interface PushedFile {
   /** Absolute destination path on the server. */
   readonly path: string;
-  /** The content; a secret Output stays secret (state and preview show `[secret]`). */
-  readonly content: pulumi.Input<string>;
+  /**
+   * The content; a secret Output stays secret (state and preview show `[secret]`).
+   * Give either `content` or `localPath`.
+   */
+  readonly content?: pulumi.Input<string>;
+  /**
+   * A local file pushed byte for byte instead of `content` (binary-safe: kernels,
+   * initramfs images). Its SHA-256 is read when the program runs, so a changed file
+   * re-runs the install command.
+   * @default none: `content` is pushed
+   */
+  readonly localPath?: string;
   /**
    * Octal mode.
    * @default "0644"
@@ -39,11 +51,22 @@ export interface PushedFilesArgs {
 
 /** Checks the files; returns every violation. */
 export function validatePushedFiles(
-  files: readonly Pick<PushedFile, "path" | "mode" | "owner">[],
+  files: readonly (Pick<PushedFile, "path" | "mode" | "owner"> &
+    Partial<Pick<PushedFile, "content" | "localPath">>)[],
 ): Violation[] {
   const out: Violation[] = [];
   const slugs = new Map<string, string>();
   files.forEach((f, i) => {
+    if (f.content !== undefined && f.localPath !== undefined) {
+      out.push(
+        violation(
+          `files[${i}].localPath`,
+          f.localPath,
+          "is given together with content",
+          "give either content or localPath",
+        ),
+      );
+    }
     if (!/^\/[^\0]*[^/]$/.test(f.path) || f.path.split("/").includes("..")) {
       out.push(
         violation(
@@ -101,14 +124,21 @@ export class PushedFiles extends pulumi.ComponentResource {
           `${name}-${pathSlug(f.path)}`,
           {
             connection,
-            source: pulumi.output(f.content).apply((text) => new pulumi.asset.StringAsset(text)),
+            source:
+              f.localPath === undefined
+                ? pulumi.output(f.content ?? "").apply((text) => new pulumi.asset.StringAsset(text))
+                : new pulumi.asset.FileAsset(f.localPath),
             remotePath: stagedPath(STAGING_DIR, name, f.path),
           },
           { parent: this },
         ),
     );
     this.contentHash = pulumi
-      .all(args.files.map((f) => f.content))
+      .all(
+        args.files.map((f) =>
+          f.localPath === undefined ? (f.content ?? "") : `file sha256:${fileSha256(f.localPath)}`,
+        ),
+      )
       .apply((contents) =>
         contentHash(
           args.files.flatMap((f, i) => [
@@ -139,4 +169,8 @@ export class PushedFiles extends pulumi.ComponentResource {
     );
     this.registerOutputs({ contentHash: this.contentHash });
   }
+}
+
+function fileSha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
 }

@@ -24,7 +24,7 @@ import {
   renderInstallScript,
   renderLocalBootScript,
   renderSfdiskScript,
-} from "../../lib/pxe";
+} from "../../lib/pxe/renderers";
 import { expectGolden } from "../support/golden-files";
 import { arm1, db1, machines, network, web1 } from "../support/pxe-fixtures";
 import { requireTools } from "../support/tools";

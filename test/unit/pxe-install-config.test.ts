@@ -7,7 +7,7 @@ import {
   renderPuppetConf,
   renderPuppetCsrAttributes,
   validateInstallConfigArgs,
-} from "../../lib/pxe";
+} from "../../lib/pxe/renderers";
 import { network, web1 } from "../support/pxe-fixtures";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>

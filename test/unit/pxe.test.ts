@@ -14,7 +14,7 @@ import {
   renderMachineScript,
   validateDiskLayout,
   validateInventory,
-} from "../../lib/pxe";
+} from "../../lib/pxe/renderers";
 import { formatViolations, ValidationError } from "../../lib/validation";
 import { arm1, db1, known, machines, network, web1 } from "../support/pxe-fixtures";
 

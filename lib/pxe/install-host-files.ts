@@ -1,0 +1,410 @@
+/**
+ * What the install host runs besides dnsmasq: its nginx.conf (HTTP for iPXE and the
+ * installer, HTTPS for per-machine certificates and keys, WebDAV PUT for install reports),
+ * the netboot table, the netboot switch script and the systemd path and service units that
+ * run it when an installer reports. Pure: no `@pulumi/pulumi`.
+ *
+ * The netboot switch: a known MAC's served script (`ipxe/<mac>.ipxe`) is a copy of either
+ * its install script or its local-boot script. The installer PUTs a report
+ * (`status=success`, `generation=<n>`) to `report/<mac>`; nginx writes it into the report
+ * directory; the path unit sees the directory change and runs the switch script, which
+ * applies {@link netbootAction}'s rule to every machine in the netboot table: local boot
+ * once a success of the machine's current generation (or a later one) is recorded,
+ * install otherwise. Install configurations and secrets are in the web root only while a
+ * machine is in the install state.
+ */
+import { throwIfViolations, type Violation, violation } from "../validation";
+import type { Machine, PxeNetwork } from "./inventory";
+import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
+import { macFileName, normalizeMac } from "./mac";
+import type { InstallRecord } from "./netboot";
+
+/** Where the install host keeps its files. Every path is absolute. */
+export interface InstallHostLayout {
+  /** nginx document root (iPXE scripts, installer images, install configurations, secrets). */
+  readonly wwwRoot: string;
+  /** Rendered per-machine files the switch script copies into the web root. */
+  readonly configDir: string;
+  /** State: reports (written by nginx) and nginx's request body temp directory. */
+  readonly stateDir: string;
+  /** TFTP root (iPXE binaries only). */
+  readonly tftpRoot: string;
+  /** The netboot switch script. */
+  readonly switchScript: string;
+  /** nginx's TLS certificate (chain) and key. */
+  readonly tlsCertificate: string;
+  readonly tlsKey: string;
+  /** nginx's error log directory and pid file. */
+  readonly logDir: string;
+  readonly pidFile: string;
+  /** The user nginx's workers run as (Debian: www-data; Gentoo: nginx). */
+  readonly nginxUser: string;
+}
+
+/** The layout on the install host (Debian stand-in image: nginx runs as www-data). */
+export const DEFAULT_INSTALL_HOST_LAYOUT: InstallHostLayout = {
+  wwwRoot: "/srv/pxe/www",
+  configDir: "/etc/gentoo-infra/pxe",
+  stateDir: "/var/lib/gentoo-infra/pxe",
+  tftpRoot: "/srv/tftp",
+  switchScript: "/usr/local/sbin/gi-pxe-netboot-switch",
+  tlsCertificate: "/etc/gentoo-infra/pxe/tls/server.pem",
+  tlsKey: "/etc/gentoo-infra/pxe/tls/server.key",
+  logDir: "/var/log/nginx",
+  pidFile: "/run/nginx.pid",
+  nginxUser: "www-data",
+};
+
+/**
+ * The shell command run as root after every push: put the iPXE binaries into the TFTP
+ * root, (re)load the netboot units, run the switch, check both configurations, then
+ * restart dnsmasq (a reload does not re-read dnsmasq.conf) and reload nginx.
+ * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root.
+ */
+export function installHostAfterChange(
+  ipxeFiles: readonly string[],
+  ipxeDirectory: string,
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  return [
+    `install -d -m 0755 ${layout.tftpRoot}`,
+    ...ipxeFiles.map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.tftpRoot}/${f}`),
+    "systemctl daemon-reload",
+    `systemctl enable --now ${NETBOOT_UNITS.path}`,
+    layout.switchScript,
+    "dnsmasq --test",
+    "nginx -t -q",
+    "systemctl enable dnsmasq nginx",
+    "systemctl restart dnsmasq",
+    "systemctl reload-or-restart nginx",
+  ].join(" && ");
+}
+
+/** Names of the netboot switch's systemd units. */
+export const NETBOOT_UNITS = {
+  path: "gi-pxe-netboot.path",
+  service: "gi-pxe-netboot.service",
+} as const;
+
+/** Files of one machine's secrets directory: served over HTTPS, only to its own address. */
+export const MACHINE_SECRET_FILES = [
+  "ca.pem",
+  "host.pem",
+  "host.key",
+  "puppet.pem",
+  "puppet.key",
+  "puppet-ca.pem",
+] as const;
+
+/** Where a machine's rendered files live before the switch script serves them. */
+export function machineConfigPath(layout: InstallHostLayout, mac: string, file: string): string {
+  return `${layout.configDir}/machines/${macFileName(mac)}/${file}`;
+}
+
+/** The HTTPS path (relative to the web root) of one of a machine's secret files. */
+export function machineSecretPath(
+  mac: string,
+  file: (typeof MACHINE_SECRET_FILES)[number],
+): string {
+  return `secrets/${macFileName(mac)}/${file}`;
+}
+
+/**
+ * The netboot table the switch script reads: one line `<mac-with-hyphens> <generation>`
+ * per known machine, sorted by MAC.
+ */
+export function renderNetbootTable(machines: readonly Machine[]): string {
+  const rows = machines.map((m) => `${macFileName(m.mac)} ${m.installGeneration ?? 1}`).sort();
+  return [
+    "# gentoo-infra: known MACs and their install generation; read by the netboot switch.",
+    "# Rendered file: edits are overwritten.",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Reads an install report as the installer PUTs it: `key=value` lines, of which the switch
+ * uses `status` (`success` or anything else) and `generation` (a positive whole number).
+ * Returns the record of a successful install, or undefined (a failure, or unreadable).
+ */
+export function parseInstallReport(mac: string, text: string): InstallRecord | undefined {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf("=");
+    if (at > 0 && !fields.has(line.slice(0, at))) fields.set(line.slice(0, at), line.slice(at + 1));
+  }
+  const generation = fields.get("generation") ?? "";
+  if (fields.get("status") !== "success" || !/^[1-9][0-9]{0,8}$/.test(generation)) return undefined;
+  return { mac, generation: Number(generation) };
+}
+
+/** The report body for a finished install (what the installer PUTs). */
+export function renderInstallReport(status: "success" | "failed", generation: number): string {
+  return `status=${status}\ngeneration=${generation}\n`;
+}
+
+/**
+ * The netboot switch (POSIX sh, run as root by the service unit and after every push):
+ * serves each MAC in the netboot table its install or local-boot script, puts its install
+ * configuration and secrets into the web root while it installs and removes them once it
+ * is installed, and removes what belongs to MACs no longer in the table.
+ */
+export function renderNetbootSwitchScript(
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  const u = layout.nginxUser;
+  return `#!/bin/sh
+# gentoo-infra: netboot switch of the install host. Rendered file: edits are overwritten.
+# For every known MAC: local boot once a successful install of its current generation is
+# reported, the installer otherwise. Run by ${NETBOOT_UNITS.service} and after every push.
+set -eu
+conf=${layout.configDir}
+www=${layout.wwwRoot}
+reports=${layout.stateDir}/report
+
+install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets"
+install -d -m 0750 -o ${u} -g ${u} "$reports" ${layout.stateDir}/tmp
+
+reported_generation() {
+  file="$reports/$1"
+  [ -f "$file" ] || { echo 0; return; }
+  status=$(sed -n 's/^status=//p' "$file" | head -n 1)
+  generation=$(sed -n 's/^generation=\\([1-9][0-9]\\{0,8\\}\\)$/\\1/p' "$file" | head -n 1)
+  if [ "$status" = success ] && [ -n "$generation" ]; then echo "$generation"; else echo 0; fi
+}
+
+known=" "
+while read -r mac generation; do
+  case "$mac" in '' | '#'*) continue ;; esac
+  known="$known$mac "
+  dir="$conf/machines/$mac"
+  if [ "$(reported_generation "$mac")" -ge "$generation" ]; then
+    # Installed: boot the local disk first, then take the secrets off the web root.
+    install -m 0644 "$dir/local.ipxe" "$www/ipxe/$mac.ipxe"
+    rm -f "$www/install/$mac.json"
+    rm -rf "$www/secrets/$mac"
+  else
+    # To install: configuration and secrets first, the install script last.
+    install -m 0640 -g ${u} "$dir/install.json" "$www/install/$mac.json"
+    install -d -m 0750 -g ${u} "$www/secrets/$mac"
+    install -m 0644 "$conf/ca.pem" "$www/secrets/$mac/ca.pem"
+    install -m 0644 "$conf/puppet-ca.pem" "$www/secrets/$mac/puppet-ca.pem"
+    install -m 0644 "$dir/host.pem" "$www/secrets/$mac/host.pem"
+    install -m 0640 -g ${u} "$dir/host.key" "$www/secrets/$mac/host.key"
+    install -m 0644 "$dir/puppet.pem" "$www/secrets/$mac/puppet.pem"
+    install -m 0640 -g ${u} "$dir/puppet.key" "$www/secrets/$mac/puppet.key"
+    install -m 0644 "$dir/install.ipxe" "$www/ipxe/$mac.ipxe"
+  fi
+done < "$conf/netboot.tsv"
+
+# MACs no longer known: their files leave the web root (dnsmasq no longer sends them here).
+for path in "$www"/ipxe/*.ipxe "$www"/install/*.json "$www"/secrets/*; do
+  [ -e "$path" ] || continue
+  name=$(basename "$path")
+  mac=\${name%%.*}
+  [ "$mac" = default ] && continue
+  case "$known" in *" $mac "*) ;; *) rm -rf "$path" ;; esac
+done
+`;
+}
+
+/** The systemd path and service units of the netboot switch. */
+export function renderNetbootUnits(layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT): {
+  readonly path: string;
+  readonly service: string;
+} {
+  return {
+    path: [
+      "# gentoo-infra: run the netboot switch when an installer reports. Rendered file.",
+      "[Unit]",
+      "Description=gentoo-infra install reports",
+      "",
+      "[Path]",
+      `PathChanged=${layout.stateDir}/report`,
+      `Unit=${NETBOOT_UNITS.service}`,
+      "",
+      "[Install]",
+      "WantedBy=paths.target",
+      "",
+    ].join("\n"),
+    service: [
+      "# gentoo-infra: serve each known MAC its install or local-boot script. Rendered file.",
+      "[Unit]",
+      "Description=gentoo-infra netboot switch",
+      "",
+      "[Service]",
+      "Type=oneshot",
+      `ExecStart=${layout.switchScript}`,
+      "",
+    ].join("\n"),
+  };
+}
+
+/** Inputs of {@link renderInstallHostNginxConf}. */
+export interface InstallHostNginxArgs {
+  /** The install host's own address (nginx listens there only). */
+  readonly address: string;
+  /** The install subnet; iPXE, installer and configuration paths answer only it. */
+  readonly network: Pick<PxeNetwork, "subnet">;
+  /** Known machines: each may PUT its report and GET its secrets from its own address only. */
+  readonly machines: readonly Pick<Machine, "mac" | "address">[];
+  /**
+   * Paths on the host.
+   * @default DEFAULT_INSTALL_HOST_LAYOUT
+   */
+  readonly layout?: InstallHostLayout;
+}
+
+/** Checks the arguments of {@link renderInstallHostNginxConf}. */
+export function validateInstallHostNginxArgs(args: InstallHostNginxArgs): Violation[] {
+  const out: Violation[] = [];
+  if (!isIpv4Address(args.address)) {
+    out.push(violation("address", args.address, "is not an IPv4 address", "use e.g. 10.0.0.2"));
+  }
+  if (!parseIpv4Subnet(args.network?.subnet)) {
+    out.push(
+      violation(
+        "network.subnet",
+        args.network?.subnet,
+        "is not an IPv4 subnet",
+        "use e.g. 10.0.0.0/24",
+      ),
+    );
+  }
+  args.machines.forEach((m, i) => {
+    if (normalizeMac(m.mac) === undefined) {
+      out.push(
+        violation(
+          `machines[${i}].mac`,
+          m.mac,
+          "is not a MAC address",
+          "use e.g. 52:54:00:12:34:56",
+        ),
+      );
+    }
+    if (!isIpv4Address(m.address)) {
+      out.push(
+        violation(
+          `machines[${i}].address`,
+          m.address,
+          "is not an IPv4 address",
+          "use e.g. 10.0.0.21",
+        ),
+      );
+    }
+  });
+  const layout = args.layout ?? DEFAULT_INSTALL_HOST_LAYOUT;
+  for (const [key, value] of Object.entries(layout)) {
+    if (key === "nginxUser") continue;
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(value)) {
+      out.push(
+        violation(`layout.${key}`, value, "is not an absolute path", "use e.g. /srv/pxe/www"),
+      );
+    }
+  }
+  if (!/^[a-z_][a-z0-9_-]*$/.test(layout.nginxUser)) {
+    out.push(
+      violation("layout.nginxUser", layout.nginxUser, "is not a user name", "use e.g. www-data"),
+    );
+  }
+  return out;
+}
+
+/**
+ * The install host's complete nginx.conf. Port 80 serves `ipxe/`, `installer/` and
+ * `install/` to the install subnet (GET and HEAD only) and takes each known machine's
+ * report by WebDAV PUT from that machine's address only; port 443 (TLS, certificate from
+ * the host sub-CA) serves each machine's `secrets/<mac>/` to its own address only.
+ * Everything else is 404. Throws a ValidationError naming every problem.
+ */
+export function renderInstallHostNginxConf(args: InstallHostNginxArgs): string {
+  throwIfViolations("install host nginx.conf", validateInstallHostNginxArgs(args));
+  const layout = args.layout ?? DEFAULT_INSTALL_HOST_LAYOUT;
+  const subnet = args.network.subnet;
+  const sorted = [...args.machines].sort((a, b) =>
+    macFileName(a.mac).localeCompare(macFileName(b.mac)),
+  );
+  const readOnly = (path: string) => [
+    `    location /${path}/ {`,
+    `      allow ${subnet};`,
+    "      deny all;",
+    "      limit_except GET { deny all; }",
+    "    }",
+  ];
+  const lines = [
+    "# gentoo-infra install host: HTTP for iPXE and the installer, HTTPS for machine secrets.",
+    "# Rendered file: edits are overwritten.",
+    `user ${layout.nginxUser};`,
+    "worker_processes 1;",
+    `pid ${layout.pidFile};`,
+    `error_log ${layout.logDir}/error.log warn;`,
+    "",
+    "events {",
+    "  worker_connections 256;",
+    "}",
+    "",
+    "http {",
+    "  types {",
+    "    text/plain ipxe;",
+    "    application/json json;",
+    "    application/x-pem-file pem;",
+    "    application/octet-stream key img;",
+    "  }",
+    "  default_type application/octet-stream;",
+    `  access_log ${layout.logDir}/access.log;`,
+    "  server_tokens off;",
+    "  disable_symlinks on;",
+    "  sendfile on;",
+    "  autoindex off;",
+    // WebDAV PUT renames the body's temp file into place: it must be on the reports' filesystem.
+    `  client_body_temp_path ${layout.stateDir}/tmp;`,
+    "",
+    "  server {",
+    `    listen ${args.address}:80;`,
+    `    root ${layout.wwwRoot};`,
+    "    location / {",
+    "      return 404;",
+    "    }",
+    ...readOnly("ipxe"),
+    ...readOnly("installer"),
+    ...readOnly("install"),
+  ];
+  for (const m of sorted) {
+    lines.push(
+      `    location = /report/${macFileName(m.mac)} {`,
+      `      allow ${m.address};`,
+      "      deny all;",
+      `      root ${layout.stateDir};`,
+      "      dav_methods PUT;",
+      "      dav_access user:rw group:r;",
+      "      client_max_body_size 4k;",
+      "      limit_except PUT { deny all; }",
+      "    }",
+    );
+  }
+  lines.push(
+    "  }",
+    "",
+    "  server {",
+    `    listen ${args.address}:443 ssl;`,
+    `    ssl_certificate ${layout.tlsCertificate};`,
+    `    ssl_certificate_key ${layout.tlsKey};`,
+    "    ssl_protocols TLSv1.2 TLSv1.3;",
+    `    root ${layout.wwwRoot};`,
+    "    location / {",
+    "      return 404;",
+    "    }",
+  );
+  for (const m of sorted) {
+    lines.push(
+      `    location /secrets/${macFileName(m.mac)}/ {`,
+      `      allow ${m.address};`,
+      "      deny all;",
+      "      limit_except GET { deny all; }",
+      "    }",
+    );
+  }
+  lines.push("  }", "}", "");
+  return lines.join("\n");
+}

@@ -1,0 +1,294 @@
+/**
+ * Validation of a PxeInstallHost's arguments as plain data, and the per-machine binhost
+ * lookups. Pure: no `@pulumi/pulumi`; the component extracts plain values from its
+ * arguments (Stack names and build profiles, file existence) and calls these.
+ */
+import { validateBase } from "../pki/validate";
+import { type Violation, violation } from "../validation";
+import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
+import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
+
+/** What the install host needs from the binhost for one `<env>/<arch>/<stack>` cell. */
+export interface PxeBinhostClientConfig {
+  /** Content of /etc/portage/binrepos.conf for machines of this cell. */
+  readonly binreposConf: string;
+  /** The stage tarball the installer unpacks (HTTPS) and its SHA-512 (hex). */
+  readonly stage: { readonly url: string; readonly sha512: string };
+}
+
+/** The installer kernel and initramfs of one arch: local file paths. */
+export interface InstallerImages {
+  /** The installer's kernel (bzImage/Image), a local path. */
+  readonly kernel: string;
+  /** Its initramfs, a local path. */
+  readonly initrd: string;
+}
+
+/** A Stack as the install host sees it: its name and the cells it builds. */
+export interface StackCells {
+  readonly name: string;
+  /** `<environment>/<arch>` keys of its build profiles. */
+  readonly buildProfiles: readonly string[];
+}
+
+/** Everything {@link validateInstallHostPlan} checks, as plain values. */
+export interface InstallHostPlan {
+  readonly address: unknown;
+  readonly dhcpMode: unknown;
+  readonly efiBinary: unknown;
+  readonly network: PxeNetwork;
+  readonly machines: readonly Machine[];
+  readonly stacks: readonly StackCells[];
+  readonly installers: Readonly<Record<string, InstallerImages>>;
+  readonly baseDn: unknown;
+  readonly puppetServer: unknown;
+  readonly kernelArguments: readonly unknown[] | undefined;
+  /** The binhost's client configuration, when it is a plain value (not yet an Output). */
+  readonly clientConfig: Readonly<Record<string, PxeBinhostClientConfig>> | undefined;
+  /** Whether a local file exists (the component passes fs.existsSync). */
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** The binhost client configuration key of a machine: `<env>/<arch>/<stack>`. */
+export function binhostCellKey(m: Pick<Machine, "environment" | "arch" | "stack">): string {
+  return `${m.environment}/${m.arch}/${m.stack}`;
+}
+
+const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const KERNEL_ARGUMENT = /^[A-Za-z0-9._,:=/+-]+$/;
+
+/**
+ * Checks a PxeInstallHost's arguments: the network and machines (via
+ * {@link validateInventory}, with the Stacks' names, environments and arches as the known
+ * names), that each machine's Stack builds its environment and arch, the install host's
+ * own address, the DHCP mode (proxy mode needs known MACs), the installer images, the PKI
+ * base DN, the Puppet server and, when known, the binhost's client configuration.
+ */
+export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
+  const out: Violation[] = [];
+  const stackNames = plan.stacks.map((s) => s.name);
+  plan.stacks.forEach((s, i) => {
+    if (stackNames.indexOf(s.name) !== i) {
+      out.push(violation(`stacks[${i}]`, s.name, "names a Stack twice", "pass each Stack once"));
+    }
+  });
+  const cells = plan.stacks.flatMap((s) => s.buildProfiles);
+  const union = (part: 0 | 1) => [...new Set(cells.map((c) => c.split("/")[part] ?? ""))].sort();
+  out.push(
+    ...validateInventory(plan.machines, plan.network, {
+      environments: union(0),
+      arches: union(1),
+      stacks: [...stackNames].sort(),
+    }),
+  );
+  plan.machines.forEach((m, i) => {
+    const stack = plan.stacks.find((s) => s.name === m.stack);
+    const cell = `${m.environment}/${m.arch}`;
+    if (stack && cells.includes(cell) && !stack.buildProfiles.includes(cell)) {
+      out.push(
+        violation(
+          `machines[${i}]`,
+          `${cell}/${m.stack}`,
+          `is not built: Stack "${m.stack}" builds ${stack.buildProfiles.join(", ") || "nothing"}`,
+          "add the environment and arch to the Stack, or pick a cell it builds",
+        ),
+      );
+    }
+  });
+
+  out.push(...validateOwnAddress(plan));
+
+  if (plan.dhcpMode !== "full" && plan.dhcpMode !== "proxy") {
+    out.push(violation("dhcpMode", plan.dhcpMode, "is not a DHCP mode", "use full or proxy"));
+  } else if (plan.dhcpMode === "proxy" && plan.machines.length === 0) {
+    out.push(
+      violation(
+        "machines",
+        [],
+        "is empty in proxy mode",
+        "list the machines to install: in proxy mode the install host answers known MACs only",
+      ),
+    );
+  }
+  if (plan.efiBinary !== undefined && plan.efiBinary !== "snponly" && plan.efiBinary !== "ipxe") {
+    out.push(
+      violation("efiBinary", plan.efiBinary, "is not an iPXE EFI binary", "use snponly or ipxe"),
+    );
+  }
+
+  // Only machines whose Stack builds their cell: the others already have a violation.
+  const built = plan.machines.filter((m) =>
+    plan.stacks.some(
+      (s) => s.name === m.stack && s.buildProfiles.includes(`${m.environment}/${m.arch}`),
+    ),
+  );
+  const arches = [...new Set(built.map((m) => m.arch))];
+  for (const arch of arches) {
+    if (plan.installers[arch] === undefined) {
+      out.push(
+        violation(
+          `installers.${arch}`,
+          undefined,
+          "is missing",
+          `give the installer kernel and initrd for ${arch}: a machine of that arch installs with it`,
+        ),
+      );
+    }
+  }
+  for (const [arch, images] of Object.entries(plan.installers)) {
+    for (const field of ["kernel", "initrd"] as const) {
+      const path = images?.[field];
+      if (typeof path !== "string" || !plan.fileExists(path)) {
+        out.push(
+          violation(
+            `installers.${arch}.${field}`,
+            path,
+            "is not a readable local file",
+            "give the path of the installer image on the machine that runs Pulumi",
+          ),
+        );
+      }
+    }
+  }
+
+  out.push(...validateBase(plan.baseDn, undefined));
+  if (typeof plan.puppetServer !== "string" || !HOST.test(plan.puppetServer)) {
+    out.push(
+      violation(
+        "puppet.server",
+        plan.puppetServer,
+        "is not a host name",
+        "use e.g. puppet.example.ch",
+      ),
+    );
+  }
+  (plan.kernelArguments ?? []).forEach((a, i) => {
+    if (typeof a !== "string" || !KERNEL_ARGUMENT.test(a)) {
+      out.push(
+        violation(
+          `kernelArguments[${i}]`,
+          a,
+          "is not one kernel argument",
+          "use one word without spaces or quotes, e.g. console=ttyS0,115200",
+        ),
+      );
+    }
+  });
+  if (plan.clientConfig !== undefined) {
+    out.push(...validateClientConfig(built, plan.clientConfig));
+  }
+  return out;
+}
+
+/**
+ * Checks that the binhost's client configuration has a usable entry for every machine's
+ * cell. The component calls it at construction when the configuration is a plain value,
+ * and again when an Output resolves.
+ */
+export function validateClientConfig(
+  machines: readonly Machine[],
+  clientConfig: Readonly<Record<string, PxeBinhostClientConfig>>,
+): Violation[] {
+  const out: Violation[] = [];
+  for (const key of [...new Set(machines.map(binhostCellKey))].sort()) {
+    const entry = clientConfig[key];
+    if (entry === undefined) {
+      out.push(
+        violation(
+          `binhost.clientConfig["${key}"]`,
+          undefined,
+          "is missing",
+          `serve build profile ${key} from the binhost, or change the machines that use it`,
+        ),
+      );
+      continue;
+    }
+    if (typeof entry.binreposConf !== "string" || entry.binreposConf.trim() === "") {
+      out.push(
+        violation(
+          `binhost.clientConfig["${key}"].binreposConf`,
+          entry.binreposConf,
+          "is empty",
+          "give the binrepos.conf machines of this build profile use",
+        ),
+      );
+    }
+    if (!/^https:\/\/\S+$/.test(entry.stage?.url ?? "")) {
+      out.push(
+        violation(
+          `binhost.clientConfig["${key}"].stage.url`,
+          entry.stage?.url,
+          "is not an https:// URL",
+          "give the stage tarball's URL on the binhost",
+        ),
+      );
+    }
+    if (!/^[0-9a-f]{128}$/.test(entry.stage?.sha512 ?? "")) {
+      out.push(
+        violation(
+          `binhost.clientConfig["${key}"].stage.sha512`,
+          entry.stage?.sha512,
+          "is not a SHA-512 digest",
+          "give 128 lower-case hex digits from the stage's .DIGESTS",
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function validateOwnAddress(plan: InstallHostPlan): Violation[] {
+  const { address, network } = plan;
+  if (!isIpv4Address(address)) {
+    return [
+      violation(
+        "address",
+        address,
+        "is not an IPv4 address",
+        "use dotted-quad form, e.g. 10.0.0.2",
+      ),
+    ];
+  }
+  const subnet = parseIpv4Subnet(network.subnet);
+  if (subnet && !ipv4InSubnet(address, subnet)) {
+    return [
+      violation(
+        "address",
+        address,
+        `is outside the subnet ${network.subnet}`,
+        "use an address inside the network's subnet",
+      ),
+    ];
+  }
+  const range = network.dhcpRange;
+  if (
+    range &&
+    isIpv4Address(range.start) &&
+    isIpv4Address(range.end) &&
+    ipv4InRange(address, range.start, range.end)
+  ) {
+    return [
+      violation(
+        "address",
+        address,
+        `is inside the DHCP range ${range.start}-${range.end}`,
+        "use an address outside the DHCP range",
+      ),
+    ];
+  }
+  if (address === network.gateway || (subnet && address === subnet.network)) {
+    return [violation("address", address, "is taken by the network", "use a free host address")];
+  }
+  const i = plan.machines.findIndex((m) => m.address === address);
+  if (i >= 0) {
+    return [
+      violation(
+        "address",
+        address,
+        `is machines[${i}]'s address`,
+        "give the install host its own address",
+      ),
+    ];
+  }
+  return [];
+}

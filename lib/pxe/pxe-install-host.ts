@@ -1,0 +1,462 @@
+import { existsSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { type PushedFile, PushedFiles } from "../host/pushed-files";
+import { Server } from "../host/server";
+import type { Hypervisor } from "../libvirt/hypervisor";
+import type { GuestNetwork } from "../libvirt/network";
+import type { ImageSource } from "../libvirt/virtual-machine";
+import { Certificate } from "../pki/certificate";
+import type { Issuer } from "../pki/certificate-authority";
+import type { Stack } from "../stack/stack";
+import { assertValid, formatViolations } from "../validation";
+import type { DiskLayout, Firmware } from "./disk-layout";
+import { type DhcpMode, type EfiBinary, ipxeTftpFiles, renderDnsmasqConf } from "./dnsmasq-conf";
+import { renderInstallConfig } from "./install-config";
+import {
+  DEFAULT_INSTALL_HOST_LAYOUT,
+  installHostAfterChange,
+  machineConfigPath,
+  machineSecretPath,
+  NETBOOT_UNITS,
+  renderInstallHostNginxConf,
+  renderNetbootSwitchScript,
+  renderNetbootTable,
+  renderNetbootUnits,
+} from "./install-host-files";
+import {
+  binhostCellKey,
+  type InstallerImages,
+  type PxeBinhostClientConfig,
+  validateClientConfig,
+  validateInstallHostPlan,
+} from "./install-host-plan";
+import type { Machine, PxeNetwork } from "./inventory";
+import { renderDefaultScript, renderInstallScript, renderLocalBootScript } from "./ipxe-script";
+import { normalizeMac } from "./mac";
+import { pxeHttpPaths } from "./netboot";
+
+/** A machine the install host installs, known by its boot NIC's MAC. */
+export interface PxeMachine {
+  /** Its boot NIC's MAC address (any case; colon, hyphen or bare form). */
+  readonly mac: string;
+  /** Host name (one DNS label); names its certificates and child resources. */
+  readonly hostname: string;
+  /** The environment it belongs to (`production`); its Stack must build it. */
+  readonly environment: string;
+  /** Its Gentoo arch (`amd64`); its Stack must build it. */
+  readonly arch: string;
+  /** The name of the Stack it runs (one of `stacks`). */
+  readonly stack: string;
+  /** Its static IPv4 address: inside the subnet, outside the DHCP range. */
+  readonly address: string;
+  /** The disk the installer wipes and partitions (GPT), e.g. `defaultDiskLayout("uefi", "/dev/vda")`. */
+  readonly diskLayout: DiskLayout;
+  /** Firmware it PXE-boots with. */
+  readonly firmware: Firmware;
+  /**
+   * Install generation. After a successful install the machine boots its disk; bump this
+   * to reinstall it (its netboot switches on again until the new generation reports success).
+   * @default 1
+   */
+  readonly installGeneration?: number;
+}
+
+/**
+ * What the install host needs from the PKI: a `RootCa` (its host and puppet sub-CAs,
+ * their chains and the root certificate) satisfies it.
+ */
+export interface PxePki {
+  readonly subCas: {
+    readonly host: { readonly issuer: Issuer };
+    readonly puppet: { readonly issuer: Issuer };
+  };
+  readonly chainPems: {
+    readonly host: pulumi.Input<string>;
+    readonly puppet: pulumi.Input<string>;
+  };
+  readonly rootCertificatePem: pulumi.Input<string>;
+}
+
+/** Arguments of {@link PxeInstallHost}. */
+export interface PxeInstallHostArgs {
+  /** The hypervisor its server runs on. */
+  readonly hypervisor: Hypervisor;
+  /** The network it serves (its subnet is the install subnet). */
+  readonly network: GuestNetwork;
+  /** The install host's own static address in the network. */
+  readonly address: string;
+  /** The image its server starts from (must contain dnsmasq, nginx and the iPXE binaries). */
+  readonly image: ImageSource;
+  /**
+   * `full`: the install host is the subnet's DHCP server (give the GuestNetwork
+   * `dhcp: "off"`); `proxy`: another DHCP server hands out addresses and the install host
+   * adds boot information for known MACs only.
+   * @default "full"
+   */
+  readonly dhcpMode?: DhcpMode;
+  /** The dynamic DHCP pool: handed out in full mode, the other server's pool in proxy mode. */
+  readonly dhcpRange: { readonly start: string; readonly end: string };
+  /**
+   * Default router of installed machines.
+   * @default the network's gateway (the hypervisor's address on it)
+   */
+  readonly gateway?: string;
+  /**
+   * DNS servers of installed machines.
+   * @default none
+   */
+  readonly dnsServers?: readonly string[];
+  /**
+   * DNS domain; a machine's FQDN (certificate name, Puppet certname) is `<hostname>.<domain>`.
+   * @default none: the FQDN is the host name
+   */
+  readonly domain?: string;
+  /** The machines, by MAC. Adding one pushes files; it never recreates the server. */
+  readonly machines: readonly PxeMachine[];
+  /** The Stacks machines may run; a machine's environment and arch must be built by its Stack. */
+  readonly stacks: readonly Stack[];
+  /** The binhost: base URL and, per `<env>/<arch>/<stack>`, binrepos.conf and the stage. */
+  readonly binhost: {
+    readonly url: pulumi.Input<string>;
+    readonly clientConfig: pulumi.Input<Readonly<Record<string, PxeBinhostClientConfig>>>;
+  };
+  /** The PKI: host certificates from its host sub-CA, agent certificates from its puppet sub-CA. */
+  readonly rootCa: PxePki;
+  /** The RootCa's base DN (`dc=example,dc=ch`). */
+  readonly baseDn: string;
+  /** Puppet bootstrap: the server's host name. The agent's environment is the machine's. */
+  readonly puppet: { readonly server: string };
+  /** Installer kernel and initramfs per arch (local files), served over HTTP. */
+  readonly installers: Readonly<Record<string, InstallerImages>>;
+  /**
+   * iPXE binary for UEFI machines.
+   * @default "snponly"
+   */
+  readonly efiBinary?: EfiBinary;
+  /**
+   * Extra kernel arguments of the installer.
+   * @default ["console=tty0", "console=ttyS0,115200"]
+   */
+  readonly kernelArguments?: readonly string[];
+  /**
+   * Directory on the server holding the iPXE binaries (Debian's ipxe package); they are
+   * copied into the TFTP root. arm64 binaries are expected in its `arm64/` subdirectory.
+   * @default "/usr/lib/ipxe"
+   */
+  readonly ipxeDirectory?: string;
+}
+
+/**
+ * An install host: a {@link Server} running dnsmasq (DHCP in full or proxy mode, TFTP only
+ * to chainload iPXE) and nginx (per-MAC iPXE scripts, installer images and install
+ * configurations over HTTP; per-machine certificates and keys over HTTPS; install reports
+ * by WebDAV PUT). A known machine installs until its installer reports success for its
+ * install generation, then boots its disk; unknown MACs boot their disk and nothing is
+ * written.
+ *
+ * Creates: `Server` `<name>`; `Certificate` `<name>-tls` (nginx, host sub-CA); per machine
+ * `Certificate` `<name>-<hostname>-host` (host sub-CA), `Certificate`
+ * `<name>-<hostname>-puppet` (puppet sub-CA), `random.RandomPassword`
+ * `<name>-<hostname>-autosign`; and `PushedFiles` `<name>-files` with every file.
+ */
+export class PxeInstallHost extends pulumi.ComponentResource {
+  /** The server. */
+  public readonly server: Server;
+  /** Base URL of its HTTP server, as iPXE and the installer reach it. */
+  public readonly httpBaseUrl: string;
+  /** Per canonical MAC, its install and local-boot iPXE scripts. */
+  public readonly machineScripts: Readonly<
+    Record<string, { readonly install: string; readonly localBoot: string }>
+  >;
+  /** The script unknown MACs get (full mode): boot the local disk. */
+  public readonly defaultScript: string;
+  /** Per canonical MAC, its install configuration JSON (secret: it holds the autosign token). */
+  public readonly installConfigs: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Per host name, its host certificate. */
+  public readonly hostCertificates: Readonly<Record<string, Certificate>>;
+  /** Per host name, its Puppet agent certificate. */
+  public readonly puppetCertificates: Readonly<Record<string, Certificate>>;
+  /** Per host name, its one-time Puppet autosign token (secret). */
+  public readonly autosignTokens: Readonly<Record<string, pulumi.Output<string>>>;
+  /** The pushed files. */
+  public readonly files: PushedFiles;
+
+  constructor(name: string, args: PxeInstallHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gentoo-infra:pxe:PxeInstallHost", name, {}, opts);
+    const machines: Machine[] = (args.machines ?? []).map((m) => ({
+      mac: m.mac,
+      hostname: m.hostname,
+      environment: m.environment,
+      arch: m.arch,
+      stack: m.stack,
+      address: m.address,
+      firmware: m.firmware,
+      disk: m.diskLayout,
+      ...(m.installGeneration === undefined ? {} : { installGeneration: m.installGeneration }),
+    }));
+    const network: PxeNetwork = {
+      subnet: args.network.subnet,
+      gateway: args.gateway ?? args.network.gateway,
+      ...(args.dnsServers === undefined ? {} : { dnsServers: args.dnsServers }),
+      ...(args.domain === undefined ? {} : { domain: args.domain }),
+      dhcpRange: args.dhcpRange,
+    };
+    const plainClientConfig = pulumi.Output.isInstance(args.binhost?.clientConfig)
+      ? undefined
+      : (args.binhost?.clientConfig as Readonly<Record<string, PxeBinhostClientConfig>>);
+    assertValid(
+      this,
+      `PxeInstallHost "${name}"`,
+      validateInstallHostPlan({
+        address: args.address,
+        dhcpMode: args.dhcpMode ?? "full",
+        efiBinary: args.efiBinary,
+        network,
+        machines,
+        stacks: (args.stacks ?? []).map((s) => ({
+          name: s.definition.name,
+          buildProfiles: Object.keys(s.buildProfiles),
+        })),
+        installers: args.installers ?? {},
+        baseDn: args.baseDn,
+        puppetServer: args.puppet?.server,
+        kernelArguments: args.kernelArguments,
+        clientConfig: plainClientConfig,
+        fileExists: existsSync,
+      }),
+    );
+
+    const layout = DEFAULT_INSTALL_HOST_LAYOUT;
+    const mode = args.dhcpMode ?? "full";
+    const fqdn = (host: string) => (args.domain ? `${host}.${args.domain}` : host);
+    this.httpBaseUrl = `http://${args.address}`;
+    const httpsBaseUrl = `https://${args.address}`;
+    const endpoint = {
+      baseUrl: this.httpBaseUrl,
+      ...(args.kernelArguments === undefined ? {} : { kernelArguments: args.kernelArguments }),
+    };
+
+    this.server = new Server(
+      name,
+      {
+        hypervisor: args.hypervisor,
+        network: args.network,
+        address: args.address,
+        image: args.image,
+      },
+      { parent: this },
+    );
+    const hostCa = args.rootCa.subCas.host.issuer;
+    const puppetCa = args.rootCa.subCas.puppet.issuer;
+    const tls = new Certificate(
+      `${name}-tls`,
+      {
+        kind: "host",
+        commonName: fqdn(name),
+        baseDn: args.baseDn,
+        issuer: hostCa,
+        ipAddresses: [args.address],
+      },
+      { parent: this },
+    );
+
+    const clientConfig = pulumi
+      .all([args.binhost.clientConfig, args.binhost.url])
+      .apply(([config, url]) => {
+        const problems = validateClientConfig(machines, config);
+        for (const key of [...new Set(machines.map(binhostCellKey))].sort()) {
+          const stage = config[key]?.stage?.url;
+          if (stage !== undefined && !stage.startsWith(url)) {
+            problems.push({
+              argument: `binhost.clientConfig["${key}"].stage.url`,
+              value: stage,
+              problem: `is not under the binhost URL ${url}`,
+              fix: "install stages from the binhost given in binhost.url",
+            });
+          }
+        }
+        if (problems.length > 0) {
+          throw new pulumi.ResourceError(
+            formatViolations(`PxeInstallHost "${name}"`, problems),
+            this,
+          );
+        }
+        return config;
+      });
+
+    const scripts: Record<string, { install: string; localBoot: string }> = {};
+    const configs: Record<string, pulumi.Output<string>> = {};
+    const hostCerts: Record<string, Certificate> = {};
+    const puppetCerts: Record<string, Certificate> = {};
+    const tokens: Record<string, pulumi.Output<string>> = {};
+    const machineFiles: PushedFile[] = [];
+    for (const m of machines) {
+      const mac = normalizeMac(m.mac) as string;
+      const host = fqdn(m.hostname);
+      const at = (file: string) => machineConfigPath(layout, mac, file);
+      const secretUrl = (file: Parameters<typeof machineSecretPath>[1]) =>
+        `${httpsBaseUrl}/${machineSecretPath(mac, file)}`;
+      const hostCert = new Certificate(
+        `${name}-${m.hostname}-host`,
+        {
+          kind: "host",
+          commonName: host,
+          baseDn: args.baseDn,
+          issuer: hostCa,
+          ipAddresses: [m.address],
+        },
+        { parent: this },
+      );
+      const puppetCert = new Certificate(
+        `${name}-${m.hostname}-puppet`,
+        { kind: "puppet", commonName: host, baseDn: args.baseDn, issuer: puppetCa },
+        { parent: this },
+      );
+      const token = new random.RandomPassword(
+        `${name}-${m.hostname}-autosign`,
+        { length: 32, special: false },
+        { parent: this },
+      );
+      const tokenValue = pulumi.secret(token.result);
+      const config = pulumi.secret(
+        pulumi.all([clientConfig, tokenValue]).apply(([cc, autosignToken]) => {
+          const cell = cc[binhostCellKey(m)] as PxeBinhostClientConfig;
+          return renderInstallConfig({
+            machine: m,
+            network,
+            installHostUrl: this.httpBaseUrl,
+            stage: { url: cell.stage.url, sha512: cell.stage.sha512 },
+            binreposConf: cell.binreposConf,
+            certificates: [
+              { url: secretUrl("ca.pem"), path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
+              { url: secretUrl("host.pem"), path: "/etc/ssl/gentoo-infra/host.pem", mode: "0644" },
+              { url: secretUrl("host.key"), path: "/etc/ssl/gentoo-infra/host.key", mode: "0600" },
+              {
+                url: secretUrl("puppet-ca.pem"),
+                path: "/etc/puppetlabs/puppet/ssl/certs/ca.pem",
+                mode: "0644",
+              },
+              {
+                url: secretUrl("puppet.pem"),
+                path: `/etc/puppetlabs/puppet/ssl/certs/${host}.pem`,
+                mode: "0644",
+              },
+              {
+                url: secretUrl("puppet.key"),
+                path: `/etc/puppetlabs/puppet/ssl/private_keys/${host}.pem`,
+                mode: "0600",
+              },
+            ],
+            puppet: {
+              server: args.puppet.server,
+              environment: m.environment,
+              certname: host,
+              autosignToken,
+            },
+          });
+        }),
+      );
+      scripts[mac] = {
+        install: renderInstallScript(m, endpoint),
+        localBoot: renderLocalBootScript(m),
+      };
+      configs[mac] = config;
+      hostCerts[m.hostname] = hostCert;
+      puppetCerts[m.hostname] = puppetCert;
+      tokens[m.hostname] = tokenValue;
+      machineFiles.push(
+        { path: at("install.ipxe"), content: scripts[mac].install },
+        { path: at("local.ipxe"), content: scripts[mac].localBoot },
+        { path: at("install.json"), content: config, mode: "0600" },
+        {
+          path: at("host.pem"),
+          content: pulumi.concat(hostCert.certificatePem, args.rootCa.chainPems.host),
+        },
+        { path: at("host.key"), content: hostCert.privateKeyPem, mode: "0600" },
+        { path: at("puppet.pem"), content: puppetCert.certificatePem },
+        { path: at("puppet.key"), content: puppetCert.privateKeyPem, mode: "0600" },
+      );
+    }
+    this.machineScripts = scripts;
+    this.installConfigs = configs;
+    this.hostCertificates = hostCerts;
+    this.puppetCertificates = puppetCerts;
+    this.autosignTokens = tokens;
+    this.defaultScript = renderDefaultScript();
+
+    const units = renderNetbootUnits(layout);
+    const installerFiles: PushedFile[] = Object.entries(args.installers)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([arch, images]) => [
+        {
+          path: `${layout.wwwRoot}/${pxeHttpPaths.installerKernel(arch)}`,
+          localPath: images.kernel,
+        },
+        {
+          path: `${layout.wwwRoot}/${pxeHttpPaths.installerInitramfs(arch)}`,
+          localPath: images.initrd,
+        },
+      ]);
+    const tftpFiles = ipxeTftpFiles(machines, args.efiBinary ?? "snponly");
+    this.files = new PushedFiles(
+      `${name}-files`,
+      {
+        server: this.server,
+        files: [
+          {
+            path: "/etc/dnsmasq.conf",
+            content: renderDnsmasqConf({
+              mode,
+              interface: "eth0",
+              network,
+              machines,
+              httpBaseUrl: this.httpBaseUrl,
+              tftpRoot: layout.tftpRoot,
+              ...(args.efiBinary === undefined ? {} : { efiBinary: args.efiBinary }),
+            }),
+          },
+          {
+            path: "/etc/nginx/nginx.conf",
+            content: renderInstallHostNginxConf({
+              address: args.address,
+              network,
+              machines,
+              layout,
+            }),
+          },
+          {
+            path: layout.tlsCertificate,
+            content: pulumi.concat(tls.certificatePem, args.rootCa.chainPems.host),
+          },
+          { path: layout.tlsKey, content: tls.privateKeyPem, mode: "0600" },
+          { path: `${layout.configDir}/ca.pem`, content: args.rootCa.rootCertificatePem },
+          {
+            path: `${layout.configDir}/puppet-ca.pem`,
+            content: pulumi.concat(args.rootCa.chainPems.puppet, args.rootCa.rootCertificatePem),
+          },
+          { path: `${layout.configDir}/netboot.tsv`, content: renderNetbootTable(machines) },
+          { path: layout.switchScript, content: renderNetbootSwitchScript(layout), mode: "0755" },
+          { path: `/etc/systemd/system/${NETBOOT_UNITS.path}`, content: units.path },
+          { path: `/etc/systemd/system/${NETBOOT_UNITS.service}`, content: units.service },
+          { path: `${layout.wwwRoot}/${pxeHttpPaths.defaultScript}`, content: this.defaultScript },
+          ...installerFiles,
+          ...machineFiles,
+        ],
+        afterChange: installHostAfterChange(
+          tftpFiles,
+          args.ipxeDirectory ?? "/usr/lib/ipxe",
+          layout,
+        ),
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      httpBaseUrl: this.httpBaseUrl,
+      machineScripts: this.machineScripts,
+      installConfigs: this.installConfigs,
+      autosignTokens: this.autosignTokens,
+    });
+  }
+}

@@ -1,0 +1,583 @@
+/**
+ * PxeInstallHost under mocks: exact children, names and inputs; secrets stay secret; per-MAC
+ * scripts; unknown MACs boot their disk; adding a machine adds files and leaves the server
+ * alone; bad input yields one error and registers nothing.
+ *
+ * Not proven here: that the server boots, that dnsmasq and nginx accept the files (the
+ * render tier runs dnsmasq --test, nginx -t and systemd-analyze verify on them), or that a
+ * machine installs (the end-to-end tier).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  isSecret,
+  outputValue,
+  type Registered,
+  registered,
+  registeredUnder,
+} from "../support/mocks";
+import { useLibvirtStandInWhenMissing } from "../support/pxe-fixtures";
+
+// The shared recorder, plus what the providers would compute that the component reads:
+// a RandomPassword's result and a signed certificate's PEM.
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs,
+        provider: args.provider,
+      });
+      const state: Record<string, unknown> = { ...args.inputs };
+      if (args.type === "tls:index/privateKey:PrivateKey") {
+        state.publicKeyOpenssh = `ssh-ed25519 AAAAC3Nza${Buffer.from(args.name).toString("base64").replace(/=/g, "")} ${args.name}`;
+        state.privateKeyOpenssh = `-----BEGIN OPENSSH PRIVATE KEY-----${args.name}`;
+        state.privateKeyPemPkcs8 = `PRIVATE(${args.name})`;
+      }
+      if (args.type === "random:index/randomPassword:RandomPassword") {
+        state.result = `token${Buffer.from(args.name).toString("hex")}`.slice(0, 32);
+      }
+      if (args.type.endsWith(":SignedCertificate")) state.certificatePem = `CERT(${args.name})\n`;
+      return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+  },
+  "gentoo-infra",
+  "development",
+  true,
+);
+useLibvirtStandInWhenMissing();
+
+import type * as LibvirtModule from "../../lib/libvirt";
+import type * as PxeModule from "../../lib/pxe";
+import type * as StackModule from "../../lib/stack";
+import * as stackFixture from "../support/stack-catalog";
+
+const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
+const { PxeInstallHost, defaultDiskLayout, renderDefaultScript } =
+  require("../../lib/pxe") as typeof PxeModule;
+const { Stack } = require("../../lib/stack") as typeof StackModule;
+
+const work = mkdtempSync(join(tmpdir(), "gi-component-pxe-"));
+const kernel = join(work, "vmlinuz");
+const initrd = join(work, "initramfs.img");
+writeFileSync(kernel, Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
+writeFileSync(initrd, Buffer.from([0x07, 0x07, 0x01, 0x00]));
+
+const hv = new Hypervisor("site", { domainType: "qemu", pool: { existing: "default" } });
+const lan = new GuestNetwork("lan", { hypervisor: hv, subnet: "10.0.0.0/24" });
+const stackArgs = {
+  catalog: stackFixture.catalog,
+  binhostUrl: "https://binhost.example.ch",
+  gentooSyncUri: stackFixture.GENTOO_SYNC_URI,
+  overlaySyncUri: stackFixture.OVERLAY_SYNC_URI,
+  signingKeyFingerprint: stackFixture.FINGERPRINT,
+  treeSnapshots: {
+    production: { gentoo: stackFixture.GENTOO_COMMIT, overlay: stackFixture.OVERLAY_COMMIT },
+    staging: { gentoo: stackFixture.GENTOO_COMMIT, overlay: stackFixture.OVERLAY_COMMIT },
+  },
+};
+const web = new Stack("web", {
+  ...stackArgs,
+  systemProfile: "server",
+  environments: ["production", "staging"],
+  arches: ["amd64"],
+});
+const db = new Stack("db", {
+  ...stackArgs,
+  systemProfile: "server",
+  applicationProfiles: ["python-app"],
+  environments: ["staging"],
+  arches: ["amd64"],
+});
+
+const pki = {
+  subCas: {
+    host: { issuer: { certificatePem: "HOST-CA\n", privateKeyPem: pulumi.secret("HOST-CA-KEY") } },
+    puppet: {
+      issuer: { certificatePem: "PUPPET-CA\n", privateKeyPem: pulumi.secret("PUPPET-CA-KEY") },
+    },
+  },
+  chainPems: { host: "HOST-CHAIN\n", puppet: "PUPPET-CHAIN\n" },
+  rootCertificatePem: "ROOT\n",
+};
+const stage = (env: string, stack: string) => ({
+  url: `https://binhost.example.ch/stages/${env}/amd64/stage4-amd64-${stack}-20261122T030000Z.tar.xz`,
+  sha512: "ab".repeat(64),
+});
+const clientConfig = {
+  "production/amd64/web": {
+    binreposConf:
+      "[production-amd64-web]\nsync-uri = https://binhost.example.ch/production/amd64/web/\n",
+    stage: stage("production", "web"),
+  },
+  "staging/amd64/db": {
+    binreposConf: "[staging-amd64-db]\nsync-uri = https://binhost.example.ch/staging/amd64/db/\n",
+    stage: stage("staging", "db"),
+  },
+};
+
+const web1 = {
+  mac: "52:54:00:12:34:56",
+  hostname: "web1",
+  environment: "production",
+  arch: "amd64",
+  stack: "web",
+  address: "10.0.0.21",
+  firmware: "uefi" as const,
+  diskLayout: defaultDiskLayout("uefi", "/dev/vda"),
+};
+const db1 = {
+  mac: "52-54-00-AB-CD-EF",
+  hostname: "db1",
+  environment: "staging",
+  arch: "amd64",
+  stack: "db",
+  address: "10.0.0.22",
+  firmware: "bios" as const,
+  diskLayout: defaultDiskLayout("bios", "/dev/sda"),
+  installGeneration: 2,
+};
+
+type Args = ConstructorParameters<typeof PxeInstallHost>[1];
+const baseArgs: Args = {
+  hypervisor: hv,
+  network: lan,
+  address: "10.0.0.2",
+  image: { volumeId: "base-id" },
+  dhcpRange: { start: "10.0.0.100", end: "10.0.0.199" },
+  domain: "example.ch",
+  machines: [web1, db1],
+  stacks: [web, db],
+  binhost: { url: "https://binhost.example.ch", clientConfig },
+  rootCa: pki,
+  baseDn: "dc=example,dc=ch",
+  puppet: { server: "puppet.example.ch" },
+  installers: { amd64: { kernel, initrd } },
+};
+
+const names = (list: { type: string; name: string }[]) =>
+  list.map((r) => `${r.type} ${r.name}`).sort();
+const assertSameSet = (actual: string[], expected: string[]) =>
+  assert.deepEqual([...actual].sort(), [...expected].sort());
+const inputsOf = (list: Registered[], type: string, name: string) => {
+  const found = list.find((r) => r.type === type && r.name === name);
+  assert.ok(found, `${type} ${name} was not registered`);
+  return found.inputs;
+};
+const COPY = "command:remote:CopyToRemote";
+/** The text a CopyToRemote pushes (a StringAsset under the mocks). */
+const pushed = async (list: Registered[], name: string): Promise<string> => {
+  const source = inputsOf(list, COPY, name).source as {
+    text?: Promise<string>;
+    path?: Promise<string>;
+  };
+  return source.text !== undefined ? await source.text : `file:${await source.path}`;
+};
+/**
+ * Each registration as `type name` → its inputs as text (pushed file contents resolved),
+ * with the component's name, the server's name-derived MAC and the mocks' name-derived SSH
+ * keys replaced, so that two components can be compared.
+ */
+const comparable = async (list: Registered[], name: string, serverMac: string, as: string) => {
+  const out = new Map<string, string>();
+  for (const r of list) {
+    const inputs = r.type === COPY ? { ...r.inputs, source: await pushed(list, r.name) } : r.inputs;
+    out.set(
+      `${r.type} ${r.name.replace(name, as)}`,
+      JSON.stringify(inputs)
+        .replaceAll(name, as)
+        .replaceAll(serverMac, "SERVER-MAC")
+        .replace(/AAAAC3Nza[A-Za-z0-9+/]+/g, "KEY"),
+    );
+  }
+  return out;
+};
+
+const machineFiles = (name: string, mac: string) =>
+  [
+    "install.ipxe",
+    "local.ipxe",
+    "install.json",
+    "host.pem",
+    "host.key",
+    "puppet.pem",
+    "puppet.key",
+  ].map((f) => `${COPY} ${name}-files-etc-gentoo-infra-pxe-machines-${mac}-${f}`);
+const machineResources = (name: string, host: string) => [
+  `gentoo-infra:pki:Certificate ${name}-${host}-host`,
+  `tls:index/privateKey:PrivateKey ${name}-${host}-host-key`,
+  `pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate ${name}-${host}-host-cert`,
+  `gentoo-infra:pki:Certificate ${name}-${host}-puppet`,
+  `tls:index/privateKey:PrivateKey ${name}-${host}-puppet-key`,
+  `pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate ${name}-${host}-puppet-cert`,
+  `random:index/randomPassword:RandomPassword ${name}-${host}-autosign`,
+];
+const hostResources = (name: string) => [
+  `gentoo-infra:pxe:PxeInstallHost ${name}`,
+  `gentoo-infra:host:Server ${name}`,
+  `tls:index/privateKey:PrivateKey ${name}-ssh-key`,
+  `gentoo-infra:libvirt:VirtualMachine ${name}`,
+  `libvirt:index/volume:Volume ${name}-disk`,
+  `libvirt:index/cloudInitDisk:CloudInitDisk ${name}-cloudinit`,
+  `libvirt:index/domain:Domain ${name}`,
+  `gentoo-infra:pki:Certificate ${name}-tls`,
+  `tls:index/privateKey:PrivateKey ${name}-tls-key`,
+  `pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate ${name}-tls-cert`,
+  `gentoo-infra:host:PushedFiles ${name}-files`,
+  `command:remote:Command ${name}-files-install`,
+  ...[
+    "etc-dnsmasq.conf",
+    "etc-nginx-nginx.conf",
+    "etc-gentoo-infra-pxe-tls-server.pem",
+    "etc-gentoo-infra-pxe-tls-server.key",
+    "etc-gentoo-infra-pxe-ca.pem",
+    "etc-gentoo-infra-pxe-puppet-ca.pem",
+    "etc-gentoo-infra-pxe-netboot.tsv",
+    "usr-local-sbin-gi-pxe-netboot-switch",
+    "etc-systemd-system-gi-pxe-netboot.path",
+    "etc-systemd-system-gi-pxe-netboot.service",
+    "srv-pxe-www-ipxe-default.ipxe",
+    "srv-pxe-www-installer-amd64-vmlinuz",
+    "srv-pxe-www-installer-amd64-initramfs.img",
+  ].map((slug) => `${COPY} ${name}-files-${slug}`),
+];
+
+describe("PxeInstallHost", () => {
+  it("creates a server, its TLS certificate, per machine two certificates and a token, and one set of pushed files", async () => {
+    new PxeInstallHost("pxe", baseArgs);
+    const made = await registeredUnder("pxe");
+    assertSameSet(names(made), [
+      ...hostResources("pxe"),
+      ...machineResources("pxe", "web1"),
+      ...machineResources("pxe", "db1"),
+      ...machineFiles("pxe", "52-54-00-12-34-56"),
+      ...machineFiles("pxe", "52-54-00-ab-cd-ef"),
+    ]);
+    assert.equal(
+      inputsOf(made, "random:index/randomPassword:RandomPassword", "pxe-web1-autosign").length,
+      32,
+    );
+    const tls = inputsOf(
+      made,
+      "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate",
+      "pxe-tls-cert",
+    );
+    assert.deepEqual(tls.ipAddresses, ["10.0.0.2"]);
+    assert.deepEqual(tls.dnsNames, ["pxe.example.ch"]);
+    const hostCert = inputsOf(
+      made,
+      "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate",
+      "pxe-web1-host-cert",
+    );
+    assert.deepEqual(hostCert.dnsNames, ["web1.example.ch"]);
+    assert.equal(hostCert.issuerCertificatePem, "HOST-CA\n");
+    const puppetCert = inputsOf(
+      made,
+      "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate",
+      "pxe-db1-puppet-cert",
+    );
+    assert.equal(puppetCert.issuerCertificatePem, "PUPPET-CA\n");
+    assert.equal(
+      inputsOf(made, "tls:index/privateKey:PrivateKey", "pxe-db1-puppet-key").rsaBits,
+      4096,
+    );
+    assert.equal(
+      await pushed(made, "pxe-files-srv-pxe-www-installer-amd64-vmlinuz"),
+      `file:${kernel}`,
+    );
+    const install = inputsOf(made, "command:remote:Command", "pxe-files-install");
+    assert.match(
+      String(install.create),
+      /install -D -m 0644 \/usr\/lib\/ipxe\/snponly\.efi \/srv\/tftp\/snponly\.efi && install -D -m 0644 \/usr\/lib\/ipxe\/undionly\.kpxe \/srv\/tftp\/undionly\.kpxe && systemctl daemon-reload && systemctl enable --now gi-pxe-netboot\.path && \/usr\/local\/sbin\/gi-pxe-netboot-switch && dnsmasq --test && nginx -t -q && systemctl enable dnsmasq nginx && systemctl restart dnsmasq && systemctl reload-or-restart nginx/,
+    );
+  });
+
+  it("keeps keys, install configurations and autosign tokens secret", async () => {
+    const host = new PxeInstallHost("sec", baseArgs);
+    const mac = "52:54:00:12:34:56";
+    assert.equal(await isSecret(host.installConfigs[mac] as pulumi.Output<string>), true);
+    assert.equal(await isSecret(host.autosignTokens.web1 as pulumi.Output<string>), true);
+    assert.equal(
+      await isSecret(host.hostCertificates.web1?.privateKeyPem as pulumi.Output<string>),
+      true,
+    );
+    assert.equal(
+      await isSecret(host.puppetCertificates.db1?.privateKeyPem as pulumi.Output<string>),
+      true,
+    );
+    assert.equal(await isSecret(host.files.contentHash), true);
+    assert.equal(
+      await isSecret(host.installConfigs["52:54:00:ab:cd:ef"] as pulumi.Output<string>),
+      true,
+    );
+  });
+
+  it("serves each known MAC its own script and install configuration", async () => {
+    const host = new PxeInstallHost("mac", baseArgs);
+    const made = await registeredUnder("mac");
+    assert.deepEqual(Object.keys(host.machineScripts).sort(), [
+      "52:54:00:12:34:56",
+      "52:54:00:ab:cd:ef",
+    ]);
+    const web1Script = host.machineScripts["52:54:00:12:34:56"];
+    assert.match(
+      String(web1Script?.install),
+      /^kernel --name vmlinuz http:\/\/10\.0\.0\.2\/installer\/amd64\/vmlinuz initrd=initrd gi\.config=http:\/\/10\.0\.0\.2\/install\/52-54-00-12-34-56\.json gi\.mac=52:54:00:12:34:56 /m,
+    );
+    assert.equal(web1Script?.localBoot.split("\n").at(-2), "exit");
+    assert.equal(
+      await pushed(made, "mac-files-etc-gentoo-infra-pxe-machines-52-54-00-12-34-56-install.ipxe"),
+      web1Script?.install,
+    );
+    const dnsmasq = await pushed(made, "mac-files-etc-dnsmasq.conf");
+    assert.match(
+      dnsmasq,
+      /^dhcp-host=52:54:00:12:34:56,set:mac-525400123456,10\.0\.0\.21,web1,infinite$/m,
+    );
+    assert.match(
+      dnsmasq,
+      /^dhcp-boot=tag:ipxe,tag:mac-525400abcdef,http:\/\/10\.0\.0\.2\/ipxe\/52-54-00-ab-cd-ef\.ipxe$/m,
+    );
+    assert.match(dnsmasq, /^interface=eth0$/m);
+    assert.equal(
+      (await pushed(made, "mac-files-etc-gentoo-infra-pxe-netboot.tsv"))
+        .split("\n")
+        .slice(2)
+        .join("\n"),
+      "52-54-00-12-34-56 1\n52-54-00-ab-cd-ef 2\n",
+    );
+    const config = JSON.parse(
+      await outputValue(host.installConfigs["52:54:00:ab:cd:ef"] as pulumi.Output<string>),
+    );
+    assert.equal(config.fqdn, "db1.example.ch");
+    assert.equal(config.generation, 2);
+    assert.deepEqual(config.stage, stage("staging", "db"));
+    assert.equal(config.report.url, "http://10.0.0.2/report/52-54-00-ab-cd-ef");
+    assert.equal(config.puppet.environment, "staging");
+    assert.equal(
+      config.puppet.autosignToken,
+      await outputValue(host.autosignTokens.db1 as pulumi.Output<string>),
+    );
+    assert.deepEqual(
+      config.certificates.map((c: { url: string; path: string }) => `${c.path} ${c.url}`),
+      [
+        "/etc/ssl/gentoo-infra/ca.pem https://10.0.0.2/secrets/52-54-00-ab-cd-ef/ca.pem",
+        "/etc/ssl/gentoo-infra/host.pem https://10.0.0.2/secrets/52-54-00-ab-cd-ef/host.pem",
+        "/etc/ssl/gentoo-infra/host.key https://10.0.0.2/secrets/52-54-00-ab-cd-ef/host.key",
+        "/etc/puppetlabs/puppet/ssl/certs/ca.pem https://10.0.0.2/secrets/52-54-00-ab-cd-ef/puppet-ca.pem",
+        "/etc/puppetlabs/puppet/ssl/certs/db1.example.ch.pem https://10.0.0.2/secrets/52-54-00-ab-cd-ef/puppet.pem",
+        "/etc/puppetlabs/puppet/ssl/private_keys/db1.example.ch.pem https://10.0.0.2/secrets/52-54-00-ab-cd-ef/puppet.key",
+      ],
+    );
+  });
+
+  it("sends unknown MACs a local-boot script in full mode and writes nothing for them", async () => {
+    const host = new PxeInstallHost("unknown", baseArgs);
+    const made = await registeredUnder("unknown");
+    assert.equal(host.defaultScript, renderDefaultScript());
+    assert.equal(
+      await pushed(made, "unknown-files-srv-pxe-www-ipxe-default.ipxe"),
+      renderDefaultScript(),
+    );
+    const dnsmasq = await pushed(made, "unknown-files-etc-dnsmasq.conf");
+    assert.match(
+      dnsmasq,
+      /^dhcp-boot=tag:ipxe,tag:!known,http:\/\/10\.0\.0\.2\/ipxe\/default\.ipxe$/m,
+    );
+    const perMachine = made.filter((r) => r.name.includes("-machines-")).map((r) => r.name);
+    assert.equal(perMachine.length, 14);
+    assert.ok(perMachine.every((n) => /52-54-00-(12-34-56|ab-cd-ef)/.test(n)));
+  });
+
+  it("answers only known MACs in proxy mode", async () => {
+    new PxeInstallHost("proxy", { ...baseArgs, dhcpMode: "proxy" });
+    const dnsmasq = await pushed(await registeredUnder("proxy"), "proxy-files-etc-dnsmasq.conf");
+    assert.match(dnsmasq, /^dhcp-range=10\.0\.0\.0,proxy,255\.255\.255\.0$/m);
+    assert.match(dnsmasq, /^dhcp-ignore=tag:!known$/m);
+    assert.doesNotMatch(dnsmasq, /default\.ipxe/);
+  });
+
+  it("adding a machine adds its certificates, token and files and leaves the server unchanged", async () => {
+    const a = new PxeInstallHost("grow-a", { ...baseArgs, machines: [web1] });
+    const b = new PxeInstallHost("grow-b", baseArgs);
+    const before = await comparable(
+      await registeredUnder("grow-a"),
+      "grow-a",
+      a.server.mac,
+      "grow",
+    );
+    const after = await comparable(await registeredUnder("grow-b"), "grow-b", b.server.mac, "grow");
+    assertSameSet(
+      [...after.keys()].filter((k) => !before.has(k)),
+      [...machineResources("grow", "db1"), ...machineFiles("grow", "52-54-00-ab-cd-ef")],
+    );
+    assert.deepEqual(
+      [...before.keys()].filter((k) => !after.has(k)),
+      [],
+    );
+    const changed = [...before.keys()].filter((k) => before.get(k) !== after.get(k));
+    assertSameSet(changed, [
+      `${COPY} grow-files-etc-dnsmasq.conf`,
+      `${COPY} grow-files-etc-gentoo-infra-pxe-netboot.tsv`,
+      `${COPY} grow-files-etc-nginx-nginx.conf`,
+      "command:remote:Command grow-files-install",
+    ]);
+  });
+
+  it("a reinstall (installGeneration bump) changes only the netboot table and that machine's scripts", async () => {
+    const a = new PxeInstallHost("gen-a", baseArgs);
+    const b = new PxeInstallHost("gen-b", {
+      ...baseArgs,
+      machines: [{ ...web1, installGeneration: 2 }, db1],
+    });
+    const before = await comparable(await registeredUnder("gen-a"), "gen-a", a.server.mac, "gen");
+    const after = await comparable(await registeredUnder("gen-b"), "gen-b", b.server.mac, "gen");
+    assert.deepEqual([...before.keys()].sort(), [...after.keys()].sort());
+    const changed = [...before.keys()].filter((k) => before.get(k) !== after.get(k));
+    assertSameSet(changed, [
+      `${COPY} gen-files-etc-gentoo-infra-pxe-machines-52-54-00-12-34-56-install.ipxe`,
+      `${COPY} gen-files-etc-gentoo-infra-pxe-machines-52-54-00-12-34-56-local.ipxe`,
+      `${COPY} gen-files-etc-gentoo-infra-pxe-netboot.tsv`,
+      "command:remote:Command gen-files-install",
+    ]);
+    // The install configuration changes too; the mocks see only its secret wrapper.
+    const config = (host: InstanceType<typeof PxeInstallHost>) =>
+      outputValue(host.installConfigs["52:54:00:12:34:56"] as pulumi.Output<string>).then(
+        (text) => JSON.parse(text).generation,
+      );
+    assert.deepEqual([await config(a), await config(b)], [1, 2]);
+  });
+});
+
+describe("PxeInstallHost rejects bad input with one error and creates nothing", () => {
+  const prefix = (name: string, count: number) =>
+    `PxeInstallHost "${name}": ${count === 1 ? "1 problem" : `${count} problems`}:\n`;
+  const cases: { name: string; args: Partial<Args>; message: string[] }[] = [
+    {
+      name: "dup",
+      args: {
+        machines: [
+          web1,
+          { ...db1, mac: "52:54:00:12:34:56", hostname: "web1", address: "10.0.0.21" },
+        ],
+      },
+      message: [
+        '- machines[1].mac: duplicates machines[0].mac (got "52:54:00:12:34:56"); give each machine its own MAC address',
+        '- machines[1].hostname: duplicates machines[0].hostname (got "web1"); give each machine its own host name',
+        '- machines[1].address: duplicates machines[0].address (got "10.0.0.21"); give each machine its own address',
+      ],
+    },
+    {
+      name: "addr",
+      args: {
+        machines: [
+          { ...web1, address: "10.0.1.5" },
+          { ...db1, address: "10.0.0.150" },
+        ],
+      },
+      message: [
+        '- machines[0].address: is outside the subnet 10.0.0.0/24 (got "10.0.1.5"); use an address inside the subnet',
+        '- machines[1].address: is inside the DHCP range 10.0.0.100-10.0.0.199 (got "10.0.0.150"); use an address outside the DHCP range',
+      ],
+    },
+    {
+      name: "names",
+      args: {
+        machines: [
+          { ...web1, stack: "mail" },
+          { ...db1, environment: "testing", arch: "sparc" },
+        ],
+      },
+      message: [
+        '- machines[0].stack: is not a known Stack (got "mail"); use one of db, web',
+        '- machines[1].environment: is not a known environment (got "testing"); use one of production, staging',
+        '- machines[1].arch: is not a known arch (got "sparc"); use one of amd64',
+      ],
+    },
+    {
+      name: "cell",
+      args: { machines: [{ ...db1, environment: "production" }] },
+      message: [
+        '- machines[0]: is not built: Stack "db" builds staging/amd64 (got "production/amd64/db"); add the environment and arch to the Stack, or pick a cell it builds',
+      ],
+    },
+    {
+      name: "badmac",
+      args: { machines: [{ ...web1, mac: "52:54:00:12:34" }] },
+      message: [
+        '- machines[0].mac: is not a MAC address (got "52:54:00:12:34"); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56',
+      ],
+    },
+    {
+      name: "proxy-empty",
+      args: { dhcpMode: "proxy", machines: [] },
+      message: [
+        "- machines: is empty in proxy mode (got []); list the machines to install: in proxy mode the install host answers known MACs only",
+      ],
+    },
+    {
+      name: "own",
+      args: { address: "10.0.0.120" },
+      message: [
+        '- address: is inside the DHCP range 10.0.0.100-10.0.0.199 (got "10.0.0.120"); use an address outside the DHCP range',
+      ],
+    },
+    {
+      name: "taken",
+      args: { address: "10.0.0.21" },
+      message: [
+        `- address: is machines[0]'s address (got "10.0.0.21"); give the install host its own address`,
+      ],
+    },
+    {
+      name: "inst",
+      args: { installers: { arm64: { kernel: "/nonexistent/vmlinuz", initrd } } },
+      message: [
+        "- installers.amd64: is missing (got undefined); give the installer kernel and initrd for amd64: a machine of that arch installs with it",
+        '- installers.arm64.kernel: is not a readable local file (got "/nonexistent/vmlinuz"); give the path of the installer image on the machine that runs Pulumi',
+      ],
+    },
+    {
+      name: "binhost",
+      args: {
+        binhost: {
+          url: "https://binhost.example.ch",
+          clientConfig: { "production/amd64/web": clientConfig["production/amd64/web"] },
+        },
+        puppet: { server: "Puppet Server" },
+      },
+      message: [
+        '- puppet.server: is not a host name (got "Puppet Server"); use e.g. puppet.example.ch',
+        '- binhost.clientConfig["staging/amd64/db"]: is missing (got undefined); serve build profile staging/amd64/db from the binhost, or change the machines that use it',
+      ],
+    },
+    {
+      name: "mode",
+      args: { dhcpMode: "relay" as "full" },
+      message: ['- dhcpMode: is not a DHCP mode (got "relay"); use full or proxy'],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.message[0]?.slice(2, 60)}…`, async () => {
+      assert.throws(
+        () => new PxeInstallHost(c.name, { ...baseArgs, ...c.args }),
+        (e: Error) => {
+          assert.equal(
+            e.message.replace(/^.*?PxeInstallHost/s, "PxeInstallHost"),
+            prefix(c.name, c.message.length) + c.message.join("\n"),
+          );
+          return true;
+        },
+      );
+      assertSameSet(names(await registeredUnder(c.name)), [
+        `gentoo-infra:pxe:PxeInstallHost ${c.name}`,
+      ]);
+    });
+  }
+});
