@@ -40,7 +40,11 @@ export interface BuildScriptArgs {
   readonly upload: {
     readonly host: string;
     readonly user: string;
-    /** Binhost document root. @default "/srv/binhost" */
+    /**
+     * Binhost document root. Give "/" when the upload account is confined to the document
+     * root by rrsync (as BinhostMirror's is): paths are then relative to it.
+     * @default "/srv/binhost"
+     */
     readonly rootDir?: string;
     readonly sshKeyPath: string;
     /** known_hosts file holding the binhost's host key (strict checking). */
@@ -55,6 +59,27 @@ export interface BuildScriptArgs {
    * @default "/var/cache/binpkgs"
    */
   readonly pkgdir?: string;
+  /**
+   * Kernel packages built into binary packages with @world (e.g. the distribution kernel
+   * `sys-kernel/gentoo-kernel`), merged with `--oneshot` so they do not enter the world file.
+   * @default none: only what @world pulls in
+   */
+  readonly kernelPackages?: readonly string[];
+  /**
+   * The armored OpenPGP private key that signs binary packages, as a file on the builder:
+   * imported into `gpgHome` before the build (into the build's throwaway root when the
+   * builder is ephemeral).
+   * @default none: the key must already be in make.conf's BINPKG_GPG_SIGNING_GPG_HOME
+   */
+  readonly signingKey?: {
+    /** Path of the armored private key file (mode 0600). */
+    readonly keyPath: string;
+    /**
+     * GnuPG home the key is imported into; make.conf's BINPKG_GPG_SIGNING_GPG_HOME.
+     * @default "/root/.gnupg"
+     */
+    readonly gpgHome?: string;
+  };
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -65,6 +90,12 @@ const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
+const PACKAGE = /^[a-z0-9][a-z0-9+_.-]*\/[A-Za-z0-9+_][A-Za-z0-9+_.-]*$/;
+
+/** Whether `value` is a `category/package` name (no version, no operator). */
+export function isPackageName(value: unknown): value is string {
+  return typeof value === "string" && PACKAGE.test(value);
+}
 
 /** Checks the arguments of {@link renderBuildScript}. */
 export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
@@ -137,7 +168,8 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
     out.push(violation("upload.user", u.user, "is not a user name", "use e.g. binhost"));
   for (const field of ["rootDir", "sshKeyPath", "knownHostsPath"] as const) {
     const value = u[field];
-    if ((field !== "rootDir" || value !== undefined) && !PATH.test(value ?? "")) {
+    const optional = field === "rootDir" && (value === undefined || value === "/");
+    if (!optional && !PATH.test(value ?? "")) {
       out.push(
         violation(
           `upload.${field}`,
@@ -171,6 +203,33 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
     out.push(
       violation("pkgdir", args.pkgdir, "is not an absolute path", "use e.g. /var/cache/binpkgs"),
     );
+  (args.kernelPackages ?? []).forEach((p, i) => {
+    if (!isPackageName(p))
+      out.push(
+        violation(
+          `kernelPackages[${i}]`,
+          p,
+          "is not a category/package name",
+          "use e.g. sys-kernel/gentoo-kernel",
+        ),
+      );
+  });
+  const key = args.signingKey;
+  if (key !== undefined) {
+    for (const field of ["keyPath", "gpgHome"] as const) {
+      const value = key[field];
+      if ((field === "keyPath" || value !== undefined) && !PATH.test(value ?? "")) {
+        out.push(
+          violation(
+            `signingKey.${field}`,
+            value,
+            "is not an absolute path",
+            "use e.g. /etc/gentoo-infra/package-signing-key.asc",
+          ),
+        );
+      }
+    }
+  }
   return out;
 }
 
@@ -186,6 +245,27 @@ export function renderBuildScript(args: BuildScriptArgs): string {
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
   const q = shellQuote;
   const location = (r: BuildRepository) => r.location ?? `/var/db/repos/${r.name}`;
+  const kernels = args.kernelPackages ?? [];
+  const kernelLine =
+    kernels.length > 0 ? `readonly KERNEL_PACKAGES=(${kernels.map(q).join(" ")})\n` : "";
+  const key = args.signingKey;
+  const signingLine = key
+    ? `readonly SIGNING_KEY=${q(key.keyPath)} SIGNING_GPG_HOME=${q(key.gpgHome ?? "/root/.gnupg")}\n`
+    : "";
+  const importStep = key
+    ? `step=import-signing-key
+# The package-signing key, pushed as a secret file, goes into the GnuPG home make.conf names.
+install -d -m 0700 "$SIGNING_GPG_HOME"
+gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import "$SIGNING_KEY"
+
+`
+    : "";
+  const worldUpdate =
+    kernels.length > 0
+      ? `emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world
+# Kernels become binary packages like any other package; --oneshot keeps them out of world.
+emerge "\${EMERGE_OPTS[@]}" --oneshot --update --newuse "\${KERNEL_PACKAGES[@]}"`
+      : `emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world`;
   return `#!/bin/bash
 # gentoo-infra build of ${profile}. Rendered file: edits are overwritten.
 # Tree ${args.tree.name} at ${args.tree.commit}, overlay ${args.overlay.name} at ${args.overlay.commit}.
@@ -200,7 +280,7 @@ readonly UPLOAD_SSH=${q(`ssh -i ${args.upload.sshKeyPath} -o IdentitiesOnly=yes 
 readonly NOTIFY_URL=${q(args.notifyUrl)}
 readonly RETENTION=${q(`${args.retentionDays}d`)}
 readonly EMERGE_OPTS=(--color=n --nospinner --verbose --quiet-build=y)
-step=start
+${kernelLine}${signingLine}step=start
 
 # Reports the outcome as JSON; a failing hook is logged, never fatal.
 notify() {
@@ -241,7 +321,7 @@ sync_repo "$TREE_NAME" "$TREE_URL" "$TREE_COMMIT" "$TREE_DIR"
 step=sync-overlay
 sync_repo "$OVERLAY_NAME" "$OVERLAY_URL" "$OVERLAY_COMMIT" "$OVERLAY_DIR"
 
-step=check-config
+${importStep}step=check-config
 features=" $(portageq envvar FEATURES) "
 for feature in buildpkg binpkg-signing; do
   if [[ "$features" != *" $feature "* ]]; then
@@ -252,7 +332,7 @@ done
 
 step=update-world
 perl_before=$(portageq best_version / dev-lang/perl)
-emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world
+${worldUpdate}
 
 step=preserved-rebuild
 emerge "\${EMERGE_OPTS[@]}" @preserved-rebuild

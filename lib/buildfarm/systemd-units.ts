@@ -12,6 +12,18 @@ export interface BuilderUnitsArgs {
   readonly buildProfile: BuildProfileRef;
   /** Absolute path of the rendered build script on the builder. */
   readonly scriptPath: string;
+  /**
+   * What the service builds: binary packages, or catalyst stages (unit stem
+   * `gentoo-infra-stages-…`; its timer is not meant to be installed).
+   * @default "packages"
+   */
+  readonly kind?: "packages" | "stages";
+  /**
+   * A runner the service starts with the script's path as its one argument (e.g. the
+   * ephemeral-root runner of ./ephemeral-run), instead of the script itself.
+   * @default none: ExecStart is the script
+   */
+  readonly runnerPath?: string;
   /** systemd calendar expression (`*-*-* 03:00:00`); check with `systemd-analyze calendar`. */
   readonly schedule: string;
   /**
@@ -39,8 +51,12 @@ const CALENDAR = /^[A-Za-z0-9*:,./~ -]+$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 
 /** The unit name stem of a build profile: `gentoo-infra-build-production-amd64-web`. */
-export function builderUnitStem(profile: BuildProfileRef): string {
-  return `gentoo-infra-build-${profile.environment}-${profile.arch}-${profile.stack}`;
+export function builderUnitStem(
+  profile: BuildProfileRef,
+  kind: "packages" | "stages" = "packages",
+): string {
+  const what = kind === "stages" ? "stages" : "build";
+  return `gentoo-infra-${what}-${profile.environment}-${profile.arch}-${profile.stack}`;
 }
 
 /** Checks the arguments of {@link renderBuilderUnits}. */
@@ -65,6 +81,16 @@ export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
         args.scriptPath,
         "is not an absolute path",
         "use e.g. /usr/local/libexec/gentoo-infra/build",
+      ),
+    );
+  }
+  if (args.runnerPath !== undefined && !PATH.test(args.runnerPath)) {
+    out.push(
+      violation(
+        "runnerPath",
+        args.runnerPath,
+        "is not an absolute path",
+        "use e.g. /usr/local/libexec/gentoo-infra/ephemeral-run",
       ),
     );
   }
@@ -102,17 +128,18 @@ export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
 /** Renders the service and timer. Throws a ValidationError naming every problem. */
 export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
   throwIfViolations("builder units", validateBuilderUnitsArgs(args));
-  const stem = builderUnitStem(args.buildProfile);
+  const stem = builderUnitStem(args.buildProfile, args.kind);
   const profile = `${args.buildProfile.environment}/${args.buildProfile.arch}/${args.buildProfile.stack}`;
+  const what = args.kind === "stages" ? "stage build on" : "build of";
   const service = [
     "[Unit]",
-    `Description=gentoo-infra build of ${profile}`,
+    `Description=gentoo-infra ${what} ${profile}`,
     "Wants=network-online.target",
     "After=network-online.target",
     "",
     "[Service]",
     "Type=oneshot",
-    `ExecStart=${args.scriptPath}`,
+    `ExecStart=${args.runnerPath ? `${args.runnerPath} ${args.scriptPath}` : args.scriptPath}`,
     `TimeoutStartSec=${args.timeoutHours ?? 24}h`,
     "Nice=10",
     "IOSchedulingClass=idle",
@@ -120,7 +147,7 @@ export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
   ].join("\n");
   const timer = [
     "[Unit]",
-    `Description=Schedule of the gentoo-infra build of ${profile}`,
+    `Description=Schedule of the gentoo-infra ${what} ${profile}`,
     "",
     "[Timer]",
     `OnCalendar=${args.schedule}`,

@@ -3,6 +3,10 @@ import type { BuildScriptArgs, Stage4SpecArgs, StageSpecArgs } from "../../lib/b
 
 export const TREE_COMMIT = "3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 export const OVERLAY_COMMIT = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d";
+/** The next tree snapshot of production (a rebuild trigger). */
+export const NEXT_TREE_COMMIT = "7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b";
+export const FARM_TREE_URL = "https://git.example.ch/gentoo.git";
+export const FARM_OVERLAY_URL = "https://git.example.ch/gentoo-infra-overlay.git";
 
 export const buildScriptArgs: BuildScriptArgs = {
   buildProfile: { environment: "production", arch: "amd64", stack: "web" },

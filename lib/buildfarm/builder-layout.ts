@@ -1,0 +1,69 @@
+/**
+ * Where a builder's files live and what they are called: pure naming for the build farm.
+ */
+import type { BuildProfileRef } from "../binhost/paths";
+import { builderUnitStem } from "./systemd-units";
+
+/** Fixed paths on every builder. */
+export const BUILDER_PATHS = {
+  /** Directory of the rendered scripts. */
+  libexec: "/usr/local/libexec/gentoo-infra",
+  /** The ephemeral-root runner the service starts. */
+  runner: "/usr/local/libexec/gentoo-infra/ephemeral-run",
+  /** The private key the build script uploads with (secret, 0600). */
+  uploadKey: "/etc/gentoo-infra/upload_ed25519",
+  /** known_hosts holding the binhost's host key (strict checking). */
+  knownHosts: "/etc/gentoo-infra/upload_known_hosts",
+  /** The armored package-signing private key (secret, 0600). */
+  signingKey: "/etc/gentoo-infra/package-signing-key.asc",
+  /** Installed systemd units. */
+  systemdUnits: "/etc/systemd/system",
+  /** catalyst spec files of the stage builds. */
+  catalystSpecs: "/etc/gentoo-infra/catalyst",
+} as const;
+
+/**
+ * Directories that survive a build (bind-mounted into the throwaway root): the repository
+ * clones (so a build fetches only new commits), PKGDIR (the packages the retention policy
+ * prunes and the upload mirrors), distfiles (sources downloaded once) and catalyst's
+ * storedir (seeds, snapshots and the stages a later stage builds on).
+ */
+export const PERSISTENT_BUILDER_PATHS = [
+  "/var/db/repos",
+  "/var/cache/binpkgs",
+  "/var/cache/distfiles",
+  "/var/tmp/catalyst",
+] as const;
+
+/** catalyst's storedir on a builder. */
+export const CATALYST_STOREDIR = "/var/tmp/catalyst";
+
+/** `<environment>-<arch>-<stack>`: the build profile as one name segment. */
+export function buildProfileSlug(profile: BuildProfileRef): string {
+  return `${profile.environment}-${profile.arch}-${profile.stack}`;
+}
+
+/** `<environment>/<arch>/<stack>`: the build profile as users read it. */
+export function buildProfileLabel(profile: BuildProfileRef): string {
+  return `${profile.environment}/${profile.arch}/${profile.stack}`;
+}
+
+/** The child-resource name of a farm's builder: `<farm>-<environment>-<arch>-<stack>`. */
+export function builderName(farm: string, profile: BuildProfileRef): string {
+  return `${farm}-${buildProfileSlug(profile)}`;
+}
+
+/** Path of a build profile's build script on its builder. */
+export function buildScriptPath(profile: BuildProfileRef): string {
+  return `${BUILDER_PATHS.libexec}/build-${buildProfileSlug(profile)}`;
+}
+
+/**
+ * The command run after a builder's files change: reload units, keep the timer enabled and
+ * start a build now (without waiting for it), so that a new snapshot or configuration is
+ * built at once rather than at the next scheduled time.
+ */
+export function builderAfterChange(profile: BuildProfileRef): string {
+  const stem = builderUnitStem(profile);
+  return `systemctl daemon-reload && systemctl enable --now ${stem}.timer && systemctl start --no-block ${stem}.service`;
+}

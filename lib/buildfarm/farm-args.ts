@@ -1,0 +1,421 @@
+/**
+ * The arguments of {@link GentooBuildFarm} and their validation: every problem that can be
+ * known before anything is created, collected into one list.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { validateServerArgs } from "../host/server";
+import { Hypervisor } from "../libvirt/hypervisor";
+import type { GuestNetwork } from "../libvirt/network";
+import type { ImageSource } from "../libvirt/virtual-machine";
+import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
+import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
+import { Stack } from "../stack/stack";
+import { type Violation, violation } from "../validation";
+import { validateBuildScriptArgs } from "./build-script";
+import { buildProfileLabel } from "./builder-layout";
+import { validateBuilderUnitsArgs } from "./systemd-units";
+
+/** One builder: the build profile it builds and where its VM runs. */
+export interface BuildFarmBuilder {
+  /** The Stack built; the build profile is `stack.buildProfiles["<environment>/<arch>"]`. */
+  readonly stack: Stack;
+  /** The environment (one of the Stack's environments). */
+  readonly environment: Environment;
+  /** The arch (one of the Stack's arches). */
+  readonly arch: ArchName;
+  /** The key in `hypervisors` of the hypervisor its VM runs on. */
+  readonly hypervisor: string;
+  /** Its static IPv4 address in the network's subnet. */
+  readonly address: string;
+}
+
+/** A git repository at the environment's snapshot commit. */
+export interface BuildFarmRepository {
+  /** Clone URL (https, ssh or git). */
+  readonly url: string;
+  /** The snapshot commit, 40 lower-case hex digits. */
+  readonly commit: string;
+}
+
+/** An environment's tree snapshot (e.g. from `readTreeSnapshot`). */
+export interface BuildFarmSnapshot {
+  /** The Gentoo tree clone. */
+  readonly tree: BuildFarmRepository;
+  /** The overlay. */
+  readonly overlay: BuildFarmRepository;
+}
+
+/** How builders reach the binhost's upload account (BinhostMirror's `upload`). */
+export interface BuildFarmUpload {
+  /** Host name or address of the binhost. */
+  readonly host: string;
+  /** The upload account. */
+  readonly user: string;
+  /** The upload account's private key (OpenSSH format); pushed as a secret file. */
+  readonly privateKeyOpenssh: string;
+  /** known_hosts line(s) with the binhost's host key. */
+  readonly knownHosts: string;
+}
+
+/** The catalyst stage builds. */
+export interface BuildFarmStages {
+  /** The build date stamp of this round of stages (an input, never the clock): `20261122T030000Z`. */
+  readonly buildStamp: string;
+  /** The seed stage3 per arch, relative to catalyst's `$storedir/builds/`, without extension. */
+  readonly seeds: Readonly<Partial<Record<ArchName, string>>>;
+  /**
+   * The stage4 of each environment: the Stack (by name) and arch whose packages it holds;
+   * built on that build profile's builder from the stage3 of the Stack's system profile.
+   * @default none: no stage4
+   */
+  readonly stage4?: Readonly<Partial<Record<Environment, { stack: string; arch: ArchName }>>>;
+}
+
+/** Arguments of {@link GentooBuildFarm}. */
+export interface GentooBuildFarmArgs {
+  /** The hypervisors builders run on, by a key of yours (`kvm1`). */
+  readonly hypervisors: Readonly<Record<string, Hypervisor>>;
+  /**
+   * The network builders attach to: one {@link GuestNetwork}, or one per hypervisor key (a
+   * libvirt network lives on one hypervisor).
+   */
+  readonly network: GuestNetwork | Readonly<Record<string, GuestNetwork>>;
+  /** The builder image (a cloud-init qcow2; the Debian STAND-IN in the examples). */
+  readonly image: ImageSource;
+  /** One entry per build profile. */
+  readonly builders: readonly BuildFarmBuilder[];
+  /** The binhost: its base URL and the account builders upload with. */
+  readonly binhost: {
+    /** Base URL; build profiles are served at `<url>/<env>/<arch>/<stack>/`. */
+    readonly url: pulumi.Input<string>;
+    /** Upload account (host, user, private key, known_hosts). */
+    readonly upload: pulumi.Input<BuildFarmUpload>;
+    /**
+     * The directory on the binhost, as the upload account sees it, below which
+     * `<env>/<arch>/<stack>/` and `stages/` are uploaded.
+     * @default "/": the account's root; BinhostMirror confines its upload account to the
+     * document root with rrsync, so remote paths are relative to the document root
+     */
+    readonly rootDir?: string;
+  };
+  /** The tree snapshot of every environment a builder builds. */
+  readonly snapshots: Readonly<Partial<Record<Environment, BuildFarmSnapshot>>>;
+  /** The package-signing key (`rootCa.packageSigningKey`); its private key is pushed as a secret file. */
+  readonly signingKey: { readonly privateKeyArmored: pulumi.Input<string> };
+  /** URL that receives a JSON POST with each build's outcome. */
+  readonly notifyUrl: pulumi.Input<string>;
+  /** Binary packages older than this many days that nothing installed needs are pruned. */
+  readonly retentionDays: number;
+  /** systemd calendar expression of the periodic build (`*-*-* 03:00:00`). */
+  readonly schedule: string;
+  /**
+   * The overlay's repository name; must match the Stacks' `overlayName`.
+   * @default "gentoo-infra"
+   */
+  readonly overlayName?: string;
+  /**
+   * Kernel packages every builder builds into binary packages besides @world.
+   * @default ["sys-kernel/gentoo-kernel"] (the distribution kernel); `[]` builds none
+   */
+  readonly kernelPackages?: readonly string[];
+  /**
+   * Disk of each builder in GiB (the image, PKGDIR, distfiles, repository clones).
+   * @default 40
+   */
+  readonly diskGiB?: number;
+  /**
+   * Memory of each builder in MiB.
+   * @default 4096
+   */
+  readonly memoryMiB?: number;
+  /**
+   * vCPUs of each builder; match the Stacks' `builderMakeJobs`.
+   * @default 4
+   */
+  readonly vcpus?: number;
+  /**
+   * catalyst stage builds: stage1-3 per (environment, arch, system profile), stage4 per
+   * environment.
+   * @default none: no stage builds
+   */
+  readonly stages?: BuildFarmStages;
+}
+
+/** Default of {@link GentooBuildFarmArgs.kernelPackages}. */
+export const DEFAULT_KERNEL_PACKAGES = ["sys-kernel/gentoo-kernel"] as const;
+/** Defaults of the builder VM size. */
+export const DEFAULT_BUILDER_SIZE = { diskGiB: 40, memoryMiB: 4096, vcpus: 4 } as const;
+
+/** Default of `binhost.rootDir`: the upload account's (rrsync-confined) root. */
+export const DEFAULT_UPLOAD_ROOT = "/";
+
+const PLACEHOLDER_COMMIT = "0".repeat(40);
+
+/** The GuestNetwork a builder on hypervisor `key` attaches to, if any. */
+export function networkFor(
+  network: GentooBuildFarmArgs["network"],
+  key: string,
+): GuestNetwork | undefined {
+  if (network !== null && typeof network === "object" && "networkId" in network) {
+    return network as GuestNetwork;
+  }
+  const map = network as Readonly<Record<string, GuestNetwork>> | undefined;
+  return map && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+function renamed(vs: readonly Violation[], map: (argument: string) => string): Violation[] {
+  return vs.map((v) => ({ ...v, argument: map(v.argument) }));
+}
+
+function builderViolations(args: GentooBuildFarmArgs): Violation[] {
+  const out: Violation[] = [];
+  const builders = Array.isArray(args.builders) ? args.builders : [];
+  if (builders.length === 0) {
+    out.push(
+      violation("builders", args.builders, "names no builder", "give one per build profile"),
+    );
+  }
+  const hypervisors = args.hypervisors ?? {};
+  const profiles = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  builders.forEach((b, i) => {
+    const at = `builders[${i}]`;
+    const isStack = b.stack instanceof Stack;
+    if (!isStack) {
+      out.push(
+        violation(`${at}.stack`, typeof b.stack, "is not a Stack", "pass a Stack component"),
+      );
+    }
+    if (!isEnvironment(b.environment)) {
+      out.push(
+        violation(`${at}.environment`, b.environment, "is not an environment", ENVIRONMENT_FIX),
+      );
+    }
+    if (!isArchName(b.arch)) {
+      out.push(violation(`${at}.arch`, b.arch, "is not a known arch", ARCH_FIX));
+    }
+    if (isStack && isEnvironment(b.environment) && isArchName(b.arch)) {
+      const stack = b.stack.resolved.name;
+      const key = `${b.environment}/${b.arch}`;
+      if (!Object.hasOwn(b.stack.buildProfiles, key)) {
+        out.push(
+          violation(
+            at,
+            key,
+            `is not a build profile of Stack "${stack}" (it has ${Object.keys(b.stack.buildProfiles).join(", ")})`,
+            "add the environment and arch to the Stack's environments and arches",
+          ),
+        );
+      }
+      const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
+      const first = profiles.get(label);
+      if (first !== undefined) {
+        out.push(
+          violation(
+            at,
+            label,
+            `repeats the build profile of builders[${first}]`,
+            "give each build profile one builder",
+          ),
+        );
+      } else profiles.set(label, i);
+    }
+    const known = typeof b.hypervisor === "string" && Object.hasOwn(hypervisors, b.hypervisor);
+    if (!known) {
+      out.push(
+        violation(
+          `${at}.hypervisor`,
+          b.hypervisor,
+          "is not a key of hypervisors",
+          `use one of ${Object.keys(hypervisors).join(", ") || "(none given)"}`,
+        ),
+      );
+    } else if (!(hypervisors[b.hypervisor] instanceof Hypervisor)) {
+      out.push(
+        violation(
+          `hypervisors.${b.hypervisor}`,
+          typeof hypervisors[b.hypervisor],
+          "is not a Hypervisor",
+          "pass a Hypervisor component",
+        ),
+      );
+    }
+    const network = known ? networkFor(args.network, b.hypervisor) : undefined;
+    if (known && network === undefined) {
+      out.push(
+        violation(
+          "network",
+          Object.keys(args.network ?? {}),
+          `has no network for hypervisor "${b.hypervisor}" (${at})`,
+          "give one GuestNetwork, or one per hypervisor key",
+        ),
+      );
+    }
+    if (network !== undefined) {
+      out.push(...renamed(validateServerArgs(b, network.subnet), () => `${at}.address`));
+      if (b.address === network.gateway) {
+        out.push(
+          violation(
+            `${at}.address`,
+            b.address,
+            "is the hypervisor's address on the network",
+            "pick another address inside the subnet",
+          ),
+        );
+      }
+    }
+    const other = addresses.get(b.address);
+    if (other !== undefined) {
+      out.push(
+        violation(
+          `${at}.address`,
+          b.address,
+          `is builders[${other}]'s address too`,
+          "give each builder its own address",
+        ),
+      );
+    } else addresses.set(b.address, i);
+  });
+  return out;
+}
+
+function plain(value: unknown, placeholder: string): string {
+  return typeof value === "string" ? value : placeholder;
+}
+
+function settingViolations(args: GentooBuildFarmArgs): Violation[] {
+  const out: Violation[] = [];
+  const builders = Array.isArray(args.builders) ? args.builders : [];
+  const environments = [...new Set(builders.map((b) => b.environment).filter(isEnvironment))];
+  const upload = pulumi.Output.isInstance(args.binhost?.upload)
+    ? undefined
+    : (args.binhost?.upload as BuildFarmUpload | undefined);
+  const overlayName = args.overlayName ?? "gentoo-infra";
+  // The build script's own validator, fed plain values and placeholders for late-bound ones.
+  const probe = (environment: string, snapshot: BuildFarmSnapshot | undefined) =>
+    validateBuildScriptArgs({
+      buildProfile: { environment, arch: "amd64", stack: "probe" },
+      tree: {
+        name: "gentoo",
+        url: plain(snapshot?.tree?.url, "https://placeholder"),
+        commit: plain(snapshot?.tree?.commit, PLACEHOLDER_COMMIT),
+      },
+      overlay: {
+        name: overlayName,
+        url: plain(snapshot?.overlay?.url, "https://placeholder"),
+        commit: plain(snapshot?.overlay?.commit, PLACEHOLDER_COMMIT),
+      },
+      upload: {
+        host: plain(upload?.host, "placeholder"),
+        user: plain(upload?.user, "placeholder"),
+        rootDir: args.binhost?.rootDir ?? DEFAULT_UPLOAD_ROOT,
+        sshKeyPath: "/placeholder",
+        knownHostsPath: "/placeholder",
+      },
+      notifyUrl: plain(args.notifyUrl, "https://placeholder"),
+      retentionDays: args.retentionDays,
+      kernelPackages: args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES,
+    });
+  out.push(
+    ...renamed(
+      probe("probe", undefined).filter((v) => !/^(tree|overlay)\.(url|commit)$/.test(v.argument)),
+      (a) =>
+        a === "overlay.name"
+          ? "overlayName"
+          : a.startsWith("upload.rootDir")
+            ? "binhost.rootDir"
+            : a.startsWith("upload.")
+              ? `binhost.${a}`
+              : a,
+    ),
+  );
+  for (const environment of environments) {
+    const snapshot = args.snapshots?.[environment];
+    if (snapshot === undefined) {
+      out.push(
+        violation(
+          `snapshots.${environment}`,
+          undefined,
+          "is missing",
+          `give the tree and overlay commits ${environment} builds from (readTreeSnapshot)`,
+        ),
+      );
+      continue;
+    }
+    for (const which of ["tree", "overlay"] as const) {
+      if (typeof snapshot[which]?.url !== "string" || typeof snapshot[which]?.commit !== "string") {
+        out.push(
+          violation(
+            `snapshots.${environment}.${which}`,
+            snapshot[which],
+            "is not { url, commit } of plain strings",
+            "give the clone URL and the 40-digit commit",
+          ),
+        );
+      }
+    }
+    out.push(
+      ...renamed(
+        probe(environment, snapshot).filter((v) =>
+          /^(tree|overlay)\.(url|commit)$/.test(v.argument),
+        ),
+        (a) => `snapshots.${environment}.${a}`,
+      ),
+    );
+  }
+  out.push(
+    ...validateBuilderUnitsArgs({
+      buildProfile: { environment: "probe", arch: "probe", stack: "probe" },
+      scriptPath: "/placeholder",
+      schedule: args.schedule,
+    }),
+  );
+  for (const [field, min] of [
+    ["diskGiB", 10],
+    ["memoryMiB", 512],
+    ["vcpus", 1],
+  ] as const) {
+    const value = args[field];
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      out.push(
+        violation(
+          field,
+          value,
+          `is not a whole number of at least ${min}`,
+          `use e.g. ${DEFAULT_BUILDER_SIZE[field]}`,
+        ),
+      );
+    }
+  }
+  if (args.signingKey?.privateKeyArmored === undefined) {
+    out.push(
+      violation(
+        "signingKey",
+        args.signingKey,
+        "has no privateKeyArmored",
+        "pass rootCa.packageSigningKey (RootCa with packageSigningKey set)",
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Every problem of a build farm's arguments that can be known before anything is created:
+ * builders (Stack, environment, arch, build profile, hypervisor, network, address,
+ * duplicates), snapshots, the upload account when given as plain values, notification URL,
+ * retention, schedule, kernel packages, builder size, signing key and stages.
+ */
+export function validateGentooBuildFarmArgs(args: GentooBuildFarmArgs): Violation[] {
+  if (args.hypervisors === null || typeof args.hypervisors !== "object") {
+    return [
+      violation(
+        "hypervisors",
+        args.hypervisors,
+        "is not a map of Hypervisors",
+        "give { key: hypervisor }",
+      ),
+    ];
+  }
+  return [...builderViolations(args), ...settingViolations(args)];
+}

@@ -1,0 +1,238 @@
+import * as pulumi from "@pulumi/pulumi";
+import { type BuildProfileRef, binhostRepositoryUrl } from "../binhost/paths";
+import { type PushedFile, PushedFiles } from "../host/pushed-files";
+import { Server } from "../host/server";
+import { renderBuildProfileFiles } from "../stack/render";
+import { assertValid } from "../validation";
+import { renderBuildScript } from "./build-script";
+import {
+  BUILDER_PATHS,
+  builderAfterChange,
+  builderName,
+  buildProfileLabel,
+  buildScriptPath,
+  PERSISTENT_BUILDER_PATHS,
+} from "./builder-layout";
+import { renderEphemeralRunner } from "./ephemeral-run";
+import {
+  type BuildFarmBuilder,
+  type BuildFarmUpload,
+  DEFAULT_BUILDER_SIZE,
+  DEFAULT_KERNEL_PACKAGES,
+  DEFAULT_UPLOAD_ROOT,
+  type GentooBuildFarmArgs,
+  networkFor,
+  validateGentooBuildFarmArgs,
+} from "./farm-args";
+import { stageBuildFiles, validateStages } from "./stage-builds";
+import { renderBuilderUnits } from "./systemd-units";
+
+/** One builder of a {@link GentooBuildFarm}. */
+export interface FarmBuilder {
+  /** The build profile it builds. */
+  readonly buildProfile: BuildProfileRef;
+  /** Its VM. */
+  readonly server: Server;
+  /** Its pushed configuration, scripts, units and keys. */
+  readonly files: PushedFiles;
+  /** What `files` pushes: path, content (secret for keys) and mode of each file. */
+  readonly contents: readonly PushedFile[];
+  /** Its stage-build files (specs, script, service), when it runs stage builds. */
+  readonly stageFiles: PushedFiles | undefined;
+  /** The systemd service that runs one build (`systemctl start` it to build now). */
+  readonly serviceName: string;
+  /** Where its packages are served: `<binhost url>/<env>/<arch>/<stack>/`. */
+  readonly binhostUrl: pulumi.Output<string>;
+}
+
+/** The keys of a Stack's builder files (they do not depend on late-bound values). */
+function builderFilePaths(builder: BuildFarmBuilder, overlayName: string): string[] {
+  const zero = "0".repeat(40);
+  const files = renderBuildProfileFiles(builder.stack.resolved, {
+    environment: builder.environment,
+    arch: builder.arch,
+    overlayName,
+    binhostUrl: "https://placeholder",
+    gentooSyncUri: "https://placeholder",
+    overlaySyncUri: "https://placeholder",
+    snapshot: { gentoo: zero, overlay: zero },
+    signingKeyFingerprint: zero,
+    gentooMirrors: [],
+    builderMakeJobs: 1,
+  });
+  return Object.keys(files.builder);
+}
+
+/** A value validation guaranteed; throws (a bug, not a user error) if it is missing. */
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`GentooBuildFarm: ${what} missing after validation`);
+  return value;
+}
+
+function withNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/**
+ * The build farm: per build profile a builder VM ({@link Server}) on one of several
+ * hypervisors that, on a schedule and whenever its files change (a new tree snapshot), pins
+ * the Gentoo tree and the overlay to the environment's snapshot commits, builds @world and
+ * the kernel into signed gpkg binary packages in a throwaway overlay root, rebuilds reverse
+ * dependencies, prunes, reindexes, uploads to the binhost and notifies. Optionally it
+ * renders catalyst stage builds.
+ *
+ * Creates per builder `<name>-<env>-<arch>-<stack>`: a `Server` (key pair + VM) and a
+ * `PushedFiles` `<name>-<env>-<arch>-<stack>-files` holding the Stack's builder files, the
+ * build script, the ephemeral runner, the systemd service and timer, the upload key and
+ * known_hosts, and the package-signing key; with `stages`, the builders that run stage
+ * builds also get a `PushedFiles` `<…>-stages` (catalyst specs, stage script, service). A
+ * changed file is re-pushed and starts a build; the VM stays.
+ */
+export class GentooBuildFarm extends pulumi.ComponentResource {
+  /** Builders keyed by `<environment>/<arch>/<stack>`. */
+  public readonly builders: Readonly<Record<string, FarmBuilder>>;
+
+  constructor(name: string, args: GentooBuildFarmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gentoo-infra:buildfarm:GentooBuildFarm", name, {}, opts);
+    const violations = validateGentooBuildFarmArgs(args);
+    if (violations.length === 0) violations.push(...validateStages(args));
+    assertValid(this, `GentooBuildFarm "${name}"`, violations);
+
+    const overlayName = args.overlayName ?? "gentoo-infra";
+    const kernelPackages = args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES;
+    const upload = pulumi.output(args.binhost.upload);
+    // Host, user and known_hosts are not secret: keep the script readable in a preview even
+    // when the upload object as a whole arrives as a secret.
+    const uploadTarget = pulumi.unsecret(
+      upload.apply((u: BuildFarmUpload) => ({
+        host: u.host,
+        user: u.user,
+        knownHosts: u.knownHosts,
+      })),
+    );
+    const uploadKey = pulumi.secret(upload.apply((u) => withNewline(u.privateKeyOpenssh)));
+    const signingKey = pulumi.secret(
+      pulumi.output(args.signingKey.privateKeyArmored).apply(withNewline),
+    );
+    const runner = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
+    const stageFiles = stageBuildFiles(
+      args,
+      overlayName,
+      uploadTarget,
+      pulumi.output(args.notifyUrl),
+    );
+
+    const builders: Record<string, FarmBuilder> = {};
+    for (const b of args.builders) {
+      const buildProfile: BuildProfileRef = {
+        environment: b.environment,
+        arch: b.arch,
+        stack: b.stack.resolved.name,
+      };
+      const label = buildProfileLabel(buildProfile);
+      const child = builderName(name, buildProfile);
+      const snapshot = must(args.snapshots[b.environment], `snapshots.${b.environment}`);
+      const server = new Server(
+        child,
+        {
+          hypervisor: must(args.hypervisors[b.hypervisor], `hypervisors.${b.hypervisor}`),
+          network: must(networkFor(args.network, b.hypervisor), `network for ${b.hypervisor}`),
+          address: b.address,
+          image: args.image,
+          diskGiB: args.diskGiB ?? DEFAULT_BUILDER_SIZE.diskGiB,
+          memoryMiB: args.memoryMiB ?? DEFAULT_BUILDER_SIZE.memoryMiB,
+          vcpus: args.vcpus ?? DEFAULT_BUILDER_SIZE.vcpus,
+        },
+        { parent: this },
+      );
+      const scriptPath = buildScriptPath(buildProfile);
+      const units = renderBuilderUnits({
+        buildProfile,
+        scriptPath,
+        runnerPath: BUILDER_PATHS.runner,
+        schedule: args.schedule,
+      });
+      const script = pulumi.all([uploadTarget, args.notifyUrl]).apply(([target, notifyUrl]) =>
+        renderBuildScript({
+          buildProfile,
+          tree: { name: "gentoo", url: snapshot.tree.url, commit: snapshot.tree.commit },
+          overlay: {
+            name: overlayName,
+            url: snapshot.overlay.url,
+            commit: snapshot.overlay.commit,
+          },
+          upload: {
+            host: target.host,
+            user: target.user,
+            rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
+            sshKeyPath: BUILDER_PATHS.uploadKey,
+            knownHostsPath: BUILDER_PATHS.knownHosts,
+          },
+          notifyUrl,
+          retentionDays: args.retentionDays,
+          kernelPackages,
+          signingKey: { keyPath: BUILDER_PATHS.signingKey },
+        }),
+      );
+      const portage = must(b.stack.buildProfiles[`${b.environment}/${b.arch}`], label);
+      const files: PushedFile[] = [
+        ...builderFilePaths(b, overlayName).map((path) => ({
+          path,
+          content: portage.builderFiles.apply((f) => {
+            const content = f[path];
+            if (content === undefined) {
+              throw new Error(`Stack "${buildProfile.stack}" rendered no ${path} for ${label}`);
+            }
+            // An empty file (the world file of a Stack without application packages) is
+            // pushed as one newline: Pulumi cannot read back an empty string asset.
+            return content === "" ? "\n" : content;
+          }),
+        })),
+        { path: scriptPath, content: script, mode: "0755" },
+        { path: BUILDER_PATHS.runner, content: runner, mode: "0755" },
+        { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },
+        { path: `${BUILDER_PATHS.systemdUnits}/${units.timerName}`, content: units.timer },
+        { path: BUILDER_PATHS.uploadKey, content: uploadKey, mode: "0600" },
+        {
+          path: BUILDER_PATHS.knownHosts,
+          content: uploadTarget.apply((t) => withNewline(t.knownHosts)),
+        },
+        { path: BUILDER_PATHS.signingKey, content: signingKey, mode: "0600" },
+      ];
+      const pushed = new PushedFiles(
+        `${child}-files`,
+        { server, files, afterChange: builderAfterChange(buildProfile) },
+        { parent: this },
+      );
+      const stages = stageFiles.get(label);
+      const pushedStages =
+        stages === undefined
+          ? undefined
+          : new PushedFiles(
+              `${child}-stages`,
+              { server, ...stages },
+              { parent: this, dependsOn: pushed },
+            );
+      builders[label] = {
+        buildProfile,
+        server,
+        files: pushed,
+        contents: files,
+        stageFiles: pushedStages,
+        serviceName: units.serviceName,
+        binhostUrl: pulumi
+          .output(args.binhost.url)
+          .apply((url) => binhostRepositoryUrl(url, buildProfile)),
+      };
+    }
+    this.builders = builders;
+    this.registerOutputs({
+      builders: Object.fromEntries(
+        Object.entries(builders).map(([label, b]) => [
+          label,
+          { address: b.server.address, serviceName: b.serviceName, binhostUrl: b.binhostUrl },
+        ]),
+      ),
+    });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The catalyst stage builds of a build farm: stage1 → stage2 → stage3 per (environment,
+ * arch, system profile), run on one builder of that cell, and stage4 per environment, run
+ * on the builder named in `stages.stage4`. Plans are computed (and every spec rendered)
+ * before anything is created, so a spec catalyst would reject is an argument error.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { BuildProfileRef } from "../binhost/paths";
+import type { PushedFile } from "../host/pushed-files";
+import { ARCHES } from "../portage/arch";
+import type { Environment } from "../snapshot/environments";
+import { stackProfilePath } from "../stack/render";
+import { ValidationError, type Violation, violation } from "../validation";
+import {
+  BUILDER_PATHS,
+  buildProfileLabel,
+  buildProfileSlug,
+  CATALYST_STOREDIR,
+} from "./builder-layout";
+import { renderCatalystSpec, stage4Spec, stageSourcePath, stageSpecs } from "./catalyst-spec";
+import { type BuildFarmUpload, DEFAULT_UPLOAD_ROOT, type GentooBuildFarmArgs } from "./farm-args";
+import { renderStageScript, type StageBuild } from "./stage-script";
+import { builderUnitStem, renderBuilderUnits } from "./systemd-units";
+
+/** The stage builds one builder runs. */
+export interface StagePlan {
+  /** The build profile of the builder that runs them. */
+  readonly host: BuildProfileRef;
+  /** The tree commit of its environment. */
+  readonly treeCommit: string;
+  /** Rendered specs, in build order. */
+  readonly specs: readonly { readonly path: string; readonly text: string }[];
+  /** The builds, in order. */
+  readonly builds: readonly StageBuild[];
+}
+
+const STAMP = /^\d{8}T\d{6}Z$/;
+
+function prefixed(e: unknown, prefix: string): Violation[] {
+  if (e instanceof ValidationError) {
+    return e.violations.map((v) => ({ ...v, argument: `${prefix}.${v.argument}` }));
+  }
+  throw e;
+}
+
+/**
+ * Plans the stage builds: which builder runs which specs. Returns the plans keyed by the
+ * host builder's label, and every violation (seed missing for an arch, a stage4 that names
+ * no builder, a spec catalyst would reject). Expects builders already validated.
+ */
+export function planStages(
+  args: GentooBuildFarmArgs,
+  overlayName: string,
+): { plans: Map<string, StagePlan>; violations: Violation[] } {
+  const plans = new Map<string, StagePlan>();
+  const stages = args.stages;
+  if (stages === undefined) return { plans, violations: [] };
+  const out: Violation[] = [];
+  if (!STAMP.test(stages.buildStamp ?? "")) {
+    out.push(
+      violation(
+        "stages.buildStamp",
+        stages.buildStamp,
+        "is not a UTC build stamp",
+        "use YYYYMMDDTHHMMSSZ, e.g. 20261122T030000Z",
+      ),
+    );
+  }
+  const add = (
+    host: BuildProfileRef,
+    treeCommit: string,
+    specs: StagePlan["specs"],
+    builds: StageBuild[],
+  ) => {
+    const label = buildProfileLabel(host);
+    const plan = plans.get(label);
+    plans.set(label, {
+      host,
+      treeCommit,
+      specs: [...(plan?.specs ?? []), ...specs],
+      builds: [...(plan?.builds ?? []), ...builds],
+    });
+  };
+  // stage1-3: one builder per (environment, arch, system profile), the first by label.
+  const cells = new Map<string, BuildProfileRef & { systemProfile: string }>();
+  for (const b of [...args.builders].sort((x, y) =>
+    x.stack.resolved.name.localeCompare(y.stack.resolved.name),
+  )) {
+    const key = `${b.environment}/${b.arch}/${b.stack.resolved.systemProfile}`;
+    if (!cells.has(key)) {
+      cells.set(key, {
+        environment: b.environment,
+        arch: b.arch,
+        stack: b.stack.resolved.name,
+        systemProfile: b.stack.resolved.systemProfile,
+      });
+    }
+  }
+  const repos = [`/var/db/repos/${overlayName}`];
+  for (const [key, cell] of [...cells].sort(([a], [b]) => a.localeCompare(b))) {
+    const arch = ARCHES[cell.arch as keyof typeof ARCHES];
+    const seed = stages.seeds?.[cell.arch as keyof typeof ARCHES];
+    if (typeof seed !== "string") {
+      out.push(
+        violation(
+          `stages.seeds.${cell.arch}`,
+          seed,
+          "is missing",
+          `give the seed stage3 for ${cell.arch}, relative to ${CATALYST_STOREDIR}/builds/`,
+        ),
+      );
+      continue;
+    }
+    const treeCommit = args.snapshots[cell.environment as Environment]?.tree.commit ?? "";
+    try {
+      const specs = stageSpecs({
+        environment: cell.environment,
+        subarch: arch.catalystSubarch,
+        chost: arch.chost,
+        systemProfile: cell.systemProfile,
+        profile: `${overlayName}:system/${cell.systemProfile}/${cell.arch}`,
+        treeCommit,
+        buildStamp: stages.buildStamp,
+        seed,
+        repos,
+      });
+      const dir = `${BUILDER_PATHS.catalystSpecs}/${cell.environment}-${cell.arch}-${cell.systemProfile}`;
+      const stamp = `${cell.systemProfile}-${stages.buildStamp}`;
+      const targets = ["stage1", "stage2", "stage3"] as const;
+      add(
+        cell,
+        treeCommit,
+        targets.map((t) => ({
+          path: `${dir}/${t}.spec`,
+          text: renderCatalystSpec(specs[t], `gentoo-infra: ${t} of ${key}. Rendered file.`),
+        })),
+        targets.map((t) => ({
+          specPath: `${dir}/${t}.spec`,
+          output: stageSourcePath(cell.environment, t, arch.catalystSubarch, stamp),
+          ...(t === "stage3" ? { uploadTo: `${cell.environment}/${cell.arch}` } : {}),
+        })),
+      );
+    } catch (e) {
+      out.push(...prefixed(e, "stages"));
+    }
+  }
+  // stage4: one per environment, on the named builder.
+  for (const [environment, want] of Object.entries(stages.stage4 ?? {})) {
+    const b = args.builders.find(
+      (x) =>
+        x.environment === environment &&
+        x.arch === want?.arch &&
+        x.stack.resolved.name === want?.stack,
+    );
+    if (b === undefined || want === undefined) {
+      out.push(
+        violation(
+          `stages.stage4.${environment}`,
+          want,
+          "names no builder of this farm",
+          "give the stack name and arch of one of the environment's builders",
+        ),
+      );
+      continue;
+    }
+    const arch = ARCHES[b.arch];
+    const stack = b.stack.resolved;
+    const treeCommit = args.snapshots[b.environment]?.tree.commit ?? "";
+    try {
+      const spec = stage4Spec({
+        environment,
+        subarch: arch.catalystSubarch,
+        profile: `${overlayName}:${stackProfilePath(stack.name, b.arch)}`,
+        treeCommit,
+        buildStamp: stages.buildStamp,
+        name: stack.name,
+        source: stageSourcePath(
+          environment,
+          "stage3",
+          arch.catalystSubarch,
+          `${stack.systemProfile}-${stages.buildStamp}`,
+        ),
+        packages: stack.packages,
+        repos,
+      });
+      const host = { environment, arch: b.arch, stack: stack.name };
+      const path = `${BUILDER_PATHS.catalystSpecs}/${environment}-stage4/stage4.spec`;
+      add(
+        host,
+        treeCommit,
+        [
+          {
+            path,
+            text: renderCatalystSpec(
+              spec,
+              `gentoo-infra: stage4 of ${environment}. Rendered file.`,
+            ),
+          },
+        ],
+        [
+          {
+            specPath: path,
+            output: stageSourcePath(
+              environment,
+              "stage4",
+              arch.catalystSubarch,
+              `${stack.name}-${stages.buildStamp}`,
+            ),
+            uploadTo: `${environment}/${b.arch}`,
+          },
+        ],
+      );
+    } catch (e) {
+      out.push(...prefixed(e, `stages.stage4.${environment}`));
+    }
+  }
+  return { plans, violations: out };
+}
+
+/** The stage violations of a farm's arguments (see {@link planStages}). */
+export function validateStages(args: GentooBuildFarmArgs): Violation[] {
+  return planStages(args, args.overlayName ?? "gentoo-infra").violations;
+}
+
+/** Path of the stage script of a builder. */
+export function stageScriptPath(host: BuildProfileRef): string {
+  return `${BUILDER_PATHS.libexec}/stages-${buildProfileSlug(host)}`;
+}
+
+/**
+ * The files of each stage-building builder (specs, stage script, service) and the command
+ * that starts the stage build after they change, keyed by the builder's label.
+ */
+export function stageBuildFiles(
+  args: GentooBuildFarmArgs,
+  overlayName: string,
+  upload: pulumi.Output<Pick<BuildFarmUpload, "host" | "user">>,
+  notifyUrl: pulumi.Output<string>,
+): Map<string, { files: PushedFile[]; afterChange: string }> {
+  const result = new Map<string, { files: PushedFile[]; afterChange: string }>();
+  for (const [label, plan] of planStages(args, overlayName).plans) {
+    const scriptPath = stageScriptPath(plan.host);
+    const units = renderBuilderUnits({
+      buildProfile: plan.host,
+      kind: "stages",
+      scriptPath,
+      runnerPath: BUILDER_PATHS.runner,
+      schedule: args.schedule,
+      timeoutHours: 48,
+    });
+    const script = upload.apply((u) =>
+      notifyUrl.apply((url) =>
+        renderStageScript({
+          label,
+          treeCommit: plan.treeCommit,
+          builds: plan.builds,
+          upload: {
+            host: u.host,
+            user: u.user,
+            rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
+            sshKeyPath: BUILDER_PATHS.uploadKey,
+            knownHostsPath: BUILDER_PATHS.knownHosts,
+          },
+          notifyUrl: url,
+          storeDir: CATALYST_STOREDIR,
+        }),
+      ),
+    );
+    result.set(label, {
+      files: [
+        ...plan.specs.map((s) => ({ path: s.path, content: s.text })),
+        { path: scriptPath, content: script, mode: "0755" },
+        { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },
+      ],
+      afterChange: `systemctl daemon-reload && systemctl start --no-block ${builderUnitStem(plan.host, "stages")}.service`,
+    });
+  }
+  return result;
+}

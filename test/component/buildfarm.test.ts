@@ -1,0 +1,538 @@
+/**
+ * GentooBuildFarm under `pulumi.runtime.setMocks`: exact children, names, counts and pushed
+ * files per builder, secrets, what a new tree snapshot changes, and one ResourceError for bad
+ * input with nothing registered. Not proven here: that libvirt, SSH or systemd accept any of
+ * it (the render tier checks the rendered files; the libvirt tier would boot the VMs).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  installMocks,
+  isSecret,
+  outputValue,
+  type Registered,
+  registered,
+  registeredSince,
+  registeredUnder,
+} from "../support/mocks";
+
+installMocks("production");
+
+import type * as BuildfarmModule from "../../lib/buildfarm";
+import type * as LibvirtModule from "../../lib/libvirt";
+import type * as StackModule from "../../lib/stack";
+import {
+  FARM_OVERLAY_URL,
+  FARM_TREE_URL,
+  NEXT_TREE_COMMIT,
+  OVERLAY_COMMIT,
+  TREE_COMMIT,
+} from "../support/buildfarm-fixtures";
+import * as catalog from "../support/stack-catalog";
+
+const { GentooBuildFarm } = require("../../lib/buildfarm") as typeof BuildfarmModule;
+const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
+const { Stack } = require("../../lib/stack") as typeof StackModule;
+
+type FarmArgs = BuildfarmModule.GentooBuildFarmArgs;
+
+const kvm1 = new Hypervisor("kvm1", { domainType: "qemu" });
+const kvm2 = new Hypervisor("kvm2", { uri: "qemu+ssh://root@kvm2/system", domainType: "qemu" });
+const lan = new GuestNetwork("lan", { hypervisor: kvm1, subnet: "192.168.150.0/24" });
+
+function stacks(treeCommit: string) {
+  const shared = {
+    catalog: catalog.catalog,
+    environments: ["production", "staging"] as const,
+    arches: ["amd64"] as const,
+    binhostUrl: "https://binhost.example.ch",
+    gentooSyncUri: FARM_TREE_URL,
+    overlaySyncUri: FARM_OVERLAY_URL,
+    treeSnapshots: {
+      production: { gentoo: treeCommit, overlay: OVERLAY_COMMIT },
+      staging: { gentoo: TREE_COMMIT, overlay: OVERLAY_COMMIT },
+    },
+    signingKeyFingerprint: catalog.FINGERPRINT,
+  };
+  const linux = new Stack("linux", { ...shared, systemProfile: "server" });
+  const ruby = new Stack("ruby", {
+    ...shared,
+    base: linux.definition,
+    applicationProfiles: ["ruby-app"],
+  });
+  return { linux, ruby };
+}
+const { linux, ruby } = stacks(TREE_COMMIT);
+
+const UPLOAD_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nupload\n-----END OPENSSH PRIVATE KEY-----";
+const SIGNING_KEY =
+  "-----BEGIN PGP PRIVATE KEY BLOCK-----\nsigning\n-----END PGP PRIVATE KEY BLOCK-----";
+
+function farmArgs(
+  overrides: Partial<FarmArgs> = {},
+  treeCommit = TREE_COMMIT,
+  s = { linux, ruby },
+): FarmArgs {
+  return {
+    hypervisors: { kvm1, kvm2 },
+    network: lan,
+    image: { volumeId: "builder-image-id" },
+    builders: [
+      {
+        stack: s.linux,
+        environment: "production",
+        arch: "amd64",
+        hypervisor: "kvm1",
+        address: "192.168.150.21",
+      },
+      {
+        stack: s.ruby,
+        environment: "production",
+        arch: "amd64",
+        hypervisor: "kvm2",
+        address: "192.168.150.22",
+      },
+    ],
+    binhost: {
+      url: "https://binhost.example.ch",
+      upload: pulumi.secret({
+        host: "192.168.150.10",
+        user: "gi-upload",
+        privateKeyOpenssh: UPLOAD_KEY,
+        knownHosts: "192.168.150.10 ssh-ed25519 AAAAC3NzaBinhost",
+      }),
+    },
+    snapshots: {
+      production: {
+        tree: { url: FARM_TREE_URL, commit: treeCommit },
+        overlay: { url: FARM_OVERLAY_URL, commit: OVERLAY_COMMIT },
+      },
+    },
+    signingKey: { privateKeyArmored: pulumi.secret(SIGNING_KEY) },
+    notifyUrl: "https://hooks.example.ch/builds",
+    retentionDays: 30,
+    schedule: "*-*-* 03:00:00",
+    ...overrides,
+  };
+}
+
+async function contentOf(builder: BuildfarmModule.FarmBuilder, path: string): Promise<string> {
+  const file = builder.contents.find((f) => f.path === path);
+  assert.ok(file, `${path} is not pushed`);
+  return outputValue(pulumi.output(file.content as pulumi.Input<string>));
+}
+
+const names = (list: { type: string; name: string }[]) =>
+  list.map((r) => `${r.type} ${r.name}`).sort();
+const inputsOf = (list: Registered[], type: string, name: string) => {
+  const found = list.find((r) => r.type === type && r.name === name);
+  assert.ok(found, `${type} ${name} was not registered`);
+  return found.inputs;
+};
+
+/** The files every builder gets, as PushedFiles child-name slugs. */
+function fileSlugs(stack: string): string[] {
+  return [
+    "etc-portage-binrepos.conf-gentoo-infra.conf",
+    "etc-portage-make.conf",
+    "etc-portage-make.profile-parent",
+    "etc-portage-repos.conf-gentoo-infra.conf",
+    "etc-gentoo-infra-tree-snapshot",
+    "var-lib-portage-world",
+    `usr-local-libexec-gentoo-infra-build-production-amd64-${stack}`,
+    "usr-local-libexec-gentoo-infra-ephemeral-run",
+    `etc-systemd-system-gentoo-infra-build-production-amd64-${stack}.service`,
+    `etc-systemd-system-gentoo-infra-build-production-amd64-${stack}.timer`,
+    "etc-gentoo-infra-upload_ed25519",
+    "etc-gentoo-infra-upload_known_hosts",
+    "etc-gentoo-infra-package-signing-key.asc",
+  ];
+}
+
+function builderChildren(builder: string, stack: string): string[] {
+  return [
+    `gentoo-infra:host:Server ${builder}`,
+    `tls:index/privateKey:PrivateKey ${builder}-ssh-key`,
+    `gentoo-infra:libvirt:VirtualMachine ${builder}`,
+    `libvirt:index/volume:Volume ${builder}-disk`,
+    `libvirt:index/cloudInitDisk:CloudInitDisk ${builder}-cloudinit`,
+    `libvirt:index/domain:Domain ${builder}`,
+    `gentoo-infra:host:PushedFiles ${builder}-files`,
+    ...fileSlugs(stack).map((slug) => `command:remote:CopyToRemote ${builder}-files-${slug}`),
+    `command:remote:Command ${builder}-files-install`,
+  ];
+}
+
+describe("GentooBuildFarm", () => {
+  it("creates one Server and one PushedFiles of 13 files per build profile, spread over the hypervisors", async () => {
+    const farm = new GentooBuildFarm("farm", farmArgs());
+    const made = await registeredUnder("farm");
+    assert.deepEqual(
+      names(made),
+      [
+        "gentoo-infra:buildfarm:GentooBuildFarm farm",
+        ...builderChildren("farm-production-amd64-linux", "linux"),
+        ...builderChildren("farm-production-amd64-ruby", "ruby"),
+      ].sort(),
+    );
+    assert.equal(made.filter((r) => r.type === "command:remote:CopyToRemote").length, 26);
+    assert.deepEqual(Object.keys(farm.builders), [
+      "production/amd64/linux",
+      "production/amd64/ruby",
+    ]);
+    // Each builder's libvirt resources use its own hypervisor's provider.
+    assert.match(
+      String(
+        made.find(
+          (r) =>
+            r.name === "farm-production-amd64-linux" && r.type === "libvirt:index/domain:Domain",
+        )?.provider,
+      ),
+      /::kvm1::kvm1-id$/,
+    );
+    assert.match(
+      String(
+        made.find(
+          (r) =>
+            r.name === "farm-production-amd64-ruby" && r.type === "libvirt:index/domain:Domain",
+        )?.provider,
+      ),
+      /::kvm2::kvm2-id$/,
+    );
+    const domain = inputsOf(made, "libvirt:index/domain:Domain", "farm-production-amd64-ruby");
+    assert.equal(domain.memory, 4096);
+    assert.equal(domain.vcpu, 4);
+    assert.equal(
+      inputsOf(made, "libvirt:index/volume:Volume", "farm-production-amd64-ruby-disk").size,
+      40 * 1024 ** 3,
+    );
+    const ruby = farm.builders["production/amd64/ruby"];
+    assert.ok(ruby);
+    assert.equal(ruby.server.address, "192.168.150.22");
+    assert.equal(ruby.serviceName, "gentoo-infra-build-production-amd64-ruby.service");
+    assert.equal(
+      await outputValue(ruby.binhostUrl),
+      "https://binhost.example.ch/production/amd64/ruby/",
+    );
+    assert.equal(ruby.stageFiles, undefined);
+  });
+
+  it("installs the files, then enables the timer and starts a build whenever one changes", async () => {
+    new GentooBuildFarm("push", farmArgs());
+    const made = await registeredUnder("push-production-amd64-linux");
+    const install = String(
+      inputsOf(made, "command:remote:Command", "push-production-amd64-linux-files-install").create,
+    );
+    assert.match(
+      install,
+      /sudo install -D -m 0600 -o 'root' -g 'root' '[^']+' '\/etc\/gentoo-infra\/upload_ed25519'\n/,
+    );
+    assert.match(
+      install,
+      /sudo install -D -m 0600 -o 'root' -g 'root' '[^']+' '\/etc\/gentoo-infra\/package-signing-key\.asc'\n/,
+    );
+    assert.match(
+      install,
+      /sudo install -D -m 0755 -o 'root' -g 'root' '[^']+' '\/usr\/local\/libexec\/gentoo-infra\/build-production-amd64-linux'\n/,
+    );
+    assert.ok(
+      install.endsWith(
+        "sudo sh -c 'systemctl daemon-reload && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service'\n",
+      ),
+    );
+  });
+
+  it("keeps the upload key and the signing key secret, and everything else readable", async () => {
+    const farm = new GentooBuildFarm("secrets", farmArgs());
+    const builder = farm.builders["production/amd64/linux"];
+    assert.ok(builder);
+    const secret: string[] = [];
+    for (const f of builder.contents) {
+      if (await isSecret(pulumi.output(f.content))) secret.push(f.path);
+    }
+    assert.deepEqual(secret, [
+      "/etc/gentoo-infra/upload_ed25519",
+      "/etc/gentoo-infra/package-signing-key.asc",
+    ]);
+    assert.equal(await contentOf(builder, "/etc/gentoo-infra/upload_ed25519"), `${UPLOAD_KEY}\n`);
+    assert.equal(
+      await contentOf(builder, "/etc/gentoo-infra/package-signing-key.asc"),
+      `${SIGNING_KEY}\n`,
+    );
+    assert.equal(
+      await contentOf(builder, "/etc/gentoo-infra/upload_known_hosts"),
+      "192.168.150.10 ssh-ed25519 AAAAC3NzaBinhost\n",
+    );
+    assert.deepEqual(
+      builder.contents.filter((f) => f.mode !== undefined).map((f) => `${f.mode} ${f.path}`),
+      [
+        "0755 /usr/local/libexec/gentoo-infra/build-production-amd64-linux",
+        "0755 /usr/local/libexec/gentoo-infra/ephemeral-run",
+        "0600 /etc/gentoo-infra/upload_ed25519",
+        "0600 /etc/gentoo-infra/package-signing-key.asc",
+      ],
+    );
+    assert.equal(await isSecret(builder.server.connection), true);
+  });
+
+  it("pins the build script to the snapshot, signs with the pushed key, builds the kernel and runs in a throwaway root", async () => {
+    const farm = new GentooBuildFarm("script", farmArgs());
+    const builder = farm.builders["production/amd64/linux"];
+    assert.ok(builder);
+    const text = await contentOf(
+      builder,
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-linux",
+    );
+    assert.ok(text.includes(`TREE_COMMIT='${TREE_COMMIT}'`));
+    assert.ok(text.includes("OVERLAY_NAME='gentoo-infra'"));
+    assert.ok(text.includes("SIGNING_KEY='/etc/gentoo-infra/package-signing-key.asc'"));
+    assert.ok(text.includes("KERNEL_PACKAGES=('sys-kernel/gentoo-kernel')"));
+    assert.ok(text.includes("UPLOAD_TARGET='gi-upload@192.168.150.10:/production/amd64/linux/'"));
+    const service = await contentOf(
+      builder,
+      "/etc/systemd/system/gentoo-infra-build-production-amd64-linux.service",
+    );
+    assert.ok(
+      service.includes(
+        "\nExecStart=/usr/local/libexec/gentoo-infra/ephemeral-run /usr/local/libexec/gentoo-infra/build-production-amd64-linux\n",
+      ),
+    );
+    const repos = await contentOf(builder, "/etc/portage/repos.conf/gentoo-infra.conf");
+    assert.ok(repos.includes(TREE_COMMIT));
+    assert.equal(await contentOf(builder, "/var/lib/portage/world"), "\n");
+  });
+
+  it("turns a new tree snapshot commit into new file contents only: no VM, disk or key changes", async () => {
+    const before = registered.length;
+    const a = new GentooBuildFarm("snap", farmArgs({}, TREE_COMMIT));
+    const first = (await registeredSince(before)).filter((r) => r.name.startsWith("snap"));
+    const next = stacks(NEXT_TREE_COMMIT);
+    const mid = registered.length;
+    const b = new GentooBuildFarm("snap", farmArgs({}, NEXT_TREE_COMMIT, next));
+    const second = (await registeredSince(mid)).filter((r) => r.name.startsWith("snap"));
+    assert.deepEqual(names(second), names(first));
+    // Resources whose inputs differ (file contents travel as assets the mocks cannot read;
+    // the install command's trigger is their hash).
+    const changed = second
+      .filter((r) => {
+        const old = first.find((o) => o.type === r.type && o.name === r.name);
+        return JSON.stringify(old?.inputs) !== JSON.stringify(r.inputs);
+      })
+      .map((r) => `${r.type} ${r.name}`)
+      .sort();
+    assert.deepEqual(changed, [
+      "command:remote:Command snap-production-amd64-linux-files-install",
+      "command:remote:Command snap-production-amd64-ruby-files-install",
+    ]);
+    for (const label of ["production/amd64/linux", "production/amd64/ruby"]) {
+      const old = a.builders[label];
+      const now = b.builders[label];
+      assert.ok(old && now);
+      const differ: string[] = [];
+      for (const f of now.contents) {
+        if ((await contentOf(old, f.path)) !== (await contentOf(now, f.path))) differ.push(f.path);
+      }
+      const stack = label.split("/")[2];
+      assert.deepEqual(differ.sort(), [
+        "/etc/gentoo-infra/tree-snapshot",
+        "/etc/portage/repos.conf/gentoo-infra.conf",
+        `/usr/local/libexec/gentoo-infra/build-production-amd64-${stack}`,
+      ]);
+    }
+  });
+
+  it("pushes catalyst stage builds to one builder per system profile and the stage4's builder", async () => {
+    const farm = new GentooBuildFarm(
+      "stg",
+      farmArgs({
+        stages: {
+          buildStamp: "20261122T030000Z",
+          seeds: { amd64: "seeds/stage3-amd64-systemd-20261101T170000Z" },
+          stage4: { production: { stack: "ruby", arch: "amd64" } },
+        },
+      }),
+    );
+    const linuxStages = await registeredUnder("stg-production-amd64-linux-stages");
+    assert.deepEqual(names(linuxStages), [
+      "command:remote:Command stg-production-amd64-linux-stages-install",
+      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage1.spec",
+      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage2.spec",
+      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage3.spec",
+      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-systemd-system-gentoo-infra-stages-production-amd64-linux.service",
+      "command:remote:CopyToRemote stg-production-amd64-linux-stages-usr-local-libexec-gentoo-infra-stages-production-amd64-linux",
+      "gentoo-infra:host:PushedFiles stg-production-amd64-linux-stages",
+    ]);
+    const rubyStages = await registeredUnder("stg-production-amd64-ruby-stages");
+    assert.deepEqual(
+      names(rubyStages).filter((n) => n.includes("catalyst")),
+      [
+        "command:remote:CopyToRemote stg-production-amd64-ruby-stages-etc-gentoo-infra-catalyst-production-stage4-stage4.spec",
+      ],
+    );
+    assert.ok(farm.builders["production/amd64/linux"]?.stageFiles);
+  });
+
+  it("builds no kernel when kernelPackages is empty", async () => {
+    const farm = new GentooBuildFarm("nokernel", farmArgs({ kernelPackages: [] }));
+    const builder = farm.builders["production/amd64/linux"];
+    assert.ok(builder);
+    const text = await contentOf(
+      builder,
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-linux",
+    );
+    assert.ok(!text.includes("KERNEL_PACKAGES"));
+  });
+});
+
+describe("GentooBuildFarm validation", () => {
+  const other = stacks(TREE_COMMIT);
+  const b0 = farmArgs().builders[0]!;
+  const cases: [string, Partial<FarmArgs>, string[]][] = [
+    [
+      "a builder on an unknown hypervisor",
+      { builders: [{ ...b0, hypervisor: "kvm9" }] },
+      ['- builders[0].hypervisor: is not a key of hypervisors (got "kvm9"); use one of kvm1, kvm2'],
+    ],
+    [
+      "an unknown environment and arch",
+      { builders: [{ ...b0, environment: "qa" as never, arch: "sparc" as never }] },
+      [
+        '- builders[0].environment: is not an environment (got "qa"); use one of development, staging, production',
+        '- builders[0].arch: is not a known arch (got "sparc"); use one of amd64, x86, arm64',
+      ],
+    ],
+    [
+      "a build profile the Stack does not have",
+      { builders: [{ ...b0, environment: "development" }] },
+      [
+        '- builders[0]: is not a build profile of Stack "linux" (it has production/amd64, staging/amd64) (got "development/amd64"); add the environment and arch to the Stack\'s environments and arches',
+        "- snapshots.development: is missing (got undefined); give the tree and overlay commits development builds from (readTreeSnapshot)",
+      ],
+    ],
+    [
+      "something that is not a Stack",
+      { builders: [{ ...b0, stack: {} as never }] },
+      ['- builders[0].stack: is not a Stack (got "object"); pass a Stack component'],
+    ],
+    [
+      "a duplicate build profile and address",
+      { builders: [b0, { ...b0, stack: other.linux, hypervisor: "kvm2" }] },
+      [
+        '- builders[1]: repeats the build profile of builders[0] (got "production/amd64/linux"); give each build profile one builder',
+        '- builders[1].address: is builders[0]\'s address too (got "192.168.150.21"); give each builder its own address',
+      ],
+    ],
+    [
+      "an address outside the subnet or on the gateway",
+      {
+        builders: [
+          { ...b0, address: "10.0.0.5" },
+          { ...b0, stack: ruby, address: "192.168.150.1" },
+        ],
+      },
+      [
+        '- builders[0].address: is outside the network\'s subnet 192.168.150.0/24 (got "10.0.0.5"); pick an address inside the subnet',
+        '- builders[1].address: is the hypervisor\'s address on the network (got "192.168.150.1"); pick another address inside the subnet',
+      ],
+    ],
+    [
+      "a missing network for a hypervisor",
+      { network: { kvm1: lan } },
+      [
+        '- network: has no network for hypervisor "kvm2" (builders[1]) (got ["kvm1"]); give one GuestNetwork, or one per hypervisor key',
+      ],
+    ],
+    [
+      "a missing snapshot for a builder's environment",
+      {
+        snapshots: {
+          staging: {
+            tree: { url: FARM_TREE_URL, commit: "HEAD" },
+            overlay: { url: "file:///srv/overlay", commit: OVERLAY_COMMIT },
+          },
+        },
+      },
+      [
+        "- snapshots.production: is missing (got undefined); give the tree and overlay commits production builds from (readTreeSnapshot)",
+      ],
+    ],
+    [
+      "a bad commit and URL in a snapshot",
+      {
+        snapshots: {
+          production: {
+            tree: { url: FARM_TREE_URL, commit: "HEAD" },
+            overlay: { url: "file:///srv/overlay", commit: OVERLAY_COMMIT },
+          },
+        },
+      },
+      [
+        '- snapshots.production.tree.commit: is not a full commit hash (got "HEAD"); give the 40 hex digits of the snapshot commit',
+        '- snapshots.production.overlay.url: is not an https, ssh or git URL (got "file:///srv/overlay"); use e.g. https://git.example.ch/gentoo.git',
+      ],
+    ],
+    [
+      "a bad schedule, retention, notification URL and kernel package",
+      {
+        schedule: "daily\nExecStart=/bin/sh",
+        retentionDays: 0,
+        notifyUrl: "mailto:ops@example.ch",
+        kernelPackages: ["gentoo-kernel"],
+      },
+      [
+        '- notifyUrl: is not an http(s) URL (got "mailto:ops@example.ch"); use e.g. https://hooks.example.ch/builds',
+        "- retentionDays: is not a positive whole number of days (got 0); use e.g. 30",
+        '- kernelPackages[0]: is not a category/package name (got "gentoo-kernel"); use e.g. sys-kernel/gentoo-kernel',
+        '- schedule: is not a systemd calendar expression (got "daily\\nExecStart=/bin/sh"); use e.g. *-*-* 03:00:00 or daily',
+      ],
+    ],
+    [
+      "a plain upload account with a bad host and user, and a too small builder",
+      {
+        binhost: {
+          url: "https://binhost.example.ch",
+          upload: { host: "bin host", user: "Root", privateKeyOpenssh: UPLOAD_KEY, knownHosts: "" },
+        },
+        vcpus: 0,
+      },
+      [
+        '- binhost.upload.host: is not a host name (got "bin host"); use e.g. binhost.example.ch',
+        '- binhost.upload.user: is not a user name (got "Root"); use e.g. binhost',
+        "- vcpus: is not a whole number of at least 1 (got 0); use e.g. 4",
+      ],
+    ],
+    [
+      "stage builds without a seed or a valid stamp, and a stage4 of no builder",
+      {
+        stages: {
+          buildStamp: "latest",
+          seeds: {},
+          stage4: { production: { stack: "rails", arch: "amd64" } },
+        },
+      },
+      [
+        '- stages.buildStamp: is not a UTC build stamp (got "latest"); use YYYYMMDDTHHMMSSZ, e.g. 20261122T030000Z',
+        "- stages.seeds.amd64: is missing (got undefined); give the seed stage3 for amd64, relative to /var/tmp/catalyst/builds/",
+        '- stages.stage4.production: names no builder of this farm (got {"stack":"rails","arch":"amd64"}); give the stack name and arch of one of the environment\'s builders',
+      ],
+    ],
+  ];
+  cases.forEach(([what, overrides, lines], i) => {
+    it(`rejects ${what} with one error and registers nothing under it`, async () => {
+      const name = `bad${i}`;
+      assert.throws(
+        () => new GentooBuildFarm(name, farmArgs(overrides)),
+        (e: unknown) => {
+          assert.ok(e instanceof Error);
+          const count = lines.length === 1 ? "1 problem" : `${lines.length} problems`;
+          assert.equal(e.message, [`GentooBuildFarm "${name}": ${count}:`, ...lines].join("\n"));
+          return true;
+        },
+      );
+      assert.deepEqual(names(await registeredUnder(name)), [
+        `gentoo-infra:buildfarm:GentooBuildFarm ${name}`,
+      ]);
+    });
+  });
+});
