@@ -37,7 +37,7 @@ else
   components+=(cli language-nodejs)
   pulumi_bin="$bindir/pulumi"
 fi
-components+=(tls random libvirt sdkgen)
+components+=(tls random libvirt command sdkgen)
 "$GI_ROOT/toolchain/build" "${components[@]}"
 
 # The dynamic-provider plugin (pulumi.dynamic.Resource) is a script the CLI bundles; @pulumi/pulumi
@@ -61,3 +61,4 @@ install_plugin() {
 install_plugin tls "$TLS_VERSION"
 install_plugin random "$RANDOM_VERSION"
 install_plugin libvirt "$LIBVIRT_VERSION"
+install_plugin command "$COMMAND_VERSION"
