@@ -387,7 +387,13 @@ describe("GentooBuildFarm", () => {
 
 describe("GentooBuildFarm validation", () => {
   const other = stacks(TREE_COMMIT);
-  const b0 = farmArgs().builders[0]!;
+  const b0: BuildfarmModule.BuildFarmBuilder = {
+    stack: linux,
+    environment: "production",
+    arch: "amd64",
+    hypervisor: "kvm1",
+    address: "192.168.150.21",
+  };
   const cases: [string, Partial<FarmArgs>, string[]][] = [
     [
       "a builder on an unknown hypervisor",

@@ -8,6 +8,10 @@
  *   an executable file, every key is known in its section (its warnings are failures here)
  *   and the timer's unit exists. `systemd-analyze calendar` checks the schedule. It does not
  *   prove the timer fires, nor that the script succeeds.
+ * - The same checks on what GentooBuildFarm adds: the build script with kernel and pushed
+ *   signing key, the ephemeral runner, the stage script, and the package and stage services
+ *   whose ExecStart is `<runner> <script>` (verify checks the runner is executable). Neither
+ *   script is run: the runner needs root and overlayfs over `/`, the stage script catalyst.
  * - catalyst specs: no catalyst on Debian; the keys are checked against the table derived
  *   from catalyst's source (lib/buildfarm/catalyst-keys.ts) and the text is read back with
  *   catalyst's parsing rules. That does not prove a build succeeds.
@@ -18,17 +22,26 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import { renderBuildScript } from "../../lib/buildfarm/build-script";
+import { BUILDER_PATHS, PERSISTENT_BUILDER_PATHS } from "../../lib/buildfarm/builder-layout";
+import { validateCatalystSpecKeys } from "../../lib/buildfarm/catalyst-keys";
 import {
   type CatalystSpec,
   parseCatalystSpec,
-  renderBuilderUnits,
-  renderBuildScript,
   renderCatalystSpec,
   stage4Spec,
   stageSpecs,
-  validateCatalystSpecKeys,
-} from "../../lib/buildfarm";
-import { buildScriptArgs, stage4Args, stageArgs } from "../support/buildfarm-fixtures";
+} from "../../lib/buildfarm/catalyst-spec";
+import { renderEphemeralRunner } from "../../lib/buildfarm/ephemeral-run";
+import { renderStageScript } from "../../lib/buildfarm/stage-script";
+import { renderBuilderUnits } from "../../lib/buildfarm/systemd-units";
+import {
+  buildScriptArgs,
+  farmBuildScriptArgs,
+  stage4Args,
+  stageArgs,
+  stageScriptArgs,
+} from "../support/buildfarm-fixtures";
 import { expectGolden } from "../support/golden-files";
 import { requireTools } from "../support/tools";
 
@@ -144,4 +157,83 @@ describe("catalyst specs", () => {
       assert.deepEqual(Object.keys(parsed), Object.keys(spec));
     });
   }
+});
+
+/** Bash checks shared by every script GentooBuildFarm adds. */
+function checkScript(t: import("node:test").TestContext, name: string, text: string) {
+  const file = join(work, name);
+  writeFileSync(file, text);
+  const syntax = run("bash", ["-n", file]);
+  assert.equal(syntax.status, 0, syntax.output);
+  if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
+  const lint = run("shellcheck", ["--shell=bash", "--severity=style", file]);
+  assert.equal(lint.status, 0, lint.output);
+}
+
+describe("GentooBuildFarm scripts", () => {
+  const farmScript = renderBuildScript(farmBuildScriptArgs);
+  const runner = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
+  const stages = renderStageScript(stageScriptArgs);
+
+  it("the farm's build script (kernel, pushed signing key) matches its golden file and passes bash -n and shellcheck", (t) => {
+    expectGolden(GOLDEN, "farm-build-production-amd64-web.sh", farmScript);
+    checkScript(t, "farm-build.sh", farmScript);
+  });
+
+  it("the ephemeral runner matches its golden file and passes bash -n and shellcheck", (t) => {
+    expectGolden(GOLDEN, "ephemeral-run", runner);
+    checkScript(t, "ephemeral-run", runner);
+  });
+
+  it("the stage script matches its golden file and passes bash -n and shellcheck", (t) => {
+    expectGolden(GOLDEN, "stages-production-amd64-web", stages);
+    checkScript(t, "stages.sh", stages);
+  });
+
+  it("the package and stage services that start the runner pass systemd-analyze verify without warnings", (t) => {
+    if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
+    const root = join(work, "farm-root");
+    const unitDir = join(root, "etc/systemd/system");
+    mkdirSync(unitDir, { recursive: true });
+    cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    const scriptPath = "/usr/local/libexec/gentoo-infra/build-production-amd64-web";
+    const stagePath = "/usr/local/libexec/gentoo-infra/stages-production-amd64-web";
+    for (const [path, text] of [
+      [BUILDER_PATHS.runner, runner],
+      [scriptPath, farmScript],
+      [stagePath, stages],
+    ] as const) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+      chmodSync(join(root, path), 0o755);
+    }
+    const build = renderBuilderUnits({
+      buildProfile: buildScriptArgs.buildProfile,
+      scriptPath,
+      runnerPath: BUILDER_PATHS.runner,
+      schedule: SCHEDULE,
+    });
+    const stage = renderBuilderUnits({
+      buildProfile: buildScriptArgs.buildProfile,
+      kind: "stages",
+      scriptPath: stagePath,
+      runnerPath: BUILDER_PATHS.runner,
+      schedule: SCHEDULE,
+      timeoutHours: 48,
+    });
+    expectGolden(GOLDEN, `farm-${build.serviceName}`, build.service);
+    expectGolden(GOLDEN, stage.serviceName, stage.service);
+    writeFileSync(join(unitDir, build.serviceName), build.service);
+    writeFileSync(join(unitDir, build.timerName), build.timer);
+    writeFileSync(join(unitDir, stage.serviceName), stage.service);
+    const r = run("systemd-analyze", [
+      "verify",
+      `--root=${root}`,
+      `/etc/systemd/system/${build.serviceName}`,
+      `/etc/systemd/system/${build.timerName}`,
+      `/etc/systemd/system/${stage.serviceName}`,
+    ]);
+    assert.equal(r.status, 0, r.output);
+    assert.equal(r.output, "");
+  });
 });

@@ -1,5 +1,10 @@
 /** Inputs shared by the buildfarm unit and render tests. */
-import type { BuildScriptArgs, Stage4SpecArgs, StageSpecArgs } from "../../lib/buildfarm";
+import type {
+  BuildScriptArgs,
+  Stage4SpecArgs,
+  StageScriptArgs,
+  StageSpecArgs,
+} from "../../lib/buildfarm";
 
 export const TREE_COMMIT = "3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 export const OVERLAY_COMMIT = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d";
@@ -51,4 +56,47 @@ export const stage4Args: Stage4SpecArgs = {
   rcadd: ["sshd|default", "puppet|default"],
   kernel: { label: "gentoo", sources: "sys-kernel/gentoo-kernel", distkernel: true },
   repos: ["/var/tmp/catalyst/repos/infra-9e8d7c6b.sqfs"],
+};
+
+/** The build script as GentooBuildFarm renders it: kernel, pushed signing key, rrsync-confined upload. */
+export const farmBuildScriptArgs: BuildScriptArgs = {
+  ...buildScriptArgs,
+  overlay: { ...buildScriptArgs.overlay, name: "gentoo-infra" },
+  upload: {
+    host: "192.168.150.10",
+    user: "gi-upload",
+    rootDir: "/",
+    sshKeyPath: "/etc/gentoo-infra/upload_ed25519",
+    knownHostsPath: "/etc/gentoo-infra/upload_known_hosts",
+  },
+  kernelPackages: ["sys-kernel/gentoo-kernel"],
+  signingKey: { keyPath: "/etc/gentoo-infra/package-signing-key.asc" },
+};
+
+/** A stage script of production/amd64 (server system profile) plus the stage4 of production. */
+export const stageScriptArgs: StageScriptArgs = {
+  label: "production/amd64/web",
+  treeCommit: TREE_COMMIT,
+  builds: [
+    {
+      specPath: "/etc/gentoo-infra/catalyst/production-amd64-server/stage1.spec",
+      output: "production/stage1-amd64-server-20261122T030000Z",
+    },
+    {
+      specPath: "/etc/gentoo-infra/catalyst/production-amd64-server/stage2.spec",
+      output: "production/stage2-amd64-server-20261122T030000Z",
+    },
+    {
+      specPath: "/etc/gentoo-infra/catalyst/production-amd64-server/stage3.spec",
+      output: "production/stage3-amd64-server-20261122T030000Z",
+      uploadTo: "production/amd64",
+    },
+    {
+      specPath: "/etc/gentoo-infra/catalyst/production-stage4/stage4.spec",
+      output: "production/stage4-amd64-web-20261122T030000Z",
+      uploadTo: "production/amd64",
+    },
+  ],
+  upload: farmBuildScriptArgs.upload,
+  notifyUrl: "https://hooks.example.ch/builds",
 };

@@ -2,20 +2,39 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
 import {
-  builderUnitStem,
-  catalystRequiredKeys,
-  parseCatalystSpec,
-  renderBuilderUnits,
-  renderCatalystSpec,
+  isPackageName,
+  renderBuildScript,
   shellQuote,
+  validateBuildScriptArgs,
+} from "../../lib/buildfarm/build-script";
+import {
+  builderAfterChange,
+  builderName,
+  buildScriptPath,
+  PERSISTENT_BUILDER_PATHS,
+} from "../../lib/buildfarm/builder-layout";
+import { catalystRequiredKeys, validateCatalystSpecKeys } from "../../lib/buildfarm/catalyst-keys";
+import {
+  parseCatalystSpec,
+  renderCatalystSpec,
   stage4Spec,
   stageSpecs,
-  validateBuildScriptArgs,
-  validateCatalystSpecKeys,
   validateCatalystSpecValues,
-} from "../../lib/buildfarm";
+} from "../../lib/buildfarm/catalyst-spec";
+import {
+  renderEphemeralRunner,
+  validateEphemeralRunnerArgs,
+} from "../../lib/buildfarm/ephemeral-run";
+import { renderStageScript, validateStageScriptArgs } from "../../lib/buildfarm/stage-script";
+import { builderUnitStem, renderBuilderUnits } from "../../lib/buildfarm/systemd-units";
 import { ValidationError } from "../../lib/validation";
-import { buildScriptArgs, stage4Args, stageArgs } from "../support/buildfarm-fixtures";
+import {
+  buildScriptArgs,
+  farmBuildScriptArgs,
+  stage4Args,
+  stageArgs,
+  stageScriptArgs,
+} from "../support/buildfarm-fixtures";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
   vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
@@ -179,6 +198,191 @@ describe("builder units", () => {
         ]);
         return true;
       },
+    );
+  });
+});
+
+describe("build script additions of the build farm", () => {
+  it("accepts category/package names only as kernel packages", () => {
+    assert.equal(isPackageName("sys-kernel/gentoo-kernel"), true);
+    assert.equal(isPackageName("sys-kernel/gentoo-kernel-bin"), true);
+    for (const bad of [
+      "gentoo-kernel",
+      ">=sys-kernel/gentoo-kernel-6.12",
+      "sys-kernel/gentoo-kernel:6.12",
+      "",
+    ]) {
+      assert.equal(isPackageName(bad), false, bad);
+    }
+  });
+
+  it("names a bad kernel package and signing key path, and accepts an rrsync-confined root", () => {
+    assert.deepEqual(
+      messages(
+        validateBuildScriptArgs({
+          ...farmBuildScriptArgs,
+          kernelPackages: ["gentoo-kernel"],
+          signingKey: { keyPath: "key.asc", gpgHome: "~/.gnupg" },
+        }),
+      ),
+      [
+        "kernelPackages[0]: is not a category/package name; use e.g. sys-kernel/gentoo-kernel",
+        "signingKey.keyPath: is not an absolute path; use e.g. /etc/gentoo-infra/package-signing-key.asc",
+        "signingKey.gpgHome: is not an absolute path; use e.g. /etc/gentoo-infra/package-signing-key.asc",
+      ],
+    );
+    assert.deepEqual(validateBuildScriptArgs(farmBuildScriptArgs), []);
+  });
+
+  it("uploads relative to the account's root when rootDir is /", () => {
+    assert.match(
+      renderBuildScript(farmBuildScriptArgs),
+      /\nreadonly UPLOAD_TARGET='gi-upload@192\.168\.150\.10:\/production\/amd64\/web\/'\n/,
+    );
+  });
+
+  it("renders no kernel or key step when neither is given", () => {
+    const text = renderBuildScript(buildScriptArgs);
+    assert.ok(!text.includes("KERNEL_PACKAGES"));
+    assert.ok(!text.includes("import-signing-key"));
+  });
+});
+
+describe("builder layout", () => {
+  const profile = { environment: "production", arch: "amd64", stack: "web" };
+
+  it("derives child names, script path and the after-change command from the build profile", () => {
+    assert.equal(builderName("farm", profile), "farm-production-amd64-web");
+    assert.equal(
+      buildScriptPath(profile),
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-web",
+    );
+    assert.equal(
+      builderAfterChange(profile),
+      "systemctl daemon-reload && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
+    );
+  });
+
+  it("gives distinct build profiles distinct builder names", () => {
+    const segment = fc.stringMatching(/^[a-z0-9][a-z0-9_]{0,6}$/);
+    fc.assert(
+      fc.property(
+        fc.tuple(segment, segment, segment),
+        fc.tuple(segment, segment, segment),
+        ([e1, a1, s1], [e2, a2, s2]) => {
+          fc.pre(e1 !== e2 || a1 !== a2 || s1 !== s2);
+          assert.notEqual(
+            builderName("f", { environment: e1, arch: a1, stack: s1 }),
+            builderName("f", { environment: e2, arch: a2, stack: s2 }),
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe("ephemeral runner", () => {
+  it("names every bad argument", () => {
+    assert.deepEqual(
+      messages(
+        validateEphemeralRunnerArgs({
+          workDir: "/var/lib/gentoo-infra/eph",
+          persistentPaths: [
+            "var/cache",
+            "/var/lib/gentoo-infra/eph/x",
+            "/proc/sys",
+            "/srv/a",
+            "/srv/a",
+          ],
+        }),
+      ),
+      [
+        "persistentPaths[0]: is not an absolute directory path; use e.g. /var/cache/binpkgs",
+        "persistentPaths[1]: overlaps the work directory /var/lib/gentoo-infra/eph; keep persistent directories apart from workDir",
+        "persistentPaths[2]: is under an API filesystem the runner mounts itself; persist a directory under /var or /srv instead",
+        "persistentPaths[4]: is listed twice; list it once",
+      ],
+    );
+    assert.deepEqual(messages(validateEphemeralRunnerArgs({ workDir: "/", persistentPaths: [] })), [
+      "workDir: is not an absolute directory path; use e.g. /var/lib/gentoo-infra/ephemeral",
+    ]);
+  });
+
+  it("overlays the root, bind-mounts every persistent directory and runs the script under chroot", () => {
+    const text = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
+    assert.ok(
+      text.includes(
+        `readonly PERSISTENT=('/var/db/repos' '/var/cache/binpkgs' '/var/cache/distfiles' '/var/tmp/catalyst')\n`,
+      ),
+    );
+    assert.ok(text.includes('-o "lowerdir=/,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT"'));
+    assert.ok(text.includes('chroot "$ROOT" "$SCRIPT" || status=$?'));
+  });
+});
+
+describe("stage script", () => {
+  it("snapshots the tree, builds each spec in order and uploads only the stages marked for upload", () => {
+    const text = renderStageScript(stageScriptArgs);
+    const catalyst = text.split("\n").filter((l) => l.startsWith("catalyst "));
+    assert.deepEqual(catalyst, [
+      'catalyst --snapshot "$TREE_COMMIT"',
+      ...stageScriptArgs.builds.map((b) => `catalyst --file '${b.specPath}'`),
+    ]);
+    const uploads = text.split("\n").filter((l) => l.startsWith("rsync "));
+    assert.deepEqual(uploads.length, 2);
+    assert.ok(
+      uploads[0]?.includes(
+        `"$STOREDIR/builds/"'production/stage3-amd64-server-20261122T030000Z'.tar.* "$UPLOAD_BASE/"'production/amd64/'`,
+      ),
+    );
+    assert.ok(text.includes("readonly UPLOAD_BASE='gi-upload@192.168.150.10:/stages'\n"));
+  });
+
+  it("names every bad argument", () => {
+    assert.deepEqual(
+      messages(
+        validateStageScriptArgs({
+          ...stageScriptArgs,
+          treeCommit: "HEAD",
+          builds: [{ specPath: "stage1.spec", output: "../x", uploadTo: "production" }],
+          notifyUrl: "ftp://x",
+        }),
+      ),
+      [
+        "treeCommit: is not a full commit hash; give 40 hex digits",
+        "builds[0].specPath: is not an absolute path; use e.g. /etc/gentoo-infra/catalyst/stage1.spec",
+        "builds[0].output: is not a relative path; use stageSourcePath()",
+        "builds[0].uploadTo: is not <environment>/<arch>; use e.g. production/amd64",
+        "notifyUrl: is not an http(s) URL; use e.g. https://hooks.example.ch/builds",
+      ],
+    );
+  });
+});
+
+describe("builder units for the farm", () => {
+  it("starts the script through the runner, and names stage units apart from package units", () => {
+    const units = renderBuilderUnits({
+      buildProfile: buildScriptArgs.buildProfile,
+      kind: "stages",
+      scriptPath: "/usr/local/libexec/gentoo-infra/stages-production-amd64-web",
+      runnerPath: "/usr/local/libexec/gentoo-infra/ephemeral-run",
+      schedule: "daily",
+    });
+    assert.equal(units.serviceName, "gentoo-infra-stages-production-amd64-web.service");
+    assert.ok(
+      units.service.includes(
+        "\nExecStart=/usr/local/libexec/gentoo-infra/ephemeral-run /usr/local/libexec/gentoo-infra/stages-production-amd64-web\n",
+      ),
+    );
+    assert.throws(
+      () =>
+        renderBuilderUnits({
+          buildProfile: buildScriptArgs.buildProfile,
+          scriptPath: "/usr/local/bin/x",
+          runnerPath: "run me",
+          schedule: "daily",
+        }),
+      /runnerPath: is not an absolute path/,
     );
   });
 });
