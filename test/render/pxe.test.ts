@@ -8,21 +8,48 @@
  *   not format filesystems or prove that the machine's real disk is large enough.
  * - iPXE scripts and the install JSON have no offline judge here: they are golden text,
  *   and the end-to-end issue boots them.
+ * - The install host's nginx.conf: `nginx -t` with a throw-away certificate and temporary
+ *   paths (WebDAV, allow/deny and limit_except in their contexts). Not proven: that a PUT
+ *   lands in the report directory or that a denied address gets 403 (end-to-end tier).
+ * - The netboot switch: `sh -n`, shellcheck, and the script itself run with dash on a
+ *   temporary layout, for every combination of report and generation, against
+ *   netbootAction (the TypeScript rule). Its units pass `systemd-analyze verify`. Not
+ *   proven: that systemd's path unit fires when nginx writes a report (end-to-end tier).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
+  DEFAULT_INSTALL_HOST_LAYOUT,
   defaultDiskLayout,
   GPT_TYPE_GUIDS,
+  type InstallHostLayout,
+  machineConfigPath,
+  NETBOOT_UNITS,
+  netbootAction,
+  parseInstallReport,
   renderDefaultScript,
   renderDnsmasqConf,
   renderInstallConfig,
+  renderInstallHostNginxConf,
+  renderInstallReport,
   renderInstallScript,
   renderLocalBootScript,
+  renderNetbootSwitchScript,
+  renderNetbootTable,
+  renderNetbootUnits,
   renderSfdiskScript,
 } from "../../lib/pxe/renderers";
 import { expectGolden } from "../support/golden-files";
@@ -186,5 +213,219 @@ describe("partition scripts", () => {
     const w = run("sfdisk", ["--quiet", image], renderSfdiskScript(layout));
     const table = JSON.parse(run("sfdisk", ["--json", image]).output).partitiontable;
     assert.ok(w.status !== 0 || (table.partitions[0].size * table.sectorsize) / 2 ** 20 < 4096);
+  });
+});
+
+describe("install host nginx.conf", () => {
+  const nginxArgs = { address: "10.0.0.2", network, machines };
+
+  function nginxTest(name: string, mutate: (text: string) => string = (t) => t) {
+    const prefix = join(work, name);
+    mkdirSync(join(prefix, "logs"), { recursive: true });
+    const cert = join(prefix, "server.pem");
+    const key = join(prefix, "server.key");
+    const made = run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/CN=pxe.example.ch",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ]);
+    assert.equal(made.status, 0, made.output);
+    const layout: InstallHostLayout = {
+      ...DEFAULT_INSTALL_HOST_LAYOUT,
+      wwwRoot: join(prefix, "www"),
+      stateDir: join(prefix, "state"),
+      tlsCertificate: cert,
+      tlsKey: key,
+      logDir: join(prefix, "logs"),
+      pidFile: join(prefix, "nginx.pid"),
+    };
+    mkdirSync(join(prefix, "state", "tmp"), { recursive: true });
+    // nginx -t binds the listen addresses: the checked copy listens on a loopback address.
+    const text = mutate(renderInstallHostNginxConf({ ...nginxArgs, address: "127.0.0.2", layout }));
+    const file = join(prefix, "nginx.conf");
+    writeFileSync(file, text);
+    return run("nginx", ["-t", "-q", "-c", file, "-p", `${prefix}/`]);
+  }
+
+  it("matches its golden file and passes nginx -t", (t) => {
+    expectGolden(GOLDEN, "install-host-nginx.conf", renderInstallHostNginxConf(nginxArgs));
+    if (!requireTools(t, ["nginx", "openssl"], APT_HINT)) return;
+    const r = nginxTest("nginx-ok");
+    assert.equal(r.status, 0, r.output);
+  });
+
+  it("nginx -t rejects a WebDAV directive in the wrong context, so the check above can fail", (t) => {
+    if (!requireTools(t, ["nginx", "openssl"], APT_HINT)) return;
+    const r = nginxTest("nginx-broken", (text) =>
+      text.replace(
+        "  server_tokens off;",
+        "  server_tokens off;\n  dav_methods PUT MOVE;\n  listen 80;",
+      ),
+    );
+    assert.notEqual(r.status, 0, r.output);
+  });
+});
+
+describe("netboot switch", () => {
+  const script = renderNetbootSwitchScript();
+  const units = renderNetbootUnits();
+
+  it("script and units match their golden files", () => {
+    expectGolden(GOLDEN, "gi-pxe-netboot-switch", script);
+    expectGolden(GOLDEN, NETBOOT_UNITS.path, units.path);
+    expectGolden(GOLDEN, NETBOOT_UNITS.service, units.service);
+  });
+
+  it("passes sh -n and shellcheck", (t) => {
+    const file = write("gi-pxe-netboot-switch", script);
+    const syntax = run("sh", ["-n", file]);
+    assert.equal(syntax.status, 0, syntax.output);
+    if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
+    const lint = run("shellcheck", ["--shell=sh", "--severity=style", file]);
+    assert.equal(lint.status, 0, lint.output);
+  });
+
+  it("shellcheck flags an unquoted expansion, so the check above can fail", (t) => {
+    if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
+    const broken = write("switch-broken", script.replace('rm -rf "$path"', "rm -rf $path"));
+    assert.notEqual(run("shellcheck", ["--shell=sh", broken]).status, 0);
+  });
+
+  it("units pass systemd-analyze verify with the switch script at ExecStart, without warnings", (t) => {
+    if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
+    const root = join(work, "systemd-root");
+    const unitDir = join(root, "etc/systemd/system");
+    mkdirSync(unitDir, { recursive: true });
+    cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    const exec = join(root, DEFAULT_INSTALL_HOST_LAYOUT.switchScript);
+    mkdirSync(dirname(exec), { recursive: true });
+    writeFileSync(exec, script);
+    chmodSync(exec, 0o755);
+    const verify = (path: string, service: string) => {
+      writeFileSync(join(unitDir, NETBOOT_UNITS.path), path);
+      writeFileSync(join(unitDir, NETBOOT_UNITS.service), service);
+      return run("systemd-analyze", [
+        "verify",
+        `--root=${root}`,
+        `/etc/systemd/system/${NETBOOT_UNITS.path}`,
+        `/etc/systemd/system/${NETBOOT_UNITS.service}`,
+      ]);
+    };
+    const ok = verify(units.path, units.service);
+    assert.equal(ok.status, 0, ok.output);
+    assert.equal(ok.output, "");
+    const broken = verify(
+      units.path.replace("PathChanged=", "PathChangd="),
+      units.service.replace(DEFAULT_INSTALL_HOST_LAYOUT.switchScript, "/usr/local/sbin/missing"),
+    );
+    assert.match(broken.output, /Unknown key 'PathChangd'|Unknown key name 'PathChangd'/);
+    assert.match(broken.output, /missing is not executable/);
+  });
+
+  it("run by dash, serves each MAC what netbootAction decides, for every report and generation", (t) => {
+    if (!requireTools(t, ["dash"], APT_HINT)) return;
+    const root = join(work, "switch-run");
+    const user = run("id", ["-un"]).output.trim();
+    const layout: InstallHostLayout = {
+      ...DEFAULT_INSTALL_HOST_LAYOUT,
+      wwwRoot: join(root, "www"),
+      configDir: join(root, "etc"),
+      stateDir: join(root, "state"),
+      nginxUser: user,
+    };
+    const file = join(root, "switch");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(file, renderNetbootSwitchScript(layout));
+    const reports: Record<string, string | undefined> = {
+      none: undefined,
+      "success-1": renderInstallReport("success", 1),
+      "success-2": renderInstallReport("success", 2),
+      "failed-2": renderInstallReport("failed", 2),
+      garbage: "status=success\ngeneration=two\n",
+    };
+    const known = [web1, db1, arm1];
+    const seed = (generations: number[]) => {
+      rmSync(root, { recursive: true, force: true });
+      mkdirSync(join(layout.configDir), { recursive: true });
+      writeFileSync(file, renderNetbootSwitchScript(layout));
+      const ms = known.map((m, i) => ({ ...m, installGeneration: generations[i] }));
+      writeFileSync(join(layout.configDir, "netboot.tsv"), renderNetbootTable(ms));
+      writeFileSync(join(layout.configDir, "ca.pem"), "CA\n");
+      writeFileSync(join(layout.configDir, "puppet-ca.pem"), "PUPPET CA\n");
+      for (const m of ms) {
+        for (const f of [
+          "install.ipxe",
+          "local.ipxe",
+          "install.json",
+          "host.pem",
+          "host.key",
+          "puppet.pem",
+          "puppet.key",
+        ]) {
+          const path = machineConfigPath(layout, m.mac, f);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, `${f} of ${m.hostname}\n`);
+        }
+      }
+      return ms;
+    };
+    for (const [label, report] of Object.entries(reports)) {
+      for (const generation of [1, 2]) {
+        const ms = seed([generation, 1, 3]);
+        mkdirSync(join(layout.stateDir, "report"), { recursive: true });
+        if (report !== undefined) {
+          writeFileSync(join(layout.stateDir, "report", "52-54-00-12-34-56"), report);
+        }
+        // A MAC that is no longer known: its files must leave the web root.
+        mkdirSync(join(layout.wwwRoot, "secrets", "52-54-00-00-00-99"), { recursive: true });
+        mkdirSync(join(layout.wwwRoot, "ipxe"), { recursive: true });
+        writeFileSync(join(layout.wwwRoot, "ipxe", "52-54-00-00-00-99.ipxe"), "old\n");
+        writeFileSync(join(layout.wwwRoot, "ipxe", "default.ipxe"), "default\n");
+        const r = run("dash", [file]);
+        assert.equal(r.status, 0, `${label}/${generation}: ${r.output}`);
+        const records = report === undefined ? [] : [parseInstallReport(web1.mac, report)];
+        const m = ms[0] as (typeof ms)[number];
+        const expected = netbootAction(
+          m,
+          records.filter((x) => x !== undefined),
+        );
+        const served = readFileSync(join(layout.wwwRoot, "ipxe", "52-54-00-12-34-56.ipxe"), "utf8");
+        const secrets = join(layout.wwwRoot, "secrets", "52-54-00-12-34-56");
+        const configPath = join(layout.wwwRoot, "install", "52-54-00-12-34-56.json");
+        if (expected === "install") {
+          assert.equal(served, "install.ipxe of web1\n", `${label}/${generation}`);
+          assert.equal(readFileSync(join(secrets, "host.key"), "utf8"), "host.key of web1\n");
+          assert.equal(readFileSync(join(secrets, "ca.pem"), "utf8"), "CA\n");
+          assert.equal(readFileSync(configPath, "utf8"), "install.json of web1\n");
+        } else {
+          assert.equal(served, "local.ipxe of web1\n", `${label}/${generation}`);
+          assert.equal(existsSync(secrets), false);
+          assert.equal(existsSync(configPath), false);
+        }
+        // The machines without reports install.
+        assert.equal(
+          readFileSync(join(layout.wwwRoot, "ipxe", "52-54-00-ab-cd-ef.ipxe"), "utf8"),
+          "install.ipxe of db1\n",
+        );
+        assert.equal(existsSync(join(layout.wwwRoot, "ipxe", "52-54-00-00-00-99.ipxe")), false);
+        assert.equal(existsSync(join(layout.wwwRoot, "secrets", "52-54-00-00-00-99")), false);
+        assert.equal(
+          readFileSync(join(layout.wwwRoot, "ipxe", "default.ipxe"), "utf8"),
+          "default\n",
+        );
+      }
+    }
   });
 });
