@@ -41,6 +41,18 @@ export interface CloudInitFile {
   readonly owner?: string;
 }
 
+/**
+ * A pinned SSH host key: cloud-init writes it to `/etc/ssh/ssh_host_ed25519_key` (module
+ * `ssh`, key `ssh_keys`), so that its public half is known (and can go into known_hosts)
+ * before the machine boots. The image still generates its other host key types.
+ */
+export interface CloudInitHostKey {
+  /** The ED25519 private key in OpenSSH format (`-----BEGIN OPENSSH PRIVATE KEY-----`). */
+  readonly ed25519Private: string;
+  /** Its public key, one line (`ssh-ed25519 AAAA…`). */
+  readonly ed25519Public: string;
+}
+
 /** Inputs of {@link renderUserData}. */
 export interface UserDataArgs {
   /** Host name (one DNS label). */
@@ -55,6 +67,12 @@ export interface UserDataArgs {
   readonly packages?: readonly string[];
   /** Commands run once at first boot, each an argv list (no shell) or a shell string. @default none */
   readonly runcmd?: readonly (string | readonly string[])[];
+  /**
+   * A pinned SSH host key. The rendered document then contains a private key: keep it
+   * secret (a Pulumi secret) wherever it goes.
+   * @default none: the image generates its host keys at first boot
+   */
+  readonly hostKey?: CloudInitHostKey;
 }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -175,6 +193,28 @@ export function validateUserDataArgs(args: UserDataArgs): Violation[] {
     if (!PACKAGE.test(p))
       out.push(violation(`packages[${i}]`, p, "is not a package name", "use e.g. rsync"));
   });
+  if (args.hostKey !== undefined) {
+    if (!/^-----BEGIN OPENSSH PRIVATE KEY-----/.test(args.hostKey.ed25519Private ?? "")) {
+      out.push(
+        violation(
+          "hostKey.ed25519Private",
+          "(not shown)",
+          "is not an OpenSSH private key",
+          "use tls.PrivateKey's privateKeyOpenssh of an ED25519 key",
+        ),
+      );
+    }
+    if (!/^ssh-ed25519 [A-Za-z0-9+/=]+( [^\n]*)?\n?$/.test(args.hostKey.ed25519Public ?? "")) {
+      out.push(
+        violation(
+          "hostKey.ed25519Public",
+          args.hostKey.ed25519Public,
+          "is not an OpenSSH ED25519 public key",
+          "use tls.PrivateKey's publicKeyOpenssh of the same key",
+        ),
+      );
+    }
+  }
   (args.runcmd ?? []).forEach((c, i) => {
     if ((typeof c === "string" && c.trim() === "") || (typeof c !== "string" && c.length === 0)) {
       out.push(violation(`runcmd[${i}]`, c, "is empty", "give a command"));
@@ -208,6 +248,12 @@ export function renderUserData(args: UserDataArgs): string {
       permissions: f.permissions ?? "0644",
       owner: f.owner ?? "root:root",
     }));
+  }
+  if (args.hostKey) {
+    doc.ssh_keys = {
+      ed25519_private: args.hostKey.ed25519Private,
+      ed25519_public: args.hostKey.ed25519Public.trim(),
+    };
   }
   if (args.packages?.length) doc.packages = [...args.packages];
   if (args.runcmd?.length)

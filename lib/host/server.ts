@@ -47,10 +47,28 @@ export interface ServerArgs {
    * @default none
    */
   readonly firstBootCommands?: readonly string[];
+  /**
+   * Its SSH host key: `image` lets the image generate its host keys at first boot (unknown
+   * until then); `pinned` creates an ED25519 key here (`tls.PrivateKey` `<name>-host-key`)
+   * that cloud-init installs, so that {@link Server.hostPublicKey} can go into clients'
+   * known_hosts before the server boots. The user-data then holds a private key and is a
+   * Pulumi secret.
+   * @default "image"
+   */
+  readonly hostKey?: "image" | "pinned";
 }
 
 /** Checks a server's arguments; returns every violation. */
-export function validateServerArgs(args: Pick<ServerArgs, "address">, subnet: string): Violation[] {
+export function validateServerArgs(
+  args: Pick<ServerArgs, "address" | "hostKey">,
+  subnet: string,
+): Violation[] {
+  if (args.hostKey !== undefined && args.hostKey !== "image" && args.hostKey !== "pinned") {
+    return [
+      violation("hostKey", args.hostKey, "is not a host key mode", "use image or pinned"),
+      ...validateServerArgs({ address: args.address }, subnet),
+    ];
+  }
   const parsed = parseIpv4Subnet(subnet);
   if (!isIpv4Address(args.address)) {
     return [
@@ -81,7 +99,8 @@ export function validateServerArgs(args: Pick<ServerArgs, "address">, subnet: st
  * as a Pulumi secret. Configuration that changes after creation is pushed over SSH with
  * {@link PushedFiles}, so a change never recreates the VM.
  *
- * Creates: `tls.PrivateKey` `<name>-ssh-key` (ED25519) and `VirtualMachine` `<name>`.
+ * Creates: `tls.PrivateKey` `<name>-ssh-key` (ED25519), `tls.PrivateKey` `<name>-host-key`
+ * (ED25519, only with `hostKey: "pinned"`) and `VirtualMachine` `<name>`.
  */
 export class Server extends pulumi.ComponentResource {
   /** Its address. */
@@ -92,6 +111,10 @@ export class Server extends pulumi.ComponentResource {
   public readonly vm: VirtualMachine;
   /** The admin SSH key pair (private key secret). */
   public readonly sshKey: tls.PrivateKey;
+  /** The pinned SSH host key (private key secret), with `hostKey: "pinned"`. */
+  public readonly hostKey: tls.PrivateKey | undefined;
+  /** The pinned SSH host public key (`ssh-ed25519 AAAA…`), with `hostKey: "pinned"`. */
+  public readonly hostPublicKey: pulumi.Output<string> | undefined;
   /** How @pulumi/command reaches the server (private key secret). */
   public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
 
@@ -102,9 +125,19 @@ export class Server extends pulumi.ComponentResource {
     this.address = args.address;
     this.mac = derivedMac(args.hypervisor.objectName(name));
     this.sshKey = new tls.PrivateKey(`${name}-ssh-key`, { algorithm: "ED25519" }, { parent: this });
+    this.hostKey =
+      args.hostKey === "pinned"
+        ? new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this })
+        : undefined;
+    this.hostPublicKey = this.hostKey?.publicKeyOpenssh.apply((key) => key.trim());
     const prefixLength = parseIpv4Subnet(args.network.subnet)?.prefixLength ?? 24;
+    const hostKey = this.hostKey
+      ? pulumi
+          .all([this.hostKey.privateKeyOpenssh, this.hostKey.publicKeyOpenssh])
+          .apply(([ed25519Private, ed25519Public]) => ({ ed25519Private, ed25519Public }))
+      : pulumi.output(undefined);
 
-    const userData = this.sshKey.publicKeyOpenssh.apply((publicKey) =>
+    const rendered = pulumi.all([this.sshKey.publicKeyOpenssh, hostKey]).apply(([publicKey, key]) =>
       renderUserData({
         hostname: name,
         users: [
@@ -118,8 +151,10 @@ export class Server extends pulumi.ComponentResource {
           ["install", "-d", "-m", "0700", "-o", ADMIN_USER, "-g", ADMIN_USER, STAGING_DIR],
           ...(args.firstBootCommands ?? []),
         ],
+        ...(key ? { hostKey: key } : {}),
       }),
     );
+    const userData = this.hostKey ? pulumi.secret(rendered) : rendered;
     this.vm = new VirtualMachine(
       name,
       {
@@ -148,6 +183,10 @@ export class Server extends pulumi.ComponentResource {
         perDialTimeout: 10,
       })),
     );
-    this.registerOutputs({ address: this.address, mac: this.mac });
+    this.registerOutputs({
+      address: this.address,
+      mac: this.mac,
+      ...(this.hostPublicKey ? { hostPublicKey: this.hostPublicKey } : {}),
+    });
   }
 }

@@ -121,10 +121,7 @@ describe("VirtualMachine", () => {
     assert.match(String((domain.xml as { xslt: string }).xslt), /gi-development-web-serial\.log/);
     assert.equal(vm.serialLogPath, "/var/log/libvirt/qemu/gi-development-web-serial.log");
     for (const r of made.filter((r) => r.type.startsWith("libvirt:")))
-      assert.match(
-        String(r.provider),
-        /pulumi:providers:libvirt::local::local-id$/,
-      );
+      assert.match(String(r.provider), /pulumi:providers:libvirt::local::local-id$/);
   });
 
   it("boots a blank UEFI disk from the network first, without image or cloud-init", async () => {
@@ -196,6 +193,60 @@ describe("Server and PushedFiles", () => {
     const connection = await outputValue(server.connection);
     assert.equal(connection.host, "192.168.150.10");
     assert.equal(connection.user, "gi-admin");
+  });
+
+  it("pins an ED25519 host key on request, exposes its public key and keeps the user-data secret", async () => {
+    const server = new Server("pinned", {
+      hypervisor: site,
+      network: lan,
+      address: "192.168.150.13",
+      image: { volumeId: "base-id" },
+      hostKey: "pinned",
+    });
+    const made = await registeredUnder("pinned");
+    assertSameSet(names(made), [
+      "gentoo-infra:host:Server pinned",
+      "tls:index/privateKey:PrivateKey pinned-ssh-key",
+      "tls:index/privateKey:PrivateKey pinned-host-key",
+      "gentoo-infra:libvirt:VirtualMachine pinned",
+      "libvirt:index/volume:Volume pinned-disk",
+      "libvirt:index/cloudInitDisk:CloudInitDisk pinned-cloudinit",
+      "libvirt:index/domain:Domain pinned",
+    ]);
+    assert.deepEqual(inputsOf(made, "tls:index/privateKey:PrivateKey", "pinned-host-key"), {
+      algorithm: "ED25519",
+    });
+    const userData = inputsOf(made, "libvirt:index/cloudInitDisk:CloudInitDisk", "pinned-cloudinit")
+      .userData as Record<string, unknown>;
+    assert.equal(userData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+    assert.match(
+      String(userData.value),
+      /ssh_keys:\n {2}ed25519_private: "?-----BEGIN OPENSSH PRIVATE KEY-----pinned-host-key"?\n {2}ed25519_public: ssh-ed25519 AAAAC3Nza[A-Za-z0-9+/]+ pinned-host-key\n/,
+    );
+    assert.ok(server.hostPublicKey && server.hostKey);
+    assert.match(
+      await outputValue(server.hostPublicKey),
+      /^ssh-ed25519 AAAAC3Nza\S+ pinned-host-key$/,
+    );
+  });
+
+  it("leaves the host keys to the image by default: no host key, plain user-data", async () => {
+    const server = new Server("imagekeys", {
+      hypervisor: site,
+      network: lan,
+      address: "192.168.150.14",
+      image: { volumeId: "base-id" },
+    });
+    const made = await registeredUnder("imagekeys");
+    assert.equal(server.hostKey, undefined);
+    assert.equal(server.hostPublicKey, undefined);
+    const userData = inputsOf(
+      made,
+      "libvirt:index/cloudInitDisk:CloudInitDisk",
+      "imagekeys-cloudinit",
+    ).userData;
+    assert.equal(typeof userData, "string");
+    assert.doesNotMatch(String(userData), /ssh_keys/);
   });
 
   it("rejects an address outside the network's subnet before creating anything", async () => {

@@ -129,6 +129,44 @@ describe("cloud-init user-data", () => {
   });
 });
 
+describe("cloud-init user-data with a pinned SSH host key", () => {
+  // Not a real key: the schema checks the ssh_keys module's keys and types, not the key.
+  const text = renderUserData({
+    hostname: "binhost",
+    users: userData.users,
+    runcmd: ["systemctl enable --now nginx"],
+    hostKey: {
+      ed25519Private:
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-ONLY-NOT-A-KEY\n-----END OPENSSH PRIVATE KEY-----\n",
+      ed25519Public:
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    },
+  });
+  const file = join(work, "user-data-host-key");
+  writeFileSync(file, text);
+
+  it("matches its golden file", () => {
+    expectGolden(GOLDEN, "user-data-host-key.yaml", text);
+  });
+
+  it("is valid for cloud-init schema and reads back identically with PyYAML", (t) => {
+    if (!requireTools(t, ["cloud-init"], APT_HINT)) return;
+    const r = run("cloud-init", ["schema", "--config-file", file]);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /Valid cloud-config/);
+    assert.deepEqual(pyyaml(file), parse(text, { version: "1.1" }));
+  });
+
+  it("cloud-init schema rejects an unknown key type, so the check above can fail", (t) => {
+    if (!requireTools(t, ["cloud-init"], APT_HINT)) return;
+    const broken = join(work, "broken-host-key");
+    writeFileSync(broken, text.replace("ed25519_public:", "ed448_public:"));
+    const r = run("cloud-init", ["schema", "--config-file", broken]);
+    assert.notEqual(r.status, 0, r.output);
+    assert.match(r.output, /ssh_keys/);
+  });
+});
+
 describe("cloud-init network-config v2", () => {
   const text = renderNetworkConfig(network);
   const file = join(work, "network-config");

@@ -67,6 +67,50 @@ describe("cloud-init user-data", () => {
   });
 });
 
+describe("cloud-init pinned SSH host key", () => {
+  const hostKey = {
+    ed25519Private:
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n",
+    ed25519Public: `${KEY.split(" ").slice(0, 2).join(" ")}\n`,
+  };
+
+  it("writes the key pair under ssh_keys, the public key as one line", () => {
+    const text = renderUserData({
+      hostname: "b1",
+      users: [{ name: "ops", sshAuthorizedKeys: [KEY] }],
+      hostKey,
+    });
+    assert.deepEqual(parse(text, { version: "1.1" }).ssh_keys, {
+      ed25519_private: hostKey.ed25519Private,
+      ed25519_public: KEY.split(" ").slice(0, 2).join(" "),
+    });
+  });
+
+  it("names a bad key pair without printing the private key", () => {
+    assert.deepEqual(
+      validateUserDataArgs({
+        hostname: "b1",
+        users: [{ name: "ops", sshAuthorizedKeys: [KEY] }],
+        hostKey: { ed25519Private: "SECRET MATERIAL", ed25519Public: "ssh-rsa AAAA" },
+      }),
+      [
+        {
+          argument: "hostKey.ed25519Private",
+          value: "(not shown)",
+          problem: "is not an OpenSSH private key",
+          fix: "use tls.PrivateKey's privateKeyOpenssh of an ED25519 key",
+        },
+        {
+          argument: "hostKey.ed25519Public",
+          value: "ssh-rsa AAAA",
+          problem: "is not an OpenSSH ED25519 public key",
+          fix: "use tls.PrivateKey's publicKeyOpenssh of the same key",
+        },
+      ],
+    );
+  });
+});
+
 describe("cloud-init network-config", () => {
   it("quotes the MAC so YAML 1.1 readers do not take it for a sexagesimal number", () => {
     const text = renderNetworkConfig({ mac: "52-54-00-12-34-56", address: "10.0.0.5/24" });

@@ -10,6 +10,7 @@ import {
   stagedPath,
 } from "../../lib/host/names";
 import { validatePushedFiles } from "../../lib/host/pushed-files";
+import { validateServerArgs } from "../../lib/host/server";
 import { formatViolations } from "../../lib/validation";
 
 describe("host names", () => {
@@ -86,6 +87,25 @@ describe("host names", () => {
         '- files[1].mode: is not an octal mode (got "644x"); use e.g. "0644" or "0600"',
         '- files[1].owner: is not user:group (got "root"); use e.g. "root:root"',
         '- files[3].path: collides with /etc/c (got "/etc//c"); push each file once',
+      ].join("\n"),
+    );
+  });
+});
+
+describe("server arguments", () => {
+  it("accepts both host key modes and names a bad one with every other problem", () => {
+    for (const hostKey of [undefined, "image", "pinned"] as const) {
+      assert.deepEqual(validateServerArgs({ address: "10.0.0.5", hostKey }, "10.0.0.0/24"), []);
+    }
+    assert.equal(
+      formatViolations(
+        "Server",
+        validateServerArgs({ address: "10.1.0.5", hostKey: "generated" as "image" }, "10.0.0.0/24"),
+      ),
+      [
+        "Server: 2 problems:",
+        '- hostKey: is not a host key mode (got "generated"); use image or pinned',
+        '- address: is outside the network\'s subnet 10.0.0.0/24 (got "10.1.0.5"); pick an address inside the subnet',
       ].join("\n"),
     );
   });
