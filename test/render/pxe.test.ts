@@ -9,15 +9,17 @@
  * - iPXE scripts and the install JSON have no offline judge here: they are golden text,
  *   and the end-to-end issue boots them.
  * - The install host's nginx.conf: `nginx -t` with a throw-away certificate and temporary
- *   paths (WebDAV, allow/deny and limit_except in their contexts). Not proven: that a PUT
- *   lands in the report directory or that a denied address gets 403 (end-to-end tier).
+ *   paths (WebDAV, allow/deny and limit_except in their contexts); then the real nginx runs
+ *   it on loopback addresses (127.0.0.2, our own process, stopped by its pid) and curl
+ *   checks that a machine's report PUT lands in the report directory, that another address
+ *   gets 403, that a script is served and that secrets need TLS and the right address.
  * - The netboot switch: `sh -n`, shellcheck, and the script itself run with dash on a
  *   temporary layout, for every combination of report and generation, against
  *   netbootAction (the TypeScript rule). Its units pass `systemd-analyze verify`. Not
  *   proven: that systemd's path unit fires when nginx writes a report (end-to-end tier).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   cpSync,
@@ -275,6 +277,104 @@ describe("install host nginx.conf", () => {
       ),
     );
     assert.notEqual(r.status, 0, r.output);
+  });
+});
+
+describe("install host nginx at runtime (loopback only)", () => {
+  it("takes a machine's report by PUT from its own address only and serves scripts and secrets", async (t) => {
+    if (!requireTools(t, ["nginx", "openssl", "curl"], APT_HINT)) return;
+    const prefix = join(work, "nginx-run");
+    mkdirSync(join(prefix, "logs"), { recursive: true });
+    const cert = join(prefix, "server.pem");
+    const key = join(prefix, "server.key");
+    const made = run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.2",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ]);
+    assert.equal(made.status, 0, made.output);
+    const layout: InstallHostLayout = {
+      ...DEFAULT_INSTALL_HOST_LAYOUT,
+      wwwRoot: join(prefix, "www"),
+      stateDir: join(prefix, "state"),
+      tlsCertificate: cert,
+      tlsKey: key,
+      logDir: join(prefix, "logs"),
+      pidFile: join(prefix, "nginx.pid"),
+      nginxUser: run("id", ["-un"]).output.trim(),
+    };
+    for (const dir of ["state/tmp", "state/report", "www/ipxe", "www/secrets/52-54-00-12-34-56"]) {
+      mkdirSync(join(prefix, dir), { recursive: true });
+    }
+    writeFileSync(join(prefix, "www/ipxe/52-54-00-12-34-56.ipxe"), "#!ipxe\nexit\n");
+    writeFileSync(join(prefix, "www/secrets/52-54-00-12-34-56/host.key"), "KEY\n");
+    const conf = join(prefix, "nginx.conf");
+    writeFileSync(
+      conf,
+      renderInstallHostNginxConf({
+        address: "127.0.0.2",
+        network: { subnet: "127.0.0.0/8" },
+        machines: [{ mac: web1.mac, address: "127.0.0.5" }],
+        layout,
+      }),
+    );
+    const nginx = spawn("nginx", ["-c", conf, "-p", `${prefix}/`, "-g", "daemon off;"], {
+      stdio: "ignore",
+    });
+    try {
+      const curl = (from: string, ...argv: string[]) =>
+        run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", from, ...argv])
+          .output;
+      let up = "";
+      for (let i = 0; i < 50 && up !== "200"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        up = curl("127.0.0.5", "http://127.0.0.2/ipxe/52-54-00-12-34-56.ipxe");
+      }
+      assert.equal(up, "200");
+      const report = renderInstallReport("success", 1);
+      const put = (from: string) =>
+        curl(
+          from,
+          "-X",
+          "PUT",
+          "--data-binary",
+          report,
+          "http://127.0.0.2/report/52-54-00-12-34-56",
+        );
+      assert.equal(put("127.0.0.7"), "403");
+      assert.equal(existsSync(join(prefix, "state/report/52-54-00-12-34-56")), false);
+      assert.match(put("127.0.0.5"), /^20[14]$/);
+      assert.equal(readFileSync(join(prefix, "state/report/52-54-00-12-34-56"), "utf8"), report);
+      assert.equal(
+        curl("127.0.0.5", "http://127.0.0.2/report/52-54-00-12-34-56"),
+        "403",
+        "reports cannot be read back",
+      );
+      assert.equal(curl("127.0.0.5", "http://127.0.0.2/secrets/52-54-00-12-34-56/host.key"), "404");
+      assert.equal(
+        curl("127.0.0.7", "-k", "https://127.0.0.2/secrets/52-54-00-12-34-56/host.key"),
+        "403",
+      );
+      assert.equal(
+        curl("127.0.0.5", "-k", "https://127.0.0.2/secrets/52-54-00-12-34-56/host.key"),
+        "200",
+      );
+    } finally {
+      nginx.kill("SIGQUIT");
+      await new Promise((resolve) => nginx.once("exit", resolve));
+    }
   });
 });
 
