@@ -5,14 +5,17 @@
  *
  * Plain HTTP: decision. Portage clients, the installer and catalyst all speak HTTPS with
  * our CA, and iPXE never talks to the binhost (it loads from the install host), so port 80
- * only redirects to HTTPS (`http: "redirect"`) or is not served at all (`"off"`). Nothing
- * is ever served over plain HTTP, so a client can never silently fetch an unsigned index
+ * redirects to HTTPS (`http: "redirect"`) or is not served at all (`"off"`). The one
+ * exception is `crl/`: CRLs are signed by their CA, and RFC 5280 relying parties fetch CRL
+ * distribution points over plain HTTP (an HTTPS CRL would need itself to be checked), so
+ * port 80 serves `crl/` directly in `redirect` mode. Packages, indexes, stages and keys are
+ * never served over plain HTTP, so a client can never silently fetch an unsigned index
  * from a spoofed server.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
 import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
 
-/** What port 80 does: redirect every request to HTTPS, or nothing (no listener). */
+/** What port 80 does: serve `crl/` and redirect every other request to HTTPS, or nothing (no listener). */
 export type BinhostHttpMode = "redirect" | "off";
 
 /** Inputs of {@link renderBinhostNginxConf}. */
@@ -31,7 +34,8 @@ export interface BinhostNginxArgs {
    */
   readonly rootDir?: string;
   /**
-   * Port 80 behaviour.
+   * Port 80 behaviour: `redirect` serves `crl/` and redirects everything else to HTTPS;
+   * `off` has no port-80 listener (CRLs only over HTTPS).
    * @default "redirect"
    */
   readonly http?: BinhostHttpMode;
@@ -191,11 +195,17 @@ export function renderBinhostNginxConf(args: BinhostNginxArgs): string {
   ];
   if ((args.http ?? "redirect") === "redirect") {
     lines.push(
-      "    # Port 80 only redirects: nothing is served over plain HTTP.",
+      "    # Port 80 serves only the CRLs (signed by their CAs; RFC 5280 clients fetch them over",
+      "    # plain HTTP) and redirects everything else to HTTPS.",
       "    server {",
       "        listen 80;",
       `        server_name ${args.serverName};`,
-      `        return 301 https://${args.serverName}$request_uri;`,
+      `        root ${args.rootDir ?? "/srv/binhost"};`,
+      "",
+      ...location(BINHOST_DIRECTORIES.crl, "Certificate revocation lists."),
+      "        location / {",
+      `            return 301 https://${args.serverName}$request_uri;`,
+      "        }",
       "    }",
       "",
     );

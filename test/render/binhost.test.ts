@@ -6,16 +6,27 @@
  *
  * The tool runs on a copy rendered with temporary cert, key, log and pid paths (nginx -t
  * opens them); the test asserts that the copy differs from the golden file in exactly those
- * lines. What this does not prove: the served MIME types, autoindex output, redirects, the
+ * lines. The CRL publisher script runs under python3 on a temporary directory.
+ * What this does not prove: the served MIME types, autoindex output, redirects, the
  * 404s for unknown paths, or that Portage fetches from it (the end-to-end tier does).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type BinhostNginxArgs, renderBinhostNginxConf } from "../../lib/binhost";
+import { type BinhostNginxArgs, renderBinhostNginxConf } from "../../lib/binhost/nginx-conf";
+import { CRL_PUBLISHER_SCRIPT } from "../../lib/binhost/upload";
 import { expectGolden } from "../support/golden-files";
 import { requireTools } from "../support/tools";
 
@@ -121,5 +132,39 @@ describe("binhost nginx.conf", () => {
     );
     assert.notEqual(r.status, 0, r.output);
     assert.match(r.output, /"listen" directive is not allowed here/);
+  });
+});
+
+describe("binhost CRL publisher", () => {
+  const script = join(work, "publish-crls");
+  writeFileSync(script, CRL_PUBLISHER_SCRIPT);
+
+  it("writes every CRL of the bundle, removes CRLs no longer signed and leaves other files", (t) => {
+    if (!requireTools(t, ["python3"], APT_HINT)) return;
+    const dir = join(work, "crl");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "retired.crl"), "old");
+    writeFileSync(join(dir, "README"), "kept");
+    const bundle = join(work, "crl-files.json");
+    writeFileSync(
+      bundle,
+      JSON.stringify({ "root.crl": "ROOT\n", "production-host.crl": "HOST\n" }),
+    );
+    const r = run("python3", [script, bundle, dir]);
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(readdirSync(dir).sort(), ["README", "production-host.crl", "root.crl"]);
+    assert.equal(readFileSync(join(dir, "root.crl"), "utf8"), "ROOT\n");
+    assert.equal(statSync(join(dir, "production-host.crl")).mode & 0o777, 0o644);
+  });
+
+  it("refuses a bundle naming a path instead of a file, writing nothing", (t) => {
+    if (!requireTools(t, ["python3"], APT_HINT)) return;
+    const dir = join(work, "crl-bad");
+    const bundle = join(work, "bad.json");
+    writeFileSync(bundle, JSON.stringify({ "../escape.crl": "X" }));
+    const r = run("python3", [script, bundle, dir]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.output, /refusing file name '..\/escape.crl'/);
+    assert.equal(existsSync(dir), false);
   });
 });

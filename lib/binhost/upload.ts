@@ -1,0 +1,134 @@
+/**
+ * Pure pieces of BinhostMirror's server side: where its files live, the upload user's
+ * restricted SSH login (rsync through `rrsync`, confined to the document root), the
+ * known_hosts line builders use, and the first-boot and after-change commands. No Pulumi.
+ */
+import { shQuote } from "../host/names";
+import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
+
+/** The binhost's document root; repositories live at `<root>/<env>/<arch>/<stack>/`. */
+export const BINHOST_ROOT = "/srv/binhost";
+
+/** The user builders log in as to upload (rsync only, confined to {@link BINHOST_ROOT}). */
+export const UPLOAD_USER = "gi-upload";
+
+/** The upload user's home directory. */
+export const UPLOAD_HOME = "/var/lib/gi-upload";
+
+/**
+ * rsync's restricted-rsync wrapper (Debian bookworm and later ship it in the rsync package;
+ * on Gentoo, net-misc/rsync with USE="rrsync").
+ */
+export const RRSYNC = "/usr/bin/rrsync";
+
+/** Where BinhostMirror puts its files on the server. */
+export const BINHOST_FILES = {
+  /** nginx's main configuration (replaces the distribution's; no sites-enabled). */
+  nginxConf: "/etc/nginx/nginx.conf",
+  /** The TLS certificate, leaf first, then the host sub-CA and the level-1 intermediate. */
+  certificate: "/etc/ssl/gentoo-infra/binhost.pem",
+  /** The TLS private key (0600, root). */
+  key: "/etc/ssl/gentoo-infra/binhost.key",
+  /** The CA chain clients may download: host sub-CA, then level-1 intermediate. */
+  caChain: `${BINHOST_ROOT}/${BINHOST_DIRECTORIES.keys}ca-chain.pem`,
+  /** The root certificate (the trust anchor; verify its fingerprint out of band). */
+  rootCertificate: `${BINHOST_ROOT}/${BINHOST_DIRECTORIES.keys}root-ca.pem`,
+  /** The package-signing public key, ASCII-armoured OpenPGP. */
+  signingKey: `${BINHOST_ROOT}/${BINHOST_DIRECTORIES.keys}package-signing.asc`,
+  /** The RootCa's CRL files as JSON (file name → PEM), unpacked into `crl/` by the publisher. */
+  crlBundle: "/var/lib/gentoo-infra/binhost/crl-files.json",
+  /** The script that unpacks the CRL bundle. */
+  crlPublisher: "/usr/local/libexec/gentoo-infra/binhost-publish-crls",
+  /** The upload user's authorized_keys (root-owned: the user cannot lift its restriction). */
+  uploadAuthorizedKeys: `${UPLOAD_HOME}/.ssh/authorized_keys`,
+} as const;
+
+/**
+ * The upload user's authorized_keys line: no shell, no forwarding, no pty (`restrict`),
+ * and every command replaced by `rrsync <root>`, which accepts only rsync and confines it
+ * to `root`.
+ */
+export function uploadAuthorizedKeysLine(publicKeyOpenssh: string, root = BINHOST_ROOT): string {
+  const [type, key] = publicKeyOpenssh.trim().split(/\s+/);
+  return `restrict,command="${RRSYNC} ${root}" ${type} ${key} ${UPLOAD_USER}\n`;
+}
+
+/**
+ * A known_hosts line for `names` (host names and addresses) and a host public key
+ * (`ssh-ed25519 AAAA… [comment]`; the comment is dropped).
+ */
+export function knownHostsLine(names: readonly string[], publicKeyOpenssh: string): string {
+  const [type, key] = publicKeyOpenssh.trim().split(/\s+/);
+  return `${[...new Set(names)].join(",")} ${type} ${key}\n`;
+}
+
+/** The directories the upload user may write: each repository, distfiles/ and stages/. */
+export function uploadDirectories(
+  profiles: readonly BuildProfileRef[],
+  root = BINHOST_ROOT,
+): string[] {
+  const repos = profiles.map(binhostRepositoryPath).sort();
+  return [...repos, BINHOST_DIRECTORIES.distfiles, BINHOST_DIRECTORIES.stages].map(
+    (dir) => `${root}/${dir.replace(/\/$/, "")}`,
+  );
+}
+
+/**
+ * Commands run once at first boot: the upload user (system account, no password), the
+ * root-owned document root with its `crl/` and `keys/` directories, and nginx enabled.
+ */
+export function binhostFirstBootCommands(root = BINHOST_ROOT): string[] {
+  return [
+    `id -u ${UPLOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${UPLOAD_HOME} --shell /bin/sh ${UPLOAD_USER}`,
+    `install -d -m 0755 -o root -g root ${root} ${root}/${BINHOST_DIRECTORIES.crl} ${root}/${BINHOST_DIRECTORIES.keys}`,
+    "systemctl enable --now nginx",
+  ];
+}
+
+/**
+ * The command run as root after BinhostMirror's files changed: wait for first boot to have
+ * finished (the upload user must exist), publish the CRLs, create the upload directories
+ * (owned by the upload user; parents stay root's), then check and reload nginx.
+ */
+export function binhostAfterChange(
+  profiles: readonly BuildProfileRef[],
+  root = BINHOST_ROOT,
+): string {
+  return [
+    "cloud-init status --wait >/dev/null 2>&1 || true",
+    [
+      `python3 ${BINHOST_FILES.crlPublisher} ${BINHOST_FILES.crlBundle} ${root}/${BINHOST_DIRECTORIES.crl.replace(/\/$/, "")}`,
+      `install -d -m 0755 -o ${UPLOAD_USER} -g ${UPLOAD_USER} ${uploadDirectories(profiles, root).map(shQuote).join(" ")}`,
+      "nginx -t -q",
+      "systemctl reload-or-restart nginx",
+    ].join(" && "),
+  ].join("; ");
+}
+
+/**
+ * A Python 3 script (python3 is on every Gentoo system and in the stand-in image for
+ * cloud-init): `publish-crls <bundle.json> <dir>` writes each `name → PEM` of the bundle
+ * to `<dir>/<name>` atomically (0644) and removes other `*.crl` files from `<dir>`, so a
+ * CRL that RootCa no longer signs disappears. Names must be plain file names ending `.crl`.
+ */
+export const CRL_PUBLISHER_SCRIPT = `#!/usr/bin/env python3
+# gentoo-infra BinhostMirror: publishes the RootCa's CRLs. Rendered file: edits are overwritten.
+import json, os, re, sys, tempfile
+
+bundle, target = sys.argv[1], sys.argv[2]
+with open(bundle, encoding="utf-8") as f:
+    files = json.load(f)
+for name in files:
+    if not re.fullmatch(r"[A-Za-z0-9._-]+\\.crl", name):
+        sys.exit(f"publish-crls: refusing file name {name!r}")
+os.makedirs(target, mode=0o755, exist_ok=True)
+for name, pem in files.items():
+    fd, tmp = tempfile.mkstemp(dir=target, prefix=".publish-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(pem)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, os.path.join(target, name))
+for name in os.listdir(target):
+    if name.endswith(".crl") and name not in files:
+        os.remove(os.path.join(target, name))
+`;

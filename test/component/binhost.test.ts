@@ -1,0 +1,497 @@
+/**
+ * BinhostMirror under `pulumi.runtime.setMocks`: exact children, names and inputs, the
+ * pushed files (nginx.conf, TLS, CA files, CRLs, signing key, upload authorization), what
+ * stays secret, its outputs, and one ResourceError for bad input with nothing registered.
+ *
+ * Not proven here: that nginx serves the files (render tier: nginx -t), that cloud-init
+ * installs the pinned host key and runs the first-boot commands, that rrsync confines the
+ * upload user, or that Portage fetches from it (libvirt and end-to-end tiers).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  isSecret,
+  outputValue,
+  type Registered,
+  registered,
+  registeredUnder,
+} from "../support/mocks";
+
+/** Pulumi's signature on a secret value as it reaches the mocks. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+// Recording mocks (as installMocks) that also give the PKI's dynamic resources outputs.
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs,
+        provider: args.provider,
+      });
+      const state: Record<string, unknown> = { ...args.inputs };
+      if (args.type === "tls:index/privateKey:PrivateKey") {
+        state.publicKeyOpenssh = `ssh-ed25519 AAAAC3Nza${Buffer.from(args.name).toString("base64").replace(/=/g, "")} ${args.name}\n`;
+        state.privateKeyOpenssh = `-----BEGIN OPENSSH PRIVATE KEY-----${args.name}`;
+        state.privateKeyPemPkcs8 = `PRIVATE(${args.name})`;
+        state.publicKeyPem = `PUBLIC(${args.name})`;
+      }
+      if (args.type.endsWith(":SignedCertificate")) {
+        state.certificatePem = `CERT(${args.name})\n`;
+        state.serialNumber = `serial-${args.name}`;
+        state.notAfter = "2027-11-22T12:00:00.000Z";
+      }
+      if (args.type.endsWith(":SignedCrl")) state.crlPem = `CRL(${args.name})\n`;
+      if (args.type.endsWith(":PackageSigningKey")) {
+        state.publicKeyArmored = `PGP(${args.name})\n`;
+        state.fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567";
+      }
+      return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+  },
+  "gentoo-infra",
+  "development",
+  true,
+);
+
+import type * as BinhostModule from "../../lib/binhost";
+import type * as LibvirtModule from "../../lib/libvirt";
+import type * as PkiModule from "../../lib/pki";
+import type * as StackModule from "../../lib/stack";
+import * as fixture from "../support/stack-catalog";
+
+const { BinhostMirror, renderBinhostNginxConf, CRL_PUBLISHER_SCRIPT } =
+  require("../../lib/binhost") as typeof BinhostModule;
+const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
+const { RootCa } = require("../../lib/pki") as typeof PkiModule;
+const { Stack } = require("../../lib/stack") as typeof StackModule;
+
+const BINHOST_URL = "https://binhost.example.ch/";
+const hv = new Hypervisor("site", { domainType: "qemu" });
+const lan = new GuestNetwork("lan", { hypervisor: hv, subnet: "192.168.150.0/24" });
+const pki = new RootCa("pki", {
+  baseDn: "dc=example,dc=ch",
+  crlBaseUrl: "http://binhost.example.ch/crl",
+  intermediate: "development",
+  root: { mode: "in-stack" },
+  packageSigningKey: { name: "Example binhost", email: "binhost@example.ch" },
+});
+const stackArgs = {
+  catalog: fixture.catalog,
+  environments: ["development"] as const,
+  arches: ["amd64"] as const,
+  binhostUrl: BINHOST_URL,
+  gentooSyncUri: fixture.GENTOO_SYNC_URI,
+  overlaySyncUri: fixture.OVERLAY_SYNC_URI,
+  treeSnapshots: {
+    development: { gentoo: fixture.GENTOO_COMMIT, overlay: fixture.OVERLAY_COMMIT },
+  },
+  signingKeyFingerprint: fixture.FINGERPRINT,
+};
+const linux = new Stack("linux", { ...stackArgs, systemProfile: "server" });
+const ruby = new Stack("ruby", {
+  ...stackArgs,
+  base: linux.definition,
+  applicationProfiles: ["ruby-app"],
+});
+const site = {
+  hypervisor: hv,
+  network: lan,
+  address: "192.168.150.10",
+  image: { volumeId: "base-id" },
+  rootCa: pki,
+  stacks: [linux, ruby],
+  hostname: "binhost.example.ch",
+};
+
+const names = (list: { type: string; name: string }[]) =>
+  list.map((r) => `${r.type} ${r.name}`).sort();
+const inputsOf = (list: Registered[], type: string, name: string) => {
+  const found = list.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `${type} ${name} registered ${found.length} times`);
+  return (found[0] as Registered).inputs;
+};
+const isSecretInput = (value: unknown) =>
+  typeof value === "object" &&
+  value !== null &&
+  (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+/** The text of a StringAsset input (its text is a promise), unwrapping a secret. */
+const assetText = async (value: unknown): Promise<string> => {
+  const plain = isSecretInput(value) ? (value as { value: unknown }).value : value;
+  return String(await (plain as { text?: Promise<string> }).text);
+};
+
+const mirror = new BinhostMirror("binhost", site);
+const made = registeredUnder("binhost");
+
+describe("BinhostMirror", () => {
+  it("creates a server with a pinned host key, a host certificate, an upload key and pushed files, exactly", async () => {
+    const files = [
+      "etc-nginx-nginx.conf",
+      "etc-ssl-gentoo-infra-binhost.pem",
+      "etc-ssl-gentoo-infra-binhost.key",
+      "srv-binhost-keys-ca-chain.pem",
+      "srv-binhost-keys-root-ca.pem",
+      "srv-binhost-keys-package-signing.asc",
+      "var-lib-gentoo-infra-binhost-crl-files.json",
+      "usr-local-libexec-gentoo-infra-binhost-publish-crls",
+      "var-lib-gi-upload-.ssh-authorized_keys",
+    ];
+    assert.deepEqual(
+      names(await made),
+      [
+        "gentoo-infra:binhost:BinhostMirror binhost",
+        "gentoo-infra:host:Server binhost",
+        "tls:index/privateKey:PrivateKey binhost-ssh-key",
+        "tls:index/privateKey:PrivateKey binhost-host-key",
+        "gentoo-infra:libvirt:VirtualMachine binhost",
+        "libvirt:index/volume:Volume binhost-disk",
+        "libvirt:index/cloudInitDisk:CloudInitDisk binhost-cloudinit",
+        "libvirt:index/domain:Domain binhost",
+        "gentoo-infra:pki:Certificate binhost-tls",
+        "tls:index/privateKey:PrivateKey binhost-tls-key",
+        "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate binhost-tls-cert",
+        "tls:index/privateKey:PrivateKey binhost-upload-key",
+        "gentoo-infra:host:PushedFiles binhost-config",
+        ...files.map((f) => `command:remote:CopyToRemote binhost-config-${f}`),
+        "command:remote:Command binhost-config-install",
+      ].sort(),
+    );
+    const list = await made;
+    for (const key of ["binhost-host-key", "binhost-upload-key"]) {
+      assert.deepEqual(inputsOf(list, "tls:index/privateKey:PrivateKey", key), {
+        algorithm: "ED25519",
+      });
+    }
+    assert.equal(
+      inputsOf(list, "libvirt:index/volume:Volume", "binhost-disk").size,
+      50 * 1024 ** 3,
+    );
+  });
+
+  it("gives the certificate the host name and address as SANs, issued by the host sub-CA", async () => {
+    const cert = inputsOf(
+      await made,
+      "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate",
+      "binhost-tls-cert",
+    );
+    assert.deepEqual(cert.dnsNames, ["binhost.example.ch"]);
+    assert.deepEqual(cert.ipAddresses, ["192.168.150.10"]);
+    assert.deepEqual(cert.extendedKeyUsage, ["serverAuth"]);
+    assert.equal(cert.issuerCertificatePem, "CERT(pki-host-ca-cert)\n");
+    assert.equal(cert.crlDistributionUrl, "http://binhost.example.ch/crl/development-host.crl");
+    assert.equal(mirror.certificate.subjectDn, "CN=binhost.example.ch,OU=hosts,DC=example,DC=ch");
+  });
+
+  it("first boot enables nginx and creates the upload user; the user-data is secret (it holds the host key)", async () => {
+    const disk = inputsOf(
+      await made,
+      "libvirt:index/cloudInitDisk:CloudInitDisk",
+      "binhost-cloudinit",
+    );
+    assert.ok(isSecretInput(disk.userData), "user-data must be a secret");
+    const userData = String((disk.userData as { value: string }).value);
+    assert.match(
+      userData,
+      /ssh_keys:\n {2}ed25519_private: "?-----BEGIN OPENSSH PRIVATE KEY-----binhost-host-key/,
+    );
+    assert.match(
+      userData,
+      /ed25519_public: ssh-ed25519 AAAAC3Nza[A-Za-z0-9+/]+ binhost-host-key\n/,
+    );
+    assert.match(userData, /- systemctl enable --now nginx\n/);
+    assert.match(
+      userData,
+      /useradd --system --user-group --create-home --home-dir \/var\/lib\/gi-upload --shell \/bin\/sh gi-upload/,
+    );
+  });
+
+  it("pushes the rendered nginx.conf and the TLS, CA, CRL and key files, the key and upload secrets kept secret", async () => {
+    const list = await made;
+    const source = (slug: string) =>
+      inputsOf(list, "command:remote:CopyToRemote", `binhost-config-${slug}`).source;
+    assert.equal(
+      await assetText(source("etc-nginx-nginx.conf")),
+      renderBinhostNginxConf({
+        serverName: "binhost.example.ch",
+        certificatePath: "/etc/ssl/gentoo-infra/binhost.pem",
+        keyPath: "/etc/ssl/gentoo-infra/binhost.key",
+        rootDir: "/srv/binhost",
+        buildProfiles: [
+          { environment: "development", arch: "amd64", stack: "linux" },
+          { environment: "development", arch: "amd64", stack: "ruby" },
+        ],
+      }),
+    );
+    const chain = "CERT(pki-host-ca-cert)\nCERT(pki-root-level1-development-cert)\n";
+    assert.equal(
+      await assetText(source("etc-ssl-gentoo-infra-binhost.pem")),
+      `CERT(binhost-tls-cert)\n${chain}`,
+    );
+    const key = source("etc-ssl-gentoo-infra-binhost.key");
+    assert.ok(isSecretInput(key), "the TLS key must stay secret");
+    assert.equal(await assetText(key), "PRIVATE(binhost-tls-key)");
+    assert.equal(await assetText(source("srv-binhost-keys-ca-chain.pem")), chain);
+    assert.equal(
+      await assetText(source("srv-binhost-keys-root-ca.pem")),
+      "CERT(pki-root-ca-cert)\n",
+    );
+    assert.equal(
+      await assetText(source("srv-binhost-keys-package-signing.asc")),
+      "PGP(pki-package-signing)\n",
+    );
+    assert.deepEqual(
+      JSON.parse(await assetText(source("var-lib-gentoo-infra-binhost-crl-files.json"))),
+      await outputValue(pki.crlFiles),
+    );
+    assert.deepEqual(Object.keys(await outputValue(pki.crlFiles)).sort(), [
+      "development-client.crl",
+      "development-host.crl",
+      "development-puppet.crl",
+      "development-user.crl",
+      "level1-development.crl",
+      "root.crl",
+    ]);
+    assert.equal(
+      await assetText(source("usr-local-libexec-gentoo-infra-binhost-publish-crls")),
+      CRL_PUBLISHER_SCRIPT,
+    );
+    assert.equal(
+      await assetText(source("var-lib-gi-upload-.ssh-authorized_keys")),
+      `restrict,command="/usr/bin/rrsync /srv/binhost" ssh-ed25519 AAAAC3Nza${Buffer.from("binhost-upload-key").toString("base64").replace(/=/g, "")} gi-upload\n`,
+    );
+    const install = String(
+      inputsOf(list, "command:remote:Command", "binhost-config-install").create,
+    );
+    assert.match(
+      install,
+      /sudo install -D -m 0600 -o 'root' -g 'root' '\/var\/lib\/gentoo-infra\/incoming\/binhost-config--etc-ssl-gentoo-infra-binhost.key' '\/etc\/ssl\/gentoo-infra\/binhost.key'\n/,
+    );
+    assert.ok(
+      install.endsWith(
+        `sudo sh -c 'cloud-init status --wait >/dev/null 2>&1 || true; python3 /usr/local/libexec/gentoo-infra/binhost-publish-crls /var/lib/gentoo-infra/binhost/crl-files.json /srv/binhost/crl && install -d -m 0755 -o gi-upload -g gi-upload '\\''/srv/binhost/development/amd64/linux'\\'' '\\''/srv/binhost/development/amd64/ruby'\\'' '\\''/srv/binhost/distfiles'\\'' '\\''/srv/binhost/stages'\\'' && nginx -t -q && systemctl reload-or-restart nginx'\n`,
+      ),
+      install,
+    );
+  });
+
+  it("outputs its URL, address, build profiles and a secret upload login with a pinned known_hosts line", async () => {
+    assert.equal(mirror.url, "https://binhost.example.ch/");
+    assert.equal(mirror.address, "192.168.150.10");
+    assert.deepEqual(mirror.buildProfiles, ["development/amd64/linux", "development/amd64/ruby"]);
+    assert.equal(await isSecret(mirror.upload), true);
+    assert.equal(await isSecret(mirror.certificate.privateKeyPem), true);
+    const hostKey = `ssh-ed25519 AAAAC3Nza${Buffer.from("binhost-host-key").toString("base64").replace(/=/g, "")}`;
+    assert.deepEqual(await outputValue(mirror.upload), {
+      host: "192.168.150.10",
+      user: "gi-upload",
+      privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----binhost-upload-key",
+      knownHosts: `binhost.example.ch,192.168.150.10 ${hostKey}\n`,
+    });
+    const published = mirror.server.hostPublicKey;
+    assert.ok(published, "the server's host key is pinned");
+    assert.equal(await outputValue(published), `${hostKey} binhost-host-key`);
+  });
+
+  it("hands each build profile the binrepos.conf and make.conf its Stack renders for machines", async () => {
+    const config = await outputValue(mirror.clientConfig);
+    assert.deepEqual(Object.keys(config), ["development/amd64/linux", "development/amd64/ruby"]);
+    const machine = await outputValue(
+      (ruby.buildProfiles["development/amd64"] as StackModule.StackBuildProfile).machineFiles,
+    );
+    assert.deepEqual(config["development/amd64/ruby"], {
+      repositoryUrl: "https://binhost.example.ch/development/amd64/ruby/",
+      binreposConf: machine["/etc/portage/binrepos.conf/gentoo-infra.conf"],
+      makeConf: machine["/etc/portage/make.conf"],
+    });
+    assert.match(
+      config["development/amd64/ruby"]?.binreposConf ?? "",
+      /\[development-amd64-linux\]\npriority = 10\nsync-uri = https:\/\/binhost\.example\.ch\/development\/amd64\/linux\/\n/,
+    );
+  });
+
+  it("rejects the client configuration of a Stack whose binhostUrl is another binhost", async () => {
+    const elsewhere = new Stack("elsewhere", {
+      ...stackArgs,
+      systemProfile: "server",
+      binhostUrl: "https://other.example.ch/",
+    });
+    const other = new BinhostMirror("binhost2", {
+      ...site,
+      address: "192.168.150.12",
+      hostname: "binhost.example.ch",
+      stacks: [elsewhere],
+    });
+    const mismatch =
+      /BinhostMirror "binhost2": Stack "elsewhere" puts build profile development\/amd64\/elsewhere at https:\/\/other\.example\.ch\/development\/amd64\/elsewhere\/, not on this binhost \(https:\/\/binhost\.example\.ch\/development\/amd64\/elsewhere\/\); give the Stack binhostUrl "https:\/\/binhost\.example\.ch\/" \(binhost\.url\)/;
+    // An Output carries three promises (value, known, secret); a rejected one that nobody
+    // awaits fails the Pulumi program ("unhandled exception"), which is what a real run does.
+    const internals = other.clientConfig as unknown as {
+      isKnown: Promise<boolean>;
+      isSecret: Promise<boolean>;
+    };
+    await assert.rejects(outputValue(other.clientConfig), mismatch);
+    await assert.rejects(internals.isKnown, mismatch);
+    await assert.rejects(internals.isSecret, mismatch);
+  });
+
+  it("serves no signing key when the RootCa has none", async () => {
+    const plainCa = new RootCa("pki2", {
+      baseDn: "dc=example,dc=ch",
+      crlBaseUrl: "https://mirror.example.ch/crl",
+      intermediate: "development",
+      root: { mode: "in-stack" },
+    });
+    const mirrored = new Stack("mirrored", {
+      ...stackArgs,
+      systemProfile: "server",
+      binhostUrl: "https://mirror.example.ch",
+    });
+    new BinhostMirror("mirror", {
+      ...site,
+      rootCa: plainCa,
+      hostname: "mirror.example.ch",
+      stacks: [mirrored],
+    });
+    const copies = (await registeredUnder("mirror"))
+      .filter((r) => r.type === "command:remote:CopyToRemote")
+      .map((r) => r.name);
+    assert.equal(copies.length, 8);
+    assert.ok(!copies.includes("mirror-config-srv-binhost-keys-package-signing.asc"));
+  });
+});
+
+describe("BinhostMirror rejects bad input", () => {
+  const otherCa = new RootCa("pki3", {
+    baseDn: "dc=example,dc=ch",
+    crlBaseUrl: "http://crl.example.ch/pki",
+    intermediate: "development",
+    root: { mode: "in-stack" },
+  });
+  const rubyAlone = new Stack("ruby-alone", {
+    ...stackArgs,
+    stackName: "ruby",
+    base: linux.definition,
+    applicationProfiles: ["ruby-app"],
+  });
+  const cases: [string, string, Partial<BinhostModule.BinhostMirrorArgs>, string[]][] = [
+    [
+      "bad hostname",
+      "bh1",
+      { hostname: "Binhost_1.example.ch" },
+      [
+        '- hostname: is not a DNS name (got "Binhost_1.example.ch"); use the lower-case fully qualified name clients use, e.g. binhost.example.ch',
+      ],
+    ],
+    [
+      "a single-label hostname",
+      "bh11",
+      { hostname: "binhost" },
+      [
+        '- hostname: is not a fully qualified DNS name (got "binhost"); use the lower-case fully qualified name clients use, e.g. binhost.example.ch',
+        '- rootCa: names CRL URLs this binhost does not serve (got "http://binhost.example.ch/crl/development-host.crl"); create the RootCa with crlBaseUrl "http://binhost/crl"',
+      ],
+    ],
+    [
+      "address outside the subnet",
+      "bh2",
+      { address: "10.0.0.5" },
+      [
+        `- address: is outside the network's subnet 192.168.150.0/24 (got "10.0.0.5"); pick an address inside the subnet`,
+      ],
+    ],
+    [
+      "the hypervisor's own address",
+      "bh3",
+      { address: "192.168.150.1" },
+      [
+        `- address: is the hypervisor's address on the network (got "192.168.150.1"); pick another address inside the subnet`,
+      ],
+    ],
+    [
+      "no Stacks",
+      "bh4",
+      { stacks: [] },
+      ["- stacks: names no Stack (got []); list the Stacks whose packages it serves"],
+    ],
+    [
+      "the same Stack twice",
+      "bh5",
+      { stacks: [linux, ruby, linux] },
+      [
+        '- stacks[2]: duplicates build profile development/amd64/linux of stacks[0] (got "linux"); list each Stack once, and give different Stacks different stackNames',
+      ],
+    ],
+    [
+      "two Stacks with one stackName",
+      "bh6",
+      { stacks: [linux, ruby, rubyAlone] },
+      [
+        '- stacks[2]: duplicates build profile development/amd64/ruby of stacks[1] (got "ruby"); list each Stack once, and give different Stacks different stackNames',
+      ],
+    ],
+    [
+      "a Stack without its base",
+      "bh7",
+      { stacks: [ruby] },
+      [
+        '- stacks[0]: extends Stack "linux", whose build profile development/amd64/linux is not served (got "ruby"); add the "linux" Stack with environment development and arch amd64 to stacks',
+      ],
+    ],
+    [
+      "CRLs published elsewhere",
+      "bh8",
+      { rootCa: otherCa },
+      [
+        '- rootCa: names CRL URLs this binhost does not serve (got "http://crl.example.ch/pki/development-host.crl"); create the RootCa with crlBaseUrl "http://binhost.example.ch/crl"',
+      ],
+    ],
+    [
+      "a bad VM size and port-80 mode",
+      "bh9",
+      { diskGiB: 0, vcpus: 1.5, http: "on" as "off" },
+      [
+        "- diskGiB: is not a whole number of GiB between 1 and 4096 (got 0); give the disk size in GiB, e.g. 20",
+        "- vcpus: is not a whole number between 1 and 256 (got 1.5); give the number of virtual CPUs, e.g. 2",
+        '- http: is not a port-80 mode (got "on"); use redirect or off',
+      ],
+    ],
+    [
+      "a certificate validity of zero days",
+      "bh10",
+      { certificateValidityDays: 0 },
+      [
+        "- certificateValidityDays: is not a whole number of days >= 1 (got 0); use an integer >= 1",
+      ],
+    ],
+  ];
+  for (const [what, name, bad, lines] of cases) {
+    it(`fails on ${what} with one error naming each problem, and creates nothing`, async () => {
+      assert.throws(
+        () => new BinhostMirror(name, { ...site, ...bad }),
+        (e: Error) => {
+          const count = lines.length === 1 ? "1 problem" : `${lines.length} problems`;
+          assert.equal(e.message, [`BinhostMirror "${name}": ${count}:`, ...lines].join("\n"));
+          return true;
+        },
+      );
+      assert.deepEqual(names(await registeredUnder(name)), [
+        `gentoo-infra:binhost:BinhostMirror ${name}`,
+      ]);
+    });
+  }
+
+  it("fails on a name that cannot name the VM and its host", async () => {
+    assert.throws(
+      () => new BinhostMirror("Bin_Host", site),
+      /BinhostMirror "Bin_Host": 1 problem:\n- name: is not a valid VM name \(got "Bin_Host"\); use 1 to 40 lower-case letters, digits or hyphens, starting with a letter$/,
+    );
+    assert.deepEqual(names(await registeredUnder("Bin_Host")), [
+      "gentoo-infra:binhost:BinhostMirror Bin_Host",
+    ]);
+  });
+});
