@@ -6,13 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateServerArgs } from "../host/server";
 import { Hypervisor } from "../libvirt/hypervisor";
 import type { GuestNetwork } from "../libvirt/network";
+import { validateVirtualMachineArgs } from "../libvirt/validate";
 import type { ImageSource } from "../libvirt/virtual-machine";
 import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
 import { Stack } from "../stack/stack";
 import { type Violation, violation } from "../validation";
 import { validateBuildScriptArgs } from "./build-script";
-import { buildProfileLabel } from "./builder-layout";
+import { builderName, buildProfileLabel } from "./builder-layout";
 import { validateBuilderUnitsArgs } from "./systemd-units";
 
 /** One builder: the build profile it builds and where its VM runs. */
@@ -109,11 +110,6 @@ export interface GentooBuildFarmArgs {
   /** systemd calendar expression of the periodic build (`*-*-* 03:00:00`). */
   readonly schedule: string;
   /**
-   * The overlay's repository name; must match the Stacks' `overlayName`.
-   * @default "gentoo-infra"
-   */
-  readonly overlayName?: string;
-  /**
    * Kernel packages every builder builds into binary packages besides @world.
    * @default ["sys-kernel/gentoo-kernel"] (the distribution kernel); `[]` builds none
    */
@@ -150,6 +146,23 @@ export const DEFAULT_BUILDER_SIZE = { diskGiB: 40, memoryMiB: 4096, vcpus: 4 } a
 export const DEFAULT_UPLOAD_ROOT = "/";
 
 const PLACEHOLDER_COMMIT = "0".repeat(40);
+const VM_PROBE = { diskGiB: 10, networks: [{ networkId: "probe" }], image: { path: "/probe" } };
+
+/**
+ * The overlay's repository name as a Stack renders it (`profiles/repo_name`), so that the
+ * build script checks the overlay out where the Stack's repos.conf expects it.
+ */
+export function stackOverlayName(stack: Stack): string | undefined {
+  return stack.overlayFiles["profiles/repo_name"]?.trim();
+}
+
+/** The overlay name all of a farm's Stacks share ("gentoo-infra" when there is none). */
+export function farmOverlayName(args: Pick<GentooBuildFarmArgs, "builders">): string {
+  const first = (Array.isArray(args.builders) ? args.builders : []).find(
+    (b) => b.stack instanceof Stack,
+  );
+  return (first && stackOverlayName(first.stack)) ?? "gentoo-infra";
+}
 
 /** The GuestNetwork a builder on hypervisor `key` attaches to, if any. */
 export function networkFor(
@@ -167,8 +180,9 @@ function renamed(vs: readonly Violation[], map: (argument: string) => string): V
   return vs.map((v) => ({ ...v, argument: map(v.argument) }));
 }
 
-function builderViolations(args: GentooBuildFarmArgs): Violation[] {
+function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
+  const overlayName = farmOverlayName(args);
   const builders = Array.isArray(args.builders) ? args.builders : [];
   if (builders.length === 0) {
     out.push(
@@ -207,7 +221,31 @@ function builderViolations(args: GentooBuildFarmArgs): Violation[] {
           ),
         );
       }
+      const own = stackOverlayName(b.stack);
+      if (own !== overlayName) {
+        out.push(
+          violation(
+            `${at}.stack`,
+            stack,
+            `has overlay "${own}" while builders[0]'s Stack has "${overlayName}"`,
+            "give every Stack of one farm the same overlayName",
+          ),
+        );
+      }
       const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
+      const child = builderName(name, { environment: b.environment, arch: b.arch, stack });
+      for (const v of validateVirtualMachineArgs(child, VM_PROBE)) {
+        if (v.argument === "name") {
+          out.push(
+            violation(
+              at,
+              child,
+              "gives a builder name libvirt cannot take",
+              "shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
+            ),
+          );
+        }
+      }
       const first = profiles.get(label);
       if (first !== undefined) {
         out.push(
@@ -290,7 +328,7 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   const upload = pulumi.Output.isInstance(args.binhost?.upload)
     ? undefined
     : (args.binhost?.upload as BuildFarmUpload | undefined);
-  const overlayName = args.overlayName ?? "gentoo-infra";
+  const overlayName = farmOverlayName(args);
   // The build script's own validator, fed plain values and placeholders for late-bound ones.
   const probe = (environment: string, snapshot: BuildFarmSnapshot | undefined) =>
     validateBuildScriptArgs({
@@ -320,13 +358,11 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
     ...renamed(
       probe("probe", undefined).filter((v) => !/^(tree|overlay)\.(url|commit)$/.test(v.argument)),
       (a) =>
-        a === "overlay.name"
-          ? "overlayName"
-          : a.startsWith("upload.rootDir")
-            ? "binhost.rootDir"
-            : a.startsWith("upload.")
-              ? `binhost.${a}`
-              : a,
+        a.startsWith("upload.rootDir")
+          ? "binhost.rootDir"
+          : a.startsWith("upload.")
+            ? `binhost.${a}`
+            : a,
     ),
   );
   for (const environment of environments) {
@@ -387,6 +423,9 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       );
     }
   }
+  for (const v of validateVirtualMachineArgs("probe", { ...VM_PROBE, image: args.image })) {
+    if (v.argument === "image") out.push(v);
+  }
   if (args.signingKey?.privateKeyArmored === undefined) {
     out.push(
       violation(
@@ -406,7 +445,7 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
  * duplicates), snapshots, the upload account when given as plain values, notification URL,
  * retention, schedule, kernel packages, builder size, signing key and stages.
  */
-export function validateGentooBuildFarmArgs(args: GentooBuildFarmArgs): Violation[] {
+export function validateGentooBuildFarmArgs(name: string, args: GentooBuildFarmArgs): Violation[] {
   if (args.hypervisors === null || typeof args.hypervisors !== "object") {
     return [
       violation(
@@ -417,5 +456,5 @@ export function validateGentooBuildFarmArgs(args: GentooBuildFarmArgs): Violatio
       ),
     ];
   }
-  return [...builderViolations(args), ...settingViolations(args)];
+  return [...builderViolations(name, args), ...settingViolations(args)];
 }

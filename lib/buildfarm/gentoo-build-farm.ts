@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type BuildProfileRef, binhostRepositoryUrl } from "../binhost/paths";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
+import { TREE_SNAPSHOT_PATH } from "../portage/repos-conf";
 import { renderBuildProfileFiles } from "../stack/render";
 import { assertValid } from "../validation";
 import { renderBuildScript } from "./build-script";
@@ -12,6 +13,7 @@ import {
   buildProfileLabel,
   buildScriptPath,
   PERSISTENT_BUILDER_PATHS,
+  snapshotMismatch,
 } from "./builder-layout";
 import { renderEphemeralRunner } from "./ephemeral-run";
 import {
@@ -20,6 +22,7 @@ import {
   DEFAULT_BUILDER_SIZE,
   DEFAULT_KERNEL_PACKAGES,
   DEFAULT_UPLOAD_ROOT,
+  farmOverlayName,
   type GentooBuildFarmArgs,
   networkFor,
   validateGentooBuildFarmArgs,
@@ -94,11 +97,11 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
 
   constructor(name: string, args: GentooBuildFarmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:buildfarm:GentooBuildFarm", name, {}, opts);
-    const violations = validateGentooBuildFarmArgs(args);
+    const violations = validateGentooBuildFarmArgs(name, args);
     if (violations.length === 0) violations.push(...validateStages(args));
     assertValid(this, `GentooBuildFarm "${name}"`, violations);
 
-    const overlayName = args.overlayName ?? "gentoo-infra";
+    const overlayName = farmOverlayName(args);
     const kernelPackages = args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES;
     const upload = pulumi.output(args.binhost.upload);
     // Host, user and known_hosts are not secret: keep the script readable in a preview even
@@ -182,6 +185,13 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             const content = f[path];
             if (content === undefined) {
               throw new Error(`Stack "${buildProfile.stack}" rendered no ${path} for ${label}`);
+            }
+            const mismatch =
+              path === TREE_SNAPSHOT_PATH ? snapshotMismatch(content, snapshot) : undefined;
+            if (mismatch !== undefined) {
+              throw new Error(
+                `GentooBuildFarm "${name}" builder ${label}: ${mismatch}; pass the same tree snapshot (readTreeSnapshot) to the Stack's treeSnapshots and the farm's snapshots`,
+              );
             }
             // An empty file (the world file of a Stack without application packages) is
             // pushed as one newline: Pulumi cannot read back an empty string asset.

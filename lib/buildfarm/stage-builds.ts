@@ -18,7 +18,12 @@ import {
   CATALYST_STOREDIR,
 } from "./builder-layout";
 import { renderCatalystSpec, stage4Spec, stageSourcePath, stageSpecs } from "./catalyst-spec";
-import { type BuildFarmUpload, DEFAULT_UPLOAD_ROOT, type GentooBuildFarmArgs } from "./farm-args";
+import {
+  type BuildFarmUpload,
+  DEFAULT_UPLOAD_ROOT,
+  farmOverlayName,
+  type GentooBuildFarmArgs,
+} from "./farm-args";
 import { renderStageScript, type StageBuild } from "./stage-script";
 import { builderUnitStem, renderBuilderUnits } from "./systemd-units";
 
@@ -219,7 +224,7 @@ export function planStages(
 
 /** The stage violations of a farm's arguments (see {@link planStages}). */
 export function validateStages(args: GentooBuildFarmArgs): Violation[] {
-  return planStages(args, args.overlayName ?? "gentoo-infra").violations;
+  return planStages(args, farmOverlayName(args)).violations;
 }
 
 /** Path of the stage script of a builder. */

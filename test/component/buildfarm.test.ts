@@ -41,8 +41,8 @@ const kvm1 = new Hypervisor("kvm1", { domainType: "qemu" });
 const kvm2 = new Hypervisor("kvm2", { uri: "qemu+ssh://root@kvm2/system", domainType: "qemu" });
 const lan = new GuestNetwork("lan", { hypervisor: kvm1, subnet: "192.168.150.0/24" });
 
-function stacks(treeCommit: string) {
-  const shared = {
+function sharedStackArgs(treeCommit: string) {
+  return {
     catalog: catalog.catalog,
     environments: ["production", "staging"] as const,
     arches: ["amd64"] as const,
@@ -55,6 +55,10 @@ function stacks(treeCommit: string) {
     },
     signingKeyFingerprint: catalog.FINGERPRINT,
   };
+}
+
+function stacks(treeCommit: string) {
+  const shared = sharedStackArgs(treeCommit);
   const linux = new Stack("linux", { ...shared, systemProfile: "server" });
   const ruby = new Stack("ruby", {
     ...shared,
@@ -387,6 +391,15 @@ describe("GentooBuildFarm", () => {
 
 describe("GentooBuildFarm validation", () => {
   const other = stacks(TREE_COMMIT);
+  const longName = new Stack("storefront-checkout-service", {
+    ...sharedStackArgs(TREE_COMMIT),
+    systemProfile: "server",
+  });
+  const site = new Stack("site", {
+    ...sharedStackArgs(TREE_COMMIT),
+    systemProfile: "server",
+    overlayName: "site",
+  });
   const b0: BuildfarmModule.BuildFarmBuilder = {
     stack: linux,
     environment: "production",
@@ -506,6 +519,21 @@ describe("GentooBuildFarm validation", () => {
         '- binhost.upload.host: is not a host name (got "bin host"); use e.g. binhost.example.ch',
         '- binhost.upload.user: is not a user name (got "Root"); use e.g. binhost',
         "- vcpus: is not a whole number of at least 1 (got 0); use e.g. 4",
+      ],
+    ],
+    [
+      "a builder name longer than libvirt allows",
+      { builders: [{ ...b0, stack: longName }] },
+      [
+        "- builders[0]: gives a builder name libvirt cannot take (got \"bad11-production-amd64-storefront-checkout-service\"); shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
+      ],
+    ],
+    [
+      "Stacks with different overlays, and an image without a source",
+      { builders: [b0, { ...b0, stack: site, address: "192.168.150.23" }], image: {} as never },
+      [
+        '- builders[1].stack: has overlay "site" while builders[0]\'s Stack has "gentoo-infra" (got "site"); give every Stack of one farm the same overlayName',
+        "- image: must name exactly one source (got {}); give one of { path }, { url } or { volumeId }",
       ],
     ],
     [
