@@ -49,8 +49,17 @@ export interface InstallConfigArgs {
   readonly installHostUrl: string;
   /** The stage tarball on the binhost, and its SHA-512 digest (hex). */
   readonly stage: { readonly url: string; readonly sha512: string };
-  /** Content of /etc/portage/binrepos.conf for this machine (from the Stack renderer). */
+  /**
+   * Content of /etc/portage/binrepos.conf/gentoo-infra.conf for this machine (from the
+   * Stack renderer). A file in the directory: Gentoo's stages ship binrepos.conf as a
+   * directory (gentoobinhost.conf).
+   */
   readonly binreposConf: string;
+  /**
+   * Content of /etc/portage/make.conf for this machine (from the Stack renderer).
+   * @default none: the stage's make.conf stays
+   */
+  readonly makeConf?: string;
   /** Certificates and keys to fetch into the installed system. */
   readonly certificates: readonly InstallDownload[];
   /** Puppet bootstrap. */
@@ -141,6 +150,19 @@ export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] 
         args.stage?.sha512,
         "is not a SHA-512 digest",
         "give 128 lower-case hex digits from the stage's .DIGESTS",
+      ),
+    );
+  }
+  if (
+    args.makeConf !== undefined &&
+    (typeof args.makeConf !== "string" || args.makeConf.trim() === "")
+  ) {
+    out.push(
+      violation(
+        "makeConf",
+        args.makeConf,
+        "is empty",
+        "pass the make.conf the Stack renders for this machine, or leave it out",
       ),
     );
   }
@@ -281,7 +303,14 @@ export function installConfig(args: InstallConfigArgs): InstallConfig {
       domain: network.domain ?? null,
     },
     files: [
-      { path: "/etc/portage/binrepos.conf", mode: "0644", content: args.binreposConf },
+      {
+        path: "/etc/portage/binrepos.conf/gentoo-infra.conf",
+        mode: "0644",
+        content: args.binreposConf,
+      },
+      ...(args.makeConf === undefined
+        ? []
+        : [{ path: "/etc/portage/make.conf", mode: "0644", content: args.makeConf }]),
       {
         path: "/etc/puppetlabs/puppet/puppet.conf",
         mode: "0644",

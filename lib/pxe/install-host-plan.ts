@@ -8,12 +8,24 @@ import { type Violation, violation } from "../validation";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
-/** What the install host needs from the binhost for one `<env>/<arch>/<stack>` cell. */
+/**
+ * What the install host needs from the binhost for one `<env>/<arch>/<stack>` cell: a
+ * BinhostMirror's `clientConfig` entry has these fields (and more).
+ */
 export interface PxeBinhostClientConfig {
-  /** Content of /etc/portage/binrepos.conf for machines of this cell. */
+  /** binrepos.conf for machines of this cell (installed as binrepos.conf/gentoo-infra.conf). */
   readonly binreposConf: string;
-  /** The stage tarball the installer unpacks (HTTPS) and its SHA-512 (hex). */
-  readonly stage: { readonly url: string; readonly sha512: string };
+  /**
+   * make.conf for machines of this cell.
+   * @default none: the stage's make.conf stays
+   */
+  readonly makeConf?: string;
+}
+
+/** The stage tarball a machine installs: its HTTPS URL on the binhost and its SHA-512 (hex). */
+export interface PxeStage {
+  readonly url: string;
+  readonly sha512: string;
 }
 
 /** The installer kernel and initramfs of one arch: local file paths. */
@@ -45,6 +57,10 @@ export interface InstallHostPlan {
   readonly kernelArguments: readonly unknown[] | undefined;
   /** The binhost's client configuration, when it is a plain value (not yet an Output). */
   readonly clientConfig: Readonly<Record<string, PxeBinhostClientConfig>> | undefined;
+  /** The stages by cell, when a plain value. */
+  readonly stages: Readonly<Record<string, PxeStage>> | undefined;
+  /** The binhost's base URL, when a plain value. */
+  readonly binhostUrl: string | undefined;
   /** Whether a local file exists (the component passes fs.existsSync). */
   readonly fileExists: (path: string) => boolean;
 }
@@ -174,25 +190,26 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
       );
     }
   });
-  if (plan.clientConfig !== undefined) {
-    out.push(...validateClientConfig(built, plan.clientConfig));
-  }
+  out.push(...validateBinhostInputs(built, plan.clientConfig, plan.stages, plan.binhostUrl));
   return out;
 }
 
 /**
- * Checks that the binhost's client configuration has a usable entry for every machine's
- * cell. The component calls it at construction when the configuration is a plain value,
- * and again when an Output resolves.
+ * Checks that the binhost's client configuration and the stages have a usable entry for
+ * every machine's cell, and that each stage lies on the binhost. Each part is checked only
+ * when given (a plain value): the component calls this at construction with what is
+ * known, and again inside `apply` once Outputs resolve.
  */
-export function validateClientConfig(
+export function validateBinhostInputs(
   machines: readonly Machine[],
-  clientConfig: Readonly<Record<string, PxeBinhostClientConfig>>,
+  clientConfig: Readonly<Record<string, PxeBinhostClientConfig>> | undefined,
+  stages: Readonly<Record<string, PxeStage>> | undefined,
+  binhostUrl: string | undefined,
 ): Violation[] {
   const out: Violation[] = [];
   for (const key of [...new Set(machines.map(binhostCellKey))].sort()) {
-    const entry = clientConfig[key];
-    if (entry === undefined) {
+    const entry = clientConfig?.[key];
+    if (clientConfig !== undefined && entry === undefined) {
       out.push(
         violation(
           `binhost.clientConfig["${key}"]`,
@@ -201,33 +218,56 @@ export function validateClientConfig(
           `serve build profile ${key} from the binhost, or change the machines that use it`,
         ),
       );
-      continue;
     }
-    if (typeof entry.binreposConf !== "string" || entry.binreposConf.trim() === "") {
+    if (entry !== undefined) {
+      if (typeof entry.binreposConf !== "string" || entry.binreposConf.trim() === "") {
+        out.push(
+          violation(
+            `binhost.clientConfig["${key}"].binreposConf`,
+            entry.binreposConf,
+            "is empty",
+            "give the binrepos.conf machines of this build profile use",
+          ),
+        );
+      }
+    }
+    if (stages === undefined) continue;
+    const stage = stages[key];
+    if (stage === undefined) {
       out.push(
         violation(
-          `binhost.clientConfig["${key}"].binreposConf`,
-          entry.binreposConf,
-          "is empty",
-          "give the binrepos.conf machines of this build profile use",
+          `stages["${key}"]`,
+          undefined,
+          "is missing",
+          `give the stage tarball machines of ${key} install (URL and SHA-512)`,
         ),
       );
+      continue;
     }
-    if (!/^https:\/\/\S+$/.test(entry.stage?.url ?? "")) {
+    if (!/^https:\/\/\S+$/.test(stage.url ?? "")) {
       out.push(
         violation(
-          `binhost.clientConfig["${key}"].stage.url`,
-          entry.stage?.url,
+          `stages["${key}"].url`,
+          stage.url,
           "is not an https:// URL",
           "give the stage tarball's URL on the binhost",
         ),
       );
-    }
-    if (!/^[0-9a-f]{128}$/.test(entry.stage?.sha512 ?? "")) {
+    } else if (binhostUrl !== undefined && !stage.url.startsWith(binhostUrl.replace(/\/*$/, "/"))) {
       out.push(
         violation(
-          `binhost.clientConfig["${key}"].stage.sha512`,
-          entry.stage?.sha512,
+          `stages["${key}"].url`,
+          stage.url,
+          `is not on the binhost ${binhostUrl}`,
+          "install stages from the binhost given in binhost.url",
+        ),
+      );
+    }
+    if (!/^[0-9a-f]{128}$/.test(stage.sha512 ?? "")) {
+      out.push(
+        violation(
+          `stages["${key}"].sha512`,
+          stage.sha512,
           "is not a SHA-512 digest",
           "give 128 lower-case hex digits from the stage's .DIGESTS",
         ),

@@ -46,7 +46,7 @@ export const pxeHttpPaths = {
   installerInitramfs: (arch: string): string => `installer/${arch}/initramfs.img`,
   /** The per-MAC install configuration (JSON) the installer reads. */
   installConfig: (mac: string): string => `install/${macFileName(mac)}.json`,
-  /** Where the installer reports its status (POST). */
+  /** Where the installer reports its status: a WebDAV PUT of `status=…` and `generation=…` lines. */
   report: (mac: string): string => `report/${macFileName(mac)}`,
 } as const;
 

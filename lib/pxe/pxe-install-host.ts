@@ -28,7 +28,8 @@ import {
   binhostCellKey,
   type InstallerImages,
   type PxeBinhostClientConfig,
-  validateClientConfig,
+  type PxeStage,
+  validateBinhostInputs,
   validateInstallHostPlan,
 } from "./install-host-plan";
 import type { Machine, PxeNetwork } from "./inventory";
@@ -116,11 +117,19 @@ export interface PxeInstallHostArgs {
   readonly machines: readonly PxeMachine[];
   /** The Stacks machines may run; a machine's environment and arch must be built by its Stack. */
   readonly stacks: readonly Stack[];
-  /** The binhost: base URL and, per `<env>/<arch>/<stack>`, binrepos.conf and the stage. */
+  /**
+   * The binhost: its base URL and, per `<env>/<arch>/<stack>`, the client configuration
+   * (a BinhostMirror's `url` and `clientConfig` fit).
+   */
   readonly binhost: {
     readonly url: pulumi.Input<string>;
     readonly clientConfig: pulumi.Input<Readonly<Record<string, PxeBinhostClientConfig>>>;
   };
+  /**
+   * Per `<env>/<arch>/<stack>` of the machines, the stage tarball they install (HTTPS on
+   * the binhost) and its SHA-512. Changing one changes the install configurations only.
+   */
+  readonly stages: pulumi.Input<Readonly<Record<string, PxeStage>>>;
   /** The PKI: host certificates from its host sub-CA, agent certificates from its puppet sub-CA. */
   readonly rootCa: PxePki;
   /** The RootCa's base DN (`dc=example,dc=ch`). */
@@ -202,9 +211,8 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       ...(args.domain === undefined ? {} : { domain: args.domain }),
       dhcpRange: args.dhcpRange,
     };
-    const plainClientConfig = pulumi.Output.isInstance(args.binhost?.clientConfig)
-      ? undefined
-      : (args.binhost?.clientConfig as Readonly<Record<string, PxeBinhostClientConfig>>);
+    const plain = <T>(value: pulumi.Input<T> | undefined): T | undefined =>
+      pulumi.Output.isInstance(value) ? undefined : (value as T | undefined);
     assertValid(
       this,
       `PxeInstallHost "${name}"`,
@@ -222,7 +230,9 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         baseDn: args.baseDn,
         puppetServer: args.puppet?.server,
         kernelArguments: args.kernelArguments,
-        clientConfig: plainClientConfig,
+        clientConfig: plain(args.binhost?.clientConfig),
+        stages: args.stages === undefined ? {} : plain(args.stages),
+        binhostUrl: plain(args.binhost?.url),
         fileExists: existsSync,
       }),
     );
@@ -261,28 +271,18 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const clientConfig = pulumi
-      .all([args.binhost.clientConfig, args.binhost.url])
-      .apply(([config, url]) => {
-        const problems = validateClientConfig(machines, config);
-        for (const key of [...new Set(machines.map(binhostCellKey))].sort()) {
-          const stage = config[key]?.stage?.url;
-          if (stage !== undefined && !stage.startsWith(url)) {
-            problems.push({
-              argument: `binhost.clientConfig["${key}"].stage.url`,
-              value: stage,
-              problem: `is not under the binhost URL ${url}`,
-              fix: "install stages from the binhost given in binhost.url",
-            });
-          }
-        }
+    // Late-bound binhost inputs are checked again once they resolve.
+    const binhost = pulumi
+      .all([args.binhost.clientConfig, args.stages, args.binhost.url])
+      .apply(([clientConfig, stages, url]) => {
+        const problems = validateBinhostInputs(machines, clientConfig, stages, url);
         if (problems.length > 0) {
           throw new pulumi.ResourceError(
             formatViolations(`PxeInstallHost "${name}"`, problems),
             this,
           );
         }
-        return config;
+        return { clientConfig, stages };
       });
 
     const scripts: Record<string, { install: string; localBoot: string }> = {};
@@ -320,14 +320,16 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       );
       const tokenValue = pulumi.secret(token.result);
       const config = pulumi.secret(
-        pulumi.all([clientConfig, tokenValue]).apply(([cc, autosignToken]) => {
-          const cell = cc[binhostCellKey(m)] as PxeBinhostClientConfig;
+        pulumi.all([binhost, tokenValue]).apply(([b, autosignToken]) => {
+          const cell = b.clientConfig[binhostCellKey(m)] as PxeBinhostClientConfig;
+          const stage = b.stages[binhostCellKey(m)] as PxeStage;
           return renderInstallConfig({
             machine: m,
             network,
             installHostUrl: this.httpBaseUrl,
-            stage: { url: cell.stage.url, sha512: cell.stage.sha512 },
+            stage: { url: stage.url, sha512: stage.sha512 },
             binreposConf: cell.binreposConf,
+            ...(cell.makeConf === undefined ? {} : { makeConf: cell.makeConf }),
             certificates: [
               { url: secretUrl("ca.pem"), path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
               { url: secretUrl("host.pem"), path: "/etc/ssl/gentoo-infra/host.pem", mode: "0644" },

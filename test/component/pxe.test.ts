@@ -4,8 +4,10 @@
  * alone; bad input yields one error and registers nothing.
  *
  * Not proven here: that the server boots, that dnsmasq and nginx accept the files (the
- * render tier runs dnsmasq --test, nginx -t and systemd-analyze verify on them), or that a
- * machine installs (the end-to-end tier).
+ * render tier runs dnsmasq --test, nginx -t and systemd-analyze verify on them), that a
+ * machine installs (the end-to-end tier), or the failure of a late-bound binhost input that
+ * resolves without a machine's cell (a rejected Output that every dependent resource
+ * reports; the rule, validateBinhostInputs, is unit-tested in test/unit/pxe-install-host).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -110,16 +112,23 @@ const stage = (env: string, stack: string) => ({
   url: `https://binhost.example.ch/stages/${env}/amd64/stage4-amd64-${stack}-20261122T030000Z.tar.xz`,
   sha512: "ab".repeat(64),
 });
+/** As a BinhostMirror's clientConfig has it (repositoryUrl and makeConf too). */
 const clientConfig = {
   "production/amd64/web": {
+    repositoryUrl: "https://binhost.example.ch/production/amd64/web/",
     binreposConf:
       "[production-amd64-web]\nsync-uri = https://binhost.example.ch/production/amd64/web/\n",
-    stage: stage("production", "web"),
+    makeConf: 'COMMON_FLAGS="-O2 -pipe"\n',
   },
   "staging/amd64/db": {
+    repositoryUrl: "https://binhost.example.ch/staging/amd64/db/",
     binreposConf: "[staging-amd64-db]\nsync-uri = https://binhost.example.ch/staging/amd64/db/\n",
-    stage: stage("staging", "db"),
+    makeConf: 'COMMON_FLAGS="-O2 -pipe"\n',
   },
+};
+const stages = {
+  "production/amd64/web": stage("production", "web"),
+  "staging/amd64/db": stage("staging", "db"),
 };
 
 const web1 = {
@@ -154,7 +163,8 @@ const baseArgs: Args = {
   domain: "example.ch",
   machines: [web1, db1],
   stacks: [web, db],
-  binhost: { url: "https://binhost.example.ch", clientConfig },
+  binhost: { url: "https://binhost.example.ch", clientConfig: pulumi.output(clientConfig) },
+  stages,
   rootCa: pki,
   baseDn: "dc=example,dc=ch",
   puppet: { server: "puppet.example.ch" },
@@ -358,6 +368,15 @@ describe("PxeInstallHost", () => {
     assert.equal(config.fqdn, "db1.example.ch");
     assert.equal(config.generation, 2);
     assert.deepEqual(config.stage, stage("staging", "db"));
+    assert.deepEqual(
+      config.files.map((f: { path: string }) => f.path),
+      [
+        "/etc/portage/binrepos.conf/gentoo-infra.conf",
+        "/etc/portage/make.conf",
+        "/etc/puppetlabs/puppet/puppet.conf",
+        "/etc/puppetlabs/puppet/csr_attributes.yaml",
+      ],
+    );
     assert.equal(config.report.url, "http://10.0.0.2/report/52-54-00-ab-cd-ef");
     assert.equal(config.puppet.environment, "staging");
     assert.equal(
@@ -547,14 +566,20 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       name: "binhost",
       args: {
         binhost: {
-          url: "https://binhost.example.ch",
-          clientConfig: { "production/amd64/web": clientConfig["production/amd64/web"] },
+          url: "https://binhost.example.ch/",
+          clientConfig: { "staging/amd64/db": clientConfig["staging/amd64/db"] },
+        },
+        stages: {
+          ...stages,
+          "production/amd64/web": { url: "https://mirror.example.org/stage.tar.xz", sha512: "0" },
         },
         puppet: { server: "Puppet Server" },
       },
       message: [
         '- puppet.server: is not a host name (got "Puppet Server"); use e.g. puppet.example.ch',
-        '- binhost.clientConfig["staging/amd64/db"]: is missing (got undefined); serve build profile staging/amd64/db from the binhost, or change the machines that use it',
+        '- binhost.clientConfig["production/amd64/web"]: is missing (got undefined); serve build profile production/amd64/web from the binhost, or change the machines that use it',
+        '- stages["production/amd64/web"].url: is not on the binhost https://binhost.example.ch/ (got "https://mirror.example.org/stage.tar.xz"); install stages from the binhost given in binhost.url',
+        '- stages["production/amd64/web"].sha512: is not a SHA-512 digest (got "0"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
       ],
     },
     {

@@ -50,9 +50,20 @@ describe("install configuration", () => {
     assert.deepEqual(
       c.files.map((f) => [f.path, f.mode]),
       [
-        ["/etc/portage/binrepos.conf", "0644"],
+        ["/etc/portage/binrepos.conf/gentoo-infra.conf", "0644"],
         ["/etc/puppetlabs/puppet/puppet.conf", "0644"],
         ["/etc/puppetlabs/puppet/csr_attributes.yaml", "0600"],
+      ],
+    );
+  });
+
+  it("writes the Stack's make.conf when given, after binrepos.conf", () => {
+    const c = installConfig({ ...args, makeConf: 'COMMON_FLAGS="-O2 -pipe"\n' });
+    assert.deepEqual(
+      c.files.slice(0, 2).map((f) => [f.path, f.content]),
+      [
+        ["/etc/portage/binrepos.conf/gentoo-infra.conf", args.binreposConf],
+        ["/etc/portage/make.conf", 'COMMON_FLAGS="-O2 -pipe"\n'],
       ],
     );
   });
@@ -78,6 +89,7 @@ describe("install configuration", () => {
       machine: { ...web1, mac: "bad" },
       stage: { url: "http://binhost/stage.tar.xz", sha512: "abc" },
       binreposConf: " ",
+      makeConf: "",
       certificates: [{ url: "http://pxe/host.key", path: "host.key", mode: "600" }],
       puppet: { ...puppet, environment: "Prod", autosignToken: "short secret" },
     });
@@ -85,6 +97,7 @@ describe("install configuration", () => {
       "machine.mac: is not a MAC address; use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
       "stage.url: is not an https:// URL; fetch the stage from the binhost over HTTPS",
       "stage.sha512: is not a SHA-512 digest; give 128 lower-case hex digits from the stage's .DIGESTS",
+      "makeConf: is empty; pass the make.conf the Stack renders for this machine, or leave it out",
       "binreposConf: is empty; pass the binrepos.conf the Stack renders for this machine",
       "certificates[0].url: is not an https:// URL; serve certificates and keys over HTTPS",
       "certificates[0].path: is not an absolute path; use e.g. /etc/ssl/host/host.pem",

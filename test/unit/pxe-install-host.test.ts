@@ -18,7 +18,7 @@ import {
   renderInstallHostNginxConf,
   renderInstallReport,
   renderNetbootTable,
-  validateClientConfig,
+  validateBinhostInputs,
   validateInstallHostNginxArgs,
   validateInstallHostPlan,
 } from "../../lib/pxe/renderers";
@@ -26,7 +26,7 @@ import { formatViolations } from "../../lib/validation";
 import { db1, machines, network, web1 } from "../support/pxe-fixtures";
 
 const stage = { url: "https://binhost.example.ch/stages/x.tar.xz", sha512: "ab".repeat(64) };
-const cell = { binreposConf: "[x]\nsync-uri = https://binhost.example.ch/x/\n", stage };
+const cell = { binreposConf: "[x]\nsync-uri = https://binhost.example.ch/x/\n" };
 const plan: InstallHostPlan = {
   address: "10.0.0.2",
   dhcpMode: "full",
@@ -42,6 +42,8 @@ const plan: InstallHostPlan = {
   puppetServer: "puppet.example.ch",
   kernelArguments: undefined,
   clientConfig: { "production/amd64/web": cell, "staging/amd64/db": cell },
+  stages: { "production/amd64/web": stage, "staging/amd64/db": stage },
+  binhostUrl: "https://binhost.example.ch",
   fileExists: (path) => path === "/k" || path === "/i",
 };
 const problems = (p: Partial<InstallHostPlan>) =>
@@ -108,28 +110,38 @@ describe("validateInstallHostPlan", () => {
     ]);
   });
 
-  it("skips the client configuration when it is not yet known", () => {
-    assert.deepEqual(problems({ clientConfig: undefined }), []);
+  it("skips the client configuration and stages while they are not known", () => {
+    assert.deepEqual(problems({ clientConfig: undefined, stages: undefined }), []);
   });
 });
 
-describe("validateClientConfig", () => {
-  it("names a missing cell, an empty binrepos.conf, a plain-HTTP stage and a bad digest", () => {
+describe("validateBinhostInputs", () => {
+  it("names a missing cell, an empty binrepos.conf, a plain-HTTP or foreign stage and a bad digest", () => {
     assert.deepEqual(
       formatViolations(
         "x",
-        validateClientConfig(machines, {
-          "production/amd64/web": { binreposConf: " ", stage: { url: "http://b/x", sha512: "x" } },
-          "staging/amd64/db": cell,
-        }),
+        validateBinhostInputs(
+          machines,
+          { "production/amd64/web": { binreposConf: " " }, "staging/amd64/db": cell },
+          {
+            "production/amd64/web": { url: "http://binhost.example.ch/x", sha512: "x" },
+            "staging/amd64/db": {
+              url: "https://binhost.example.chx/s.tar.xz",
+              sha512: stage.sha512,
+            },
+          },
+          "https://binhost.example.ch",
+        ),
       )
         .split("\n")
         .slice(1),
       [
         '- binhost.clientConfig["development/arm64/base"]: is missing (got undefined); serve build profile development/arm64/base from the binhost, or change the machines that use it',
+        '- stages["development/arm64/base"]: is missing (got undefined); give the stage tarball machines of development/arm64/base install (URL and SHA-512)',
         '- binhost.clientConfig["production/amd64/web"].binreposConf: is empty (got " "); give the binrepos.conf machines of this build profile use',
-        '- binhost.clientConfig["production/amd64/web"].stage.url: is not an https:// URL (got "http://b/x"); give the stage tarball\'s URL on the binhost',
-        '- binhost.clientConfig["production/amd64/web"].stage.sha512: is not a SHA-512 digest (got "x"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
+        '- stages["production/amd64/web"].url: is not an https:// URL (got "http://binhost.example.ch/x"); give the stage tarball\'s URL on the binhost',
+        '- stages["production/amd64/web"].sha512: is not a SHA-512 digest (got "x"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
+        '- stages["staging/amd64/db"].url: is not on the binhost https://binhost.example.ch (got "https://binhost.example.chx/s.tar.xz"); install stages from the binhost given in binhost.url',
       ],
     );
   });
