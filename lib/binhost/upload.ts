@@ -46,11 +46,12 @@ export const BINHOST_FILES = {
 /**
  * The upload user's authorized_keys line: no shell, no forwarding, no pty (`restrict`),
  * and every command replaced by `rrsync <root>`, which accepts only rsync and confines it
- * to `root`.
+ * to `root`. `-no-lock`: rrsync otherwise allows one run per user at a time, and all
+ * builders share this user.
  */
 export function uploadAuthorizedKeysLine(publicKeyOpenssh: string, root = BINHOST_ROOT): string {
   const [type, key] = publicKeyOpenssh.trim().split(/\s+/);
-  return `restrict,command="${RRSYNC} ${root}" ${type} ${key} ${UPLOAD_USER}\n`;
+  return `restrict,command="${RRSYNC} -no-lock ${root}" ${type} ${key} ${UPLOAD_USER}\n`;
 }
 
 /**
@@ -74,12 +75,13 @@ export function uploadDirectories(
 }
 
 /**
- * Commands run once at first boot: the upload user (system account, no password), the
+ * Commands run once at first boot: the upload user (system account; password `*`: none
+ * works, yet the account is not "locked", which sshd without PAM would refuse), the
  * root-owned document root with its `crl/` and `keys/` directories, and nginx enabled.
  */
 export function binhostFirstBootCommands(root = BINHOST_ROOT): string[] {
   return [
-    `id -u ${UPLOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${UPLOAD_HOME} --shell /bin/sh ${UPLOAD_USER}`,
+    `id -u ${UPLOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${UPLOAD_HOME} --shell /bin/sh --password '*' ${UPLOAD_USER}`,
     `install -d -m 0755 -o root -g root ${root} ${root}/${BINHOST_DIRECTORIES.crl} ${root}/${BINHOST_DIRECTORIES.keys}`,
     "systemctl enable --now nginx",
   ];

@@ -206,7 +206,7 @@ describe("BinhostMirror", () => {
     assert.match(userData, /- systemctl enable --now nginx\n/);
     assert.match(
       userData,
-      /useradd --system --user-group --create-home --home-dir \/var\/lib\/gi-upload --shell \/bin\/sh gi-upload/,
+      /useradd --system --user-group --create-home --home-dir \/var\/lib\/gi-upload --shell \/bin\/sh --password '\*' gi-upload/,
     );
   });
 
@@ -262,7 +262,7 @@ describe("BinhostMirror", () => {
     );
     assert.equal(
       await assetText(source("var-lib-gi-upload-.ssh-authorized_keys")),
-      `restrict,command="/usr/bin/rrsync /srv/binhost" ssh-ed25519 AAAAC3Nza${Buffer.from("binhost-upload-key").toString("base64").replace(/=/g, "")} gi-upload\n`,
+      `restrict,command="/usr/bin/rrsync -no-lock /srv/binhost" ssh-ed25519 AAAAC3Nza${Buffer.from("binhost-upload-key").toString("base64").replace(/=/g, "")} gi-upload\n`,
     );
     const install = String(
       inputsOf(list, "command:remote:Command", "binhost-config-install").create,

@@ -133,7 +133,7 @@ describe("binhost upload and server commands", () => {
   it("confines the upload key to rrsync in the document root, without shell or forwarding", () => {
     assert.equal(
       uploadAuthorizedKeysLine(`${key} builder@farm\n`),
-      `restrict,command="/usr/bin/rrsync /srv/binhost" ${key} gi-upload\n`,
+      `restrict,command="/usr/bin/rrsync -no-lock /srv/binhost" ${key} gi-upload\n`,
     );
   });
 
@@ -155,7 +155,7 @@ describe("binhost upload and server commands", () => {
 
   it("creates the upload user and enables nginx at first boot", () => {
     assert.deepEqual(binhostFirstBootCommands(), [
-      "id -u gi-upload >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir /var/lib/gi-upload --shell /bin/sh gi-upload",
+      "id -u gi-upload >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir /var/lib/gi-upload --shell /bin/sh --password '*' gi-upload",
       "install -d -m 0755 -o root -g root /srv/binhost /srv/binhost/crl/ /srv/binhost/keys/",
       "systemctl enable --now nginx",
     ]);
