@@ -81,8 +81,12 @@ export interface GentooBuildFarmArgs {
    * libvirt network lives on one hypervisor).
    */
   readonly network: GuestNetwork | Readonly<Record<string, GuestNetwork>>;
-  /** The builder image (a cloud-init qcow2; the Debian STAND-IN in the examples). */
-  readonly image: ImageSource;
+  /**
+   * The builder image (a cloud-init qcow2; the Debian STAND-IN in the examples): one
+   * `ImageSource`, or one per hypervisor key (a `BaseImage` volume lives in one
+   * hypervisor's pool, so `{ volumeId }` is per hypervisor).
+   */
+  readonly image: ImageSource | Readonly<Record<string, ImageSource>>;
   /** One entry per build profile. */
   readonly builders: readonly BuildFarmBuilder[];
   /** The binhost: its base URL and the account builders upload with. */
@@ -162,6 +166,22 @@ export function farmOverlayName(args: Pick<GentooBuildFarmArgs, "builders">): st
     (b) => b.stack instanceof Stack,
   );
   return (first && stackOverlayName(first.stack)) ?? "gentoo-infra";
+}
+
+function isImageSource(value: unknown): value is ImageSource {
+  if (value === null || typeof value !== "object") return false;
+  const keys = Object.keys(value);
+  return keys.length >= 1 && keys.every((k) => k === "path" || k === "url" || k === "volumeId");
+}
+
+/** The image of a builder on hypervisor `key`, if any. */
+export function imageFor(
+  image: GentooBuildFarmArgs["image"],
+  key: string,
+): ImageSource | undefined {
+  if (isImageSource(image)) return image;
+  const map = image as Readonly<Record<string, ImageSource>> | undefined;
+  return map && typeof map === "object" && Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 /** The GuestNetwork a builder on hypervisor `key` attaches to, if any. */
@@ -423,8 +443,28 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       );
     }
   }
-  for (const v of validateVirtualMachineArgs("probe", { ...VM_PROBE, image: args.image })) {
-    if (v.argument === "image") out.push(v);
+  const keys = isImageSource(args.image)
+    ? [undefined]
+    : [...new Set(builders.map((b) => b.hypervisor))].filter(
+        (k) => typeof k === "string" && Object.hasOwn(args.hypervisors ?? {}, k),
+      );
+  for (const key of keys) {
+    const image = key === undefined ? args.image : imageFor(args.image, key);
+    if (image === undefined) {
+      out.push(
+        violation(
+          "image",
+          Object.keys(args.image ?? {}),
+          `has no image for hypervisor "${key}"`,
+          "give one ImageSource, or one per hypervisor key",
+        ),
+      );
+      continue;
+    }
+    for (const v of validateVirtualMachineArgs("probe", { ...VM_PROBE, image })) {
+      if (v.argument === "image")
+        out.push(key === undefined ? v : { ...v, argument: `image.${key}` });
+    }
   }
   if (args.signingKey?.privateKeyArmored === undefined) {
     out.push(

@@ -24,6 +24,7 @@ import {
   DEFAULT_UPLOAD_ROOT,
   farmOverlayName,
   type GentooBuildFarmArgs,
+  imageFor,
   networkFor,
   validateGentooBuildFarmArgs,
 } from "./farm-args";
@@ -141,7 +142,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
           hypervisor: must(args.hypervisors[b.hypervisor], `hypervisors.${b.hypervisor}`),
           network: must(networkFor(args.network, b.hypervisor), `network for ${b.hypervisor}`),
           address: b.address,
-          image: args.image,
+          image: must(imageFor(args.image, b.hypervisor), `image for ${b.hypervisor}`),
           diskGiB: args.diskGiB ?? DEFAULT_BUILDER_SIZE.diskGiB,
           memoryMiB: args.memoryMiB ?? DEFAULT_BUILDER_SIZE.memoryMiB,
           vcpus: args.vcpus ?? DEFAULT_BUILDER_SIZE.vcpus,

@@ -20,6 +20,7 @@ import {
 installMocks("production");
 
 import type * as BuildfarmModule from "../../lib/buildfarm";
+import type * as HostModule from "../../lib/host";
 import type * as LibvirtModule from "../../lib/libvirt";
 import type * as StackModule from "../../lib/stack";
 import {
@@ -34,6 +35,7 @@ import * as catalog from "../support/stack-catalog";
 const { GentooBuildFarm } = require("../../lib/buildfarm") as typeof BuildfarmModule;
 const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
 const { Stack } = require("../../lib/stack") as typeof StackModule;
+const { derivedMac } = require("../../lib/host") as typeof HostModule;
 
 type FarmArgs = BuildfarmModule.GentooBuildFarmArgs;
 
@@ -125,6 +127,10 @@ async function contentOf(builder: BuildfarmModule.FarmBuilder, path: string): Pr
   const file = builder.contents.find((f) => f.path === path);
   assert.ok(file, `${path} is not pushed`);
   return outputValue(pulumi.output(file.content as pulumi.Input<string>));
+}
+
+function derivedRubyMac(): string {
+  return derivedMac(kvm2.objectName("spread-production-amd64-ruby"));
 }
 
 const names = (list: { type: string; name: string }[]) =>
@@ -220,6 +226,49 @@ describe("GentooBuildFarm", () => {
       "https://binhost.example.ch/production/amd64/ruby/",
     );
     assert.equal(ruby.stageFiles, undefined);
+  });
+
+  it("takes the network and image per hypervisor, as libvirt networks and volumes live on one host", async () => {
+    const lan2 = new GuestNetwork("lan2", { hypervisor: kvm2, subnet: "192.168.151.0/24" });
+    new GentooBuildFarm(
+      "spread",
+      farmArgs({
+        network: { kvm1: lan, kvm2: lan2 },
+        image: { kvm1: { volumeId: "image-kvm1-id" }, kvm2: { volumeId: "image-kvm2-id" } },
+        builders: [
+          {
+            stack: linux,
+            environment: "production",
+            arch: "amd64",
+            hypervisor: "kvm1",
+            address: "192.168.150.21",
+          },
+          {
+            stack: ruby,
+            environment: "production",
+            arch: "amd64",
+            hypervisor: "kvm2",
+            address: "192.168.151.22",
+          },
+        ],
+      }),
+    );
+    const made = await registeredUnder("spread");
+    assert.equal(
+      inputsOf(made, "libvirt:index/volume:Volume", "spread-production-amd64-linux-disk")
+        .baseVolumeId,
+      "image-kvm1-id",
+    );
+    assert.equal(
+      inputsOf(made, "libvirt:index/volume:Volume", "spread-production-amd64-ruby-disk")
+        .baseVolumeId,
+      "image-kvm2-id",
+    );
+    assert.deepEqual(
+      inputsOf(made, "libvirt:index/domain:Domain", "spread-production-amd64-ruby")
+        .networkInterfaces,
+      [{ networkId: "lan2-id", mac: derivedRubyMac() }],
+    );
   });
 
   it("installs the files, then enables the timer and starts a build whenever one changes", async () => {
@@ -529,11 +578,21 @@ describe("GentooBuildFarm validation", () => {
       ],
     ],
     [
-      "Stacks with different overlays, and an image without a source",
-      { builders: [b0, { ...b0, stack: site, address: "192.168.150.23" }], image: {} as never },
+      "Stacks with different overlays, and an image with two sources",
+      {
+        builders: [b0, { ...b0, stack: site, address: "192.168.150.23" }],
+        image: { path: "/srv/a.qcow2", url: "https://images.example.ch/a.qcow2" } as never,
+      },
       [
         '- builders[1].stack: has overlay "site" while builders[0]\'s Stack has "gentoo-infra" (got "site"); give every Stack of one farm the same overlayName',
-        "- image: must name exactly one source (got {}); give one of { path }, { url } or { volumeId }",
+        '- image: must name exactly one source (got {"path":"/srv/a.qcow2","url":"https://images.example.ch/a.qcow2"}); give one of { path }, { url } or { volumeId }',
+      ],
+    ],
+    [
+      "an image map without the builder's hypervisor",
+      { image: { kvm1: { volumeId: "image-kvm1-id" } } },
+      [
+        '- image: has no image for hypervisor "kvm2" (got ["kvm1"]); give one ImageSource, or one per hypervisor key',
       ],
     ],
     [
