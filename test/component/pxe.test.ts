@@ -56,6 +56,7 @@ pulumi.runtime.setMocks(
 useLibvirtStandInWhenMissing();
 
 import type * as LibvirtModule from "../../lib/libvirt";
+import type * as PkiModule from "../../lib/pki";
 import type * as PxeModule from "../../lib/pxe";
 import type * as StackModule from "../../lib/stack";
 import * as stackFixture from "../support/stack-catalog";
@@ -64,6 +65,10 @@ const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof Libv
 const { PxeInstallHost, defaultDiskLayout, renderDefaultScript } =
   require("../../lib/pxe") as typeof PxeModule;
 const { Stack } = require("../../lib/stack") as typeof StackModule;
+const { RootCa } = require("../../lib/pki") as typeof PkiModule;
+
+/** Compile-time: a RootCa is what `rootCa` takes. */
+const rootCaFits = (ca: PkiModule.RootCa): PxeModule.PxePki => ca;
 
 const work = mkdtempSync(join(tmpdir(), "gi-component-pxe-"));
 const kernel = join(work, "vmlinuz");
@@ -471,6 +476,28 @@ describe("PxeInstallHost", () => {
         (text) => JSON.parse(text).generation,
       );
     assert.deepEqual([await config(a), await config(b)], [1, 2]);
+  });
+});
+
+describe("PxeInstallHost with a RootCa", () => {
+  it("issues machine certificates from the RootCa's host and puppet sub-CAs", async () => {
+    const ca = new RootCa("siteca", {
+      baseDn: "dc=example,dc=ch",
+      crlBaseUrl: "http://binhost.example.ch/crl",
+      intermediate: "development",
+      root: { mode: "in-stack" },
+    });
+    new PxeInstallHost("withca", { ...baseArgs, rootCa: rootCaFits(ca) });
+    const made = await registeredUnder("withca");
+    const issuer = (name: string) =>
+      inputsOf(made, "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate", name)
+        .issuerCertificatePem;
+    assert.equal(issuer("withca-web1-host-cert"), await outputValue(ca.subCas.host.certificatePem));
+    assert.equal(
+      issuer("withca-web1-puppet-cert"),
+      await outputValue(ca.subCas.puppet.certificatePem),
+    );
+    assert.equal(issuer("withca-tls-cert"), await outputValue(ca.subCas.host.certificatePem));
   });
 });
 
