@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/pkg/sftp"
@@ -184,10 +186,10 @@ func copyText(sc *sftp.Client, text, dest string) error {
 
 // copyPath copies a local file or directory with upstream's rules:
 //
-//	source | dest is a dir      | dest is missing     | dest is a file
-//	dir    | dest/dir           | dest/dir            | error
-//	dir/   | dest/x for x in dir| dest                | error
-//	file   | dest/file          | dest                | dest (overwritten)
+//	source | dest is a dir       | dest is missing | dest is a file
+//	dir    | dest/dir            | dest/dir        | error
+//	dir/   | dest/x for x in dir | dest/x          | error
+//	file   | dest/file           | dest            | dest (overwritten)
 func copyPath(sc *sftp.Client, src, dest string) error {
 	info, err := os.Stat(src)
 	if err != nil {
@@ -206,7 +208,7 @@ func copyPath(sc *sftp.Client, src, dest string) error {
 	if destInfo != nil && !destInfo.IsDir() {
 		return fmt.Errorf("remote path %s exists but is not a directory", dest)
 	}
-	if destInfo != nil && !strings.HasSuffix(src, "/") {
+	if !strings.HasSuffix(src, "/") {
 		dest = path.Join(dest, filepath.Base(src))
 	}
 	return filepath.WalkDir(src, func(local string, d fs.DirEntry, err error) error {
@@ -272,29 +274,88 @@ func copyAssetArchive(sc *sftp.Client, a *resource.Archive, dest string) error {
 	if info != nil && !info.IsDir() {
 		return fmt.Errorf("remote path %s exists but is not a directory", dest)
 	}
-	reader, err := a.Open()
-	if err != nil {
-		return err
+	if err := sc.MkdirAll(dest); err != nil {
+		return fmt.Errorf("creating the remote directory %s: %w", dest, err)
 	}
-	defer func() { _ = reader.Close() }()
-	for {
-		name, blob, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		clean := path.Clean("/" + filepath.ToSlash(name))
-		target := path.Join(dest, clean)
+	return walkArchive(a, "", func(name string, r io.Reader) error {
+		target := path.Join(dest, path.Clean("/"+filepath.ToSlash(name)))
 		if err := sc.MkdirAll(path.Dir(target)); err != nil {
-			_ = blob.Close()
 			return fmt.Errorf("creating the remote directory %s: %w", path.Dir(target), err)
 		}
-		err = writeRemote(sc, blob, target, 0)
-		_ = blob.Close()
+		return writeRemote(sc, r, target, 0)
+	})
+}
+
+// walkArchive calls fn for every file of an archive: the entries of an AssetArchive (which
+// infer decodes as values or pointers), recursively, and the members of a path archive.
+func walkArchive(a *resource.Archive, prefix string, fn func(name string, r io.Reader) error) error {
+	if !a.IsAssets() {
+		reader, err := a.Open()
+		if err != nil {
+			return err
+		}
+		defer func() { _ = reader.Close() }()
+		for {
+			name, blob, err := reader.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			err = fn(path.Join(prefix, name), blob)
+			_ = blob.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	names := make([]string, 0, len(a.Assets))
+	for name := range a.Assets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		full := path.Join(prefix, name)
+		var err error
+		switch v := a.Assets[name].(type) {
+		case *resource.Asset:
+			err = writeAsset(v, full, fn)
+		case resource.Asset:
+			err = writeAsset(&v, full, fn)
+		case *resource.Archive:
+			err = walkArchive(v, full, fn)
+		case resource.Archive:
+			err = walkArchive(&v, full, fn)
+		case map[string]any:
+			// Nested entries arrive in their serialized form.
+			if asset, ok, derr := resource.DeserializeAsset(v); derr != nil || ok {
+				if derr != nil {
+					return fmt.Errorf("archive entry %s: %w", full, derr)
+				}
+				err = writeAsset(asset, full, fn)
+			} else if archive, ok, derr := resource.DeserializeArchive(v); derr != nil || ok {
+				if derr != nil {
+					return fmt.Errorf("archive entry %s: %w", full, derr)
+				}
+				err = walkArchive(archive, full, fn)
+			} else {
+				err = fmt.Errorf("archive entry %s is neither an asset nor an archive", full)
+			}
+		default:
+			err = fmt.Errorf("archive entry %s is a %T, not an asset or archive", full, v)
+		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+func writeAsset(a *resource.Asset, name string, fn func(string, io.Reader) error) error {
+	b, err := a.Bytes()
+	if err != nil {
+		return fmt.Errorf("reading archive entry %s: %w", name, err)
+	}
+	return fn(name, bytes.NewReader(b))
 }

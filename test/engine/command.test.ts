@@ -1,0 +1,288 @@
+/**
+ * The engine tier's round trip for the command provider plugin (our STAND-IN built from
+ * toolchain/command, docs/toolchain.md): the real CLI runs remote.CopyToRemote and
+ * remote.Command of @pulumi/command 1.2.1 against an OpenSSH server this test starts on
+ * 127.0.0.1 (a temporary host key, an authorized key made here, stopped by its pid).
+ * Up (files arrive, stdout as outputs), a second up that changes nothing, a content change that
+ * updates only the copy and replaces only the command that depends on it (its delete command
+ * runs), an `update` command, a state without any plaintext private key, and destroy.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type TestContext, test } from "node:test";
+import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { inCi, requireTools } from "../support/tools";
+
+const SSHD = "/usr/sbin/sshd";
+const COMMAND_VERSION = "1.2.1";
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once 127.0.0.1:port answers with an SSH banner; rejects after `ms`. */
+async function waitForSsh(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const banner = await new Promise<string>((resolve) => {
+      const socket = new Socket();
+      let data = "";
+      socket.setTimeout(1000, () => socket.destroy());
+      socket.on("data", (chunk) => {
+        data += chunk.toString();
+        socket.destroy();
+      });
+      socket.on("error", () => resolve(""));
+      socket.on("close", () => resolve(data));
+      socket.connect(port, "127.0.0.1");
+    });
+    if (banner.startsWith("SSH-2.0-")) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`sshd did not answer on 127.0.0.1:${port} within ${ms} ms`);
+}
+
+function keygen(file: string, comment: string): void {
+  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+/** The command plugin in the project's PULUMI_HOME (scripts/setup.d/40-toolchain.sh). */
+function commandPluginInstalled(): boolean {
+  const home =
+    process.env.PULUMI_HOME ??
+    path.join(process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache"), "pulumi-home");
+  return existsSync(
+    path.join(home, "plugins", `resource-command-v${COMMAND_VERSION}`, "pulumi-resource-command"),
+  );
+}
+
+/** Skips (or, under CI=true, fails) unless root, sshd and the command plugin are there. */
+function requireSetup(t: TestContext): boolean {
+  if (!requireTools(t, ["pulumi", SSHD, "ssh-keygen"], TOOLCHAIN_HINT)) return false;
+  const missing = [
+    ...(process.getuid?.() === 0 ? [] : ["root (sshd must run as root to log in as root)"]),
+    ...(commandPluginInstalled() ? [] : [`the command plugin ${COMMAND_VERSION}`]),
+  ];
+  if (missing.length === 0) return true;
+  const message = `missing ${missing.join(", ")}: ${TOOLCHAIN_HINT}`;
+  if (inCi) throw new Error(`CI=true and ${message}`);
+  t.skip(message);
+  return false;
+}
+
+/** The operations a `pulumi preview --json` plans, by resource name (unchanged ones left out). */
+async function plannedOps(program: PulumiProgram): Promise<Record<string, string[]>> {
+  const { stdout } = await program.run(["preview", "--json", "--stack", program.stack]);
+  const plan = JSON.parse(stdout) as { steps?: { op: string; urn: string }[] };
+  const ops: Record<string, string[]> = {};
+  for (const step of plan.steps ?? []) {
+    if (step.op === "same") continue;
+    const name = step.urn.split("::").pop() ?? step.urn;
+    ops[name] = [...(ops[name] ?? []), step.op];
+  }
+  return ops;
+}
+
+const sha16 = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+test("command fixture copies files and runs commands over SSH, changes roll out, destroy runs delete", async (t) => {
+  if (!requireSetup(t)) return;
+  const work = await mkdtemp(path.join(tmpdir(), "gi-command-"));
+  const remote = path.join(work, "remote");
+  const localDir = path.join(work, "local-tree");
+  const localFile = path.join(work, "local-file.txt");
+  await mkdir(remote);
+  await mkdir(path.join(localDir, "nested"), { recursive: true });
+  await writeFile(path.join(localDir, "one.txt"), "one\n");
+  await writeFile(path.join(localDir, "nested", "two.txt"), "two\n");
+  await writeFile(localFile, "a file asset\n");
+
+  keygen(path.join(work, "host_key"), "gi-test-host");
+  keygen(path.join(work, "client_key"), "gi-test-client");
+  const privateKey = await readFile(path.join(work, "client_key"), "utf8");
+  await writeFile(
+    path.join(work, "authorized_keys"),
+    await readFile(path.join(work, "client_key.pub"), "utf8"),
+  );
+  const port = await freePort();
+  await writeFile(
+    path.join(work, "sshd_config"),
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${path.join(work, "host_key")}`,
+      `PidFile ${path.join(work, "sshd.pid")}`,
+      `AuthorizedKeysFile ${path.join(work, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      // The temporary directory lives under the world-writable /tmp.
+      "StrictModes no",
+      "AcceptEnv GI_* PULUMI_COMMAND_*",
+      "Subsystem sftp internal-sftp",
+      "",
+    ].join("\n"),
+  );
+  // sshd insists on its privilege separation directory (made by its service, which never runs here).
+  await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
+  let sshdLog = "";
+  const sshd: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", path.join(work, "sshd_config")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  sshd.stderr?.on("data", (chunk) => {
+    sshdLog += chunk.toString();
+  });
+
+  let program: PulumiProgram | undefined;
+  let destroyed = false;
+  try {
+    await waitForSsh(port, 10_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nsshd log:\n${sshdLog}`);
+    });
+    program = await PulumiProgram.create("test/engine/fixtures/command");
+    const p = program;
+    const set = (key: string, value: string, secret = false) =>
+      p.run([
+        "config",
+        "set",
+        ...(secret ? ["--secret"] : []),
+        "--stack",
+        p.stack,
+        "--",
+        key,
+        value,
+      ]);
+    await set("host", "127.0.0.1");
+    await set("port", String(port));
+    await set("privateKey", privateKey, true);
+    await set("dir", remote);
+    await set("content", "first content\n", true);
+    await set("localFile", localFile);
+    await set("localDir", localDir);
+    await set("generation", "1");
+
+    await t.test("first up copies every source and runs the commands", async () => {
+      await p.up();
+      assert.equal(
+        await readFile(path.join(remote, "staged/config.txt"), "utf8"),
+        "first content\n",
+      );
+      assert.equal(await readFile(path.join(remote, "config.txt"), "utf8"), "first content\n");
+      assert.equal(await readFile(path.join(remote, "file.txt"), "utf8"), "a file asset\n");
+      assert.equal(await readFile(path.join(remote, "tree/local-tree/one.txt"), "utf8"), "one\n");
+      assert.equal(
+        await readFile(path.join(remote, "tree/local-tree/nested/two.txt"), "utf8"),
+        "two\n",
+      );
+      assert.equal(await readFile(path.join(remote, "assets/a.txt"), "utf8"), "alpha\n");
+      assert.equal(await readFile(path.join(remote, "assets/sub/b.txt"), "utf8"), "beta\n");
+      const outputs = await p.outputs({ showSecrets: true });
+      assert.equal(outputs.installStdout, sha16("first content\n"));
+      assert.equal(
+        outputs.probeStdout,
+        ["env=from-environment", "from-stdin", "a file asset", "one", "beta"].join("\n"),
+      );
+      assert.equal(outputs.probeStderr, "oops");
+      assert.equal(outputs.versionedStdout, "generation-1");
+    });
+
+    await t.test("a second up changes nothing", async () => {
+      await p.preview({ expectNoChanges: true });
+      await p.up({ expectNoChanges: true });
+    });
+
+    await t.test(
+      "new content updates only its copy and replaces only the install command",
+      async () => {
+        await set("content", "second content\n", true);
+        assert.deepEqual(await plannedOps(p), {
+          text: ["update"],
+          install: ["replace"],
+        });
+        await p.up();
+        assert.equal(await readFile(path.join(remote, "config.txt"), "utf8"), "second content\n");
+        const outputs = await p.outputs({ showSecrets: true });
+        assert.equal(outputs.installStdout, sha16("second content\n"));
+        // The replaced command's delete ran, with its own last stdout.
+        assert.equal(
+          await readFile(path.join(remote, "deleted.txt"), "utf8"),
+          `deleted after: ${sha16("first content\n")}\n`,
+        );
+        await rm(path.join(remote, "deleted.txt"));
+        await p.up({ expectNoChanges: true });
+      },
+    );
+
+    await t.test("a changed create runs the update command with the previous stdout", async () => {
+      await set("generation", "2");
+      assert.deepEqual(await plannedOps(p), { versioned: ["update"] });
+      await p.up();
+      const outputs = await p.outputs({ showSecrets: true });
+      assert.equal(outputs.versionedStdout, "updated from generation-1");
+    });
+
+    await t.test("the connection is secret and no private key is in the state", async () => {
+      const { stdout } = await p.run(["stack", "export", "--stack", p.stack]);
+      const state = JSON.parse(stdout) as {
+        deployment: {
+          resources?: { type: string; urn: string; outputs?: Record<string, unknown> }[];
+        };
+      };
+      const ours = (state.deployment.resources ?? []).filter((r) =>
+        r.type.startsWith("command:remote:"),
+      );
+      assert.equal(ours.length, 7, "4 copies and 3 commands in the state");
+      for (const r of ours) {
+        const connection = r.outputs?.connection as Record<string, unknown> | undefined;
+        assert.equal(
+          connection?.["4dabf18193072939515e22adb298388d"],
+          "1b47061264138c4ac30d75fd1eb44270",
+          `${r.urn}: the connection is stored as a secret`,
+        );
+      }
+      const keyBody = privateKey.split("\n")[1] ?? "";
+      for (const text of [stdout, await p.rawState()]) {
+        assert.ok(!text.includes("PRIVATE KEY"), "no PEM private key in the state");
+        assert.ok(
+          keyBody.length > 20 && !text.includes(keyBody),
+          "no private key body in the state",
+        );
+        assert.ok(!text.includes("second content"), "the secret content stays encrypted");
+      }
+    });
+
+    await t.test("destroy runs the delete command and removes every resource", async () => {
+      await p.destroy();
+      destroyed = true;
+      assert.equal(
+        await readFile(path.join(remote, "deleted.txt"), "utf8"),
+        `deleted after: ${sha16("second content\n")}\n`,
+      );
+      const state = await p.rawState();
+      assert.ok(!state.includes("command:remote:"), "no command resource left in the state");
+    });
+  } finally {
+    await program?.cleanup({ force: !destroyed });
+    sshd.kill("SIGTERM");
+    await rm(work, { recursive: true, force: true });
+  }
+});
