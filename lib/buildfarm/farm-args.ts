@@ -1,20 +1,14 @@
 /**
- * The arguments of {@link GentooBuildFarm} and their validation: every problem that can be
- * known before anything is created, collected into one list.
+ * The arguments of {@link GentooBuildFarm}, their defaults, and how a builder's hypervisor
+ * key selects its network, image and overlay. Validation is in ./farm-validate.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { validateServerArgs } from "../host/server";
-import { Hypervisor } from "../libvirt/hypervisor";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Hypervisor } from "../libvirt/hypervisor";
 import type { GuestNetwork } from "../libvirt/network";
-import { validateVirtualMachineArgs } from "../libvirt/validate";
 import type { ImageSource } from "../libvirt/virtual-machine";
-import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
-import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
+import type { ArchName } from "../portage/arch";
+import type { Environment } from "../snapshot/environments";
 import { Stack } from "../stack/stack";
-import { type Violation, violation } from "../validation";
-import { validateBuildScriptArgs } from "./build-script";
-import { builderName, buildProfileLabel } from "./builder-layout";
-import { validateBuilderUnitsArgs } from "./systemd-units";
 
 /** One builder: the build profile it builds and where its VM runs. */
 export interface BuildFarmBuilder {
@@ -149,9 +143,6 @@ export const DEFAULT_BUILDER_SIZE = { diskGiB: 40, memoryMiB: 4096, vcpus: 4 } a
 /** Default of `binhost.rootDir`: the upload account's (rrsync-confined) root. */
 export const DEFAULT_UPLOAD_ROOT = "/";
 
-const PLACEHOLDER_COMMIT = "0".repeat(40);
-const VM_PROBE = { diskGiB: 10, networks: [{ networkId: "probe" }], image: { path: "/probe" } };
-
 /**
  * The overlay's repository name as a Stack renders it (`profiles/repo_name`), so that the
  * build script checks the overlay out where the Stack's repos.conf expects it.
@@ -168,7 +159,8 @@ export function farmOverlayName(args: Pick<GentooBuildFarmArgs, "builders">): st
   return (first && stackOverlayName(first.stack)) ?? "gentoo-infra";
 }
 
-function isImageSource(value: unknown): value is ImageSource {
+/** Whether `value` is one ImageSource (rather than a map by hypervisor key). */
+export function isImageSource(value: unknown): value is ImageSource {
   if (value === null || typeof value !== "object") return false;
   const keys = Object.keys(value);
   return keys.length >= 1 && keys.every((k) => k === "path" || k === "url" || k === "volumeId");
@@ -194,307 +186,4 @@ export function networkFor(
   }
   const map = network as Readonly<Record<string, GuestNetwork>> | undefined;
   return map && Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-function renamed(vs: readonly Violation[], map: (argument: string) => string): Violation[] {
-  return vs.map((v) => ({ ...v, argument: map(v.argument) }));
-}
-
-function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[] {
-  const out: Violation[] = [];
-  const overlayName = farmOverlayName(args);
-  const builders = Array.isArray(args.builders) ? args.builders : [];
-  if (builders.length === 0) {
-    out.push(
-      violation("builders", args.builders, "names no builder", "give one per build profile"),
-    );
-  }
-  const hypervisors = args.hypervisors ?? {};
-  const profiles = new Map<string, number>();
-  const addresses = new Map<string, number>();
-  builders.forEach((b, i) => {
-    const at = `builders[${i}]`;
-    const isStack = b.stack instanceof Stack;
-    if (!isStack) {
-      out.push(
-        violation(`${at}.stack`, typeof b.stack, "is not a Stack", "pass a Stack component"),
-      );
-    }
-    if (!isEnvironment(b.environment)) {
-      out.push(
-        violation(`${at}.environment`, b.environment, "is not an environment", ENVIRONMENT_FIX),
-      );
-    }
-    if (!isArchName(b.arch)) {
-      out.push(violation(`${at}.arch`, b.arch, "is not a known arch", ARCH_FIX));
-    }
-    if (isStack && isEnvironment(b.environment) && isArchName(b.arch)) {
-      const stack = b.stack.resolved.name;
-      const key = `${b.environment}/${b.arch}`;
-      if (!Object.hasOwn(b.stack.buildProfiles, key)) {
-        out.push(
-          violation(
-            at,
-            key,
-            `is not a build profile of Stack "${stack}" (it has ${Object.keys(b.stack.buildProfiles).join(", ")})`,
-            "add the environment and arch to the Stack's environments and arches",
-          ),
-        );
-      }
-      const own = stackOverlayName(b.stack);
-      if (own !== overlayName) {
-        out.push(
-          violation(
-            `${at}.stack`,
-            stack,
-            `has overlay "${own}" while builders[0]'s Stack has "${overlayName}"`,
-            "give every Stack of one farm the same overlayName",
-          ),
-        );
-      }
-      const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
-      const child = builderName(name, { environment: b.environment, arch: b.arch, stack });
-      for (const v of validateVirtualMachineArgs(child, VM_PROBE)) {
-        if (v.argument === "name") {
-          out.push(
-            violation(
-              at,
-              child,
-              "gives a builder name libvirt cannot take",
-              "shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
-            ),
-          );
-        }
-      }
-      const first = profiles.get(label);
-      if (first !== undefined) {
-        out.push(
-          violation(
-            at,
-            label,
-            `repeats the build profile of builders[${first}]`,
-            "give each build profile one builder",
-          ),
-        );
-      } else profiles.set(label, i);
-    }
-    const known = typeof b.hypervisor === "string" && Object.hasOwn(hypervisors, b.hypervisor);
-    if (!known) {
-      out.push(
-        violation(
-          `${at}.hypervisor`,
-          b.hypervisor,
-          "is not a key of hypervisors",
-          `use one of ${Object.keys(hypervisors).join(", ") || "(none given)"}`,
-        ),
-      );
-    } else if (!(hypervisors[b.hypervisor] instanceof Hypervisor)) {
-      out.push(
-        violation(
-          `hypervisors.${b.hypervisor}`,
-          typeof hypervisors[b.hypervisor],
-          "is not a Hypervisor",
-          "pass a Hypervisor component",
-        ),
-      );
-    }
-    const network = known ? networkFor(args.network, b.hypervisor) : undefined;
-    if (known && network === undefined) {
-      out.push(
-        violation(
-          "network",
-          Object.keys(args.network ?? {}),
-          `has no network for hypervisor "${b.hypervisor}" (${at})`,
-          "give one GuestNetwork, or one per hypervisor key",
-        ),
-      );
-    }
-    if (network !== undefined) {
-      out.push(...renamed(validateServerArgs(b, network.subnet), () => `${at}.address`));
-      if (b.address === network.gateway) {
-        out.push(
-          violation(
-            `${at}.address`,
-            b.address,
-            "is the hypervisor's address on the network",
-            "pick another address inside the subnet",
-          ),
-        );
-      }
-    }
-    const other = addresses.get(b.address);
-    if (other !== undefined) {
-      out.push(
-        violation(
-          `${at}.address`,
-          b.address,
-          `is builders[${other}]'s address too`,
-          "give each builder its own address",
-        ),
-      );
-    } else addresses.set(b.address, i);
-  });
-  return out;
-}
-
-function plain(value: unknown, placeholder: string): string {
-  return typeof value === "string" ? value : placeholder;
-}
-
-function settingViolations(args: GentooBuildFarmArgs): Violation[] {
-  const out: Violation[] = [];
-  const builders = Array.isArray(args.builders) ? args.builders : [];
-  const environments = [...new Set(builders.map((b) => b.environment).filter(isEnvironment))];
-  const upload = pulumi.Output.isInstance(args.binhost?.upload)
-    ? undefined
-    : (args.binhost?.upload as BuildFarmUpload | undefined);
-  const overlayName = farmOverlayName(args);
-  // The build script's own validator, fed plain values and placeholders for late-bound ones.
-  const probe = (environment: string, snapshot: BuildFarmSnapshot | undefined) =>
-    validateBuildScriptArgs({
-      buildProfile: { environment, arch: "amd64", stack: "probe" },
-      tree: {
-        name: "gentoo",
-        url: plain(snapshot?.tree?.url, "https://placeholder"),
-        commit: plain(snapshot?.tree?.commit, PLACEHOLDER_COMMIT),
-      },
-      overlay: {
-        name: overlayName,
-        url: plain(snapshot?.overlay?.url, "https://placeholder"),
-        commit: plain(snapshot?.overlay?.commit, PLACEHOLDER_COMMIT),
-      },
-      upload: {
-        host: plain(upload?.host, "placeholder"),
-        user: plain(upload?.user, "placeholder"),
-        rootDir: args.binhost?.rootDir ?? DEFAULT_UPLOAD_ROOT,
-        sshKeyPath: "/placeholder",
-        knownHostsPath: "/placeholder",
-      },
-      notifyUrl: plain(args.notifyUrl, "https://placeholder"),
-      retentionDays: args.retentionDays,
-      kernelPackages: args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES,
-    });
-  out.push(
-    ...renamed(
-      probe("probe", undefined).filter((v) => !/^(tree|overlay)\.(url|commit)$/.test(v.argument)),
-      (a) =>
-        a.startsWith("upload.rootDir")
-          ? "binhost.rootDir"
-          : a.startsWith("upload.")
-            ? `binhost.${a}`
-            : a,
-    ),
-  );
-  for (const environment of environments) {
-    const snapshot = args.snapshots?.[environment];
-    if (snapshot === undefined) {
-      out.push(
-        violation(
-          `snapshots.${environment}`,
-          undefined,
-          "is missing",
-          `give the tree and overlay commits ${environment} builds from (readTreeSnapshot)`,
-        ),
-      );
-      continue;
-    }
-    for (const which of ["tree", "overlay"] as const) {
-      if (typeof snapshot[which]?.url !== "string" || typeof snapshot[which]?.commit !== "string") {
-        out.push(
-          violation(
-            `snapshots.${environment}.${which}`,
-            snapshot[which],
-            "is not { url, commit } of plain strings",
-            "give the clone URL and the 40-digit commit",
-          ),
-        );
-      }
-    }
-    out.push(
-      ...renamed(
-        probe(environment, snapshot).filter((v) =>
-          /^(tree|overlay)\.(url|commit)$/.test(v.argument),
-        ),
-        (a) => `snapshots.${environment}.${a}`,
-      ),
-    );
-  }
-  out.push(
-    ...validateBuilderUnitsArgs({
-      buildProfile: { environment: "probe", arch: "probe", stack: "probe" },
-      scriptPath: "/placeholder",
-      schedule: args.schedule,
-    }),
-  );
-  for (const [field, min] of [
-    ["diskGiB", 10],
-    ["memoryMiB", 512],
-    ["vcpus", 1],
-  ] as const) {
-    const value = args[field];
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-      out.push(
-        violation(
-          field,
-          value,
-          `is not a whole number of at least ${min}`,
-          `use e.g. ${DEFAULT_BUILDER_SIZE[field]}`,
-        ),
-      );
-    }
-  }
-  const keys = isImageSource(args.image)
-    ? [undefined]
-    : [...new Set(builders.map((b) => b.hypervisor))].filter(
-        (k) => typeof k === "string" && Object.hasOwn(args.hypervisors ?? {}, k),
-      );
-  for (const key of keys) {
-    const image = key === undefined ? args.image : imageFor(args.image, key);
-    if (image === undefined) {
-      out.push(
-        violation(
-          "image",
-          Object.keys(args.image ?? {}),
-          `has no image for hypervisor "${key}"`,
-          "give one ImageSource, or one per hypervisor key",
-        ),
-      );
-      continue;
-    }
-    for (const v of validateVirtualMachineArgs("probe", { ...VM_PROBE, image })) {
-      if (v.argument === "image")
-        out.push(key === undefined ? v : { ...v, argument: `image.${key}` });
-    }
-  }
-  if (args.signingKey?.privateKeyArmored === undefined) {
-    out.push(
-      violation(
-        "signingKey",
-        args.signingKey,
-        "has no privateKeyArmored",
-        "pass rootCa.packageSigningKey (RootCa with packageSigningKey set)",
-      ),
-    );
-  }
-  return out;
-}
-
-/**
- * Every problem of a build farm's arguments that can be known before anything is created:
- * builders (Stack, environment, arch, build profile, hypervisor, network, address,
- * duplicates), snapshots, the upload account when given as plain values, notification URL,
- * retention, schedule, kernel packages, builder size, signing key and stages.
- */
-export function validateGentooBuildFarmArgs(name: string, args: GentooBuildFarmArgs): Violation[] {
-  if (args.hypervisors === null || typeof args.hypervisors !== "object") {
-    return [
-      violation(
-        "hypervisors",
-        args.hypervisors,
-        "is not a map of Hypervisors",
-        "give { key: hypervisor }",
-      ),
-    ];
-  }
-  return [...builderViolations(name, args), ...settingViolations(args)];
 }

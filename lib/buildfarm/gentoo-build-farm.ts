@@ -26,8 +26,8 @@ import {
   type GentooBuildFarmArgs,
   imageFor,
   networkFor,
-  validateGentooBuildFarmArgs,
 } from "./farm-args";
+import { validateGentooBuildFarmArgs } from "./farm-validate";
 import { stageBuildFiles, validateStages } from "./stage-builds";
 import { renderBuilderUnits } from "./systemd-units";
 
@@ -99,7 +99,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
   constructor(name: string, args: GentooBuildFarmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:buildfarm:GentooBuildFarm", name, {}, opts);
     const violations = validateGentooBuildFarmArgs(name, args);
-    if (violations.length === 0) violations.push(...validateStages(args));
+    violations.push(...validateStages(args));
     assertValid(this, `GentooBuildFarm "${name}"`, violations);
 
     const overlayName = farmOverlayName(args);

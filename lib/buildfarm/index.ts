@@ -4,6 +4,7 @@ export * from "./catalyst-keys";
 export * from "./catalyst-spec";
 export * from "./ephemeral-run";
 export * from "./farm-args";
+export * from "./farm-validate";
 export * from "./gentoo-build-farm";
 export * from "./stage-builds";
 export * from "./stage-script";

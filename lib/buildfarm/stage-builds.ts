@@ -10,6 +10,7 @@ import type { PushedFile } from "../host/pushed-files";
 import { ARCHES } from "../portage/arch";
 import type { Environment } from "../snapshot/environments";
 import { stackProfilePath } from "../stack/render";
+import { Stack } from "../stack/stack";
 import { ValidationError, type Violation, violation } from "../validation";
 import {
   BUILDER_PATHS,
@@ -222,9 +223,20 @@ export function planStages(
   return { plans, violations: out };
 }
 
-/** The stage violations of a farm's arguments (see {@link planStages}). */
+/**
+ * The stage violations of a farm's arguments (see {@link planStages}), judged on the
+ * builders that are themselves valid enough to plan (a Stack with that build profile and a
+ * snapshot of its environment), so that stage problems are reported with builder problems.
+ */
 export function validateStages(args: GentooBuildFarmArgs): Violation[] {
-  return planStages(args, farmOverlayName(args)).violations;
+  if (args.stages === undefined) return [];
+  const builders = (Array.isArray(args.builders) ? args.builders : []).filter(
+    (b) =>
+      b.stack instanceof Stack &&
+      Object.hasOwn(b.stack.buildProfiles, `${b.environment}/${b.arch}`) &&
+      typeof args.snapshots?.[b.environment as Environment]?.tree?.commit === "string",
+  );
+  return planStages({ ...args, builders }, farmOverlayName(args)).violations;
 }
 
 /** Path of the stage script of a builder. */

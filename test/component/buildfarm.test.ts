@@ -596,6 +596,17 @@ describe("GentooBuildFarm validation", () => {
       ],
     ],
     [
+      "a builder problem and a stage problem together",
+      {
+        builders: [{ ...b0, hypervisor: "kvm9" }],
+        stages: { buildStamp: "20261122T030000Z", seeds: {} },
+      },
+      [
+        '- builders[0].hypervisor: is not a key of hypervisors (got "kvm9"); use one of kvm1, kvm2',
+        "- stages.seeds.amd64: is missing (got undefined); give the seed stage3 for amd64, relative to /var/tmp/catalyst/builds/",
+      ],
+    ],
+    [
       "stage builds without a seed or a valid stamp, and a stage4 of no builder",
       {
         stages: {
