@@ -3,7 +3,7 @@
  * lookups. Pure: no `@pulumi/pulumi`; the component extracts plain values from its
  * arguments (Stack names and build profiles, file existence) and calls these.
  */
-import { validateBase } from "../pki/validate";
+import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
 import { type Violation, violation } from "../validation";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
@@ -45,6 +45,8 @@ export interface StackCells {
 
 /** Everything {@link validateInstallHostPlan} checks, as plain values. */
 export interface InstallHostPlan {
+  /** The component's name: the install host's host name (`<name>.<domain>` in its certificate). */
+  readonly name: string;
   readonly address: unknown;
   readonly dhcpMode: unknown;
   readonly efiBinary: unknown;
@@ -112,7 +114,7 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
     }
   });
 
-  out.push(...validateOwnAddress(plan));
+  out.push(...validateOwnAddress(plan), ...validateNames(plan));
 
   if (plan.dhcpMode !== "full" && plan.dhcpMode !== "proxy") {
     out.push(violation("dhcpMode", plan.dhcpMode, "is not a DHCP mode", "use full or proxy"));
@@ -270,6 +272,54 @@ export function validateBinhostInputs(
           stage.sha512,
           "is not a SHA-512 digest",
           "give 128 lower-case hex digits from the stage's .DIGESTS",
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The domain is required, and every certificate name must be a usable FQDN of 64 characters at most. */
+function validateNames(plan: InstallHostPlan): Violation[] {
+  const domain = plan.network.domain;
+  if (domain === undefined) {
+    return [
+      violation(
+        "domain",
+        undefined,
+        "is missing",
+        "give the DNS domain, e.g. example.ch: certificates and Puppet certnames are <hostname>.<domain>",
+      ),
+    ];
+  }
+  const out: Violation[] = [];
+  if (!LABEL.test(plan.name)) {
+    out.push(
+      violation(
+        "name",
+        plan.name,
+        "is not a host name",
+        "name the install host with one DNS label (a-z, 0-9, '-'): it is its host name",
+      ),
+    );
+  }
+  const names: [string, unknown][] = [
+    ["name", plan.name],
+    ...plan.machines.map((m, i): [string, unknown] => [`machines[${i}].hostname`, m.hostname]),
+  ];
+  for (const [argument, host] of names) {
+    if (typeof host !== "string" || !LABEL.test(host)) continue;
+    const fqdn = `${host}.${domain}`;
+    const problems = [...validateCommonName(argument, fqdn), ...validateDnsName(argument, fqdn)];
+    if (problems.length > 0) {
+      out.push(
+        violation(
+          argument,
+          host,
+          `makes ${fqdn}, which is not a DNS name of 64 characters at most`,
+          "use a shorter host name or domain",
         ),
       );
     }

@@ -81,10 +81,10 @@ export interface PxeInstallHostArgs {
    */
   readonly dnsServers?: readonly string[];
   /**
-   * DNS domain; a machine's FQDN (certificate name, Puppet certname) is `<hostname>.<domain>`.
-   * @default none: the FQDN is the host name
+   * DNS domain (`example.ch`): a machine's FQDN, certificate name and Puppet certname is
+   * `<hostname>.<domain>`, the install host's `<name>.<domain>`.
    */
-  readonly domain?: string;
+  readonly domain: string;
   /** The machines, by MAC. Adding one pushes files; it never recreates the server. */
   readonly machines: readonly PxeMachine[];
   /** The Stacks machines may run; a machine's environment and arch must be built by its Stack. */

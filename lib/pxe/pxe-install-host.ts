@@ -83,7 +83,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       subnet: args.network.subnet,
       gateway: args.gateway ?? args.network.gateway,
       ...(args.dnsServers === undefined ? {} : { dnsServers: args.dnsServers }),
-      ...(args.domain === undefined ? {} : { domain: args.domain }),
+      domain: args.domain,
       dhcpRange: args.dhcpRange,
     };
     const plain = <T>(value: pulumi.Input<T> | undefined): T | undefined =>
@@ -92,6 +92,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       this,
       `PxeInstallHost "${name}"`,
       validateInstallHostPlan({
+        name,
         address: args.address,
         dhcpMode: args.dhcpMode ?? "full",
         efiBinary: args.efiBinary,
@@ -114,7 +115,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
 
     const layout = DEFAULT_INSTALL_HOST_LAYOUT;
     const mode = args.dhcpMode ?? "full";
-    const fqdn = (host: string) => (args.domain ? `${host}.${args.domain}` : host);
+    const fqdn = (host: string) => `${host}.${args.domain}`;
     this.httpBaseUrl = `http://${args.address}`;
     const httpsBaseUrl = `https://${args.address}`;
     const endpoint = {

@@ -28,6 +28,7 @@ import { db1, machines, network, web1 } from "../support/pxe-fixtures";
 const stage = { url: "https://binhost.example.ch/stages/x.tar.xz", sha512: "ab".repeat(64) };
 const cell = { binreposConf: "[x]\nsync-uri = https://binhost.example.ch/x/\n" };
 const plan: InstallHostPlan = {
+  name: "pxe",
   address: "10.0.0.2",
   dhcpMode: "full",
   efiBinary: undefined,
@@ -87,6 +88,21 @@ describe("validateInstallHostPlan", () => {
       [
         '- efiBinary: is not an iPXE EFI binary (got "grub"); use snponly or ipxe',
         '- kernelArguments[1]: is not one kernel argument (got "a b"); use one word without spaces or quotes, e.g. console=ttyS0,115200',
+      ],
+    ],
+    [
+      "a missing domain",
+      { network: { ...network, domain: undefined } },
+      [
+        "- domain: is missing (got undefined); give the DNS domain, e.g. example.ch: certificates and Puppet certnames are <hostname>.<domain>",
+      ],
+    ],
+    [
+      "an install host name that is no host name, and an FQDN too long for a certificate",
+      { name: "PXE_1", machines: [{ ...web1, hostname: "w".repeat(60) }] },
+      [
+        "- name: is not a host name (got \"PXE_1\"); name the install host with one DNS label (a-z, 0-9, '-'): it is its host name",
+        `- machines[0].hostname: makes ${"w".repeat(60)}.example.ch, which is not a DNS name of 64 characters at most (got "${"w".repeat(60)}"); use a shorter host name or domain`,
       ],
     ],
     [
