@@ -35,6 +35,15 @@ export const PERSISTENT_BUILDER_PATHS = [
   "/var/tmp/catalyst",
 ] as const;
 
+/**
+ * Commands a builder runs once at first boot: Gentoo images link /etc/portage/make.profile
+ * to a profile of the tree; the Stack pushes a make.profile directory (its `parent` file),
+ * which must not be written through that link into the tree.
+ */
+export const BUILDER_FIRST_BOOT: readonly string[] = [
+  "if [ -L /etc/portage/make.profile ]; then rm /etc/portage/make.profile; fi",
+];
+
 /** catalyst's storedir on a builder. */
 export const CATALYST_STOREDIR = "/var/tmp/catalyst";
 

@@ -7,6 +7,7 @@ import { renderBuildProfileFiles } from "../stack/render";
 import { assertValid } from "../validation";
 import { renderBuildScript } from "./build-script";
 import {
+  BUILDER_FIRST_BOOT,
   BUILDER_PATHS,
   builderAfterChange,
   builderName,
@@ -146,6 +147,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
           diskGiB: args.diskGiB ?? DEFAULT_BUILDER_SIZE.diskGiB,
           memoryMiB: args.memoryMiB ?? DEFAULT_BUILDER_SIZE.memoryMiB,
           vcpus: args.vcpus ?? DEFAULT_BUILDER_SIZE.vcpus,
+          firstBootCommands: BUILDER_FIRST_BOOT,
         },
         { parent: this },
       );

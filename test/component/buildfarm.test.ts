@@ -210,6 +210,16 @@ describe("GentooBuildFarm", () => {
       ),
       /::kvm2::kvm2-id$/,
     );
+    assert.match(
+      String(
+        inputsOf(
+          made,
+          "libvirt:index/cloudInitDisk:CloudInitDisk",
+          "farm-production-amd64-ruby-cloudinit",
+        ).userData,
+      ),
+      /if \[ -L \/etc\/portage\/make\.profile \]; then rm \/etc\/portage\/make\.profile; fi/,
+    );
     const domain = inputsOf(made, "libvirt:index/domain:Domain", "farm-production-amd64-ruby");
     assert.equal(domain.memory, 4096);
     assert.equal(domain.vcpu, 4);

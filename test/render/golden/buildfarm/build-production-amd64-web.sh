@@ -34,11 +34,17 @@ trap on_exit EXIT
 # cache when the repository does not carry one (a plain gentoo.git clone).
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
+  # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)
+  # becomes one in place; after checkout, files git does not track (nor ignore) are removed.
   if [ ! -d "$dir/.git" ]; then
-    git clone --quiet --no-checkout "$url" "$dir"
+    mkdir -p "$dir"
+    git -C "$dir" init --quiet
+    git -C "$dir" remote add origin "$url"
   fi
+  git -C "$dir" remote set-url origin "$url"
   git -C "$dir" fetch --quiet --tags origin
   git -C "$dir" -c advice.detachedHead=false checkout --quiet --force --detach "$commit"
+  git -C "$dir" clean --quiet --force -d
   if [ "$(git -C "$dir" rev-parse HEAD)" != "$commit" ]; then
     echo "gentoo-infra: $name is not at $commit" >&2
     return 1
