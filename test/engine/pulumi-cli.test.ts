@@ -41,6 +41,7 @@ test("scripts/pulumi plugin ls lists exactly the pinned provider plugins", (t) =
     version: string;
   }[];
   assert.deepEqual(plugins.map((p) => `${p.kind} ${p.name} ${p.version}`).sort(), [
+    `resource command ${versions.COMMAND_VERSION}`,
     `resource libvirt ${versions.LIBVIRT_VERSION}`,
     `resource random ${versions.RANDOM_VERSION}`,
     `resource tls ${versions.TLS_VERSION}`,
