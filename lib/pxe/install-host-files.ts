@@ -13,7 +13,7 @@
  * install otherwise. Install configurations and secrets are in the web root only while a
  * machine is in the install state.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { Machine, PxeNetwork } from "./inventory";
 import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
 import { macFileName, normalizeMac } from "./mac";

@@ -4,7 +4,7 @@
  * arguments (Stack names and build profiles, file existence) and calls these.
  */
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
-import { type Violation, violation } from "../validation";
+import { type Violation, violation } from "../validation/violations";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
