@@ -223,7 +223,7 @@ func (e *Endpoint) handshake(ctx context.Context, dial dialer, config *ssh.Clien
 	return ssh.NewClient(c, chans, reqs), nil
 }
 
-// dialWithRetries dials until it succeeds or dialErrorLimit attempts failed (-1: forever),
+// dialWithRetries dials until it succeeds or more than dialErrorLimit attempts failed (-1: forever),
 // waiting between attempts (1 s, growing to 5 s): a booting VM refuses connections or
 // resets them for a minute or more. Authentication failures are retried too, as upstream does
 // (sshd may run before cloud-init installed the authorized key).
@@ -239,7 +239,8 @@ func (e *Endpoint) dialWithRetries(ctx context.Context, what string, dial dialer
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("dialing %s %s: %w", what, e.address(), ctx.Err())
 		}
-		if limit >= 0 && failures >= limit {
+		// As upstream: dialErrorLimit errors are allowed, the next one is final.
+		if limit >= 0 && failures > limit {
 			return nil, fmt.Errorf("dialing %s %s failed %d times (dialErrorLimit %d), last error: %w",
 				what, e.address(), failures, limit, err)
 		}
