@@ -67,6 +67,7 @@ export class PackageSigningKey extends pulumi.dynamic.Resource {
       throw new pulumi.ResourceError(
         formatViolations(`PackageSigningKey "${name}"`, violations),
         opts?.parent,
+        true,
       );
     }
     super(

@@ -156,6 +156,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
           throw new pulumi.ResourceError(
             formatViolations(`PxeInstallHost "${name}"`, problems),
             this,
+            true,
           );
         }
         return { clientConfig, stages };

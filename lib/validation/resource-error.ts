@@ -11,5 +11,7 @@ export function assertValid(
   violations: readonly Violation[],
 ): void {
   if (violations.length === 0) return;
-  throw new pulumi.ResourceError(formatViolations(subject, violations), resource);
+  // hideStack: the message names argument, value and fix; a stack trace (and Pulumi's dump of
+  // the half-built resource that comes with it) would only bury it.
+  throw new pulumi.ResourceError(formatViolations(subject, violations), resource, true);
 }
