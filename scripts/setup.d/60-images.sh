@@ -11,7 +11,7 @@ for script in build-base-image build-installer build-stage-standin; do
     echo "setup(images): scripts/$script is missing from this checkout" >&2
     exit 1
   fi
-  "$GI_ROOT/scripts/$script" >/dev/null || {
+  "$GI_ROOT/scripts/$script" || {
     echo "setup(images): scripts/$script failed (its log is under $GI_CACHE); run it alone to see why" >&2
     exit 1
   }
