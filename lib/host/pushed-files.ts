@@ -107,7 +107,8 @@ export function validatePushedFiles(
  * Creates: one `command.remote.CopyToRemote` per file (`<name>-<path slug>`, so the preview
  * names each changed file) into the server's staging directory (made by the Server at first boot), and one
  * `command.remote.Command` `<name>-install` that installs them and runs `afterChange`,
- * replaced whenever a file's content changes.
+ * replaced whenever a file's content changes. When the VM itself is replaced (a new domain
+ * id), every file is copied and installed again.
  */
 export class PushedFiles extends pulumi.ComponentResource {
   /** SHA-256 over every file's path and content (secret when any content is). */
@@ -118,6 +119,9 @@ export class PushedFiles extends pulumi.ComponentResource {
     assertValid(this, `PushedFiles "${name}"`, validatePushedFiles(args.files));
 
     const connection = args.server.connection;
+    // A replaced VM keeps its address and key, so the connection alone would not show that the
+    // new VM lacks the files: its domain id triggers every copy and the install again.
+    const vmId = args.server.vm.domain.id;
     const copies = args.files.map(
       (f) =>
         new command.remote.CopyToRemote(
@@ -129,6 +133,7 @@ export class PushedFiles extends pulumi.ComponentResource {
                 ? pulumi.output(f.content ?? "").apply((text) => new pulumi.asset.StringAsset(text))
                 : new pulumi.asset.FileAsset(f.localPath),
             remotePath: stagedPath(STAGING_DIR, name, f.path),
+            triggers: [vmId],
           },
           { parent: this },
         ),
@@ -163,7 +168,7 @@ export class PushedFiles extends pulumi.ComponentResource {
       {
         connection,
         create: script,
-        triggers: [this.contentHash],
+        triggers: [this.contentHash, vmId],
       },
       { parent: this, dependsOn: copies },
     );

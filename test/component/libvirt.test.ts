@@ -300,7 +300,12 @@ describe("Server and PushedFiles", () => {
         "",
       ].join("\n"),
     );
-    assert.deepEqual(install.triggers, [await outputValue(files.contentHash)]);
+    // The VM's domain id: a replaced VM gets every file again.
+    assert.deepEqual(install.triggers, [await outputValue(files.contentHash), "pxe-id"]);
+    assert.deepEqual(
+      inputsOf(made, "command:remote:CopyToRemote", "pxe-config-etc-dnsmasq.conf").triggers,
+      ["pxe-id"],
+    );
     const other = new PushedFiles("pxe-config2", {
       server,
       files: [
