@@ -50,230 +50,236 @@ const binhostUrl = `https://${binhostHostname}/`;
 const gentooSyncUri = config.get("gentooSyncUri") ?? "https://git.example.ch/gentoo.git";
 const overlaySyncUri = config.get("overlaySyncUri") ?? "https://git.example.ch/overlay.git";
 
-// The tree snapshot this environment builds: read from the clones' git-flow branches.
+// The tree snapshot this environment builds: read from the clones' git-flow branches before
+// anything is declared, so that every component gets plain commits and a preview names them.
 const gentooClone = config.get("gentooClone");
 const overlayClone = config.get("overlayClone");
-const snapshot: pulumi.Output<{ gentoo: string; overlay: string }> =
-  gentooClone && overlayClone
-    ? pulumi
-        .output(
-          readTreeSnapshot({
-            environment,
-            gentoo: { path: gentooClone },
-            overlay: { path: overlayClone },
-          }),
-        )
-        .apply((s) => ({ gentoo: s.gentoo.commit, overlay: s.overlay.commit }))
-    : pulumi.output({
-        gentoo: "1111111111111111111111111111111111111111",
-        overlay: "2222222222222222222222222222222222222222",
-      });
+async function readSnapshot(): Promise<{ gentoo: string; overlay: string }> {
+  if (!gentooClone || !overlayClone) {
+    return {
+      gentoo: "1111111111111111111111111111111111111111",
+      overlay: "2222222222222222222222222222222222222222",
+    };
+  }
+  const s = await readTreeSnapshot({
+    environment,
+    gentoo: { path: gentooClone },
+    overlay: { path: overlayClone },
+  });
+  return { gentoo: s.gentoo.commit, overlay: s.overlay.commit };
+}
 
-// Hypervisors: builders spread over them.
-const hypervisorUris = config.getObject<Record<string, string>>("hypervisors") ?? {
-  hv1: "qemu:///system",
-};
-const hypervisors = Object.fromEntries(
-  Object.entries(hypervisorUris).map(([name, uri]) => [
-    name,
-    new Hypervisor(name, { uri, domainType: "qemu" }),
-  ]),
-);
-const hypervisorNames = Object.keys(hypervisors);
-const first = hypervisorNames[0] as string;
-const arm64Hypervisor = config.get("arm64Hypervisor") ?? (hypervisorNames.at(-1) as string);
-const imagePath =
-  config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2");
-const networks = Object.fromEntries(
-  hypervisorNames.map((name, i) => [
-    name,
-    new GuestNetwork(`${name}-lan`, {
-      hypervisor: hypervisors[name] as Hypervisor,
-      subnet: i === 0 ? subnet : `10.20.${i}.0/24`,
-      mode: "isolated",
-      dhcp: "off",
-    }),
-  ]),
-);
-const images = Object.fromEntries(
-  hypervisorNames.map((name) => [
-    name,
-    {
-      volumeId: new BaseImage(`${name}-base`, {
-        hypervisor: hypervisors[name] as Hypervisor,
-        source: { path: imagePath },
-      }).volumeId,
-    },
-  ]),
-);
+export = async () => {
+  const snapshot = await readSnapshot();
 
-// The PKI: level 1 and the root certificate come from the offline root stack.
-const rootStack = config.get("rootStack");
-let root: RootCaRoot = { mode: "in-stack" };
-if (rootStack) {
-  const ref = new pulumi.StackReference("pki-root", { name: rootStack });
-  const level1 = (output: string) =>
-    ref.requireOutput(output).apply((byName: Record<string, string>) => {
-      const value = byName[environment];
-      if (value === undefined) throw new Error(`${rootStack} has no level 1 for ${environment}`);
-      return value;
-    });
-  root = {
-    mode: "offline",
-    rootCertificatePem: ref.requireOutput("rootCertificatePem") as pulumi.Output<string>,
-    rootCrlPem: ref.requireOutput("rootCrlPem") as pulumi.Output<string>,
-    level1CertificatePem: level1("level1CertificatePems"),
-    level1PrivateKeyPem: pulumi.secret(level1("level1PrivateKeyPems")),
+  // Hypervisors: builders spread over them.
+  const hypervisorUris = config.getObject<Record<string, string>>("hypervisors") ?? {
+    hv1: "qemu:///system",
   };
-} else {
-  pulumi.log.warn("config rootStack is not set: the root CA is created in this stack");
-}
-const pki = new RootCa("pki", {
-  baseDn,
-  crlBaseUrl: `http://${binhostHostname}/crl`,
-  intermediate: environment,
-  root,
-  revoked: config.getObject("revoked") ?? [],
-  packageSigningKey: { name: `${domain} ${environment} binhost`, email: `binhost@${domain}` },
-});
-const signingKey = pki.packageSigningKey;
-if (!signingKey) throw new Error("unreachable: the RootCa above has a package signing key");
-
-// The Stacks, bases first (rails → ruby → linux).
-const built = stacks.map(
-  (definition) =>
-    new Stack(definition.name, {
-      catalog,
-      stackName: definition.name,
-      ...(definition.systemProfile ? { systemProfile: definition.systemProfile } : {}),
-      ...(definition.applicationProfiles
-        ? { applicationProfiles: definition.applicationProfiles }
-        : {}),
-      ...(definition.base ? { base: definition.base } : {}),
-      environments: [environment],
-      arches,
-      binhostUrl,
-      gentooSyncUri,
-      overlaySyncUri,
-      treeSnapshots: { [environment]: snapshot },
-      signingKeyFingerprint: signingKey.fingerprint,
-    }),
-);
-
-const binhost = new BinhostMirror("binhost", {
-  hypervisor: hypervisors[first] as Hypervisor,
-  network: networks[first] as GuestNetwork,
-  address: net(10),
-  image: images[first] as { volumeId: pulumi.Output<string> },
-  rootCa: pki,
-  stacks: built,
-  hostname: binhostHostname,
-  diskGiB: 200,
-});
-
-// One builder per build profile: amd64 on the first hypervisor, arm64 on arm64Hypervisor.
-const placement: Record<ArchName, string> = { amd64: first, arm64: arm64Hypervisor, x86: first };
-let nextBuilder = 20;
-const farm = new GentooBuildFarm("farm", {
-  hypervisors,
-  network: networks,
-  image: images,
-  builders: built.flatMap((stack) =>
-    arches.map((arch) => ({
-      stack,
-      environment,
-      arch,
-      hypervisor: placement[arch],
-      address:
-        placement[arch] === first
-          ? net(nextBuilder++)
-          : `10.20.${hypervisorNames.indexOf(placement[arch])}.${nextBuilder++}`,
-    })),
-  ),
-  binhost: { url: binhostUrl, upload: binhost.upload },
-  snapshots: {
-    [environment]: {
-      tree: { url: gentooSyncUri, commit: snapshot.apply((s) => s.gentoo) },
-      overlay: { url: overlaySyncUri, commit: snapshot.apply((s) => s.overlay) },
-    },
-  },
-  signingKey,
-  notifyUrl: config.get("notifyUrl") ?? `https://hooks.${domain}/gentoo-builds`,
-  retentionDays: 60,
-  schedule: "*-*-* 02:00:00",
-});
-
-// Machines installed by MAC (amd64: the installer built here is amd64).
-const machine = (
-  n: number,
-  hostname: string,
-  stack: string,
-  firmware: "bios" | "uefi",
-): PxeMachine => ({
-  mac: `52:54:00:20:00:${n.toString(16).padStart(2, "0")}`,
-  hostname,
-  environment,
-  arch: "amd64",
-  stack,
-  address: net(n),
-  firmware,
-  diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
-});
-const machines: PxeMachine[] = [
-  machine(51, "web1", "rails", "uefi"),
-  machine(52, "web2", "rails", "uefi"),
-  machine(53, "worker1", "ruby", "bios"),
-  machine(54, "mail1", "linux", "bios"),
-];
-const installerDir = config.get("installerDir") ?? path.join(cache, "installer", "amd64");
-const stageSha512 = config.get("stageSha512");
-if (!stageSha512 && !existsSync(installerDir)) {
-  pulumi.log.warn(`${installerDir} is missing: run scripts/build-installer`);
-}
-const pxe = new PxeInstallHost("pxe", {
-  hypervisor: hypervisors[first] as Hypervisor,
-  network: networks[first] as GuestNetwork,
-  address: net(11),
-  image: images[first] as { volumeId: pulumi.Output<string> },
-  dhcpMode: (config.get("dhcpMode") as "full" | "proxy" | undefined) ?? "proxy",
-  dhcpRange: { start: net(100), end: net(199) },
-  domain: `${environment}.${domain}`,
-  machines,
-  stacks: built,
-  binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
-  // Each Stack's stage4 as the stage builders upload it (docs/build-farm.md).
-  stages: Object.fromEntries(
-    stacks.map((s) => [
-      `${environment}/amd64/${s.name}`,
+  const hypervisors = Object.fromEntries(
+    Object.entries(hypervisorUris).map(([name, uri]) => [
+      name,
+      new Hypervisor(name, { uri, domainType: "qemu" }),
+    ]),
+  );
+  const hypervisorNames = Object.keys(hypervisors);
+  const first = hypervisorNames[0] as string;
+  const arm64Hypervisor = config.get("arm64Hypervisor") ?? (hypervisorNames.at(-1) as string);
+  const imagePath =
+    config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2");
+  const networks = Object.fromEntries(
+    hypervisorNames.map((name, i) => [
+      name,
+      new GuestNetwork(`${name}-lan`, {
+        hypervisor: hypervisors[name] as Hypervisor,
+        subnet: i === 0 ? subnet : `10.20.${i}.0/24`,
+        mode: "isolated",
+        dhcp: "off",
+      }),
+    ]),
+  );
+  const images = Object.fromEntries(
+    hypervisorNames.map((name) => [
+      name,
       {
-        url: `${binhostUrl}stages/${environment}/amd64/stage4-${s.name}-amd64-latest.tar.xz`,
-        sha512: stageSha512 ?? "0".repeat(128),
+        volumeId: new BaseImage(`${name}-base`, {
+          hypervisor: hypervisors[name] as Hypervisor,
+          source: { path: imagePath },
+        }).volumeId,
       },
     ]),
-  ),
-  rootCa: pki,
-  baseDn,
-  puppet: { server: `puppet.${domain}` },
-  installers: {
-    amd64: {
-      kernel: path.join(installerDir, "vmlinuz"),
-      initrd: path.join(installerDir, "initrd.img"),
-    },
-  },
-});
+  );
 
-/** The binhost and its client lines per build profile. */
-export const binhostUrlOut = binhost.url;
-export const clientConfig = binhost.clientConfig;
-/** Builders by name with their build profile. */
-export const builders = Object.fromEntries(
-  Object.entries(farm.builders).map(([name, b]) => [name, b.buildProfile]),
-);
-/** The install host's HTTP base URL. */
-export const netbootUrl = pxe.httpBaseUrl;
-/** The commits this environment builds. */
-export const treeSnapshot = snapshot;
-/** How long each CRL is still valid: a `pulumi up` must run before then. */
-export const crlNextUpdates = Object.fromEntries(
-  Object.entries(pki.crls).map(([slug, crl]) => [slug, crl.nextUpdate]),
-);
+  // The PKI: level 1 and the root certificate come from the offline root stack.
+  const rootStack = config.get("rootStack");
+  let root: RootCaRoot = { mode: "in-stack" };
+  if (rootStack) {
+    const ref = new pulumi.StackReference("pki-root", { name: rootStack });
+    const level1 = (output: string) =>
+      ref.requireOutput(output).apply((byName: Record<string, string>) => {
+        const value = byName[environment];
+        if (value === undefined) throw new Error(`${rootStack} has no level 1 for ${environment}`);
+        return value;
+      });
+    root = {
+      mode: "offline",
+      rootCertificatePem: ref.requireOutput("rootCertificatePem") as pulumi.Output<string>,
+      rootCrlPem: ref.requireOutput("rootCrlPem") as pulumi.Output<string>,
+      level1CertificatePem: level1("level1CertificatePems"),
+      level1PrivateKeyPem: pulumi.secret(level1("level1PrivateKeyPems")),
+    };
+  } else {
+    pulumi.log.warn("config rootStack is not set: the root CA is created in this stack");
+  }
+  const pki = new RootCa("pki", {
+    baseDn,
+    crlBaseUrl: `http://${binhostHostname}/crl`,
+    intermediate: environment,
+    root,
+    revoked: config.getObject("revoked") ?? [],
+    packageSigningKey: { name: `${domain} ${environment} binhost`, email: `binhost@${domain}` },
+  });
+  const signingKey = pki.packageSigningKey;
+  if (!signingKey) throw new Error("unreachable: the RootCa above has a package signing key");
+
+  // The Stacks, bases first (rails → ruby → linux).
+  const built = stacks.map(
+    (definition) =>
+      new Stack(definition.name, {
+        catalog,
+        stackName: definition.name,
+        ...(definition.systemProfile ? { systemProfile: definition.systemProfile } : {}),
+        ...(definition.applicationProfiles
+          ? { applicationProfiles: definition.applicationProfiles }
+          : {}),
+        ...(definition.base ? { base: definition.base } : {}),
+        environments: [environment],
+        arches,
+        binhostUrl,
+        gentooSyncUri,
+        overlaySyncUri,
+        treeSnapshots: { [environment]: snapshot },
+        signingKeyFingerprint: signingKey.fingerprint,
+      }),
+  );
+
+  const binhost = new BinhostMirror("binhost", {
+    hypervisor: hypervisors[first] as Hypervisor,
+    network: networks[first] as GuestNetwork,
+    address: net(10),
+    image: images[first] as { volumeId: pulumi.Output<string> },
+    rootCa: pki,
+    stacks: built,
+    hostname: binhostHostname,
+    diskGiB: 200,
+  });
+
+  // One builder per build profile: amd64 on the first hypervisor, arm64 on arm64Hypervisor.
+  const placement: Record<ArchName, string> = { amd64: first, arm64: arm64Hypervisor, x86: first };
+  let nextBuilder = 20;
+  const farm = new GentooBuildFarm("farm", {
+    hypervisors,
+    network: networks,
+    image: images,
+    builders: built.flatMap((stack) =>
+      arches.map((arch) => ({
+        stack,
+        environment,
+        arch,
+        hypervisor: placement[arch],
+        address:
+          placement[arch] === first
+            ? net(nextBuilder++)
+            : `10.20.${hypervisorNames.indexOf(placement[arch])}.${nextBuilder++}`,
+      })),
+    ),
+    binhost: { url: binhostUrl, upload: binhost.upload },
+    snapshots: {
+      [environment]: {
+        tree: { url: gentooSyncUri, commit: snapshot.gentoo },
+        overlay: { url: overlaySyncUri, commit: snapshot.overlay },
+      },
+    },
+    signingKey,
+    notifyUrl: config.get("notifyUrl") ?? `https://hooks.${domain}/gentoo-builds`,
+    retentionDays: 60,
+    schedule: "*-*-* 02:00:00",
+  });
+
+  // Machines installed by MAC (amd64: the installer built here is amd64).
+  const machine = (
+    n: number,
+    hostname: string,
+    stack: string,
+    firmware: "bios" | "uefi",
+  ): PxeMachine => ({
+    mac: `52:54:00:20:00:${n.toString(16).padStart(2, "0")}`,
+    hostname,
+    environment,
+    arch: "amd64",
+    stack,
+    address: net(n),
+    firmware,
+    diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
+  });
+  const machines: PxeMachine[] = [
+    machine(51, "web1", "rails", "uefi"),
+    machine(52, "web2", "rails", "uefi"),
+    machine(53, "worker1", "ruby", "bios"),
+    machine(54, "mail1", "linux", "bios"),
+  ];
+  const installerDir = config.get("installerDir") ?? path.join(cache, "installer", "amd64");
+  const stageSha512 = config.get("stageSha512");
+  if (!stageSha512 && !existsSync(installerDir)) {
+    pulumi.log.warn(`${installerDir} is missing: run scripts/build-installer`);
+  }
+  const pxe = new PxeInstallHost("pxe", {
+    hypervisor: hypervisors[first] as Hypervisor,
+    network: networks[first] as GuestNetwork,
+    address: net(11),
+    image: images[first] as { volumeId: pulumi.Output<string> },
+    dhcpMode: (config.get("dhcpMode") as "full" | "proxy" | undefined) ?? "proxy",
+    dhcpRange: { start: net(100), end: net(199) },
+    domain: `${environment}.${domain}`,
+    machines,
+    stacks: built,
+    binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
+    // Each Stack's stage4 as the stage builders upload it (docs/build-farm.md).
+    stages: Object.fromEntries(
+      stacks.map((s) => [
+        `${environment}/amd64/${s.name}`,
+        {
+          url: `${binhostUrl}stages/${environment}/amd64/stage4-${s.name}-amd64-latest.tar.xz`,
+          sha512: stageSha512 ?? "0".repeat(128),
+        },
+      ]),
+    ),
+    rootCa: pki,
+    baseDn,
+    puppet: { server: `puppet.${domain}` },
+    installers: {
+      amd64: {
+        kernel: path.join(installerDir, "vmlinuz"),
+        initrd: path.join(installerDir, "initrd.img"),
+      },
+    },
+  });
+
+  return {
+    /** The binhost and its client lines per build profile. */
+    binhostUrl: binhost.url,
+    clientConfig: binhost.clientConfig,
+    /** Builders by name with their build profile. */
+    builders: Object.fromEntries(
+      Object.entries(farm.builders).map(([name, b]) => [name, b.buildProfile]),
+    ),
+    /** The install host's HTTP base URL. */
+    netbootUrl: pxe.httpBaseUrl,
+    /** The commits this environment builds. */
+    treeSnapshot: snapshot,
+    /** How long each CRL is still valid: a `pulumi up` must run before then. */
+    crlNextUpdates: Object.fromEntries(
+      Object.entries(pki.crls).map(([slug, crl]) => [slug, crl.nextUpdate]),
+    ),
+  };
+};

@@ -111,7 +111,7 @@ export class Hypervisor extends pulumi.ComponentResource {
     } else {
       this.pool = new libvirt.Pool(
         `${name}-pool`,
-        { name: this.namePrefix, type: "dir", path: pool.path },
+        { name: this.namePrefix, type: "dir", target: { path: pool.path } },
         { parent: this, provider: this.provider },
       );
       this.poolName = this.pool.name;

@@ -53,7 +53,7 @@ describe("Hypervisor", () => {
     assert.deepEqual(inputsOf(made, "libvirt:index/pool:Pool", "kvm1-pool"), {
       name: "gi-development",
       type: "dir",
-      path: "/var/lib/libvirt/images/gi-development",
+      target: { path: "/var/lib/libvirt/images/gi-development" },
     });
     assert.equal(hv.objectName("binhost"), "gi-development-binhost");
     assert.equal(hv.domainType, "qemu");

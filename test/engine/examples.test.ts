@@ -10,8 +10,13 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
+import { useLibvirtHarness } from "../support/harness";
 import { PulumiCommandError, PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { inCi, requireTools } from "../support/tools";
+
+// The libvirt provider connects to libvirtd even to preview: programs on libvirt
+// preview against the harness's libvirtd (no guest is created by a preview).
+useLibvirtHarness(() => process.getuid?.() === 0);
 
 /** Program directories, relative to the repository root. */
 function discoverPrograms(): string[] {
