@@ -135,7 +135,8 @@ export class PushedFiles extends pulumi.ComponentResource {
             remotePath: stagedPath(STAGING_DIR, name, f.path),
             triggers: [vmId],
           },
-          { parent: this },
+          // Only into a VM whose cloud-init has made the staging directory.
+          { parent: this, dependsOn: [args.server.ready] },
         ),
     );
     this.contentHash = pulumi

@@ -1,4 +1,4 @@
-import type * as command from "@pulumi/command";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { renderNetworkConfig } from "../cloud-init/network-config";
@@ -100,7 +100,9 @@ export function validateServerArgs(
  * {@link PushedFiles}, so a change never recreates the VM.
  *
  * Creates: `tls.PrivateKey` `<name>-ssh-key` (ED25519), `tls.PrivateKey` `<name>-host-key`
- * (ED25519, only with `hostKey: "pinned"`) and `VirtualMachine` `<name>`.
+ * (ED25519, only with `hostKey: "pinned"`), `VirtualMachine` `<name>` and
+ * `command.remote.Command` `<name>-ready`, which waits over SSH until cloud-init has finished
+ * (first-boot commands included) and fails with cloud-init's own report when it did not.
  */
 export class Server extends pulumi.ComponentResource {
   /** Its address. */
@@ -117,6 +119,11 @@ export class Server extends pulumi.ComponentResource {
   public readonly hostPublicKey: pulumi.Output<string> | undefined;
   /** How @pulumi/command reaches the server (private key secret). */
   public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  /**
+   * Done once cloud-init has finished on the current VM: depend on it before pushing files
+   * (the staging directory and the users of first-boot commands exist from then on).
+   */
+  public readonly ready: command.remote.Command;
 
   constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:host:Server", name, {}, opts);
@@ -183,10 +190,35 @@ export class Server extends pulumi.ComponentResource {
         perDialTimeout: 10,
       })),
     );
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      {
+        connection: this.connection,
+        create: readyScript(name),
+        // A replaced VM is waited for again.
+        triggers: [this.vm.domain.id],
+      },
+      { parent: this },
+    );
     this.registerOutputs({
       address: this.address,
       mac: this.mac,
       ...(this.hostPublicKey ? { hostPublicKey: this.hostPublicKey } : {}),
     });
   }
+}
+
+/**
+ * Waits for cloud-init on server `name`: `cloud-init status --wait` exits 1 when it failed
+ * (2, from cloud-init 23.4 on, when it finished with recoverable errors: accepted).
+ */
+export function readyScript(name: string): string {
+  return [
+    "set -u",
+    "rc=0",
+    "sudo cloud-init status --wait --long || rc=$?",
+    `if [ "$rc" = 1 ]; then echo "cloud-init failed on ${name} (see /var/log/cloud-init-output.log)" >&2; exit 1; fi`,
+    `test -d ${STAGING_DIR} || { echo "${STAGING_DIR} is missing on ${name}" >&2; exit 1; }`,
+    "",
+  ].join("\n");
 }

@@ -152,6 +152,7 @@ describe("BinhostMirror", () => {
         "libvirt:index/volume:Volume binhost-disk",
         "libvirt:index/cloudInitDisk:CloudInitDisk binhost-cloudinit",
         "libvirt:index/domain:Domain binhost",
+        "command:remote:Command binhost-ready",
         "gentoo-infra:pki:Certificate binhost-tls",
         "tls:index/privateKey:PrivateKey binhost-tls-key",
         "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate binhost-tls-cert",

@@ -168,6 +168,7 @@ function builderChildren(builder: string, stack: string): string[] {
     `libvirt:index/volume:Volume ${builder}-disk`,
     `libvirt:index/cloudInitDisk:CloudInitDisk ${builder}-cloudinit`,
     `libvirt:index/domain:Domain ${builder}`,
+    `command:remote:Command ${builder}-ready`,
     `gentoo-infra:host:PushedFiles ${builder}-files`,
     ...fileSlugs(stack).map((slug) => `command:remote:CopyToRemote ${builder}-files-${slug}`),
     `command:remote:Command ${builder}-files-install`,

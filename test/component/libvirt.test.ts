@@ -169,7 +169,11 @@ describe("Server and PushedFiles", () => {
       "libvirt:index/volume:Volume binhost-disk",
       "libvirt:index/cloudInitDisk:CloudInitDisk binhost-cloudinit",
       "libvirt:index/domain:Domain binhost",
+      "command:remote:Command binhost-ready",
     ]);
+    const ready = inputsOf(made, "command:remote:Command", "binhost-ready");
+    assert.match(String(ready.create), /sudo cloud-init status --wait --long/);
+    assert.deepEqual(ready.triggers, ["binhost-id"]);
     const mac = derivedMac("gi-development-binhost");
     assert.equal(server.mac, mac);
     assert.equal(
@@ -212,6 +216,7 @@ describe("Server and PushedFiles", () => {
       "libvirt:index/volume:Volume pinned-disk",
       "libvirt:index/cloudInitDisk:CloudInitDisk pinned-cloudinit",
       "libvirt:index/domain:Domain pinned",
+      "command:remote:Command pinned-ready",
     ]);
     assert.deepEqual(inputsOf(made, "tls:index/privateKey:PrivateKey", "pinned-host-key"), {
       algorithm: "ED25519",

@@ -241,6 +241,7 @@ const hostResources = (name: string) => [
   `libvirt:index/volume:Volume ${name}-disk`,
   `libvirt:index/cloudInitDisk:CloudInitDisk ${name}-cloudinit`,
   `libvirt:index/domain:Domain ${name}`,
+  `command:remote:Command ${name}-ready`,
   `gentoo-infra:pki:Certificate ${name}-tls`,
   `tls:index/privateKey:PrivateKey ${name}-tls-key`,
   `pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate ${name}-tls-cert`,
