@@ -40,7 +40,6 @@ const addresses = {
   binhost: `${prefix}.10`,
   pxe: `${prefix}.11`,
   builder: `${prefix}.20`,
-  web1: `${prefix}.50`,
 };
 const binhostHostname = `binhost.${domain}`;
 const binhostUrl = `https://${binhostHostname}/`;
@@ -126,6 +125,21 @@ const stageSha512 = existsSync(stageFile)
   ? createHash("sha512").update(readFileSync(stageFile)).digest("hex")
   : "0".repeat(128);
 
+// The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
+// address .5N). Raising machineCount adds machines in place: no VM is replaced.
+const machineCount = config.getNumber("machineCount") ?? 1;
+const machines = Array.from({ length: machineCount }, (_, i) => ({
+  mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
+  hostname: `web${i + 1}`,
+  environment,
+  arch,
+  stack: "linux",
+  address: `${prefix}.${50 + i}`,
+  firmware: "bios" as const,
+  diskLayout: defaultDiskLayout("bios", "/dev/vda"),
+  installGeneration: config.getNumber(`web${i + 1}InstallGeneration`) ?? 1,
+}));
+
 const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
 const pxe = new PxeInstallHost("pxe", {
   hypervisor,
@@ -135,19 +149,7 @@ const pxe = new PxeInstallHost("pxe", {
   dhcpMode: "full",
   dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
   domain,
-  machines: [
-    {
-      mac: config.get("web1Mac") ?? "52:54:00:47:49:50",
-      hostname: "web1",
-      environment,
-      arch,
-      stack: "linux",
-      address: addresses.web1,
-      firmware: "bios",
-      diskLayout: defaultDiskLayout("bios", "/dev/vda"),
-      installGeneration: config.getNumber("web1InstallGeneration") ?? 1,
-    },
-  ],
+  machines,
   stacks: [stack],
   binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
   stages: {

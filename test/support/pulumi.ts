@@ -83,16 +83,24 @@ export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.Proc
   };
 }
 
-/** Runs `pulumi ARGS` in `cwd` with `env`; rejects with {@link PulumiCommandError} on failure. */
+/**
+ * Runs `pulumi ARGS` in `cwd` with `env` (inside network namespace `netns` when given, so that
+ * the command provider reaches guests that exist only there); rejects with
+ * {@link PulumiCommandError} on failure.
+ */
 export function runPulumi(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  netns?: string,
 ): Promise<CliResult> {
+  const [file, argv] = netns
+    ? ["ip", ["netns", "exec", netns, "pulumi", ...args]]
+    : ["pulumi", [...args]];
   return new Promise((resolve, reject) => {
     execFile(
-      "pulumi",
-      [...args],
+      file,
+      argv,
       { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60 * 1000 },
       (error, stdout, stderr) => {
         if (error) {
@@ -115,6 +123,11 @@ export interface ProgramOptions {
    * @default "engine-<8 random hex digits>"
    */
   readonly stack?: string;
+  /**
+   * Run every command inside this network namespace (`ip netns exec`).
+   * @default none: the caller's namespace
+   */
+  readonly netns?: string;
 }
 
 /** A Pulumi program directory bound to a fresh stack on a temporary backend. */
@@ -128,6 +141,8 @@ export class PulumiProgram {
     readonly backendDir: string,
     /** The environment every command of this program runs with. */
     readonly env: NodeJS.ProcessEnv,
+    /** The network namespace commands run in, if any. */
+    readonly netns?: string,
   ) {}
 
   /** Makes a temporary backend and initialises the stack of the program in `dir`. */
@@ -140,6 +155,7 @@ export class PulumiProgram {
       options.stack ?? `engine-${randomBytes(4).toString("hex")}`,
       backendDir,
       env,
+      options.netns,
     );
     await program.run(["stack", "init", program.stack, "--non-interactive"]);
     return program;
@@ -147,7 +163,7 @@ export class PulumiProgram {
 
   /** Runs `pulumi ARGS` in the program directory with this program's environment. */
   run(args: readonly string[]): Promise<CliResult> {
-    return runPulumi(args, this.dir, this.env);
+    return runPulumi(args, this.dir, this.env, this.netns);
   }
 
   /** `pulumi config set [--secret] KEY VALUE`. */

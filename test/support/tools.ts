@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { TestContext } from "node:test";
 
 /** True when running under CI, where a missing tool is a failure, never a skip. */
@@ -22,6 +23,29 @@ export function requireTools(
   const missing = commands.filter((c) => !hasTool(c));
   if (missing.length === 0) return true;
   const message = `missing ${missing.join(", ")}: ${installHint}`;
+  if (inCi) throw new Error(`CI=true and ${message}`);
+  t.skip(message);
+  return false;
+}
+
+/** Like {@link requireTools}, for files a setup step builds (images, installers). */
+export function requireFiles(
+  t: TestContext,
+  files: readonly string[],
+  installHint: string,
+): boolean {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length === 0) return true;
+  const message = `missing ${missing.join(", ")}: ${installHint}`;
+  if (inCi) throw new Error(`CI=true and ${message}`);
+  t.skip(message);
+  return false;
+}
+
+/** Like {@link requireTools}, for tests that must run as root (namespaces, libvirtd). */
+export function requireRoot(t: TestContext, why: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const message = `needs root (${why})`;
   if (inCi) throw new Error(`CI=true and ${message}`);
   t.skip(message);
   return false;

@@ -1,0 +1,201 @@
+/**
+ * libvirt tier: examples/minimal (RootCa, Stack, BinhostMirror, PxeInstallHost, one builder)
+ * goes up with the real engine and providers on the harness's libvirtd (TCG, network namespace
+ * `gentoo-infra`; Pulumi runs inside the namespace so that SSH reaches the guests):
+ * - every server's domain runs and cloud-init finished on it (each Server's `<name>-ready`
+ *   command waits for `cloud-init status --wait`; up fails otherwise);
+ * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
+ * - dnsmasq and nginx run on the install host;
+ * - a second up reports no changes;
+ * - adding a machine to the install host changes its files in place: no VM is replaced;
+ * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
+ * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
+ * from Debian packages; see docs/base-image.md and docs/installer.md. Not proven here: that a
+ * machine installs (the e2e tier) or that a Gentoo build runs on the builder.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { NETNS, useLibvirtHarness } from "../support/harness";
+import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { requireFiles, requireRoot, requireTools } from "../support/tools";
+
+const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
+const IMAGES = [
+  path.join(CACHE, "images/debian-standin-amd64.qcow2"),
+  path.join(CACHE, "installer/amd64/vmlinuz"),
+  path.join(CACHE, "installer/amd64/initrd.img"),
+];
+const URI = "qemu:///system";
+const isRoot = () => process.getuid?.() === 0;
+useLibvirtHarness(isRoot);
+
+interface Servers {
+  [name: string]: { address: string; user: string; privateKeyOpenssh: string };
+}
+
+function virsh(...args: string[]): string {
+  const r = spawnSync("virsh", ["-c", URI, ...args], { encoding: "utf8" });
+  assert.equal(r.status, 0, `virsh ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `<kind> <name>` of every libvirt object whose name starts with `prefix`. */
+function libvirtObjects(prefix: string): string[] {
+  const names = (out: string) =>
+    out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith(prefix));
+  const volumes = names(virsh("pool-list", "--all", "--name")).flatMap((pool) =>
+    names(virsh("vol-list", "--pool", pool)).map((v) => `volume ${v.split(/\s+/)[0]}`),
+  );
+  return [
+    ...names(virsh("list", "--all", "--name")).map((n) => `domain ${n}`),
+    ...names(virsh("net-list", "--all", "--name")).map((n) => `network ${n}`),
+    ...names(virsh("pool-list", "--all", "--name")).map((n) => `pool ${n}`),
+    ...volumes,
+  ];
+}
+
+/** The UUID of every domain whose name starts with `prefix`: a replaced VM gets a new one. */
+function domainUuids(prefix: string): Record<string, string> {
+  return Object.fromEntries(
+    virsh("list", "--all", "--name")
+      .split("\n")
+      .map((n) => n.trim())
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => [n, virsh("domuuid", n).trim()]),
+  );
+}
+
+test("examples/minimal goes up on libvirt, converges, grows in place and goes down clean", async (t) => {
+  if (!requireRoot(t, "network namespaces, libvirtd")) return;
+  if (!requireTools(t, ["pulumi", "virsh", "curl", "ssh", "ip"], TOOLCHAIN_HINT)) return;
+  if (!requireFiles(t, IMAGES, "run scripts/setup (step 60-images)")) return;
+
+  // A short stack name: it prefixes every libvirt name (gi-<stack>-farm-development-amd64-linux
+  // must stay within libvirt's limits).
+  const program = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `lv-${randomBytes(2).toString("hex")}`,
+  });
+  // The stack name is the libvirt name prefix of everything it makes (gi-<stack>-…).
+  const prefix = `gi-${program.stack}`;
+  const work = mkdtempSync(path.join(tmpdir(), "gi-minimal-"));
+  let destroyed = false;
+  let broken = false;
+  const step = async (name: string, fn: () => Promise<void>) => {
+    if (broken) {
+      await t.test(name, (s) => s.skip("an earlier step failed"));
+      return;
+    }
+    await t.test(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        broken = true;
+        throw error;
+      }
+    });
+  };
+  const ssh = (servers: Servers, name: string, command: string) => {
+    const server = servers[name];
+    assert.ok(server, `server ${name} in the outputs`);
+    const key = path.join(work, `${name}.key`);
+    writeFileSync(key, server.privateKeyOpenssh);
+    chmodSync(key, 0o600);
+    return spawnSync(
+      "ip",
+      [
+        ...["netns", "exec", NETNS, "ssh", "-i", key, "-o", "BatchMode=yes"],
+        ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
+        `${server.user}@${server.address}`,
+        command,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+  };
+  try {
+    let uuids: Record<string, string> = {};
+    let outputs: Record<string, unknown> = {};
+    await step("up creates three running servers whose cloud-init finished", async () => {
+      await program.up();
+      outputs = await program.outputs({ showSecrets: true });
+      uuids = domainUuids(prefix);
+      assert.equal(Object.keys(uuids).length, 3, `domains: ${Object.keys(uuids).join(", ")}`);
+      for (const name of Object.keys(uuids)) {
+        assert.match(virsh("domstate", name), /running/, `${name} runs`);
+      }
+      const servers = outputs.servers as Servers;
+      for (const name of Object.keys(servers)) {
+        const r = ssh(servers, name, "cloud-init status");
+        assert.match(r.stdout, /status: done/, `${name}: ${r.stdout}${r.stderr}`);
+      }
+    });
+
+    await step(
+      "the binhost answers HTTPS with its RootCa certificate (curl --cacert)",
+      async () => {
+        const ca = path.join(work, "ca.pem");
+        writeFileSync(ca, outputs.caCertificatePem as string);
+        const url = new URL((outputs.urls as { binhost: string }).binhost);
+        const servers = outputs.servers as Servers;
+        const r = spawnSync(
+          "ip",
+          [
+            ...["netns", "exec", NETNS, "curl", "-sS", "--fail", "--cacert", ca],
+            ...["--resolve", `${url.hostname}:443:${servers.binhost?.address}`],
+            `https://${url.hostname}/crl/`,
+          ],
+          { encoding: "utf8", timeout: 60_000 },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /development-host\.crl/);
+      },
+    );
+
+    await step("dnsmasq and nginx run on the install host", async () => {
+      const r = ssh(outputs.servers as Servers, "pxe", "systemctl is-active dnsmasq nginx");
+      assert.equal(r.stdout.trim(), "active\nactive", r.stderr);
+    });
+
+    await step("a second up reports no changes", async () => {
+      await program.up({ expectNoChanges: true });
+    });
+
+    await step("adding a machine updates the install host in place, replacing no VM", async () => {
+      await program.setConfig("machineCount", "2");
+      const preview = await program.run([
+        ...["preview", "--non-interactive", "--json", "--stack", program.stack],
+      ]);
+      const steps = (JSON.parse(preview.stdout) as { steps: { op: string; urn: string }[] }).steps;
+      const vmTypes = /libvirt:index\/(domain|volume|cloudInitDisk):/;
+      const touched = steps.filter((s) => s.op !== "same" && vmTypes.test(s.urn));
+      assert.deepEqual(touched, [], "no domain, disk or cloud-init disk changes");
+      assert.ok(
+        steps.some((s) => s.op === "create" && s.urn.endsWith("pxe-web2-host-cert")),
+        "web2 gets its host certificate",
+      );
+      await program.up();
+      assert.deepEqual(domainUuids(prefix), uuids, "every VM kept its domain UUID");
+      const r = ssh(outputs.servers as Servers, "pxe", "grep -c web2 /etc/dnsmasq.conf");
+      assert.equal(r.stdout.trim(), "1", r.stderr);
+    });
+
+    await step("destroy leaves no domain, volume, pool, network or pool directory", async () => {
+      await program.destroy();
+      destroyed = true;
+      assert.deepEqual(libvirtObjects(prefix), []);
+      assert.equal(existsSync(`/var/lib/libvirt/images/${prefix}`), false);
+    });
+  } finally {
+    if (!destroyed) await program.destroy().catch(() => undefined);
+    await program.cleanup({ force: !destroyed });
+    rmSync(work, { recursive: true, force: true });
+  }
+});
