@@ -108,7 +108,7 @@ const binhost = new BinhostMirror("binhost", {
 
 // The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
 // the binhost where builders would upload a real stage4.
-const stageFile = config.get("stagePath") ?? path.join(cache, "stages/stage4-standin-amd64.tar.xz");
+const stageFile = config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.xz");
 const stageName = path.basename(stageFile);
 const stageRelative = `stages/${environment}/${arch}/${stageName}`;
 if (existsSync(stageFile)) {
