@@ -22,7 +22,6 @@ import {
   registered,
   registeredUnder,
 } from "../support/mocks";
-import { useLibvirtStandInWhenMissing } from "../support/pxe-fixtures";
 
 // The shared recorder, plus what the providers would compute that the component reads:
 // a RandomPassword's result and a signed certificate's PEM.
@@ -53,7 +52,6 @@ pulumi.runtime.setMocks(
   "development",
   true,
 );
-useLibvirtStandInWhenMissing();
 
 import type * as LibvirtModule from "../../lib/libvirt";
 import type * as PkiModule from "../../lib/pki";

@@ -1,5 +1,4 @@
 /** A small inventory shared by the pxe unit and render tests. */
-import type * as Pulumi from "@pulumi/pulumi";
 import { defaultDiskLayout, type Machine, type PxeNetwork } from "../../lib/pxe/renderers";
 
 export const network: PxeNetwork = {
@@ -58,46 +57,3 @@ export const arm1: Machine = {
 };
 
 export const machines: readonly Machine[] = [web1, db1, arm1];
-
-/**
- * Lets component tests load lib/libvirt while `@pulumi/libvirt` (a generated SDK that
- * scripts/setup builds) is not installed: a STAND-IN module whose resources register with
- * the real provider's type tokens and keep their inputs as outputs, which is all the mocks
- * see. Does nothing when the real SDK resolves. Call it before requiring lib/libvirt.
- */
-export function useLibvirtStandInWhenMissing(): void {
-  try {
-    require.resolve("@pulumi/libvirt");
-    return;
-  } catch {
-    // not installed: register the stand-in below
-  }
-  const pulumi = require("@pulumi/pulumi") as typeof Pulumi;
-  const Module = require("node:module") as {
-    _resolveFilename: (request: string, ...rest: unknown[]) => string;
-  };
-  const custom = (token: string) =>
-    class extends pulumi.CustomResource {
-      constructor(name: string, args: Pulumi.Inputs, opts?: Pulumi.CustomResourceOptions) {
-        super(token, name, args, opts);
-      }
-    };
-  class Provider extends pulumi.ProviderResource {
-    constructor(name: string, args: Pulumi.Inputs, opts?: Pulumi.ResourceOptions) {
-      super("libvirt", name, args, opts);
-    }
-  }
-  const standIn = {
-    Provider,
-    Pool: custom("libvirt:index/pool:Pool"),
-    Volume: custom("libvirt:index/volume:Volume"),
-    CloudInitDisk: custom("libvirt:index/cloudInitDisk:CloudInitDisk"),
-    Domain: custom("libvirt:index/domain:Domain"),
-    Network: custom("libvirt:index/network:Network"),
-  };
-  const id = "/gentoo-infra-test/pulumi-libvirt-stand-in.js";
-  const resolve = Module._resolveFilename;
-  Module._resolveFilename = (request: string, ...rest: unknown[]) =>
-    request === "@pulumi/libvirt" ? id : resolve(request, ...rest);
-  require.cache[id] = { id, filename: id, loaded: true, exports: standIn } as NodeJS.Module;
-}
