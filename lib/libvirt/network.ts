@@ -59,7 +59,8 @@ export class GuestNetwork extends pulumi.ComponentResource {
           ]
         : [],
     );
-    const subnet = parsed!;
+    // assertValid above threw unless the subnet parsed.
+    const subnet = parsed as NonNullable<typeof parsed>;
     this.subnet = args.subnet;
     this.gateway = firstHostAddress(subnet);
     this.networkName = args.hypervisor.objectName(name);

@@ -122,8 +122,9 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
       ),
     );
   }
-  if (args.image !== undefined) {
-    const kinds = ["path", "url", "volumeId"].filter((k) => k in args.image!);
+  const image = args.image;
+  if (image !== undefined) {
+    const kinds = ["path", "url", "volumeId"].filter((k) => k in image);
     if (kinds.length !== 1) {
       out.push(
         violation(
