@@ -41,6 +41,7 @@ const TOOLS = [
   "openssl",
   "sfdisk",
   "debugfs",
+  "file",
   "jq",
   "zstd",
   "xz",
