@@ -21,6 +21,14 @@ export interface CloudInitUser {
   readonly groups?: readonly string[];
   /** @default "/bin/bash" */
   readonly shell?: string;
+  /**
+   * Authorize the keys as the very last first-boot command instead of when the user is
+   * created. cloud-init restarts sshd while it configures the machine, which drops any SSH
+   * session that started before; with this, a login that succeeds means the configuration is
+   * done (automation that logs in as soon as it can never races cloud-init).
+   * @default false
+   */
+  readonly authorizeKeysLast?: boolean;
 }
 
 /** A file cloud-init writes. */
@@ -223,6 +231,15 @@ export function validateUserDataArgs(args: UserDataArgs): Violation[] {
   return out;
 }
 
+/** Writes the keys ($2…) into the authorized_keys of user $1 (see `authorizeKeysLast`). */
+const AUTHORIZE_KEYS = [
+  'set -e; u=$1; shift; h=$(getent passwd "$u" | cut -d: -f6); g=$(id -g "$u")',
+  'install -d -m 0700 -o "$u" -g "$g" "$h/.ssh"',
+  'printf "%s\\n" "$@" > "$h/.ssh/authorized_keys.new"',
+  'chown "$u:$g" "$h/.ssh/authorized_keys.new" && chmod 0600 "$h/.ssh/authorized_keys.new"',
+  'mv "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"',
+].join("; ");
+
 /** Renders user-data: `#cloud-config` then YAML. Throws a ValidationError naming every problem. */
 export function renderUserData(args: UserDataArgs): string {
   throwIfViolations("cloud-init user-data", validateUserDataArgs(args));
@@ -238,7 +255,7 @@ export function renderUserData(args: UserDataArgs): string {
       lock_passwd: true,
       ...(u.groups?.length ? { groups: u.groups.join(",") } : {}),
       ...(u.sudo ? { sudo: u.sudo } : {}),
-      ssh_authorized_keys: [...u.sshAuthorizedKeys],
+      ...(u.authorizeKeysLast ? {} : { ssh_authorized_keys: [...u.sshAuthorizedKeys] }),
     })),
   };
   if (args.writeFiles?.length) {
@@ -256,7 +273,13 @@ export function renderUserData(args: UserDataArgs): string {
     };
   }
   if (args.packages?.length) doc.packages = [...args.packages];
-  if (args.runcmd?.length)
-    doc.runcmd = args.runcmd.map((c) => (typeof c === "string" ? c : [...c]));
+  const runcmd: (string | string[])[] = (args.runcmd ?? []).map((c) =>
+    typeof c === "string" ? c : [...c],
+  );
+  for (const u of args.users) {
+    if (u.authorizeKeysLast)
+      runcmd.push(["sh", "-c", AUTHORIZE_KEYS, "sh", u.name, ...u.sshAuthorizedKeys]);
+  }
+  if (runcmd.length) doc.runcmd = runcmd;
   return `#cloud-config\n${stringify(doc, { lineWidth: 0, version: "1.1" })}`;
 }

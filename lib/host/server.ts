@@ -152,6 +152,8 @@ export class Server extends pulumi.ComponentResource {
             name: ADMIN_USER,
             sshAuthorizedKeys: [publicKey.trim()],
             sudo: "ALL=(ALL) NOPASSWD:ALL",
+            // Our SSH automation may log in only once cloud-init is done with sshd.
+            authorizeKeysLast: true,
           },
         ],
         runcmd: [

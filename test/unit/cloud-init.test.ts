@@ -149,3 +149,24 @@ describe("cloud-init network-config", () => {
     );
   });
 });
+
+describe("authorizeKeysLast", () => {
+  it("authorizes the keys in the last first-boot command, not when the user is created", () => {
+    const doc = parse(
+      renderUserData({
+        hostname: "binhost",
+        users: [{ name: "gi-admin", sshAuthorizedKeys: [KEY], authorizeKeysLast: true }],
+        runcmd: [["systemctl", "enable", "nginx"]],
+      }),
+    ) as { users: Record<string, unknown>[]; runcmd: string[][] };
+    assert.equal(doc.users[0]?.ssh_authorized_keys, undefined);
+    assert.deepEqual(doc.runcmd[0], ["systemctl", "enable", "nginx"]);
+    const last = doc.runcmd.at(-1) as string[];
+    assert.deepEqual(last.slice(0, 2), ["sh", "-c"]);
+    assert.deepEqual(last.slice(3), ["sh", "gi-admin", KEY]);
+    assert.match(
+      last[2] as string,
+      /^set -e; .*authorized_keys\.new" "\$h\/\.ssh\/authorized_keys"$/,
+    );
+  });
+});
