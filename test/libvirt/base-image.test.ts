@@ -6,8 +6,9 @@
  * from user-data, that nginx and dnsmasq are there and that the serial console shows the
  * boot; every domain, network and file it made is gone afterwards.
  *
- * The harness is started when it is not running and then stopped again by this file (and
- * checked to leave no process behind); a harness someone else started is left running.
+ * The harness is leased (`scripts/libvirt-harness use|release <pid>`): started when it is
+ * not running, stopped by the last lease holder (and then checked to leave no process
+ * behind); a harness started by hand is left running.
  * Needs root. A missing tool or root fails under CI=true (test/support/tools.ts).
  * Not proven here: the Pulumi components on libvirt (their own libvirt-tier tests) or a real
  * Gentoo image (docs/base-image.md says how a site points the components at one).
@@ -81,7 +82,6 @@ function libvirtNames(kind: "list" | "net-list", prefix: string): string[] {
 
 describe("the STAND-IN base image boots under TCG in the libvirt harness", () => {
   let ready = false;
-  let startedHere = false;
   let started: { libvirtd: number; virtlogd: number } | undefined;
 
   before(() => {
@@ -92,17 +92,19 @@ describe("the STAND-IN base image boots under TCG in the libvirt harness", () =>
     ) {
       return;
     }
-    startedHere = run(HARNESS, ["status"]).status !== 0;
-    const r = run(HARNESS, ["start"]);
+    // A lease (not start/stop): test files run in parallel, and the last one to finish
+    // stops a harness that a lease started; one started by hand is left running.
+    const r = run(HARNESS, ["use", String(process.pid)]);
     assert.equal(r.status, 0, r.output);
     started = { libvirtd: pidOf("libvirtd"), virtlogd: pidOf("virtlogd") };
     ready = true;
   });
 
   after(() => {
-    if (!startedHere || !started) return;
-    const r = run(HARNESS, ["stop"]);
+    if (!ready || !started) return;
+    const r = run(HARNESS, ["release", String(process.pid)]);
     assert.equal(r.status, 0, r.output);
+    if (!/libvirt-harness: stopped$/m.test(r.output)) return; // still in use, or started by hand
     assert.equal(alive(started.libvirtd), false, "libvirtd still runs after stop");
     assert.equal(alive(started.virtlogd), false, "virtlogd still runs after stop");
     assert.equal(
