@@ -41,9 +41,9 @@ async function measure(dir: string, options: { netns?: string; stack?: string })
 }
 
 async function main(): Promise<void> {
-  const harnessWasRunning = spawnSync(HARNESS, ["status"]).status === 0;
-  if (!harnessWasRunning && spawnSync(HARNESS, ["start"], { stdio: "inherit" }).status !== 0) {
-    throw new Error("scripts/libvirt-harness start failed");
+  // A lease: started unless running, stopped afterwards only if this lease started it.
+  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
+    throw new Error("scripts/libvirt-harness use failed");
   }
   try {
     const baseline = await measure("test/engine/fixtures/tls-random", {});
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     console.log(row("noChangeUp", "pulumi up, no changes"));
     console.log(row("destroy", "pulumi destroy"));
   } finally {
-    if (!harnessWasRunning) spawnSync(HARNESS, ["stop"], { stdio: "inherit" });
+    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
   }
 }
 

@@ -1,7 +1,6 @@
 /**
  * The libvirt harness (scripts/libvirt-harness: virtlogd and libvirtd inside the network
- * namespace `gentoo-infra`) for tests that need a libvirtd: started when it is not running and
- * stopped again by the same test file; a harness someone else started is left running.
+ * namespace `gentoo-infra`) for tests that need a libvirtd.
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -19,22 +18,32 @@ export function harnessRunning(): boolean {
 }
 
 /**
- * Registers before/after hooks of the current file: start the harness unless it runs, stop it
- * afterwards when this file started it. `enabled()` decides at run time (e.g. root and tools).
+ * Registers before/after hooks of the current file that lease the harness
+ * (`scripts/libvirt-harness use|release <pid>`): it is started unless it runs, and the last
+ * release stops it only when a lease started it, so test files running side by side never stop
+ * it under each other and a harness started by hand stays. `enabled()` decides at run time.
  */
 export function useLibvirtHarness(enabled: () => boolean): void {
-  let started = false;
+  let leased = false;
   before(() => {
-    if (!enabled() || harnessRunning()) return;
-    const r = spawnSync(HARNESS, ["start"], { encoding: "utf8", timeout: 120_000 });
-    if (r.status !== 0)
-      throw new Error(`scripts/libvirt-harness start failed:\n${r.stdout}${r.stderr}`);
-    started = true;
+    if (!enabled()) return;
+    const r = spawnSync(HARNESS, ["use", String(process.pid)], {
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    if (r.status !== 0) {
+      throw new Error(`scripts/libvirt-harness use failed:\n${r.stdout}${r.stderr}`);
+    }
+    leased = true;
   });
   after(() => {
-    if (!started) return;
-    const r = spawnSync(HARNESS, ["stop"], { encoding: "utf8", timeout: 120_000 });
-    if (r.status !== 0)
-      throw new Error(`scripts/libvirt-harness stop failed:\n${r.stdout}${r.stderr}`);
+    if (!leased) return;
+    const r = spawnSync(HARNESS, ["release", String(process.pid)], {
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    if (r.status !== 0) {
+      throw new Error(`scripts/libvirt-harness release failed:\n${r.stdout}${r.stderr}`);
+    }
   });
 }
