@@ -192,9 +192,11 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
       /OK bios: installed and reported status=success/,
       /OK bios: disk has GPT \(gpt bios-boot swap root\)/,
       /OK bios: booted from disk in [\d.]+ s: gentoo-infra stage STAND-IN: hostname=web-bios fqdn=web-bios\.check\.test environment=production stack=web/,
+      /OK bios: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:01 192\.168\.\d+\.21\/24/,
       /OK uefi: installed and reported status=success/,
       /OK uefi: disk has GPT \(gpt efi root\)/,
       /OK uefi: booted from disk in [\d.]+ s: gentoo-infra stage STAND-IN: hostname=web-uefi fqdn=web-uefi\.check\.test environment=production stack=web/,
+      /OK uefi: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:02 192\.168\.\d+\.22\/24/,
     ]) {
       assert.match(r.output, line);
     }
