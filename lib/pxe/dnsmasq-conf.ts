@@ -7,7 +7,7 @@
 import { throwIfViolations, type Violation, violation } from "../validation";
 import type { Firmware } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
-import { parseIpv4Subnet } from "./ipv4";
+import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
 import { macTag, normalizeMac } from "./mac";
 import { joinUrl, pxeHttpPaths } from "./netboot";
 
@@ -52,6 +52,51 @@ export interface DnsmasqConfArgs {
    * @default "snponly"
    */
   readonly efiBinary?: EfiBinary;
+  /**
+   * Names dnsmasq answers DNS queries for, each with its IPv4 address (`host-record`), e.g.
+   * the binhost's host name, so that the installer resolves the stage URL. With any record
+   * dnsmasq serves DNS on the install subnet for these names only (nothing is forwarded);
+   * without, DNS is off (`port=0`).
+   * @default none
+   */
+  readonly hostRecords?: Readonly<Record<string, string>>;
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** Checks host records (name → IPv4 address) for dnsmasq's `host-record`; `at` names the argument. */
+export function validateHostRecords(records: unknown, at = "hostRecords"): Violation[] {
+  if (records === undefined) return [];
+  if (typeof records !== "object" || records === null || Array.isArray(records)) {
+    return [
+      violation(
+        at,
+        records,
+        "is not a map of host names to addresses",
+        `use e.g. { "binhost.example.ch": "10.0.0.10" }`,
+      ),
+    ];
+  }
+  const out: Violation[] = [];
+  for (const [name, address] of Object.entries(records)) {
+    if (!HOST_NAME.test(name)) {
+      out.push(
+        violation(
+          `${at}["${name}"]`,
+          name,
+          "is not a lower-case DNS name",
+          "use e.g. binhost.example.ch",
+        ),
+      );
+    }
+    if (!isIpv4Address(address)) {
+      out.push(
+        violation(`${at}["${name}"]`, address, "is not an IPv4 address", "use e.g. 10.0.0.10"),
+      );
+    }
+  }
+  return out;
 }
 
 /** DHCP option 93 (client system architecture) values, RFC 4578 and IANA's registry. */
@@ -130,13 +175,15 @@ export function validateDnsmasqConfArgs(args: DnsmasqConfArgs): Violation[] {
       violation("efiBinary", args.efiBinary, "is not an iPXE EFI binary", "use snponly or ipxe"),
     );
   }
+  out.push(...validateHostRecords(args.hostRecords));
   return [...out, ...validateInventory(args.machines, args.network)];
 }
 
 /**
  * Renders dnsmasq.conf. Throws a ValidationError naming every problem with `args`.
  *
- * Both modes: no DNS (`port=0`), TFTP from `tftpRoot`, firmware PXE clients get the iPXE
+ * Both modes: no DNS (`port=0`) unless `hostRecords` are given (then DNS for those names
+ * only), TFTP from `tftpRoot`, firmware PXE clients get the iPXE
  * binary for their client architecture, iPXE clients (user-class `iPXE`) get the HTTP URL
  * of their MAC's script. Full mode also hands out addresses (fixed for known machines) and
  * sends unknown iPXE clients the local-boot default script; proxy mode ignores unknown MACs
@@ -155,7 +202,7 @@ export function renderDnsmasqConf(args: DnsmasqConfArgs): string {
   const out: string[] = [
     `# gentoo-infra install host: dnsmasq in ${args.mode} DHCP mode on ${args.interface} (${net.subnet}).`,
     "# Rendered file: edits are overwritten.",
-    "port=0",
+    ...dnsLines(args.hostRecords),
     `interface=${args.interface}`,
     "bind-interfaces",
     "log-dhcp",
@@ -224,4 +271,15 @@ export function renderDnsmasqConf(args: DnsmasqConfArgs): string {
     out.push(`dhcp-boot=tag:ipxe,tag:!known,${url(pxeHttpPaths.defaultScript)}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+function dnsLines(records: Readonly<Record<string, string>> | undefined): string[] {
+  const names = Object.keys(records ?? {}).sort();
+  if (!records || names.length === 0) return ["port=0"];
+  return [
+    "# DNS for these names only: nothing is forwarded, /etc/hosts is not read.",
+    "no-resolv",
+    "no-hosts",
+    ...names.map((n) => `host-record=${n},${records[n]}`),
+  ];
 }

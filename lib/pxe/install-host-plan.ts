@@ -5,6 +5,7 @@
  */
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
 import { type Violation, violation } from "../validation/violations";
+import { validateHostRecords } from "./dnsmasq-conf";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
@@ -57,6 +58,8 @@ export interface InstallHostPlan {
   readonly baseDn: unknown;
   readonly puppetServer: unknown;
   readonly kernelArguments: readonly unknown[] | undefined;
+  /** Names the install host answers DNS for (dnsmasq host-record). */
+  readonly hostRecords?: unknown;
   /** The binhost's client configuration, when it is a plain value (not yet an Output). */
   readonly clientConfig: Readonly<Record<string, PxeBinhostClientConfig>> | undefined;
   /** The stages by cell, when a plain value. */
@@ -114,7 +117,11 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
     }
   });
 
-  out.push(...validateOwnAddress(plan), ...validateNames(plan));
+  out.push(
+    ...validateOwnAddress(plan),
+    ...validateNames(plan),
+    ...validateHostRecords(plan.hostRecords),
+  );
 
   if (plan.dhcpMode !== "full" && plan.dhcpMode !== "proxy") {
     out.push(violation("dhcpMode", plan.dhcpMode, "is not a DHCP mode", "use full or proxy"));

@@ -17,7 +17,18 @@ export interface PxeHttpEndpoint {
    * @default ["console=tty0", "console=ttyS0,115200"]
    */
   readonly kernelArguments?: readonly string[];
+  /**
+   * Also load the site's root certificate (`installer/ca.pem` on the install host) as a
+   * second initrd that iPXE places at `/etc/gentoo-infra/ca.pem` in the initramfs: the
+   * installer verifies every HTTPS download against it, so one installer build serves every
+   * site (no `build-installer --ca`).
+   * @default false
+   */
+  readonly installerCa?: boolean;
 }
+
+/** Where the installer reads the root certificate it trusts for HTTPS (installer/init). */
+export const INSTALLER_CA_PATH = "/etc/gentoo-infra/ca.pem";
 
 const DEFAULT_KERNEL_ARGUMENTS = ["console=tty0", "console=ttyS0,115200"];
 
@@ -41,6 +52,9 @@ export function renderInstallScript(machine: Machine, endpoint: PxeHttpEndpoint)
     "# Served until the installer reports success; then this MAC gets a local-boot script.",
     `kernel --name vmlinuz ${url(pxeHttpPaths.installerKernel(machine.arch))} ${args.join(" ")} || goto failed`,
     `initrd --name initrd ${url(pxeHttpPaths.installerInitramfs(machine.arch))} || goto failed`,
+    ...(endpoint.installerCa
+      ? [`initrd --name ca ${url(pxeHttpPaths.installerCa)} ${INSTALLER_CA_PATH} || goto failed`]
+      : []),
     "boot || goto failed",
     ":failed",
     `echo gentoo-infra: could not boot the installer for ${machine.hostname}, booting the local disk in 10 s`,

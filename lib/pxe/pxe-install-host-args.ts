@@ -81,6 +81,14 @@ export interface PxeInstallHostArgs {
    */
   readonly dnsServers?: readonly string[];
   /**
+   * Names the install host answers DNS for on the install subnet, each with its IPv4 address
+   * (dnsmasq `host-record`), e.g. `{ "binhost.example.ch": "10.0.0.10" }` so that the
+   * installer resolves the binhost's stage URL. Give the install host's address in
+   * `dnsServers` for machines to use it. Nothing else is answered or forwarded.
+   * @default none: the install host serves no DNS
+   */
+  readonly hostRecords?: Readonly<Record<string, string>>;
+  /**
    * DNS domain (`example.ch`): a machine's FQDN, certificate name and Puppet certname is
    * `<hostname>.<domain>`, the install host's `<name>.<domain>`.
    */

@@ -106,6 +106,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         baseDn: args.baseDn,
         puppetServer: args.puppet?.server,
         kernelArguments: args.kernelArguments,
+        hostRecords: args.hostRecords,
         clientConfig: plain(args.binhost?.clientConfig),
         stages: args.stages === undefined ? {} : plain(args.stages),
         binhostUrl: plain(args.binhost?.url),
@@ -120,6 +121,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
     const httpsBaseUrl = `https://${args.address}`;
     const endpoint = {
       baseUrl: this.httpBaseUrl,
+      installerCa: true,
       ...(args.kernelArguments === undefined ? {} : { kernelArguments: args.kernelArguments }),
     };
 
@@ -293,6 +295,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
               httpBaseUrl: this.httpBaseUrl,
               tftpRoot: layout.tftpRoot,
               ...(args.efiBinary === undefined ? {} : { efiBinary: args.efiBinary }),
+              ...(args.hostRecords === undefined ? {} : { hostRecords: args.hostRecords }),
             }),
           },
           {
@@ -310,6 +313,10 @@ export class PxeInstallHost extends pulumi.ComponentResource {
           },
           { path: layout.tlsKey, content: tls.privateKeyPem, mode: "0600" },
           { path: `${layout.configDir}/ca.pem`, content: args.rootCa.rootCertificatePem },
+          {
+            path: `${layout.wwwRoot}/${pxeHttpPaths.installerCa}`,
+            content: args.rootCa.rootCertificatePem,
+          },
           {
             path: `${layout.configDir}/puppet-ca.pem`,
             content: pulumi.concat(args.rootCa.chainPems.puppet, args.rootCa.rootCertificatePem),

@@ -259,6 +259,7 @@ const hostResources = (name: string) => [
     "srv-pxe-www-ipxe-default.ipxe",
     "srv-pxe-www-installer-amd64-vmlinuz",
     "srv-pxe-www-installer-amd64-initramfs.img",
+    "srv-pxe-www-installer-ca.pem",
   ].map((slug) => `${COPY} ${name}-files-${slug}`),
 ];
 
@@ -349,7 +350,13 @@ describe("PxeInstallHost", () => {
       await pushed(made, "mac-files-etc-gentoo-infra-pxe-machines-52-54-00-12-34-56-install.ipxe"),
       web1Script?.install,
     );
+    assert.match(
+      String(web1Script?.install),
+      /^initrd --name ca http:\/\/10\.0\.0\.2\/installer\/ca\.pem \/etc\/gentoo-infra\/ca\.pem \|\| goto failed$/m,
+    );
+    assert.equal(await pushed(made, "mac-files-srv-pxe-www-installer-ca.pem"), "ROOT\n");
     const dnsmasq = await pushed(made, "mac-files-etc-dnsmasq.conf");
+    assert.match(dnsmasq, /^port=0$/m, "no DNS without host records");
     assert.match(
       dnsmasq,
       /^dhcp-host=52:54:00:12:34:56,set:mac-525400123456,10\.0\.0\.21,web1,infinite$/m,
@@ -424,6 +431,18 @@ describe("PxeInstallHost", () => {
     assert.match(dnsmasq, /^dhcp-range=10\.0\.0\.0,proxy,255\.255\.255\.0$/m);
     assert.match(dnsmasq, /^dhcp-ignore=tag:!known$/m);
     assert.doesNotMatch(dnsmasq, /default\.ipxe/);
+  });
+
+  it("answers DNS for its host records only, when given", async () => {
+    new PxeInstallHost("dns", {
+      ...baseArgs,
+      dnsServers: ["10.0.0.2"],
+      hostRecords: { "binhost.example.ch": "10.0.0.10" },
+    });
+    const dnsmasq = await pushed(await registeredUnder("dns"), "dns-files-etc-dnsmasq.conf");
+    assert.doesNotMatch(dnsmasq, /^port=0$/m);
+    assert.match(dnsmasq, /^no-resolv\nno-hosts\nhost-record=binhost\.example\.ch,10\.0\.0\.10$/m);
+    assert.match(dnsmasq, /^dhcp-option=option:dns-server,10\.0\.0\.2$/m);
   });
 
   it("adding a machine adds its certificates, token and files and leaves the server unchanged", async () => {
@@ -606,6 +625,14 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
         '- binhost.clientConfig["production/amd64/web"]: is missing (got undefined); serve build profile production/amd64/web from the binhost, or change the machines that use it',
         '- stages["production/amd64/web"].url: is not on the binhost https://binhost.example.ch/ (got "https://mirror.example.org/stage.tar.xz"); install stages from the binhost given in binhost.url',
         '- stages["production/amd64/web"].sha512: is not a SHA-512 digest (got "0"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
+      ],
+    },
+    {
+      name: "records",
+      args: { hostRecords: { "Bin Host": "10.0.0.10", "binhost.example.ch": "10.0.0" } },
+      message: [
+        '- hostRecords["Bin Host"]: is not a lower-case DNS name (got "Bin Host"); use e.g. binhost.example.ch',
+        '- hostRecords["binhost.example.ch"]: is not an IPv4 address (got "10.0.0"); use e.g. 10.0.0.10',
       ],
     },
     {

@@ -94,6 +94,20 @@ describe("dnsmasq.conf", () => {
     });
   }
 
+  it("with host records it serves DNS for those names only, and passes dnsmasq --test", (t) => {
+    const text = renderDnsmasqConf({
+      ...dnsmasqArgs,
+      mode: "full",
+      hostRecords: { "binhost.example.ch": "10.0.0.10" },
+    });
+    assert.doesNotMatch(text, /^port=/m);
+    assert.match(text, /^no-resolv\nno-hosts\nhost-record=binhost\.example\.ch,10\.0\.0\.10$/m);
+    if (!requireTools(t, ["dnsmasq"], APT_HINT)) return;
+    const r = run("dnsmasq", ["--test", `--conf-file=${write("dnsmasq-dns.conf", text)}`]);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /syntax check OK/);
+  });
+
   it("dnsmasq --test rejects a broken line, so the check above can fail", (t) => {
     if (!requireTools(t, ["dnsmasq"], APT_HINT)) return;
     const broken = `${renderDnsmasqConf({ ...dnsmasqArgs, mode: "proxy" })}pxe-service=tag:!ipxe,NoSuchArch,"x",x.efi\n`;
