@@ -148,6 +148,11 @@ const pxe = new PxeInstallHost("pxe", {
   image,
   dhcpMode: "full",
   dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
+  // The install host answers DNS for the binhost's name, so the installer (and the installed
+  // machines) resolve the stage and binrepos URLs; the root CA reaches the installer through
+  // its iPXE script (docs/pxe-install-host.md), so the installer is built without --ca.
+  dnsServers: [addresses.pxe],
+  hostRecords: { [binhostHostname]: addresses.binhost },
   domain,
   machines,
   stacks: [stack],
