@@ -58,7 +58,8 @@ export const DEFAULT_INSTALL_HOST_LAYOUT: InstallHostLayout = {
 /**
  * The shell command run as root after every push: put the iPXE binaries into the TFTP
  * root, (re)load the netboot units, run the switch, check both configurations, then
- * restart dnsmasq (a reload does not re-read dnsmasq.conf) and reload nginx.
+ * restart dnsmasq (a reload does not re-read dnsmasq.conf) and nginx (a reload cannot bind
+ * the install host's address while the image's default site holds the wildcard port 80).
  * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root.
  */
 export function installHostAfterChange(
@@ -76,7 +77,9 @@ export function installHostAfterChange(
     "nginx -t -q",
     "systemctl enable dnsmasq nginx",
     "systemctl restart dnsmasq",
-    "systemctl reload-or-restart nginx",
+    // A restart, not a reload: nginx listens on the install host's address only, and a reload
+    // cannot bind it while the image's default configuration holds the wildcard port 80.
+    "systemctl restart nginx",
   ].join(" && ");
 }
 

@@ -244,7 +244,7 @@ describe("install host paths and commands", () => {
         "nginx -t -q",
         "systemctl enable dnsmasq nginx",
         "systemctl restart dnsmasq",
-        "systemctl reload-or-restart nginx",
+        "systemctl restart nginx",
       ].join(" && "),
     );
   });
