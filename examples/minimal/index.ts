@@ -201,7 +201,10 @@ export const servers = pulumi.secret({
   binhost: serverOf(binhost.server),
   pxe: serverOf(pxe.server),
   ...Object.fromEntries(
-    Object.entries(farm.builders).map(([name, builder]) => [name, serverOf(builder.server)]),
+    Object.entries(farm.builders).map(([profile, builder]) => [
+      `builder-${profile.replaceAll("/", "-")}`,
+      serverOf(builder.server),
+    ]),
   ),
 });
 /** Where things are served. */
