@@ -85,7 +85,11 @@ for (const [example, spec] of examples) {
               });
               writeFiles(prefix.dir, files[side]);
               const run = portageCheck(prefix, stack.packages);
-              assert.equal(run.status, 0, `${side}: portage-check.py failed:\n${run.stderr}`);
+              assert.equal(
+                run.status,
+                0,
+                `${side}: portage-check.py failed (signal ${run.signal ?? "none"}):\n${run.stderr}`,
+              );
               assert.deepEqual(portageProblems(run.stderr), [], `${side}: Portage problems`);
               const facts = JSON.parse(run.stdout) as {
                 profiles: string[];

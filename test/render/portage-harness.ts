@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 export const GENTOO_STANDIN = join(__dirname, "testdata", "gentoo-standin");
 
 /** Where the Python judges live. */
-export const VENV = join(__dirname, "..", "..", ".cache", "venv");
+export const VENV = join(process.env.GI_CACHE ?? join(__dirname, "..", "..", ".cache"), "venv");
 
 /** A prefix populated with rendered files. */
 export interface PortagePrefix {
@@ -61,6 +61,8 @@ export interface PortageRun {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** The signal that ended it (a timeout), if any. */
+  readonly signal?: NodeJS.Signals | null;
 }
 
 function portageEnv(prefix: PortagePrefix): NodeJS.ProcessEnv {
@@ -80,9 +82,15 @@ export function portageCheck(prefix: PortagePrefix, atoms: readonly string[]): P
   const result = spawnSync(
     join(VENV, "bin", "python"),
     [join(__dirname, "portage-check.py"), ...atoms],
-    { env: portageEnv(prefix), encoding: "utf8", timeout: 60_000 },
+    { env: portageEnv(prefix), encoding: "utf8", timeout: 600_000 },
   );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  if (result.error) throw result.error;
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    signal: result.signal,
+  };
 }
 
 /** Runs `emerge` with `args` in the prefix. */
@@ -90,7 +98,7 @@ export function emerge(prefix: PortagePrefix, args: readonly string[]): PortageR
   const result = spawnSync(join(VENV, "bin", "emerge"), args, {
     env: portageEnv(prefix),
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 600_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
