@@ -146,5 +146,6 @@ gi_pack_initramfs() {
 
 # sha256 of the given files and of stdin, one word: the inputs a cached build depends on.
 gi_inputs_digest() {
-  { sha256sum "$@"; cat; } | sha256sum | cut -d' ' -f1
+  # File contents only (not their paths): every checkout of the repository gets the same digest.
+  { for f in "$@"; do sha256sum <"$f"; done; cat; } | sha256sum | cut -d' ' -f1
 }

@@ -7,6 +7,7 @@
  * Each program previews on a fresh stack of a temporary backend: configuration must come from
  * defaults in its Pulumi.yaml (`config: {key: {default: …}}`), not from a Pulumi.<stack>.yaml.
  */
+import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
@@ -42,7 +43,19 @@ for (const dir of discoverPrograms()) {
     if (!requireTools(t, ["pulumi"], TOOLCHAIN_HINT)) return;
     const program = await PulumiProgram.create(dir);
     try {
-      await program.preview();
+      const { stdout } = await program.run([
+        ...["preview", "--non-interactive", "--json", "--stack", program.stack],
+      ]);
+      // The program itself ran (a Pulumi.yaml whose `main` missed it would preview an empty
+      // stack): it plans resources of its own.
+      const steps = (JSON.parse(stdout) as { steps?: { op: string; urn: string }[] }).steps ?? [];
+      const created = steps.filter(
+        (s) => s.op === "create" && !s.urn.endsWith(`::${program.stack}`),
+      );
+      assert.ok(
+        created.filter((s) => !s.urn.includes("pulumi:pulumi:Stack")).length >= 5,
+        `${label} plans resources (got ${created.length} steps)`,
+      );
     } catch (error) {
       // A provider plugin this machine cannot build yet (docs/toolchain.md) is a missing tool:
       // skipped locally, a failure under CI.
