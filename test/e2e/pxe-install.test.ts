@@ -26,7 +26,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { NETNS, useLibvirtHarness } from "../support/harness";
+import { LIBVIRT_URI, libvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
 
 const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
@@ -36,7 +38,6 @@ const FILES = [
   path.join(CACHE, "installer/amd64/initrd.img"),
   path.join(CACHE, "stages/stage4-amd64-standin.tar.xz"),
 ];
-const URI = "qemu:///system";
 const WEB1 = { mac: "52:54:00:47:49:50", hostname: "web1" };
 const UNKNOWN_MAC = "52:54:00:47:49:ef";
 const isRoot = () => process.getuid?.() === 0;
@@ -50,30 +51,6 @@ interface Server {
 
 function run(file: string, args: string[], timeout = 120_000) {
   return spawnSync(file, args, { encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
-}
-
-function virsh(...args: string[]): string {
-  const r = run("virsh", ["-c", URI, ...args]);
-  assert.equal(r.status, 0, `virsh ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `<kind> <name>` of every libvirt object whose name starts with `prefix`. */
-function libvirtObjects(prefix: string): string[] {
-  const names = (out: string) =>
-    out
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith(prefix));
-  const volumes = names(virsh("pool-list", "--all", "--name")).flatMap((pool) =>
-    names(virsh("vol-list", "--pool", pool)).map((v) => `volume ${v.split(/\s+/)[0]}`),
-  );
-  return [
-    ...names(virsh("list", "--all", "--name")).map((n) => `domain ${n}`),
-    ...names(virsh("net-list", "--all", "--name")).map((n) => `network ${n}`),
-    ...names(virsh("pool-list", "--all", "--name")).map((n) => `pool ${n}`),
-    ...volumes,
-  ];
 }
 
 /** A /24 in 192.168.160-199 that no interface in the namespace uses (the CI's example uses .150). */
@@ -158,21 +135,7 @@ test("a blank machine PXE-installs itself from examples/minimal and boots its ow
   chmodSync(work, 0o755);
   const domains: string[] = [];
   let destroyed = false;
-  let broken = false;
-  const step = async (name: string, fn: () => Promise<void>) => {
-    if (broken) {
-      await t.test(name, (s) => s.skip("an earlier step failed"));
-      return;
-    }
-    await t.test(name, async () => {
-      try {
-        await fn();
-      } catch (error) {
-        broken = true;
-        throw error;
-      }
-    });
-  };
+  const step = scenarioSteps(t);
   let servers: Record<string, Server> = {};
   const ssh = (name: string, command: string) => {
     const server = servers[name];
@@ -202,7 +165,7 @@ test("a blank machine PXE-installs itself from examples/minimal and boots its ow
     return { name, disk, log };
   };
   const stopDomain = (name: string) => {
-    run("virsh", ["-c", URI, "destroy", name]);
+    run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
   };
 
   try {
@@ -363,8 +326,8 @@ test("a blank machine PXE-installs itself from examples/minimal and boots its ow
     });
   } finally {
     for (const name of domains) {
-      run("virsh", ["-c", URI, "destroy", name]);
-      run("virsh", ["-c", URI, "undefine", name]);
+      run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
+      run("virsh", ["-c", LIBVIRT_URI, "undefine", name]);
     }
     if (!destroyed) await program.destroy().catch(() => undefined);
     await program.cleanup({ force: !destroyed });

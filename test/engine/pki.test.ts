@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { PulumiProgram, REPO_ROOT, runPulumi, TOOLCHAIN_HINT } from "../support/pulumi";
+import { scenarioSteps } from "../support/steps";
 import { requireTools } from "../support/tools";
 
 const ENV_DIR = path.join(REPO_ROOT, "examples/pki");
@@ -33,21 +34,7 @@ test("the offline root and an environment PKI go up, stay unchanged, revoke thro
   let envCreated = false;
   let destroyed = false;
   // Each step needs the ones before it: after a failure the rest are skipped, not failed.
-  let broken = false;
-  const step = async (name: string, fn: () => Promise<void>) => {
-    if (broken) {
-      await t.test(name, (s) => s.skip("an earlier step failed"));
-      return;
-    }
-    await t.test(name, async () => {
-      try {
-        await fn();
-      } catch (error) {
-        broken = true;
-        throw error;
-      }
-    });
-  };
+  const step = scenarioSteps(t);
   try {
     await runPulumi(["stack", "init", envStack, "--non-interactive"], ENV_DIR, root.env);
     envCreated = true;

@@ -21,7 +21,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { NETNS, useLibvirtHarness } from "../support/harness";
+import { libvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
 
 const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
@@ -30,36 +32,11 @@ const IMAGES = [
   path.join(CACHE, "installer/amd64/vmlinuz"),
   path.join(CACHE, "installer/amd64/initrd.img"),
 ];
-const URI = "qemu:///system";
 const isRoot = () => process.getuid?.() === 0;
 useLibvirtHarness(isRoot);
 
 interface Servers {
   [name: string]: { address: string; user: string; privateKeyOpenssh: string };
-}
-
-function virsh(...args: string[]): string {
-  const r = spawnSync("virsh", ["-c", URI, ...args], { encoding: "utf8" });
-  assert.equal(r.status, 0, `virsh ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `<kind> <name>` of every libvirt object whose name starts with `prefix`. */
-function libvirtObjects(prefix: string): string[] {
-  const names = (out: string) =>
-    out
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith(prefix));
-  const volumes = names(virsh("pool-list", "--all", "--name")).flatMap((pool) =>
-    names(virsh("vol-list", "--pool", pool)).map((v) => `volume ${v.split(/\s+/)[0]}`),
-  );
-  return [
-    ...names(virsh("list", "--all", "--name")).map((n) => `domain ${n}`),
-    ...names(virsh("net-list", "--all", "--name")).map((n) => `network ${n}`),
-    ...names(virsh("pool-list", "--all", "--name")).map((n) => `pool ${n}`),
-    ...volumes,
-  ];
 }
 
 /** The UUID of every domain whose name starts with `prefix`: a replaced VM gets a new one. */
@@ -88,21 +65,7 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
   const prefix = `gi-${program.stack}`;
   const work = mkdtempSync(path.join(tmpdir(), "gi-minimal-"));
   let destroyed = false;
-  let broken = false;
-  const step = async (name: string, fn: () => Promise<void>) => {
-    if (broken) {
-      await t.test(name, (s) => s.skip("an earlier step failed"));
-      return;
-    }
-    await t.test(name, async () => {
-      try {
-        await fn();
-      } catch (error) {
-        broken = true;
-        throw error;
-      }
-    });
-  };
+  const step = scenarioSteps(t);
   const ssh = (servers: Servers, name: string, command: string) => {
     const server = servers[name];
     assert.ok(server, `server ${name} in the outputs`);
