@@ -37,24 +37,6 @@ export function stackProfilePath(stack: string, arch: ArchName): string {
 }
 
 /**
- * The binhost path a build profile owns: `<environment>/<arch>/<stack>/` (the binhost's
- * path scheme, `binhostRepositoryPath`).
- */
-export function binhostPath(environment: Environment, arch: ArchName, stack: string): string {
-  return binhostRepositoryPath({ environment, arch, stack });
-}
-
-/** `<binhostUrl>/<environment>/<arch>/<stack>/`, with exactly one slash at the join. */
-export function binhostUri(
-  binhostUrl: string,
-  environment: Environment,
-  arch: ArchName,
-  stack: string,
-): string {
-  return binhostRepositoryUrl(binhostUrl, { environment, arch, stack });
-}
-
-/**
  * The overlay files a Stack needs, keyed by path relative to the overlay root:
  * `metadata/layout.conf`, `profiles/repo_name`, a directory per system profile of its
  * chain (`profiles/system/<name>`, plus `<name>/<arch>` for its own system profile, whose
@@ -257,11 +239,15 @@ export function binaryRepositories(
   return stack.stackChain.map((name, i) => ({
     name: `${settings.environment}-${settings.arch}-${name}`,
     priority: (i + 1) * 10,
-    syncUri: binhostUri(settings.binhostUrl, settings.environment, settings.arch, name),
+    syncUri: binhostRepositoryUrl(settings.binhostUrl, {
+      environment: settings.environment,
+      arch: settings.arch,
+      stack: name,
+    }),
     comment:
       name === stack.name
-        ? `Build profile ${binhostPath(settings.environment, settings.arch, name)} (this Stack).`
-        : `Build profile ${binhostPath(settings.environment, settings.arch, name)} (base Stack "${name}").`,
+        ? `Build profile ${binhostRepositoryPath({ environment: settings.environment, arch: settings.arch, stack: name })} (this Stack).`
+        : `Build profile ${binhostRepositoryPath({ environment: settings.environment, arch: settings.arch, stack: name })} (base Stack "${name}").`,
   }));
 }
 
@@ -276,11 +262,11 @@ export function renderBuildProfileFiles(
   settings: BuildProfileSettings,
 ): BuildProfileFiles {
   throwIfViolations(
-    `Stack "${stack.name}" build profile ${binhostPath(settings.environment, settings.arch, stack.name)}`,
+    `Stack "${stack.name}" build profile ${binhostRepositoryPath({ environment: settings.environment, arch: settings.arch, stack: stack.name })}`,
     validateBuildProfileSettings(settings),
   );
   const { environment, arch } = settings;
-  const where = binhostPath(environment, arch, stack.name);
+  const where = binhostRepositoryPath({ environment, arch, stack: stack.name });
   const profile = `${settings.overlayName}:${stackProfilePath(stack.name, arch)}`;
   const snapshot: TreeSnapshotRepositories = {
     environment,

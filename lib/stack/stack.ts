@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
 import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
 import { isRepositoryName } from "../portage/syntax";
 import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
 import { assertValid, type Violation, violation } from "../validation";
 import type { ProfileCatalog, StackDefinition } from "./model";
 import {
-  binhostPath,
-  binhostUri,
   renderBuildProfileFiles,
   renderOverlayFiles,
   type TreeSnapshotCommits,
@@ -290,8 +289,10 @@ export class Stack extends pulumi.ComponentResource {
         buildProfiles[`${environment}/${arch}`] = {
           environment,
           arch,
-          binhostPath: binhostPath(environment, arch, resolved.name),
-          binhostUri: binhostUrl.apply((url) => binhostUri(url, environment, arch, resolved.name)),
+          binhostPath: binhostRepositoryPath({ environment, arch, stack: resolved.name }),
+          binhostUri: binhostUrl.apply((url) =>
+            binhostRepositoryUrl(url, { environment, arch, stack: resolved.name }),
+          ),
           packages: resolved.ownPackages,
           builderFiles: files.apply((f) => f.builder),
           machineFiles: files.apply((f) => f.machine),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { binhostRepositoryUrl } from "../../lib/binhost/paths";
 import {
   ARCHES,
   iniValue,
@@ -12,7 +13,7 @@ import {
   renderWorldFile,
   shellAssignment,
 } from "../../lib/portage";
-import { binhostUri, renderBuildProfileFiles, resolveStack } from "../../lib/stack";
+import { renderBuildProfileFiles, resolveStack } from "../../lib/stack";
 import { ValidationError } from "../../lib/validation";
 import * as fixture from "../support/stack-catalog";
 
@@ -121,12 +122,16 @@ describe("renderBinreposConf and renderWorldFile", () => {
   });
 });
 
-describe("binhostUri", () => {
+describe("binhostRepositoryUrl", () => {
   it("joins the base URL and <env>/<arch>/<stack>/ with exactly one slash", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 }), (slashes) => {
         assert.equal(
-          binhostUri(`https://h/pkgs${"/".repeat(slashes)}`, "staging", "x86", "ruby"),
+          binhostRepositoryUrl(`https://h/pkgs${"/".repeat(slashes)}`, {
+            environment: "staging",
+            arch: "x86",
+            stack: "ruby",
+          }),
           "https://h/pkgs/staging/x86/ruby/",
         );
       }),
