@@ -128,17 +128,22 @@ const stageSha512 = existsSync(stageFile)
 // The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
 // address .5N). Raising machineCount adds machines in place: no VM is replaced.
 const machineCount = config.getNumber("machineCount") ?? 1;
-const machines = Array.from({ length: machineCount }, (_, i) => ({
-  mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
-  hostname: `web${i + 1}`,
-  environment,
-  arch,
-  stack: "linux",
-  address: `${prefix}.${50 + i}`,
-  firmware: "bios" as const,
-  diskLayout: defaultDiskLayout("bios", "/dev/vda"),
-  installGeneration: config.getNumber(`web${i + 1}InstallGeneration`) ?? 1,
-}));
+const machines = Array.from({ length: machineCount }, (_, i) => {
+  const hostname = `web${i + 1}`;
+  // `web<N>Firmware`: bios (default) or uefi; a UEFI machine gets an EFI system partition.
+  const firmware = config.get(`${hostname}Firmware`, { allowedValues: ["bios", "uefi"] }) ?? "bios";
+  return {
+    mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
+    hostname,
+    environment,
+    arch,
+    stack: "linux",
+    address: `${prefix}.${50 + i}`,
+    firmware,
+    diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
+    installGeneration: config.getNumber(`${hostname}InstallGeneration`) ?? 1,
+  } as const;
+});
 
 const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
 const pxe = new PxeInstallHost("pxe", {

@@ -2,7 +2,8 @@
  * The per-machine install configuration the installer fetches (`gi.config=` on its kernel
  * command line) and follows: disk layout with its sfdisk script, the stage to unpack and its
  * digest, host name, network, files to write (binrepos.conf, Puppet's configuration and
- * CSR attributes), certificates to fetch, Puppet bootstrap and where to report.
+ * CSR attributes), certificates to fetch, Puppet bootstrap, where to report, and the root
+ * certificate the installer verifies every HTTPS download against.
  *
  * JSON, versioned (`version: 1`), so the installer can refuse a format it does not know.
  */
@@ -64,6 +65,15 @@ export interface InstallConfigArgs {
   readonly certificates: readonly InstallDownload[];
   /** Puppet bootstrap. */
   readonly puppet: PuppetBootstrap;
+  /**
+   * The site's root certificate (PEM): the installer verifies the stage and every
+   * certificate download (HTTPS) against it, and installs it as
+   * `/etc/gentoo-infra/ca.pem`. It comes over the same channel as the rest of the
+   * configuration (the install host's HTTP, which iPXE also loads the installer from), so
+   * one installer build serves every site on every firmware.
+   * @default none: the installer uses the certificate built into it (`build-installer --ca`)
+   */
+  readonly rootCertificatePem?: string;
 }
 
 /** The JSON document (version 1) the installer reads. */
@@ -104,6 +114,7 @@ export interface InstallConfig {
   readonly certificates: readonly InstallDownload[];
   readonly puppet: PuppetBootstrap;
   readonly report: { readonly url: string };
+  readonly rootCertificatePem: string | null;
 }
 
 const SHA512 = /^[0-9a-f]{128}$/;
@@ -113,6 +124,8 @@ const ABSOLUTE = /^\/[A-Za-z0-9._/-]+$/;
 const MODE = /^0[0-7]{3}$/;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,}$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+const PEM_CERTIFICATE =
+  /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/;
 
 /** Checks the arguments of {@link renderInstallConfig}. */
 export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] {
@@ -208,6 +221,19 @@ export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] 
       );
     }
   });
+  if (args.rootCertificatePem !== undefined && !PEM_CERTIFICATE.test(args.rootCertificatePem)) {
+    out.push(
+      violation(
+        "rootCertificatePem",
+        // Never echoed: a pasted private key must not reach an error message or a log.
+        typeof args.rootCertificatePem === "string"
+          ? `(${args.rootCertificatePem.length} characters, not shown)`
+          : args.rootCertificatePem,
+        "is not one PEM certificate",
+        "pass the RootCa's rootCertificatePem, or leave it out to use the installer's own",
+      ),
+    );
+  }
   const p = args.puppet;
   if (!HOST.test(p?.server ?? ""))
     out.push(
@@ -325,6 +351,7 @@ export function installConfig(args: InstallConfigArgs): InstallConfig {
     certificates: args.certificates,
     puppet,
     report: { url: joinUrl(args.installHostUrl, pxeHttpPaths.report(mac)) },
+    rootCertificatePem: args.rootCertificatePem ?? null,
   };
 }
 

@@ -31,6 +31,8 @@ export interface InstallHostLayout {
   readonly tftpRoot: string;
   /** The netboot switch script. */
   readonly switchScript: string;
+  /** The status command: every known machine, its netboot state and its last report. */
+  readonly statusScript: string;
   /** nginx's TLS certificate (chain) and key. */
   readonly tlsCertificate: string;
   readonly tlsKey: string;
@@ -48,6 +50,7 @@ export const DEFAULT_INSTALL_HOST_LAYOUT: InstallHostLayout = {
   stateDir: "/var/lib/gentoo-infra/pxe",
   tftpRoot: "/srv/tftp",
   switchScript: "/usr/local/sbin/gi-pxe-netboot-switch",
+  statusScript: "/usr/local/sbin/gi-pxe-status",
   tlsCertificate: "/etc/gentoo-infra/pxe/tls/server.pem",
   tlsKey: "/etc/gentoo-infra/pxe/tls/server.key",
   logDir: "/var/log/nginx",
@@ -57,7 +60,8 @@ export const DEFAULT_INSTALL_HOST_LAYOUT: InstallHostLayout = {
 
 /**
  * The shell command run as root after every push: put the iPXE binaries into the TFTP
- * root, (re)load the netboot units, run the switch, check both configurations, then
+ * root (and the x86-64 EFI one into the web root's `ipxe/` too, for UEFI HTTP boot clients),
+ * (re)load the netboot units, run the switch, check both configurations, then
  * restart dnsmasq (a reload does not re-read dnsmasq.conf) and nginx (a reload cannot bind
  * the install host's address while the image's default site holds the wildcard port 80).
  * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root.
@@ -70,6 +74,9 @@ export function installHostAfterChange(
   return [
     `install -d -m 0755 ${layout.tftpRoot}`,
     ...ipxeFiles.map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.tftpRoot}/${f}`),
+    ...ipxeFiles
+      .filter((f) => f.endsWith(".efi") && !f.includes("/")) // x86-64 only, see dnsmasq-conf
+      .map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.wwwRoot}/ipxe/${f}`),
     "systemctl daemon-reload",
     `systemctl enable --now ${NETBOOT_UNITS.path}`,
     layout.switchScript,
@@ -113,17 +120,30 @@ export function machineSecretPath(
 }
 
 /**
- * The netboot table the switch script reads: one line `<mac-with-hyphens> <generation>`
- * per known machine, sorted by MAC.
+ * The netboot table the switch and status scripts read: one line
+ * `<mac-with-hyphens> <generation> <hostname>` per known machine, sorted by MAC.
  */
 export function renderNetbootTable(machines: readonly Machine[]): string {
-  const rows = machines.map((m) => `${macFileName(m.mac)} ${m.installGeneration ?? 1}`).sort();
+  const rows = machines
+    .map((m) => `${macFileName(m.mac)} ${m.installGeneration ?? 1} ${m.hostname}`)
+    .sort();
   return [
-    "# gentoo-infra: known MACs and their install generation; read by the netboot switch.",
+    "# gentoo-infra: known MACs, their install generation and host name; read by the netboot",
+    "# switch and the status command.",
     "# Rendered file: edits are overwritten.",
     ...rows,
     "",
   ].join("\n");
+}
+
+/** The first value of each `key=value` line of a report. */
+function reportFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf("=");
+    if (at > 0 && !fields.has(line.slice(0, at))) fields.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return fields;
 }
 
 /**
@@ -132,19 +152,35 @@ export function renderNetbootTable(machines: readonly Machine[]): string {
  * Returns the record of a successful install, or undefined (a failure, or unreadable).
  */
 export function parseInstallReport(mac: string, text: string): InstallRecord | undefined {
-  const fields = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const at = line.indexOf("=");
-    if (at > 0 && !fields.has(line.slice(0, at))) fields.set(line.slice(0, at), line.slice(at + 1));
-  }
+  const fields = reportFields(text);
   const generation = fields.get("generation") ?? "";
   if (fields.get("status") !== "success" || !/^[1-9][0-9]{0,8}$/.test(generation)) return undefined;
   return { mac, generation: Number(generation) };
 }
 
-/** The report body for a finished install (what the installer PUTs). */
-export function renderInstallReport(status: "success" | "failed", generation: number): string {
-  return `status=${status}\ngeneration=${generation}\n`;
+/** The longest report message the installer sends (nginx takes at most 4 KiB per report). */
+export const REPORT_MESSAGE_MAX = 400;
+
+/**
+ * A report message as the installer sends it and the status command shows it: one line of
+ * printable ASCII (anything else becomes a space), at most {@link REPORT_MESSAGE_MAX}
+ * characters. The installer does the same with `tr` and `cut`.
+ */
+export function reportMessage(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, " ").slice(0, REPORT_MESSAGE_MAX);
+}
+
+/**
+ * The report body for a finished install (what the installer PUTs): status, generation
+ * and a one-line message (the cause of a failure; what was installed on success).
+ */
+export function renderInstallReport(
+  status: "success" | "failed",
+  generation: number,
+  message?: string,
+): string {
+  const line = message === undefined ? "" : `message=${reportMessage(message)}\n`;
+  return `status=${status}\ngeneration=${generation}\n${line}`;
 }
 
 /**
@@ -178,7 +214,7 @@ reported_generation() {
 }
 
 known=" "
-while read -r mac generation; do
+while read -r mac generation _hostname; do
   case "$mac" in '' | '#'*) continue ;; esac
   known="$known$mac "
   dir="$conf/machines/$mac"
@@ -209,6 +245,43 @@ for path in "$www"/ipxe/*.ipxe "$www"/install/*.json "$www"/secrets/*; do
   [ "$mac" = default ] && continue
   case "$known" in *" $mac "*) ;; *) rm -rf "$path" ;; esac
 done
+`;
+}
+
+/**
+ * The status command (POSIX sh, run as root on the install host: `sudo gi-pxe-status`):
+ * one line per known machine with its MAC, host name, install generation, what its
+ * netboot serves now (`install` or `local`) and its last report (status, generation, time
+ * and the installer's message, e.g. the cause of a failure). `-H` leaves out the header.
+ */
+export function renderStatusScript(
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  return `#!/bin/sh
+# gentoo-infra: install status of the install host's machines. Rendered file: edits are
+# overwritten. Usage: gi-pxe-status [-H]   (-H: no header)
+set -eu
+conf=${layout.configDir}
+www=${layout.wwwRoot}
+reports=${layout.stateDir}/report
+
+row() { printf '%-17s  %-20s  %-10s  %-7s  %s\\n' "$@"; }
+[ "\${1:-}" = -H ] || row MAC HOST GENERATION NETBOOT "LAST REPORT"
+while read -r mac generation hostname; do
+  case "$mac" in '' | '#'*) continue ;; esac
+  if cmp -s "$www/ipxe/$mac.ipxe" "$conf/machines/$mac/local.ipxe"; then netboot=local; else netboot=install; fi
+  file="$reports/$mac"
+  if [ -f "$file" ]; then
+    status=$(sed -n 's/^status=//p' "$file" | head -n 1 | cut -c1-20 | tr -c '[:alnum:]\\n' '?')
+    reported=$(sed -n 's/^generation=\\([0-9]\\{1,9\\}\\)$/\\1/p' "$file" | head -n 1)
+    message=$(sed -n 's/^message=//p' "$file" | head -n 1 | cut -c1-${REPORT_MESSAGE_MAX} | tr -c ' -~\\n' ' ')
+    when=$(date -u -r "$file" +%Y-%m-%dT%H:%M:%SZ)
+    last="\${status:-unreadable} (generation \${reported:-?}, $when)\${message:+: $message}"
+  else
+    last="none"
+  fi
+  row "$mac" "\${hostname:-?}" "$generation" "$netboot" "$last"
+done < "$conf/netboot.tsv"
 `;
 }
 

@@ -17,18 +17,7 @@ export interface PxeHttpEndpoint {
    * @default ["console=tty0", "console=ttyS0,115200"]
    */
   readonly kernelArguments?: readonly string[];
-  /**
-   * Also load the site's root certificate (`installer/ca.pem` on the install host) as a
-   * second initrd that iPXE places at `/etc/gentoo-infra/ca.pem` in the initramfs: the
-   * installer verifies every HTTPS download against it, so one installer build serves every
-   * site (no `build-installer --ca`).
-   * @default false
-   */
-  readonly installerCa?: boolean;
 }
-
-/** Where the installer reads the root certificate it trusts for HTTPS (installer/init). */
-export const INSTALLER_CA_PATH = "/etc/gentoo-infra/ca.pem";
 
 const DEFAULT_KERNEL_ARGUMENTS = ["console=tty0", "console=ttyS0,115200"];
 
@@ -52,9 +41,6 @@ export function renderInstallScript(machine: Machine, endpoint: PxeHttpEndpoint)
     "# Served until the installer reports success; then this MAC gets a local-boot script.",
     `kernel --name vmlinuz ${url(pxeHttpPaths.installerKernel(machine.arch))} ${args.join(" ")} || goto failed`,
     `initrd --name initrd ${url(pxeHttpPaths.installerInitramfs(machine.arch))} || goto failed`,
-    ...(endpoint.installerCa
-      ? [`initrd --name ca ${url(pxeHttpPaths.installerCa)} ${INSTALLER_CA_PATH} || goto failed`]
-      : []),
     "boot || goto failed",
     ":failed",
     `echo gentoo-infra: could not boot the installer for ${machine.hostname}, booting the local disk in 10 s`,
@@ -66,8 +52,9 @@ export function renderInstallScript(machine: Machine, endpoint: PxeHttpEndpoint)
 
 /**
  * The local-boot script for a known machine whose install is done: BIOS machines boot the
- * first hard disk (`sanboot --no-describe --drive 0x80`), UEFI machines `exit` back to the
- * firmware, which tries its next boot entry.
+ * first hard disk (`sanboot --no-describe --drive 0x80`), UEFI machines `exit 1` back to the
+ * firmware. The status matters: EDK2's boot manager tries the next boot entry (the disk)
+ * only when an entry fails; a plain `exit` (status 0) ends in the firmware's setup menu.
  */
 export function renderLocalBootScript(machine: Machine): string {
   const mac = normalizeMac(machine.mac) ?? machine.mac;
@@ -89,7 +76,7 @@ export function renderDefaultScript(): string {
     "#!ipxe",
     "# gentoo-infra: unknown machine; nothing is installed. Boot the local disk.",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: an iPXE variable, expanded by iPXE
-    "iseq ${platform} efi && exit ||",
+    "iseq ${platform} efi && exit 1 ||",
     "sanboot --no-describe --drive 0x80 ||",
     "exit",
     "",
@@ -112,5 +99,6 @@ export function renderMachineScript(
 }
 
 function localBootLines(firmware: Firmware): string[] {
-  return firmware === "bios" ? ["sanboot --no-describe --drive 0x80 ||", "exit"] : ["exit"];
+  // `exit 1`: the firmware goes on to its next boot entry (see renderLocalBootScript).
+  return firmware === "bios" ? ["sanboot --no-describe --drive 0x80 ||", "exit 1"] : ["exit 1"];
 }

@@ -44,8 +44,11 @@ export const pxeHttpPaths = {
   installerKernel: (arch: string): string => `installer/${arch}/vmlinuz`,
   /** The installer initramfs for an arch. */
   installerInitramfs: (arch: string): string => `installer/${arch}/initramfs.img`,
-  /** The site's root certificate, which install scripts load into the installer's initramfs. */
-  installerCa: "installer/ca.pem",
+  /**
+   * An iPXE EFI binary served over HTTP to UEFI HTTP boot clients (`ipxe/snponly.efi`);
+   * the same file the TFTP root holds.
+   */
+  httpBootFile: (file: string): string => `ipxe/${file}`,
   /** The per-MAC install configuration (JSON) the installer reads. */
   installConfig: (mac: string): string => `install/${macFileName(mac)}.json`,
   /** Where the installer reports its status: a WebDAV PUT of `status=…` and `generation=…` lines. */

@@ -17,6 +17,7 @@ import {
   renderNetbootSwitchScript,
   renderNetbootTable,
   renderNetbootUnits,
+  renderStatusScript,
 } from "./install-host-files";
 import {
   binhostCellKey,
@@ -121,7 +122,6 @@ export class PxeInstallHost extends pulumi.ComponentResource {
     const httpsBaseUrl = `https://${args.address}`;
     const endpoint = {
       baseUrl: this.httpBaseUrl,
-      installerCa: true,
       ...(args.kernelArguments === undefined ? {} : { kernelArguments: args.kernelArguments }),
     };
 
@@ -199,44 +199,55 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       );
       const tokenValue = pulumi.secret(token.result);
       const config = pulumi.secret(
-        pulumi.all([binhost, tokenValue]).apply(([b, autosignToken]) => {
-          const cell = b.clientConfig[binhostCellKey(m)] as PxeBinhostClientConfig;
-          const stage = b.stages[binhostCellKey(m)] as PxeStage;
-          return renderInstallConfig({
-            machine: m,
-            network,
-            installHostUrl: this.httpBaseUrl,
-            stage: { url: stage.url, sha512: stage.sha512 },
-            binreposConf: cell.binreposConf,
-            ...(cell.makeConf === undefined ? {} : { makeConf: cell.makeConf }),
-            certificates: [
-              { url: secretUrl("ca.pem"), path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
-              { url: secretUrl("host.pem"), path: "/etc/ssl/gentoo-infra/host.pem", mode: "0644" },
-              { url: secretUrl("host.key"), path: "/etc/ssl/gentoo-infra/host.key", mode: "0600" },
-              {
-                url: secretUrl("puppet-ca.pem"),
-                path: "/etc/puppetlabs/puppet/ssl/certs/ca.pem",
-                mode: "0644",
+        pulumi
+          .all([binhost, tokenValue, args.rootCa.rootCertificatePem])
+          .apply(([b, autosignToken, rootCertificatePem]) => {
+            const cell = b.clientConfig[binhostCellKey(m)] as PxeBinhostClientConfig;
+            const stage = b.stages[binhostCellKey(m)] as PxeStage;
+            return renderInstallConfig({
+              machine: m,
+              network,
+              installHostUrl: this.httpBaseUrl,
+              stage: { url: stage.url, sha512: stage.sha512 },
+              binreposConf: cell.binreposConf,
+              ...(cell.makeConf === undefined ? {} : { makeConf: cell.makeConf }),
+              certificates: [
+                { url: secretUrl("ca.pem"), path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
+                {
+                  url: secretUrl("host.pem"),
+                  path: "/etc/ssl/gentoo-infra/host.pem",
+                  mode: "0644",
+                },
+                {
+                  url: secretUrl("host.key"),
+                  path: "/etc/ssl/gentoo-infra/host.key",
+                  mode: "0600",
+                },
+                {
+                  url: secretUrl("puppet-ca.pem"),
+                  path: "/etc/puppetlabs/puppet/ssl/certs/ca.pem",
+                  mode: "0644",
+                },
+                {
+                  url: secretUrl("puppet.pem"),
+                  path: `/etc/puppetlabs/puppet/ssl/certs/${host}.pem`,
+                  mode: "0644",
+                },
+                {
+                  url: secretUrl("puppet.key"),
+                  path: `/etc/puppetlabs/puppet/ssl/private_keys/${host}.pem`,
+                  mode: "0600",
+                },
+              ],
+              puppet: {
+                server: args.puppet.server,
+                environment: m.environment,
+                certname: host,
+                autosignToken,
               },
-              {
-                url: secretUrl("puppet.pem"),
-                path: `/etc/puppetlabs/puppet/ssl/certs/${host}.pem`,
-                mode: "0644",
-              },
-              {
-                url: secretUrl("puppet.key"),
-                path: `/etc/puppetlabs/puppet/ssl/private_keys/${host}.pem`,
-                mode: "0600",
-              },
-            ],
-            puppet: {
-              server: args.puppet.server,
-              environment: m.environment,
-              certname: host,
-              autosignToken,
-            },
-          });
-        }),
+              rootCertificatePem,
+            });
+          }),
       );
       scripts[mac] = {
         install: renderInstallScript(m, endpoint),
@@ -314,15 +325,12 @@ export class PxeInstallHost extends pulumi.ComponentResource {
           { path: layout.tlsKey, content: tls.privateKeyPem, mode: "0600" },
           { path: `${layout.configDir}/ca.pem`, content: args.rootCa.rootCertificatePem },
           {
-            path: `${layout.wwwRoot}/${pxeHttpPaths.installerCa}`,
-            content: args.rootCa.rootCertificatePem,
-          },
-          {
             path: `${layout.configDir}/puppet-ca.pem`,
             content: pulumi.concat(args.rootCa.chainPems.puppet, args.rootCa.rootCertificatePem),
           },
           { path: `${layout.configDir}/netboot.tsv`, content: renderNetbootTable(machines) },
           { path: layout.switchScript, content: renderNetbootSwitchScript(layout), mode: "0755" },
+          { path: layout.statusScript, content: renderStatusScript(layout), mode: "0755" },
           { path: `/etc/systemd/system/${NETBOOT_UNITS.path}`, content: units.path },
           { path: `/etc/systemd/system/${NETBOOT_UNITS.service}`, content: units.service },
           { path: `${layout.wwwRoot}/${pxeHttpPaths.defaultScript}`, content: this.defaultScript },

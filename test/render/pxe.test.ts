@@ -53,6 +53,7 @@ import {
   renderNetbootTable,
   renderNetbootUnits,
   renderSfdiskScript,
+  renderStatusScript,
 } from "../../lib/pxe/renderers";
 import { expectGolden } from "../support/golden-files";
 import { arm1, db1, machines, network, web1 } from "../support/pxe-fixtures";
@@ -165,6 +166,8 @@ describe("install configuration", () => {
         certname: "web1.example.ch",
         autosignToken: "Zq3vR8kL1mN5pT7wX9yB2cD4",
       },
+      rootCertificatePem:
+        "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIUQ2VydGlmaWNhdGUgb2YgdGhlIHRlc3Q=\n-----END CERTIFICATE-----\n",
     });
     expectGolden(GOLDEN, "web1-install.json", json);
     assert.equal(JSON.parse(json).version, 1);
@@ -392,24 +395,35 @@ describe("install host nginx at runtime (loopback only)", () => {
   });
 });
 
+/** `text` as a literal inside a RegExp. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 describe("netboot switch", () => {
   const script = renderNetbootSwitchScript();
   const units = renderNetbootUnits();
 
-  it("script and units match their golden files", () => {
+  const status = renderStatusScript();
+
+  it("script, status command and units match their golden files", () => {
     expectGolden(GOLDEN, "gi-pxe-netboot-switch", script);
+    expectGolden(GOLDEN, "gi-pxe-status", status);
     expectGolden(GOLDEN, NETBOOT_UNITS.path, units.path);
     expectGolden(GOLDEN, NETBOOT_UNITS.service, units.service);
   });
 
-  it("passes sh -n and shellcheck", (t) => {
-    const file = write("gi-pxe-netboot-switch", script);
-    const syntax = run("sh", ["-n", file]);
-    assert.equal(syntax.status, 0, syntax.output);
-    if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
-    const lint = run("shellcheck", ["--shell=sh", "--severity=style", file]);
-    assert.equal(lint.status, 0, lint.output);
-  });
+  for (const [name, text] of [
+    ["gi-pxe-netboot-switch", script],
+    ["gi-pxe-status", status],
+  ] as const) {
+    it(`${name} passes sh -n and shellcheck`, (t) => {
+      const file = write(name, text);
+      const syntax = run("sh", ["-n", file]);
+      assert.equal(syntax.status, 0, syntax.output);
+      if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
+      const lint = run("shellcheck", ["--shell=sh", "--severity=style", file]);
+      assert.equal(lint.status, 0, lint.output);
+    });
+  }
 
   it("shellcheck flags an unquoted expansion, so the check above can fail", (t) => {
     if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
@@ -460,13 +474,19 @@ describe("netboot switch", () => {
       nginxUser: user,
     };
     const file = join(root, "switch");
-    mkdirSync(root, { recursive: true });
-    writeFileSync(file, renderNetbootSwitchScript(layout));
+    const statusFile = join(work, "switch-run-status");
+    writeFileSync(statusFile, renderStatusScript(layout));
     const reports: Record<string, string | undefined> = {
       none: undefined,
       "success-1": renderInstallReport("success", 1),
       "success-2": renderInstallReport("success", 2),
-      "failed-2": renderInstallReport("failed", 2),
+      "failed-2": renderInstallReport(
+        "failed",
+        2,
+        "could not fetch https://binhost/s.tar.xz: host unreachable or connection refused",
+      ),
+      "success-2-message": renderInstallReport("success", 2, "installed web1.example.ch in 9.1 s"),
+      "hostile-message": "status=fa\u001b[2Jiled\ngeneration=1\nmessage=\u001b[31mred\u0007 text\n",
       garbage: "status=success\ngeneration=two\n",
     };
     const known = [web1, db1, arm1];
@@ -538,6 +558,49 @@ describe("netboot switch", () => {
         assert.equal(
           readFileSync(join(layout.wwwRoot, "ipxe", "default.ipxe"), "utf8"),
           "default\n",
+        );
+        // The status command: a row per known machine, what its netboot serves, its last report.
+        const st = run("dash", [statusFile]);
+        assert.equal(st.status, 0, `${label}/${generation}: ${st.output}`);
+        const rows = st.output.trimEnd().split("\n");
+        assert.match(rows[0] ?? "", /^MAC +HOST +GENERATION +NETBOOT +LAST REPORT$/);
+        assert.equal(rows.length, 4, st.output);
+        const row = rows.find((r) => r.startsWith("52-54-00-12-34-56")) ?? "";
+        const netboot = expected === "install" ? "install" : "local";
+        const cells = row.split(/ {2,}/);
+        assert.deepEqual(cells.slice(0, 4), [
+          "52-54-00-12-34-56",
+          "web1",
+          `${generation}`,
+          netboot,
+        ]);
+        const last = cells.slice(4).join("  ");
+        if (report === undefined) assert.equal(last, "none");
+        else {
+          const fields = new Map(
+            report.split("\n").map((l) => [l.split("=")[0], l.slice(l.indexOf("=") + 1)]),
+          );
+          const when = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
+          const printable = (x = "") => x.slice(0, 20).replace(/[^A-Za-z0-9]/g, "?");
+          const expectedLast = new RegExp(
+            `^${literal(printable(fields.get("status")))} \\(generation ${literal(
+              /^\d+$/.test(fields.get("generation") ?? "") ? (fields.get("generation") ?? "") : "?",
+            )}, ${when}\\)${
+              fields.has("message")
+                ? `: ${literal((fields.get("message") ?? "").replace(/[^\x20-\x7e]/g, " "))}`
+                : ""
+            }$`,
+          );
+          assert.match(last, expectedLast, `${label}/${generation}`);
+          assert.doesNotMatch(
+            st.output,
+            /[^\x20-\x7e\n]/,
+            "no control characters reach the terminal",
+          );
+        }
+        assert.match(
+          rows.find((r) => r.startsWith("52-54-00-ab-cd-ef")) ?? "",
+          /^52-54-00-ab-cd-ef +db1 +1 +install +none$/,
         );
       }
     }

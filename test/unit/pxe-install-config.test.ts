@@ -83,6 +83,23 @@ describe("install configuration", () => {
     );
   });
 
+  it("carries the root certificate the installer trusts, or null for the installer's own", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIU\n-----END CERTIFICATE-----\n";
+    assert.equal(installConfig({ ...args, rootCertificatePem: pem }).rootCertificatePem, pem);
+    assert.equal(installConfig(args).rootCertificatePem, null);
+    for (const bad of [
+      "",
+      "-----BEGIN PRIVATE KEY-----\nMII=\n-----END PRIVATE KEY-----\n",
+      `${pem}${pem}`,
+    ]) {
+      assert.deepEqual(messages(validateInstallConfigArgs({ ...args, rootCertificatePem: bad })), [
+        "rootCertificatePem: is not one PEM certificate; pass the RootCa's rootCertificatePem, or leave it out to use the installer's own",
+      ]);
+      const [v] = validateInstallConfigArgs({ ...args, rootCertificatePem: bad });
+      assert.equal(v?.value, `(${bad.length} characters, not shown)`);
+    }
+  });
+
   it("names every bad argument, never echoing the token", () => {
     const vs = validateInstallConfigArgs({
       ...args,

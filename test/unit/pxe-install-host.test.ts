@@ -15,6 +15,7 @@ import {
   machineSecretPath,
   netbootAction,
   parseInstallReport,
+  REPORT_MESSAGE_MAX,
   renderInstallHostNginxConf,
   renderInstallReport,
   renderNetbootTable,
@@ -168,18 +169,34 @@ describe("validateBinhostInputs", () => {
 });
 
 describe("netboot table and reports", () => {
-  it("lists each MAC in file-name form with its generation, sorted", () => {
+  it("lists each MAC in file-name form with its generation and host name, sorted", () => {
     assert.equal(
       renderNetbootTable(machines),
       [
-        "# gentoo-infra: known MACs and their install generation; read by the netboot switch.",
+        "# gentoo-infra: known MACs, their install generation and host name; read by the netboot",
+        "# switch and the status command.",
         "# Rendered file: edits are overwritten.",
-        "52-54-00-12-34-56 1",
-        "52-54-00-ab-cd-ef 2",
-        "52-54-00-c0-ff-ee 1",
+        "52-54-00-12-34-56 1 web1",
+        "52-54-00-ab-cd-ef 2 db1",
+        "52-54-00-c0-ff-ee 1 arm1",
         "",
       ].join("\n"),
     );
+  });
+
+  it("renders a report with a one-line printable message, cut at 400 characters", () => {
+    assert.equal(renderInstallReport("success", 2), "status=success\ngeneration=2\n");
+    assert.equal(
+      renderInstallReport("failed", 1, "could not fetch x:\nhost unreachable\u0007"),
+      "status=failed\ngeneration=1\nmessage=could not fetch x: host unreachable \n",
+    );
+    const long = renderInstallReport("failed", 1, "é".repeat(500));
+    assert.equal(long, `status=failed\ngeneration=1\nmessage=${" ".repeat(REPORT_MESSAGE_MAX)}\n`);
+    assert.equal(REPORT_MESSAGE_MAX, 400);
+    assert.deepEqual(parseInstallReport(web1.mac, renderInstallReport("success", 4, "x=y")), {
+      mac: web1.mac,
+      generation: 4,
+    });
   });
 
   const reports: [string, { mac: string; generation: number } | undefined][] = [

@@ -250,7 +250,7 @@ describe("netbootAction", () => {
     );
     assert.equal(
       renderMachineScript(web1, [{ mac: web1.mac, generation: 1 }], endpoint),
-      "#!ipxe\n# gentoo-infra: web1 (52:54:00:12:34:56) is installed (generation 1); boot its local disk.\n# Bump installGeneration to reinstall.\nexit\n",
+      "#!ipxe\n# gentoo-infra: web1 (52:54:00:12:34:56) is installed (generation 1); boot its local disk.\n# Bump installGeneration to reinstall.\nexit 1\n",
     );
   });
 });
@@ -286,10 +286,17 @@ describe("renderDnsmasqConf", () => {
     for (const mode of ["full", "proxy"] as const) {
       const lines = renderDnsmasqConf({ ...base, mode }).split("\n");
       const binaries = lines.filter((l) => /\.(kpxe|efi)$/.test(l));
-      assert.equal(binaries.length, 3);
+      // BIOS, x86-64 and arm64 UEFI over TFTP; full mode also x86-64 UEFI HTTP boot.
+      assert.equal(binaries.length, mode === "full" ? 4 : 3);
       for (const l of binaries) assert.match(l, /tag:!ipxe,/);
-      for (const l of lines.filter((l) => l.includes("http://")))
+      for (const l of lines.filter((l) => l.includes("http://") && !binaries.includes(l)))
         assert.match(l, /^dhcp-boot=tag:ipxe,/);
+      if (mode === "full") {
+        assert.ok(
+          lines.includes("dhcp-boot=tag:!ipxe,tag:efi-x86-64-http,http://10.0.0.2/ipxe/snponly.efi"),
+          "UEFI HTTP boot clients get iPXE over HTTP",
+        );
+      }
     }
   });
 

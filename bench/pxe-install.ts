@@ -1,0 +1,201 @@
+/**
+ * Times blank machines installing themselves through PxeInstallHost (issue 7): from starting
+ * a blank VM (empty disk, network boot first) to its first boot from its own disk, the
+ * median of 3 rounds, for one machine and for four at once; BIOS guests (SeaBIOS and QEMU's
+ * iPXE ROM), TCG. Baseline in the same run: a plain restart of an installed machine (power
+ * on, network boot, the local-boot script, its disk), so the ratio says what the install
+ * costs on top of a boot on this machine under this load.
+ *
+ *   npm run bench pxe-install        (this one; `npm run bench` runs every benchmark)
+ *   GI_BENCH_ROUNDS=1 ... (rounds; default 3)
+ *
+ * examples/minimal goes up once on the harness (four machines registered, its own free /24);
+ * before each round the install host forgets the machines' reports (so netboot installs
+ * again) and the disks are recreated empty. Phases come from the serial console: iPXE's
+ * first line, the installer's first line, its SUCCESS line, the installed system's first line.
+ * Needs root, the toolchain and the images of `npm run setup`. Prints Markdown tables.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  type BlankMachine,
+  defineBlankMachine,
+  FIRST_DISK_BOOT,
+  readSerial,
+  removeDomain,
+  run,
+  sleep,
+  startDomain,
+  stopDomain,
+  tail,
+} from "../test/support/blank-machine";
+import { PulumiProgram } from "../test/support/pulumi";
+
+const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
+const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
+const ROUNDS = Number(process.env.GI_BENCH_ROUNDS ?? 3);
+const TIMEOUT_MS = 20 * 60_000;
+
+/** The markers on the serial console, in the order they appear. */
+const PHASES = [
+  ["iPXE", /iPXE (initialising|\d)/],
+  ["installer", /gentoo-infra installer \[/],
+  ["installed", /SUCCESS: installed /],
+  ["disk boot", FIRST_DISK_BOOT],
+] as const;
+type Phase = (typeof PHASES)[number][0];
+type Timeline = Record<Phase, number>;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const fmt = (x: number) => `${x.toFixed(1)} s`;
+
+function freeSubnet(): string {
+  const used = run("ip", ["netns", "exec", NETNS, "ip", "-4", "-o", "addr"]).stdout;
+  for (let third = 200; third < 250; third++) {
+    if (!used.includes(` 192.168.${third}.`)) return `192.168.${third}.0/24`;
+  }
+  throw new Error("no free /24 in 192.168.200-249 inside the namespace");
+}
+
+/** Starts every machine at once; resolves with each one's phase times (s from its start). */
+async function timeBoots(machines: BlankMachine[], until: Phase): Promise<Timeline[]> {
+  const starts = machines.map((m) => {
+    const from = readSerial(m.log).length;
+    startDomain(m.name);
+    return { at: Date.now(), from };
+  });
+  const seen: Partial<Timeline>[] = machines.map(() => ({}));
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    machines.forEach((m, i) => {
+      const start = starts[i] as { at: number; from: number };
+      const text = readSerial(m.log).slice(start.from);
+      if (/FAILED: /.test(text)) throw new Error(`${m.name}: the installer failed\n${tail(text)}`);
+      for (const [phase, marker] of PHASES) {
+        const times = seen[i] as Partial<Timeline>;
+        if (times[phase] === undefined && marker.test(text)) {
+          times[phase] = (Date.now() - start.at) / 1000;
+        }
+      }
+    });
+    if (seen.every((s) => s[until] !== undefined)) break;
+    if (Date.now() > deadline) {
+      throw new Error(`not every machine reached "${until}" within ${TIMEOUT_MS / 60_000} min`);
+    }
+    await sleep(250);
+  }
+  for (const m of machines) stopDomain(m.name);
+  return seen as Timeline[];
+}
+
+async function main(): Promise<void> {
+  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
+    throw new Error("scripts/libvirt-harness use failed");
+  }
+  const work = mkdtempSync(path.join(tmpdir(), "gi-bench-pxe-"));
+  chmodSync(work, 0o755);
+  const program = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `bp-${randomBytes(2).toString("hex")}`,
+  });
+  const prefix = `gi-${program.stack}`;
+  let machines: BlankMachine[] = [];
+  try {
+    await program.setConfig("subnet", freeSubnet());
+    await program.setConfig("machineCount", "4");
+    const upStart = Date.now();
+    await program.up();
+    console.error(`examples/minimal up with 4 machines: ${fmt((Date.now() - upStart) / 1000)}`);
+    const outputs = await program.outputs({ showSecrets: true });
+    const pxe = (outputs.servers as Record<string, { address: string; privateKeyOpenssh: string }>)
+      .pxe;
+    if (!pxe) throw new Error("no pxe server in the outputs");
+    const key = path.join(work, "pxe.key");
+    writeFileSync(key, pxe.privateKeyOpenssh, { mode: 0o600 });
+    const onInstallHost = (command: string) => {
+      const r = run("ip", [
+        ...["netns", "exec", NETNS, "ssh", "-i", key, "-o", "BatchMode=yes"],
+        ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
+        `gi-admin@${pxe.address}`,
+        command,
+      ]);
+      if (r.status !== 0) throw new Error(`${command}: ${r.stderr}`);
+    };
+    const macs = [0, 1, 2, 3].map((i) => `52:54:00:47:49:${(0x50 + i).toString(16)}`);
+    /** Fresh blank machines for web1..web<count>, the install host set to install them. */
+    const fresh = (count: number) => {
+      for (const m of machines) removeDomain(m.name);
+      machines = macs.slice(0, count).map((mac, i) => {
+        rmSync(path.join(work, `${prefix}-web${i + 1}.qcow2`), { force: true });
+        rmSync(path.join(work, `${prefix}-web${i + 1}.log`), { force: true });
+        return defineBlankMachine(work, `${prefix}-web${i + 1}`, mac, "bios", `${prefix}-lan`);
+      });
+      const reports = macs.map((m) => `/var/lib/gentoo-infra/pxe/report/${m.replaceAll(":", "-")}`);
+      onInstallHost(`sudo -n rm -f ${reports.join(" ")} && sudo -n gi-pxe-netboot-switch`);
+      return machines;
+    };
+
+    const results: { scenario: string; rounds: Timeline[][] }[] = [];
+    let restarts: number[] = [];
+    for (const count of [1, 4]) {
+      const rounds: Timeline[][] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const timeline = await timeBoots(fresh(count), "disk boot");
+        rounds.push(timeline);
+        console.error(
+          `${count} machine(s), round ${round}: ${timeline.map((x) => fmt(x["disk boot"])).join(", ")}`,
+        );
+        if (count === 1) {
+          // Baseline: restart the installed machine (network boot, local-boot script, disk).
+          const [again] = await timeBoots(machines, "disk boot");
+          restarts.push((again as Timeline)["disk boot"]);
+        }
+      }
+      results.push({ scenario: count === 1 ? "one machine" : "four at once", rounds });
+    }
+    restarts = restarts.length ? restarts : [Number.NaN];
+
+    const baseline = median(restarts);
+    console.log(
+      `Blank VM start to first boot from its own disk through PxeInstallHost (BIOS, TCG, 2 cores, ${ROUNDS} rounds):\n`,
+    );
+    console.log("| scenario | rounds (slowest machine) | median | ratio to a plain restart |");
+    console.log("|---|---|---|---|");
+    for (const r of results) {
+      const slowest = r.rounds.map((t) => Math.max(...t.map((x) => x["disk boot"])));
+      console.log(
+        `| ${r.scenario} | ${slowest.map(fmt).join(", ")} | ${fmt(median(slowest))} | ${(median(slowest) / baseline).toFixed(1)}x |`,
+      );
+    }
+    console.log(
+      `| baseline: restart of an installed machine (PXE, local-boot script, disk) | ${restarts.map(fmt).join(", ")} | ${fmt(baseline)} | 1.0x |`,
+    );
+    console.log("\nMedian time of each phase, from the VM's start (all machines of all rounds):\n");
+    console.log(`| scenario | ${PHASES.map(([p]) => p).join(" | ")} |`);
+    console.log(`|---|${PHASES.map(() => "---").join("|")}|`);
+    for (const r of results) {
+      const all = r.rounds.flat();
+      console.log(
+        `| ${r.scenario} | ${PHASES.map(([p]) => fmt(median(all.map((x) => x[p])))).join(" | ")} |`,
+      );
+    }
+  } finally {
+    for (const m of machines) removeDomain(m.name);
+    await program.destroy().catch((e: unknown) => console.error(`destroy failed: ${e}`));
+    await program.cleanup({ force: true });
+    rmSync(work, { recursive: true, force: true });
+    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+/**
+ * Blank machines for the e2e tier and bench/pxe-install.ts: a libvirt domain with an empty
+ * qcow2 disk that boots from the network first, then from its disk, with its serial console
+ * in a file. BIOS guests use SeaBIOS (machine `pc`); UEFI guests use OVMF from Debian's
+ * `ovmf` package (machine `q35`, a private copy of the firmware variables). The NIC is
+ * virtio, so the firmware's network boot runs QEMU's iPXE option ROM (BIOS) or OVMF's own
+ * PXE client (UEFI), which then chainloads the install host's iPXE binary.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { LIBVIRT_URI, virsh } from "./libvirt";
+
+/** Debian's OVMF (package `ovmf`): firmware code and the variables template. */
+export const OVMF = {
+  code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
+  vars: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+} as const;
+
+export type Firmware = "bios" | "uefi";
+
+export interface BlankMachine {
+  readonly name: string;
+  readonly mac: string;
+  readonly firmware: Firmware;
+  /** The qcow2 disk (4 GiB, empty at first). */
+  readonly disk: string;
+  /** The serial console, as QEMU writes it (appended to across starts). */
+  readonly log: string;
+}
+
+export function run(file: string, args: string[], timeout = 120_000) {
+  return spawnSync(file, args, { encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** The domain XML of a blank machine (exported for tests of it). */
+export function blankDomainXml(m: BlankMachine, network: string, nvram: string): string {
+  const uefi = m.firmware === "uefi";
+  const firmware = uefi
+    ? `<loader readonly='yes' type='pflash'>${OVMF.code}</loader>
+    <nvram template='${OVMF.vars}'>${nvram}</nvram>`
+    : "<bios useserial='yes'/>";
+  // UEFI: OVMF's own network stack boots (no iPXE option ROM), IPv4 only, as on a server
+  // whose firmware has IPv6 network boot off: its boot order is then PXEv4, HTTPv4, disk.
+  const sysinfo = uefi
+    ? `
+  <sysinfo type='fwcfg'>
+    <entry name='opt/org.tianocore/IPv6Support'>no</entry>
+  </sysinfo>`
+    : "";
+  const rom = uefi ? "\n      <rom enabled='no'/>" : "";
+  return `<domain type='qemu'>
+  <name>${m.name}</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu>1</vcpu>${sysinfo}
+  <os>
+    <type arch='x86_64' machine='${uefi ? "q35" : "pc"}'>hvm</type>
+    ${firmware}
+  </os>
+  <features><acpi/><apic/></features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='${m.disk}'/>
+      <target dev='vda' bus='virtio'/>
+      <boot order='2'/>
+    </disk>
+    <interface type='network'>
+      <source network='${network}'/>
+      <mac address='${m.mac}'/>
+      <model type='virtio'/>
+      <boot order='1'/>${rom}
+    </interface>
+    <serial type='file'><source path='${m.log}' append='on'/><target port='0'/></serial>
+    <console type='file'><source path='${m.log}' append='on'/><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+`;
+}
+
+/**
+ * Creates an empty 4 GiB disk in `dir` and defines (does not start) a blank machine named
+ * `name` on the libvirt network `network`. `dir` must be readable by QEMU (mode 0755).
+ */
+export function defineBlankMachine(
+  dir: string,
+  name: string,
+  mac: string,
+  firmware: Firmware,
+  network: string,
+): BlankMachine {
+  const m: BlankMachine = {
+    name,
+    mac,
+    firmware,
+    disk: path.join(dir, `${name}.qcow2`),
+    log: path.join(dir, `${name}.log`),
+  };
+  const r = run("qemu-img", ["create", "-q", "-f", "qcow2", m.disk, "4G"]);
+  assert.equal(r.status, 0, r.stderr);
+  const xml = path.join(dir, `${name}.xml`);
+  writeFileSync(xml, blankDomainXml(m, network, path.join(dir, `${name}-vars.fd`)));
+  virsh("define", xml);
+  return m;
+}
+
+/** Starts a defined domain. */
+export function startDomain(name: string): void {
+  virsh("start", name);
+}
+
+/** Powers a domain off if it runs (no error if it does not). */
+export function stopDomain(name: string): void {
+  run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
+}
+
+/** Powers off and undefines a domain, with its NVRAM (no error if it does not exist). */
+export function removeDomain(name: string): void {
+  stopDomain(name);
+  run("virsh", ["-c", LIBVIRT_URI, "undefine", "--nvram", name]);
+}
+
+/** Whether the domain runs. */
+export function isRunning(name: string): boolean {
+  return run("virsh", ["-c", LIBVIRT_URI, "domstate", name]).stdout.trim() === "running";
+}
+
+/** Whether any block of the qcow2 disk holds data (`qemu-img map`; works while it runs). */
+export function diskHasData(disk: string): boolean {
+  const r = run("qemu-img", ["map", "--output=json", "-U", disk]);
+  assert.equal(r.status, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { data: boolean }[]).some((e) => e.data);
+}
+
+/** The serial console so far. */
+export const readSerial = (file: string) => (existsSync(file) ? readFileSync(file, "latin1") : "");
+
+/** The last `lines` lines of `text`. */
+export const tail = (text: string, lines = 40) => text.split("\n").slice(-lines).join("\n");
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` every `everyMs` until it returns a value; fails with `describe()` after `ms`.
+ */
+export async function waitFor<T>(
+  what: string,
+  ms: number,
+  check: () => T | undefined,
+  describe: () => string,
+  everyMs = 500,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) assert.fail(`${what}: not within ${ms / 1000} s\n${describe()}`);
+    await sleep(everyMs);
+  }
+}
+
+/** What the installed stand-in stage prints on its serial console when it boots from disk. */
+export const FIRST_DISK_BOOT = /gentoo-infra stage STAND-IN: hostname=.*/;
