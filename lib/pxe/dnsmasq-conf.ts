@@ -221,12 +221,6 @@ export function renderDnsmasqConf(args: DnsmasqConfArgs): string {
     if (net.dnsServers?.length)
       out.push(`dhcp-option=option:dns-server,${net.dnsServers.join(",")}`);
     if (net.domain) out.push(`dhcp-option=option:domain-name,${net.domain}`);
-    out.push(
-      "# iPXE: take this offer without waiting for ProxyDHCP offers (there are none: this server",
-      "# answers everything). iPXE's no-pxedhcp setting, option 175.176; without it iPXE waits",
-      "# about 11 s at every network boot, since the offer names the PXEClient vendor class.",
-      "dhcp-option=encap:175,176,1",
-    );
   } else {
     out.push(
       "# Proxy-DHCP beside the existing DHCP server: boot information only, and only for known MACs.",
