@@ -293,7 +293,9 @@ describe("renderDnsmasqConf", () => {
         assert.match(l, /^dhcp-boot=tag:ipxe,/);
       if (mode === "full") {
         assert.ok(
-          lines.includes("dhcp-boot=tag:!ipxe,tag:efi-x86-64-http,http://10.0.0.2/ipxe/snponly.efi"),
+          lines.includes(
+            "dhcp-boot=tag:!ipxe,tag:efi-x86-64-http,http://10.0.0.2/ipxe/snponly.efi",
+          ),
           "UEFI HTTP boot clients get iPXE over HTTP",
         );
       }
