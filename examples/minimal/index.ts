@@ -62,7 +62,15 @@ const hypervisor = new Hypervisor("local", {
   uri: config.get("libvirtUri") ?? "qemu:///system",
   domainType: (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu",
 });
-const network = new GuestNetwork("lan", { hypervisor, subnet, mode: "isolated", dhcp: "off" });
+// An IPv6 prefix that the hypervisor advertises: iPXE waits ~13 s per network boot without one.
+const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${prefix.split(".")[2]}::/64`;
+const network = new GuestNetwork("lan", {
+  hypervisor,
+  subnet,
+  ipv6Prefix,
+  mode: "isolated",
+  dhcp: "off",
+});
 const base = new BaseImage("standin-base", {
   hypervisor,
   source: {

@@ -1,5 +1,6 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
 import { firstHostAddress, parseIpv4Subnet } from "../pxe/ipv4";
 import { assertValid } from "../validation/resource-error";
 import { violation } from "../validation/violations";
@@ -24,6 +25,26 @@ export interface GuestNetworkArgs {
    * @default "off"
    */
   readonly dhcp?: "off" | "libvirt";
+  /**
+   * An IPv6 /64 (a ULA such as `fd00:67:69:150::/64`) that the hypervisor advertises on the
+   * network: router advertisements with the prefix only, not as a default router, sent by
+   * libvirt's dnsmasq. Network boot firmware wants one: iPXE waits about 13 s for a router
+   * advertisement at every network boot on a network without (measured in
+   * docs/pxe-install-host.md). libvirt runs its dnsmasq only with DNS or DHCP on, so this
+   * also turns on libvirt's DNS on the hypervisor's addresses (local names only, nothing
+   * forwarded; the site's machines use their own DNS servers).
+   * @default none: IPv4 only, no dnsmasq from libvirt unless `dhcp` is `libvirt`
+   */
+  readonly ipv6Prefix?: string;
+}
+
+/** Whether `value` is an IPv6 prefix of length 64 in CIDR form, on its network address. */
+function isIpv6Slash64(value: unknown): boolean {
+  if (typeof value !== "string" || !ipaddr.IPv6.isValidCIDR(value)) return false;
+  const [address, length] = ipaddr.IPv6.parseCIDR(value);
+  return (
+    length === 64 && ipaddr.IPv6.networkAddressFromCIDR(value).toString() === address.toString()
+  );
 }
 
 /**
@@ -45,10 +66,8 @@ export class GuestNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: GuestNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:libvirt:GuestNetwork", name, {}, opts);
     const parsed = parseIpv4Subnet(args.subnet);
-    assertValid(
-      this,
-      `GuestNetwork "${name}"`,
-      parsed === undefined
+    assertValid(this, `GuestNetwork "${name}"`, [
+      ...(parsed === undefined
         ? [
             violation(
               "subnet",
@@ -57,8 +76,18 @@ export class GuestNetwork extends pulumi.ComponentResource {
               "use e.g. 192.168.150.0/24",
             ),
           ]
-        : [],
-    );
+        : []),
+      ...(args.ipv6Prefix !== undefined && !isIpv6Slash64(args.ipv6Prefix)
+        ? [
+            violation(
+              "ipv6Prefix",
+              args.ipv6Prefix,
+              "is not an IPv6 /64 prefix in CIDR form",
+              "use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)",
+            ),
+          ]
+        : []),
+    ]);
     // assertValid above threw unless the subnet parsed.
     const subnet = parsed as NonNullable<typeof parsed>;
     this.subnet = args.subnet;
@@ -69,10 +98,11 @@ export class GuestNetwork extends pulumi.ComponentResource {
       {
         name: this.networkName,
         mode: args.mode === "nat" ? "nat" : "none",
-        addresses: [args.subnet],
+        addresses: args.ipv6Prefix === undefined ? [args.subnet] : [args.subnet, args.ipv6Prefix],
         autostart: true,
         dhcp: { enabled: args.dhcp === "libvirt" },
-        dns: { enabled: false },
+        // libvirt's dnsmasq (which sends the router advertisements) runs only with DNS or DHCP on.
+        dns: { enabled: args.ipv6Prefix !== undefined },
       },
       { parent: this, provider: args.hypervisor.provider },
     );

@@ -37,6 +37,56 @@ const inputsOf = (list: Registered[], type: string, name: string) => {
   return found.inputs;
 };
 
+describe("GuestNetwork", () => {
+  it("is IPv4 only without libvirt's dnsmasq by default", async () => {
+    new GuestNetwork("v4only", { hypervisor: site, subnet: "192.168.160.0/24" });
+    const net = inputsOf(
+      await registeredUnder("v4only"),
+      "libvirt:index/network:Network",
+      "v4only",
+    );
+    assert.deepEqual(net.addresses, ["192.168.160.0/24"]);
+    assert.deepEqual(net.dns, { enabled: false });
+    assert.deepEqual(net.dhcp, { enabled: false });
+  });
+
+  it("advertises an IPv6 prefix through libvirt's dnsmasq (DNS on, DHCP still off)", async () => {
+    new GuestNetwork("dual", {
+      hypervisor: site,
+      subnet: "192.168.161.0/24",
+      ipv6Prefix: "fd00:67:69:161::/64",
+    });
+    const net = inputsOf(await registeredUnder("dual"), "libvirt:index/network:Network", "dual");
+    assert.deepEqual(net.addresses, ["192.168.161.0/24", "fd00:67:69:161::/64"]);
+    assert.deepEqual(net.dns, { enabled: true });
+    assert.deepEqual(net.dhcp, { enabled: false });
+  });
+
+  it("rejects a bad subnet and a prefix that is not a /64 with one error, creating nothing", async () => {
+    for (const [ipv6Prefix, shown] of [
+      ["fd00:67:69:161::/48", "fd00:67:69:161::/48"],
+      ["fd00:67:69:161::1/64", "fd00:67:69:161::1/64"],
+      ["192.168.1.0/24", "192.168.1.0/24"],
+    ] as const) {
+      assert.throws(
+        () => new GuestNetwork("badnet", { hypervisor: site, subnet: "10.0.0.0/33", ipv6Prefix }),
+        (e: Error) => {
+          assert.equal(
+            e.message.replace(/^.*?GuestNetwork/s, "GuestNetwork"),
+            `GuestNetwork "badnet": 2 problems:\n- subnet: is not an IPv4 subnet in CIDR form (got "10.0.0.0/33"); use e.g. 192.168.150.0/24\n- ipv6Prefix: is not an IPv6 /64 prefix in CIDR form (got "${shown}"); use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)`,
+          );
+          return true;
+        },
+      );
+    }
+    assertSameSet(names(await registeredUnder("badnet")), [
+      "gentoo-infra:libvirt:GuestNetwork badnet",
+      "gentoo-infra:libvirt:GuestNetwork badnet",
+      "gentoo-infra:libvirt:GuestNetwork badnet",
+    ]);
+  });
+});
+
 describe("Hypervisor", () => {
   it("creates a provider for its URI and a directory pool named by the stack", async () => {
     const hv = new Hypervisor("kvm1", { uri: "qemu+ssh://root@kvm1/system", domainType: "qemu" });

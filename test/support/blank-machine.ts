@@ -34,7 +34,7 @@ export function run(file: string, args: string[], timeout = 120_000) {
   return spawnSync(file, args, { encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** The domain XML of a blank machine (exported for tests of it). */
+/** The domain XML of a blank machine; `nvram` is where a UEFI machine keeps its variables. */
 export function blankDomainXml(m: BlankMachine, network: string, nvram: string): string {
   const uefi = m.firmware === "uefi";
   const firmware = uefi
