@@ -205,6 +205,17 @@ reports=${layout.stateDir}/report
 install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets"
 install -d -m 0750 -o ${u} -g ${u} "$reports" ${layout.stateDir}/tmp
 
+# put MODE GROUP SRC DST (GROUP - for the default): SRC becomes DST by rename, and only
+# when DST differs: machines
+# fetch their files while other machines' reports run this switch, and \`install\` alone
+# leaves DST missing or unreadable (mode 0600 until it is done) for a moment (found with
+# four machines installing at once: a 403 on a machine's ca.pem).
+put() {
+  cmp -s "$3" "$4" && return 0
+  if [ "$2" = - ]; then install -m "$1" "$3" "$4.tmp"; else install -m "$1" -g "$2" "$3" "$4.tmp"; fi
+  mv -f "$4.tmp" "$4"
+}
+
 reported_generation() {
   file="$reports/$1"
   [ -f "$file" ] || { echo 0; return; }
@@ -220,20 +231,20 @@ while read -r mac generation _hostname; do
   dir="$conf/machines/$mac"
   if [ "$(reported_generation "$mac")" -ge "$generation" ]; then
     # Installed: boot the local disk first, then take the secrets off the web root.
-    install -m 0644 "$dir/local.ipxe" "$www/ipxe/$mac.ipxe"
+    put 0644 - "$dir/local.ipxe" "$www/ipxe/$mac.ipxe"
     rm -f "$www/install/$mac.json"
     rm -rf "$www/secrets/$mac"
   else
     # To install: configuration and secrets first, the install script last.
-    install -m 0640 -g ${u} "$dir/install.json" "$www/install/$mac.json"
-    install -d -m 0750 -g ${u} "$www/secrets/$mac"
-    install -m 0644 "$conf/ca.pem" "$www/secrets/$mac/ca.pem"
-    install -m 0644 "$conf/puppet-ca.pem" "$www/secrets/$mac/puppet-ca.pem"
-    install -m 0644 "$dir/host.pem" "$www/secrets/$mac/host.pem"
-    install -m 0640 -g ${u} "$dir/host.key" "$www/secrets/$mac/host.key"
-    install -m 0644 "$dir/puppet.pem" "$www/secrets/$mac/puppet.pem"
-    install -m 0640 -g ${u} "$dir/puppet.key" "$www/secrets/$mac/puppet.key"
-    install -m 0644 "$dir/install.ipxe" "$www/ipxe/$mac.ipxe"
+    put 0640 ${u} "$dir/install.json" "$www/install/$mac.json"
+    [ -d "$www/secrets/$mac" ] || install -d -m 0750 -g ${u} "$www/secrets/$mac"
+    put 0644 - "$conf/ca.pem" "$www/secrets/$mac/ca.pem"
+    put 0644 - "$conf/puppet-ca.pem" "$www/secrets/$mac/puppet-ca.pem"
+    put 0644 - "$dir/host.pem" "$www/secrets/$mac/host.pem"
+    put 0640 ${u} "$dir/host.key" "$www/secrets/$mac/host.key"
+    put 0644 - "$dir/puppet.pem" "$www/secrets/$mac/puppet.pem"
+    put 0640 ${u} "$dir/puppet.key" "$www/secrets/$mac/puppet.key"
+    put 0644 - "$dir/install.ipxe" "$www/ipxe/$mac.ipxe"
   fi
 done < "$conf/netboot.tsv"
 

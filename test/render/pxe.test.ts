@@ -28,6 +28,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -538,8 +539,20 @@ describe("netboot switch", () => {
         const served = readFileSync(join(layout.wwwRoot, "ipxe", "52-54-00-12-34-56.ipxe"), "utf8");
         const secrets = join(layout.wwwRoot, "secrets", "52-54-00-12-34-56");
         const configPath = join(layout.wwwRoot, "install", "52-54-00-12-34-56.json");
+        // A second run (another machine's report) replaces nothing: machines may be
+        // fetching these files right now; and no temporary file is left.
+        const inode = (f: string) => statSync(f).ino;
+        const servedPath = join(layout.wwwRoot, "ipxe", "52-54-00-12-34-56.ipxe");
+        const before = inode(servedPath);
+        assert.equal(run("dash", [file]).status, 0);
+        assert.equal(inode(servedPath), before, `${label}/${generation}: the script was rewritten`);
+        assert.equal(run("find", [layout.wwwRoot, "-name", "*.tmp"]).output, "");
         if (expected === "install") {
           assert.equal(served, "install.ipxe of web1\n", `${label}/${generation}`);
+          const key = join(secrets, "host.key");
+          const keyInode = inode(key);
+          assert.equal(run("dash", [file]).status, 0);
+          assert.equal(inode(key), keyInode, "secrets are not rewritten");
           assert.equal(readFileSync(join(secrets, "host.key"), "utf8"), "host.key of web1\n");
           assert.equal(readFileSync(join(secrets, "ca.pem"), "utf8"), "CA\n");
           assert.equal(readFileSync(configPath, "utf8"), "install.json of web1\n");
