@@ -202,7 +202,10 @@ conf=${layout.configDir}
 www=${layout.wwwRoot}
 reports=${layout.stateDir}/report
 
-install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets"
+install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets" ${layout.stateDir}
+# One switch at a time: a report (the path unit) and a push can start it together.
+exec 9>>${layout.stateDir}/switch.lock
+flock 9
 install -d -m 0750 -o ${u} -g ${u} "$reports" ${layout.stateDir}/tmp
 
 # put MODE GROUP SRC DST (GROUP - for the default): SRC becomes DST by rename, and only

@@ -547,6 +547,11 @@ describe("netboot switch", () => {
         assert.equal(run("dash", [file]).status, 0);
         assert.equal(inode(servedPath), before, `${label}/${generation}: the script was rewritten`);
         assert.equal(run("find", [layout.wwwRoot, "-name", "*.tmp"]).output, "");
+        // Two runs at once (a report and a push) both succeed: the switch takes a lock.
+        const both = spawnSync("sh", ["-c", `dash ${file} & dash ${file} & wait %1 && wait %2`], {
+          encoding: "utf8",
+        });
+        assert.equal(both.status, 0, `${label}/${generation}: ${both.stderr}`);
         if (expected === "install") {
           assert.equal(served, "install.ipxe of web1\n", `${label}/${generation}`);
           const key = join(secrets, "host.key");
