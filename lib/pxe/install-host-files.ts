@@ -209,10 +209,9 @@ flock 9
 install -d -m 0750 -o ${u} -g ${u} "$reports" ${layout.stateDir}/tmp
 
 # put MODE GROUP SRC DST (GROUP - for the default): SRC becomes DST by rename, and only
-# when DST differs: machines
-# fetch their files while other machines' reports run this switch, and \`install\` alone
-# leaves DST missing or unreadable (mode 0600 until it is done) for a moment (found with
-# four machines installing at once: a 403 on a machine's ca.pem).
+# when DST differs: machines fetch their files while other machines' reports run this
+# switch, and \`install\` alone leaves DST missing or unreadable (mode 0600 until it is
+# done) for a moment (found with four machines installing at once: a 403 on a ca.pem).
 put() {
   cmp -s "$3" "$4" && return 0
   if [ "$2" = - ]; then install -m "$1" "$3" "$4.tmp"; else install -m "$1" -g "$2" "$3" "$4.tmp"; fi
