@@ -24,6 +24,7 @@ import {
   type BlankMachine,
   defineBlankMachine,
   FIRST_DISK_BOOT,
+  freeSubnet,
   readSerial,
   removeDomain,
   run,
@@ -55,14 +56,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 const fmt = (x: number) => `${x.toFixed(1)} s`;
-
-function freeSubnet(): string {
-  const used = run("ip", ["netns", "exec", NETNS, "ip", "-4", "-o", "addr"]).stdout;
-  for (let third = 200; third < 250; third++) {
-    if (!used.includes(` 192.168.${third}.`)) return `192.168.${third}.0/24`;
-  }
-  throw new Error("no free /24 in 192.168.200-249 inside the namespace");
-}
 
 /** Starts every machine at once; resolves with each one's phase times (s from its start). */
 async function timeBoots(machines: BlankMachine[], until: Phase): Promise<Timeline[]> {
@@ -108,7 +101,7 @@ async function main(): Promise<void> {
   const prefix = `gi-${program.stack}`;
   let machines: BlankMachine[] = [];
   try {
-    await program.setConfig("subnet", freeSubnet());
+    await program.setConfig("subnet", freeSubnet(NETNS, 200, 249));
     await program.setConfig("machineCount", "4");
     const upStart = Date.now();
     await program.up();

@@ -41,6 +41,7 @@ import {
   defineBlankMachine,
   diskHasData,
   FIRST_DISK_BOOT,
+  freeSubnet,
   isRunning,
   OVMF,
   readSerial,
@@ -78,15 +79,6 @@ interface Server {
   address: string;
   user: string;
   privateKeyOpenssh: string;
-}
-
-/** A /24 in 192.168.160-199 that no interface in the namespace uses (the CI's example uses .150). */
-function freeSubnet(): string {
-  const used = run("ip", ["netns", "exec", NETNS, "ip", "-4", "-o", "addr"]).stdout;
-  for (let third = 160; third < 200; third++) {
-    if (!used.includes(` 192.168.${third}.`)) return `192.168.${third}.0/24`;
-  }
-  throw new Error("no free /24 in 192.168.160-199 inside the namespace");
 }
 
 /** The partition table of a raw disk image (sfdisk --json), or undefined when it has none. */
@@ -258,7 +250,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
 
   try {
     await step("examples/minimal goes up with web1 (BIOS) and web2 (UEFI) registered", async () => {
-      await program.setConfig("subnet", freeSubnet());
+      await program.setConfig("subnet", freeSubnet(NETNS, 160, 199));
       await program.setConfig("machineCount", "2");
       await program.setConfig("web2Firmware", "uefi");
       await program.up();

@@ -34,6 +34,18 @@ export function run(file: string, args: string[], timeout = 120_000) {
   return spawnSync(file, args, { encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
 }
 
+/**
+ * A /24 in 192.168.<first>-<last> that no interface in the network namespace `netns` uses,
+ * so a test's or a benchmark's site does not collide with another one running.
+ */
+export function freeSubnet(netns: string, first: number, last: number): string {
+  const used = run("ip", ["netns", "exec", netns, "ip", "-4", "-o", "addr"]).stdout;
+  for (let third = first; third <= last; third++) {
+    if (!used.includes(` 192.168.${third}.`)) return `192.168.${third}.0/24`;
+  }
+  throw new Error(`no free /24 in 192.168.${first}-${last} inside the namespace ${netns}`);
+}
+
 /** The domain XML of a blank machine; `nvram` is where a UEFI machine keeps its variables. */
 export function blankDomainXml(m: BlankMachine, network: string, nvram: string): string {
   const uefi = m.firmware === "uefi";
