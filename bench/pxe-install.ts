@@ -8,6 +8,8 @@
  *
  *   npm run bench pxe-install        (this one; `npm run bench` runs every benchmark)
  *   GI_BENCH_ROUNDS=1 ... (rounds; default 3)
+ *   GI_BENCH_SCENARIOS=4 ... (machine counts to run, comma-separated; default 1,4)
+ *   GI_BENCH_KEEP=1 ... (when a round fails, keep the site and the VMs until Ctrl-C)
  *
  * examples/minimal goes up once on the harness (four machines registered, its own free /24);
  * before each round the install host forgets the machines' reports (so netboot installs
@@ -20,6 +22,12 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import {
+  DEFAULT_INSTALL_HOST_LAYOUT as LAYOUT,
+  NETBOOT_UNITS,
+  REPORT_INBOX,
+  REPORT_STORE,
+} from "../lib/pxe/install-host-files";
 import {
   type BlankMachine,
   defineBlankMachine,
@@ -38,6 +46,8 @@ import { PulumiProgram } from "../test/support/pulumi";
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
 const ROUNDS = Number(process.env.GI_BENCH_ROUNDS ?? 3);
+const SCENARIOS = (process.env.GI_BENCH_SCENARIOS ?? "1,4").split(",").map(Number);
+const KEEP = Boolean(process.env.GI_BENCH_KEEP);
 const TIMEOUT_MS = 20 * 60_000;
 
 /** The markers on the serial console, in the order they appear. */
@@ -85,6 +95,12 @@ async function timeBoots(machines: BlankMachine[], until: Phase): Promise<Timeli
     await sleep(250);
   }
   for (const m of machines) stopDomain(m.name);
+  // Each machine installs once: a report the install host misses means a second install.
+  machines.forEach((m, i) => {
+    const text = readSerial(m.log).slice((starts[i] as { from: number }).from);
+    const runs = text.match(/gentoo-infra installer \[[\d.]+ s\]: starting \(/g)?.length ?? 0;
+    if (runs > 1) throw new Error(`${m.name}: the installer ran ${runs} times\n${tail(text)}`);
+  });
   return seen as Timeline[];
 }
 
@@ -100,6 +116,8 @@ async function main(): Promise<void> {
   });
   const prefix = `gi-${program.stack}`;
   let machines: BlankMachine[] = [];
+  let diagnose = () => {};
+  let failed = false;
   try {
     await program.setConfig("subnet", freeSubnet(NETNS, 200, 249));
     await program.setConfig("machineCount", "4");
@@ -120,6 +138,22 @@ async function main(): Promise<void> {
         command,
       ]);
       if (r.status !== 0) throw new Error(`${command}: ${r.stderr}`);
+      return r.stdout;
+    };
+    // On a failed round: what the install host saw (switch runs, requests, served files).
+    diagnose = () => {
+      for (const command of [
+        `sudo -n ${LAYOUT.statusScript}`,
+        `sudo -n journalctl --no-pager -o short-precise -u ${NETBOOT_UNITS.service} -u dnsmasq -n 300`,
+        `sudo -n tail -n 200 ${LAYOUT.logDir}/access.log ${LAYOUT.logDir}/error.log`,
+        `sudo -n ls -l --time-style=full-iso -R ${LAYOUT.wwwRoot}/install ${LAYOUT.wwwRoot}/ipxe ${LAYOUT.stateDir}`,
+      ]) {
+        try {
+          console.error(`\n== install host: ${command}\n${onInstallHost(command)}`);
+        } catch (e) {
+          console.error(`\n== install host: ${command} failed: ${e}`);
+        }
+      }
     };
     const macs = [0, 1, 2, 3].map((i) => `52:54:00:47:49:${(0x50 + i).toString(16)}`);
     /** Fresh blank machines for web1..web<count>, the install host set to install them. */
@@ -130,14 +164,18 @@ async function main(): Promise<void> {
         rmSync(path.join(work, `${prefix}-web${i + 1}.log`), { force: true });
         return defineBlankMachine(work, `${prefix}-web${i + 1}`, mac, "bios", `${prefix}-lan`);
       });
-      const reports = macs.map((m) => `/var/lib/gentoo-infra/pxe/report/${m.replaceAll(":", "-")}`);
-      onInstallHost(`sudo -n rm -f ${reports.join(" ")} && sudo -n gi-pxe-netboot-switch`);
+      const reports = macs.flatMap((m) =>
+        [REPORT_INBOX, REPORT_STORE].map(
+          (d) => `${LAYOUT.stateDir}/${d}/${m.replaceAll(":", "-")}`,
+        ),
+      );
+      onInstallHost(`sudo -n rm -f ${reports.join(" ")} && sudo -n ${LAYOUT.switchScript}`);
       return machines;
     };
 
     const results: { scenario: string; rounds: Timeline[][] }[] = [];
     let restarts: number[] = [];
-    for (const count of [1, 4]) {
+    for (const count of SCENARIOS) {
       const rounds: Timeline[][] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const timeline = await timeBoots(fresh(count), "disk boot");
@@ -179,7 +217,20 @@ async function main(): Promise<void> {
         `| ${r.scenario} | ${PHASES.map(([p]) => fmt(median(all.map((x) => x[p])))).join(" | ")} |`,
       );
     }
+  } catch (error) {
+    failed = true;
+    diagnose();
+    throw error;
   } finally {
+    if (failed && KEEP) {
+      console.error(
+        `GI_BENCH_KEEP: site kept (stack ${program.stack}, VMs ${prefix}-web*, install host key ${work}/pxe.key); Ctrl-C or SIGTERM to pid ${process.pid} removes it`,
+      );
+      await new Promise((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+    }
     for (const m of machines) removeDomain(m.name);
     await program.destroy().catch((e: unknown) => console.error(`destroy failed: ${e}`));
     await program.cleanup({ force: true });

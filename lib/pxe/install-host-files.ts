@@ -25,7 +25,10 @@ export interface InstallHostLayout {
   readonly wwwRoot: string;
   /** Rendered per-machine files the switch script copies into the web root. */
   readonly configDir: string;
-  /** State: reports (written by nginx) and nginx's request body temp directory. */
+  /**
+   * State: the report inbox (written by nginx), each machine's last report (moved there by
+   * the switch), the switch's lock and nginx's request body temp directory.
+   */
   readonly stateDir: string;
   /** TFTP root (iPXE binaries only). */
   readonly tftpRoot: string;
@@ -95,6 +98,14 @@ export const NETBOOT_UNITS = {
   path: "gi-pxe-netboot.path",
   service: "gi-pxe-netboot.service",
 } as const;
+
+/**
+ * Under the state directory: nginx stores the PUT of `/report/<mac>` as `report/<mac>`
+ * (the inbox; the URL path names the directory), and the netboot switch moves each report
+ * from there into `last-report/<mac>`, which the switch and the status command read.
+ */
+export const REPORT_INBOX = "report";
+export const REPORT_STORE = "last-report";
 
 /** Files of one machine's secrets directory: served over HTTPS, only to its own address. */
 export const MACHINE_SECRET_FILES = [
@@ -200,13 +211,22 @@ export function renderNetbootSwitchScript(
 set -eu
 conf=${layout.configDir}
 www=${layout.wwwRoot}
-reports=${layout.stateDir}/report
+inbox=${layout.stateDir}/${REPORT_INBOX}
+reports=${layout.stateDir}/${REPORT_STORE}
 
 install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets" ${layout.stateDir}
 # One switch at a time: a report (the path unit) and a push can start it together.
 exec 9>>${layout.stateDir}/switch.lock
 flock 9
-install -d -m 0750 -o ${u} -g ${u} "$reports" ${layout.stateDir}/tmp
+install -d -m 0750 -o ${u} -g ${u} "$inbox" ${layout.stateDir}/tmp
+install -d -m 0750 "$reports"
+
+# New reports leave the inbox first: the path unit starts this switch while the inbox is
+# not empty, also when a report arrived during a run (an edge trigger such as PathChanged=
+# loses that report: four machines installing at once, one installed twice).
+for file in "$inbox"/*; do
+  [ -f "$file" ] && mv -f "$file" "$reports/"
+done
 
 # put MODE GROUP SRC DST (GROUP - for the default): SRC becomes DST by rename, and only
 # when DST differs: machines fetch their files while other machines' reports run this
@@ -276,14 +296,17 @@ export function renderStatusScript(
 set -eu
 conf=${layout.configDir}
 www=${layout.wwwRoot}
-reports=${layout.stateDir}/report
+inbox=${layout.stateDir}/${REPORT_INBOX}
+reports=${layout.stateDir}/${REPORT_STORE}
 
 row() { printf '%-17s  %-20s  %-10s  %-7s  %s\\n' "$@"; }
 [ "\${1:-}" = -H ] || row MAC HOST GENERATION NETBOOT "LAST REPORT"
 while read -r mac generation hostname; do
   case "$mac" in '' | '#'*) continue ;; esac
   if cmp -s "$www/ipxe/$mac.ipxe" "$conf/machines/$mac/local.ipxe"; then netboot=local; else netboot=install; fi
-  file="$reports/$mac"
+  # A report the switch has not taken yet is the newest.
+  file="$inbox/$mac"
+  [ -f "$file" ] || file="$reports/$mac"
   if [ -f "$file" ]; then
     status=$(sed -n 's/^status=//p' "$file" | head -n 1 | cut -c1-20 | tr -c '[:alnum:]\\n' '?')
     reported=$(sed -n 's/^generation=\\([0-9]\\{1,9\\}\\)$/\\1/p' "$file" | head -n 1)
@@ -305,12 +328,13 @@ export function renderNetbootUnits(layout: InstallHostLayout = DEFAULT_INSTALL_H
 } {
   return {
     path: [
-      "# gentoo-infra: run the netboot switch when an installer reports. Rendered file.",
+      "# gentoo-infra: run the netboot switch while installers' reports wait in the inbox.",
+      "# Level-triggered: systemd checks again when the switch ends. Rendered file.",
       "[Unit]",
       "Description=gentoo-infra install reports",
       "",
       "[Path]",
-      `PathChanged=${layout.stateDir}/report`,
+      `DirectoryNotEmpty=${layout.stateDir}/${REPORT_INBOX}`,
       `Unit=${NETBOOT_UNITS.service}`,
       "",
       "[Install]",

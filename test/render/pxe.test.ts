@@ -26,6 +26,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -43,6 +44,8 @@ import {
   NETBOOT_UNITS,
   netbootAction,
   parseInstallReport,
+  REPORT_INBOX,
+  REPORT_STORE,
   renderDefaultScript,
   renderDnsmasqConf,
   renderInstallConfig,
@@ -456,10 +459,13 @@ describe("netboot switch", () => {
     assert.equal(ok.status, 0, ok.output);
     assert.equal(ok.output, "");
     const broken = verify(
-      units.path.replace("PathChanged=", "PathChangd="),
+      units.path.replace("DirectoryNotEmpty=", "DirectoryNotEmpt="),
       units.service.replace(DEFAULT_INSTALL_HOST_LAYOUT.switchScript, "/usr/local/sbin/missing"),
     );
-    assert.match(broken.output, /Unknown key 'PathChangd'|Unknown key name 'PathChangd'/);
+    assert.match(
+      broken.output,
+      /Unknown key 'DirectoryNotEmpt'|Unknown key name 'DirectoryNotEmpt'/,
+    );
     assert.match(broken.output, /missing is not executable/);
   });
 
@@ -519,9 +525,9 @@ describe("netboot switch", () => {
     for (const [label, report] of Object.entries(reports)) {
       for (const generation of [1, 2]) {
         const ms = seed([generation, 1, 3]);
-        mkdirSync(join(layout.stateDir, "report"), { recursive: true });
+        mkdirSync(join(layout.stateDir, REPORT_INBOX), { recursive: true });
         if (report !== undefined) {
-          writeFileSync(join(layout.stateDir, "report", "52-54-00-12-34-56"), report);
+          writeFileSync(join(layout.stateDir, REPORT_INBOX, "52-54-00-12-34-56"), report);
         }
         // A MAC that is no longer known: its files must leave the web root.
         mkdirSync(join(layout.wwwRoot, "secrets", "52-54-00-00-00-99"), { recursive: true });
@@ -530,6 +536,14 @@ describe("netboot switch", () => {
         writeFileSync(join(layout.wwwRoot, "ipxe", "default.ipxe"), "default\n");
         const r = run("dash", [file]);
         assert.equal(r.status, 0, `${label}/${generation}: ${r.output}`);
+        // The report left the inbox (the path unit starts the switch while it is not empty).
+        assert.deepEqual(readdirSync(join(layout.stateDir, REPORT_INBOX)), []);
+        if (report !== undefined) {
+          assert.equal(
+            readFileSync(join(layout.stateDir, REPORT_STORE, "52-54-00-12-34-56"), "utf8"),
+            report,
+          );
+        }
         const records = report === undefined ? [] : [parseInstallReport(web1.mac, report)];
         const m = ms[0] as (typeof ms)[number];
         const expected = netbootAction(
