@@ -81,7 +81,10 @@ export function installHostAfterChange(
       .filter((f) => f.endsWith(".efi") && !f.includes("/")) // x86-64 only, see dnsmasq-conf
       .map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.wwwRoot}/ipxe/${f}`),
     "systemctl daemon-reload",
-    `systemctl enable --now ${NETBOOT_UNITS.path}`,
+    // Restart, not `enable --now` (which leaves a running unit alone): the path unit starts
+    // over with the [Path] just pushed and checks it at once.
+    `systemctl enable ${NETBOOT_UNITS.path}`,
+    `systemctl restart ${NETBOOT_UNITS.path}`,
     layout.switchScript,
     "dnsmasq --test",
     "nginx -t -q",

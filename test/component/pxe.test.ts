@@ -319,7 +319,7 @@ describe("PxeInstallHost", () => {
     const install = inputsOf(made, "command:remote:Command", "pxe-files-install");
     assert.match(
       String(install.create),
-      /install -D -m 0644 \/usr\/lib\/ipxe\/snponly\.efi \/srv\/tftp\/snponly\.efi && install -D -m 0644 \/usr\/lib\/ipxe\/undionly\.kpxe \/srv\/tftp\/undionly\.kpxe && install -D -m 0644 \/usr\/lib\/ipxe\/snponly\.efi \/srv\/pxe\/www\/ipxe\/snponly\.efi && systemctl daemon-reload && systemctl enable --now gi-pxe-netboot\.path && \/usr\/local\/sbin\/gi-pxe-netboot-switch && dnsmasq --test && nginx -t -q && systemctl enable dnsmasq nginx && systemctl restart dnsmasq && systemctl restart nginx/,
+      /install -D -m 0644 \/usr\/lib\/ipxe\/snponly\.efi \/srv\/tftp\/snponly\.efi && install -D -m 0644 \/usr\/lib\/ipxe\/undionly\.kpxe \/srv\/tftp\/undionly\.kpxe && install -D -m 0644 \/usr\/lib\/ipxe\/snponly\.efi \/srv\/pxe\/www\/ipxe\/snponly\.efi && systemctl daemon-reload && systemctl enable gi-pxe-netboot\.path && systemctl restart gi-pxe-netboot\.path && \/usr\/local\/sbin\/gi-pxe-netboot-switch && dnsmasq --test && nginx -t -q && systemctl enable dnsmasq nginx && systemctl restart dnsmasq && systemctl restart nginx/,
     );
   });
 
