@@ -5,7 +5,8 @@
  * 127.0.0.1 (a temporary host key, an authorized key made here, stopped by its pid).
  * Up (files arrive, stdout as outputs), a second up that changes nothing, a content change that
  * updates only the copy and replaces only the command that depends on it (its delete command
- * runs), an `update` command, a state without any plaintext private key, and destroy.
+ * runs), an `update` command, a state without any plaintext private key, and destroy. Also
+ * runs the provider's Go tests (`go test ./...` in toolchain/command).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -285,4 +286,16 @@ test("command fixture copies files and runs commands over SSH, changes roll out,
     sshd.kill("SIGTERM");
     await rm(work, { recursive: true, force: true });
   }
+});
+
+// The provider's own Go tests (dial error limit, per-dial timeout, against loopback ports):
+// part of `npm test`, so that a change to toolchain/command cannot pass without them.
+test("the provider's Go tests pass (go test ./... in toolchain/command)", (t) => {
+  if (!requireTools(t, ["go"], "put Go >= 1.26 on PATH (docs/toolchain.md)")) return;
+  const r = spawnSync("go", ["test", "-count=1", "./..."], {
+    cwd: path.join(REPO_ROOT, "toolchain/command"),
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^ok\s+\S+\/remote\s/m, r.stdout);
 });
