@@ -634,6 +634,15 @@ describe("netboot switch", () => {
           rows.find((r) => r.startsWith("52-54-00-ab-cd-ef")) ?? "",
           /^52-54-00-ab-cd-ef +db1 +1 +install +none$/,
         );
+        // A report still in the inbox (the switch has not run yet) is the newest one.
+        writeFileSync(
+          join(layout.stateDir, REPORT_INBOX, "52-54-00-ab-cd-ef"),
+          renderInstallReport("failed", 1, "no DHCP lease on eth0"),
+        );
+        assert.match(
+          run("dash", [statusFile, "-H"]).output,
+          /^52-54-00-ab-cd-ef +db1 +1 +install +failed \(generation 1, [^)]+\): no DHCP lease on eth0$/m,
+        );
       }
     }
   });
