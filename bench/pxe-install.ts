@@ -2,7 +2,7 @@
  * Times blank machines installing themselves through PxeInstallHost (issue 7): from starting
  * a blank VM (empty disk, network boot first) to its first boot from its own disk, the
  * median of 3 rounds, for one machine and for four at once; BIOS guests (SeaBIOS and QEMU's
- * iPXE ROM), TCG. Baseline in the same run: a plain restart of an installed machine (power
+ * iPXE ROM) or UEFI ones (OVMF, whose PXE loads the install host's snponly.efi), TCG. Baseline in the same run: a plain restart of an installed machine (power
  * on, network boot, the local-boot script, its disk), so the ratio says what the install
  * costs on top of a boot on this machine under this load.
  *
@@ -10,6 +10,7 @@
  *   GI_BENCH_ROUNDS=1 ... (rounds; default 3)
  *   GI_BENCH_SCENARIOS=4 ... (machine counts to run, comma-separated; default 1,4)
  *   GI_BENCH_KEEP=1 ... (when a round fails, keep the site and the VMs until Ctrl-C)
+ *   GI_BENCH_FIRMWARE=uefi ... (OVMF guests instead of BIOS ones)
  *
  * examples/minimal goes up once on the harness (four machines registered, its own free /24);
  * before each round the install host forgets the machines' reports (so netboot installs
@@ -32,6 +33,7 @@ import {
   type BlankMachine,
   defineBlankMachine,
   FIRST_DISK_BOOT,
+  type Firmware,
   freeSubnet,
   readSerial,
   removeDomain,
@@ -48,6 +50,10 @@ const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
 const ROUNDS = Number(process.env.GI_BENCH_ROUNDS ?? 3);
 const SCENARIOS = (process.env.GI_BENCH_SCENARIOS ?? "1,4").split(",").map(Number);
 const KEEP = Boolean(process.env.GI_BENCH_KEEP);
+const FIRMWARE = ((f: string): Firmware => {
+  if (f !== "bios" && f !== "uefi") throw new Error(`GI_BENCH_FIRMWARE=${f}: use bios or uefi`);
+  return f;
+})(process.env.GI_BENCH_FIRMWARE ?? "bios");
 const TIMEOUT_MS = 20 * 60_000;
 
 /** The markers on the serial console, in the order they appear. */
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
   try {
     await program.setConfig("subnet", freeSubnet(NETNS, 200, 249));
     await program.setConfig("machineCount", "4");
+    for (const n of [1, 2, 3, 4]) await program.setConfig(`web${n}Firmware`, FIRMWARE);
     const upStart = Date.now();
     await program.up();
     console.error(`examples/minimal up with 4 machines: ${fmt((Date.now() - upStart) / 1000)}`);
@@ -162,7 +169,7 @@ async function main(): Promise<void> {
       machines = macs.slice(0, count).map((mac, i) => {
         rmSync(path.join(work, `${prefix}-web${i + 1}.qcow2`), { force: true });
         rmSync(path.join(work, `${prefix}-web${i + 1}.log`), { force: true });
-        return defineBlankMachine(work, `${prefix}-web${i + 1}`, mac, "bios", `${prefix}-lan`);
+        return defineBlankMachine(work, `${prefix}-web${i + 1}`, mac, FIRMWARE, `${prefix}-lan`);
       });
       const reports = macs.flatMap((m) =>
         [REPORT_INBOX, REPORT_STORE].map(
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
 
     const baseline = median(restarts);
     console.log(
-      `Blank VM start to first boot from its own disk through PxeInstallHost (BIOS, TCG, 2 cores, ${ROUNDS} rounds):\n`,
+      `Blank VM start to first boot from its own disk through PxeInstallHost (${FIRMWARE.toUpperCase()}, TCG, 2 cores, ${ROUNDS} rounds):\n`,
     );
     console.log("| scenario | rounds (slowest machine) | median | ratio to a plain restart |");
     console.log("|---|---|---|---|");
