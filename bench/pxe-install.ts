@@ -2,9 +2,10 @@
  * Times blank machines installing themselves through PxeInstallHost (issue 7): from starting
  * a blank VM (empty disk, network boot first) to its first boot from its own disk, the
  * median of 3 rounds, for one machine and for four at once; BIOS guests (SeaBIOS and QEMU's
- * iPXE ROM) or UEFI ones (OVMF, whose PXE loads the install host's snponly.efi), TCG. Baseline in the same run: a plain restart of an installed machine (power
- * on, network boot, the local-boot script, its disk), so the ratio says what the install
- * costs on top of a boot on this machine under this load.
+ * iPXE ROM) or UEFI ones (OVMF, whose PXE loads the install host's snponly.efi), TCG.
+ * Baseline in the same run: a plain restart of an installed machine (power on, network
+ * boot, the local-boot script, its disk), so the ratio says what the install costs on top
+ * of a boot on this machine under this load.
  *
  *   npm run bench pxe-install        (this one; `npm run bench` runs every benchmark)
  *   GI_BENCH_ROUNDS=1 ... (rounds; default 3)
