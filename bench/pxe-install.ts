@@ -44,6 +44,7 @@ import {
   stopDomain,
   tail,
 } from "../test/support/blank-machine";
+import { removeLibvirtObjects } from "../test/support/libvirt";
 import { PulumiProgram } from "../test/support/pulumi";
 
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
@@ -240,7 +241,12 @@ async function main(): Promise<void> {
       });
     }
     for (const m of machines) removeDomain(m.name);
-    await program.destroy().catch((e: unknown) => console.error(`destroy failed: ${e}`));
+    await program.destroy().catch((e: unknown) => {
+      console.error(`destroy failed: ${e}`);
+      console.error(
+        `removed by virsh instead; left: ${removeLibvirtObjects(prefix).join(", ") || "nothing"}`,
+      );
+    });
     await program.cleanup({ force: true });
     rmSync(work, { recursive: true, force: true });
     spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });

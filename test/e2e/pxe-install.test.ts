@@ -54,7 +54,7 @@ import {
   waitFor,
 } from "../support/blank-machine";
 import { NETNS, useLibvirtHarness } from "../support/harness";
-import { libvirtObjects } from "../support/libvirt";
+import { libvirtObjects, removeLibvirtObjects } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
@@ -454,7 +454,10 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     });
   } finally {
     for (const name of domains) removeDomain(name);
-    if (!destroyed) await program.destroy().catch(() => undefined);
+    if (!destroyed) {
+      await program.destroy().catch(() => undefined);
+      removeLibvirtObjects(prefix); // when destroy could not run (a timed-out up keeps the lock)
+    }
     await program.cleanup({ force: !destroyed });
     rmSync(work, { recursive: true, force: true });
   }

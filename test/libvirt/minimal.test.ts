@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { NETNS, useLibvirtHarness } from "../support/harness";
-import { libvirtObjects, virsh } from "../support/libvirt";
+import { libvirtObjects, removeLibvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
@@ -157,7 +157,10 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       assert.equal(existsSync(`/var/lib/libvirt/images/${prefix}`), false);
     });
   } finally {
-    if (!destroyed) await program.destroy().catch(() => undefined);
+    if (!destroyed) {
+      await program.destroy().catch(() => undefined);
+      removeLibvirtObjects(prefix); // when destroy could not run (a timed-out up keeps the lock)
+    }
     await program.cleanup({ force: !destroyed });
     rmSync(work, { recursive: true, force: true });
   }

@@ -29,3 +29,43 @@ export function libvirtObjects(prefix: string): string[] {
     ...volumes,
   ];
 }
+
+/**
+ * Removes every domain, network and pool (with its volumes and directory) whose name starts
+ * with `prefix`: what a run leaves when its `pulumi destroy` cannot run (an up that timed out
+ * keeps the stack locked). Persistent networks and pools autostart with the next libvirtd, so
+ * without this one failed run breaks the next (a network "already in use" on the same subnet).
+ * Best effort; returns what it could not remove.
+ */
+export function removeLibvirtObjects(prefix: string): string[] {
+  const quiet = (...args: string[]) =>
+    spawnSync("virsh", ["-c", LIBVIRT_URI, ...args], { encoding: "utf8" });
+  const names = (...args: string[]) =>
+    (quiet(...args).stdout ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith(prefix));
+  for (const d of names("list", "--all", "--name")) {
+    quiet("destroy", d);
+    quiet("undefine", d, "--nvram");
+  }
+  for (const n of names("net-list", "--all", "--name")) {
+    quiet("net-destroy", n);
+    quiet("net-undefine", n);
+  }
+  for (const p of names("pool-list", "--all", "--name")) {
+    const path = /<path>([^<]+)<\/path>/.exec(quiet("pool-dumpxml", p).stdout ?? "")?.[1];
+    for (const line of (quiet("vol-list", "--pool", p).stdout ?? "").split("\n").slice(2)) {
+      const volume = line.trim().split(/\s+/)[0];
+      if (volume) quiet("vol-delete", "--pool", p, volume);
+    }
+    quiet("pool-destroy", p);
+    quiet("pool-undefine", p);
+    if (path?.includes(prefix)) spawnSync("rmdir", [path]);
+  }
+  try {
+    return libvirtObjects(prefix);
+  } catch (error) {
+    return [`(virsh failed: ${error})`];
+  }
+}

@@ -19,7 +19,7 @@
  *
  * Callers check the toolchain first with `requireTools(t, ["pulumi"], TOOLCHAIN_HINT)`.
  */
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -83,10 +83,15 @@ export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.Proc
   };
 }
 
+/** How long one CLI command may run before it is stopped with its plugins. */
+const PULUMI_TIMEOUT_MS = 15 * 60 * 1000;
+
 /**
  * Runs `pulumi ARGS` in `cwd` with `env` (inside network namespace `netns` when given, so that
  * the command provider reaches guests that exist only there); rejects with
- * {@link PulumiCommandError} on failure.
+ * {@link PulumiCommandError} on failure. The CLI runs in a process group of its own: after
+ * {@link PULUMI_TIMEOUT_MS} the whole group is stopped, so that no provider plugin outlives
+ * it (orphaned plugins kept the harness's namespace alive after a timed-out up).
  */
 export function runPulumi(
   args: readonly string[],
@@ -98,19 +103,43 @@ export function runPulumi(
     ? ["ip", ["netns", "exec", netns, "pulumi", ...args]]
     : ["pulumi", [...args]];
   return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      argv,
-      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60 * 1000 },
-      (error, stdout, stderr) => {
-        if (error) {
-          const code = typeof error.code === "number" ? error.code : null;
-          reject(new PulumiCommandError(args, code, stdout, stderr));
-        } else {
-          resolve({ stdout, stderr });
-        }
-      },
-    );
+    let timedOut = false;
+    const child = spawn(file, argv, {
+      cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      group("SIGTERM");
+      setTimeout(() => group("SIGKILL"), 10_000).unref();
+    }, PULUMI_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new PulumiCommandError(args, null, "", String(error)));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      if (code === 0) resolve({ stdout, stderr });
+      else {
+        const note = timedOut ? `\n(stopped after ${PULUMI_TIMEOUT_MS / 60_000} min)` : "";
+        reject(new PulumiCommandError(args, code, stdout, `${stderr}${note}`));
+      }
+    });
   });
 }
 
