@@ -19,7 +19,7 @@
  *
  * Callers check the toolchain first with `requireTools(t, ["pulumi"], TOOLCHAIN_HINT)`.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -86,12 +86,36 @@ export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.Proc
 /** How long one CLI command may run before it is stopped with its plugins. */
 const PULUMI_TIMEOUT_MS = 15 * 60 * 1000;
 
+/** `pid` and all its descendants (from `ps`), parents first. */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
+  for (const line of (ps.stdout ?? "").split("\n")) {
+    const [p, parent] = line.trim().split(/\s+/).map(Number);
+    if (p && parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), p]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
+  return tree;
+}
+
+/** Sends `sig` to each of `pids` that still runs. */
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Runs `pulumi ARGS` in `cwd` with `env` (inside network namespace `netns` when given, so that
  * the command provider reaches guests that exist only there); rejects with
- * {@link PulumiCommandError} on failure. The CLI runs in a process group of its own: after
- * {@link PULUMI_TIMEOUT_MS} the whole group is stopped, so that no provider plugin outlives
- * it (orphaned plugins kept the harness's namespace alive after a timed-out up).
+ * {@link PulumiCommandError} on failure. After {@link PULUMI_TIMEOUT_MS} the CLI is stopped
+ * with every process under it, so that no provider plugin outlives it (orphaned plugins
+ * kept the harness's namespace alive after a timed-out up).
  */
 export function runPulumi(
   args: readonly string[],
@@ -104,27 +128,16 @@ export function runPulumi(
     : ["pulumi", [...args]];
   return new Promise((resolve, reject) => {
     let timedOut = false;
-    const child = spawn(file, argv, {
-      cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(file, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // the group is gone
-      }
-    };
     const timer = setTimeout(() => {
       timedOut = true;
-      group("SIGTERM");
-      setTimeout(() => group("SIGKILL"), 10_000).unref();
+      const tree = child.pid ? processTree(child.pid) : [];
+      signal(tree, "SIGTERM");
+      setTimeout(() => signal(tree, "SIGKILL"), 10_000).unref();
     }, PULUMI_TIMEOUT_MS);
     child.on("error", (error) => {
       clearTimeout(timer);
