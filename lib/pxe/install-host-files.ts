@@ -104,8 +104,9 @@ export const NETBOOT_UNITS = {
 
 /**
  * Under the state directory: nginx stores the PUT of `/report/<mac>` as `report/<mac>`
- * (the inbox; the URL path names the directory), and the netboot switch moves each report
- * from there into `last-report/<mac>`, which the switch and the status command read.
+ * (the inbox: the report URL's directory, `pxeHttpPaths.report`, is this name), and the
+ * netboot switch moves each report from there into `last-report/<mac>`, which the switch
+ * and the status command read.
  */
 export const REPORT_INBOX = "report";
 export const REPORT_STORE = "last-report";
@@ -225,8 +226,9 @@ install -d -m 0750 -o ${u} -g ${u} "$inbox" ${layout.stateDir}/tmp
 install -d -m 0750 "$reports"
 
 # New reports leave the inbox first: the path unit starts this switch while the inbox is
-# not empty, also when a report arrived during a run (an edge trigger such as PathChanged=
-# loses that report: four machines installing at once, one installed twice).
+# not empty, also when a report arrived during a run (systemd drops an edge trigger such as
+# PathChanged= while the switch runs, so with several machines reporting at once a report
+# could go unread and its machine boot the installer again).
 for file in "$inbox"/*; do
   [ -f "$file" ] && mv -f "$file" "$reports/"
 done
@@ -488,7 +490,7 @@ export function renderInstallHostNginxConf(args: InstallHostNginxArgs): string {
   ];
   for (const m of sorted) {
     lines.push(
-      `    location = /report/${macFileName(m.mac)} {`,
+      `    location = /${REPORT_INBOX}/${macFileName(m.mac)} {`,
       `      allow ${m.address};`,
       "      deny all;",
       `      root ${layout.stateDir};`,

@@ -4,6 +4,8 @@
  * it boots its local disk, until an operator bumps `installGeneration` to ask for a
  * reinstall. So no machine reinstalls in a loop.
  */
+
+import { REPORT_INBOX } from "./install-host-files";
 import { macFileName, normalizeMac } from "./mac";
 
 /** A successful install, as the installer reported it to the install host. */
@@ -52,7 +54,7 @@ export const pxeHttpPaths = {
   /** The per-MAC install configuration (JSON) the installer reads. */
   installConfig: (mac: string): string => `install/${macFileName(mac)}.json`,
   /** Where the installer reports its status: a WebDAV PUT of `status=…` and `generation=…` lines. */
-  report: (mac: string): string => `report/${macFileName(mac)}`,
+  report: (mac: string): string => `${REPORT_INBOX}/${macFileName(mac)}`,
 } as const;
 
 /** Joins a base URL (with or without trailing slash) and a relative path. */
