@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { LIBVIRT_URI, virsh } from "./libvirt";
+import { removeDomain, virsh, virshQuiet } from "./libvirt";
 
 /** Debian's OVMF (package `ovmf`): firmware code and the variables template. */
 export const OVMF = {
@@ -129,18 +129,14 @@ export function startDomain(name: string): void {
 
 /** Powers a domain off if it runs (no error if it does not). */
 export function stopDomain(name: string): void {
-  run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
+  virshQuiet("destroy", name);
 }
 
-/** Powers off and undefines a domain, with its NVRAM (no error if it does not exist). */
-export function removeDomain(name: string): void {
-  stopDomain(name);
-  run("virsh", ["-c", LIBVIRT_URI, "undefine", "--nvram", name]);
-}
+export { removeDomain };
 
 /** Whether the domain runs. */
 export function isRunning(name: string): boolean {
-  return run("virsh", ["-c", LIBVIRT_URI, "domstate", name]).stdout.trim() === "running";
+  return (virshQuiet("domstate", name).stdout ?? "").trim() === "running";
 }
 
 /** Whether any block of the qcow2 disk holds data (`qemu-img map`; works while it runs). */

@@ -12,13 +12,28 @@ export function virsh(...args: string[]): string {
   return r.stdout;
 }
 
+/** `virsh ARGS` without failing the test: for clean-ups and for objects that may not exist. */
+export function virshQuiet(...args: string[]) {
+  return spawnSync("virsh", ["-c", LIBVIRT_URI, ...args], { encoding: "utf8", timeout: 120_000 });
+}
+
+/** The lines of a virsh listing that start with `prefix` (trimmed). */
+function startingWith(prefix: string, listing: string): string[] {
+  return listing
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(prefix));
+}
+
+/** Powers off and undefines a domain, with its NVRAM (no error if it does not exist). */
+export function removeDomain(name: string): void {
+  virshQuiet("destroy", name);
+  virshQuiet("undefine", "--nvram", name);
+}
+
 /** `<kind> <name>` of every domain, network, pool and volume whose name starts with `prefix`. */
 export function libvirtObjects(prefix: string): string[] {
-  const names = (out: string) =>
-    out
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith(prefix));
+  const names = (out: string) => startingWith(prefix, out);
   const volumes = names(virsh("pool-list", "--all", "--name")).flatMap((pool) =>
     names(virsh("vol-list", "--pool", pool)).map((v) => `volume ${v.split(/\s+/)[0]}`),
   );
@@ -38,29 +53,20 @@ export function libvirtObjects(prefix: string): string[] {
  * Best effort; returns what it could not remove.
  */
 export function removeLibvirtObjects(prefix: string): string[] {
-  const quiet = (...args: string[]) =>
-    spawnSync("virsh", ["-c", LIBVIRT_URI, ...args], { encoding: "utf8" });
-  const names = (...args: string[]) =>
-    (quiet(...args).stdout ?? "")
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith(prefix));
-  for (const d of names("list", "--all", "--name")) {
-    quiet("destroy", d);
-    quiet("undefine", d, "--nvram");
-  }
+  const names = (...args: string[]) => startingWith(prefix, virshQuiet(...args).stdout ?? "");
+  for (const d of names("list", "--all", "--name")) removeDomain(d);
   for (const n of names("net-list", "--all", "--name")) {
-    quiet("net-destroy", n);
-    quiet("net-undefine", n);
+    virshQuiet("net-destroy", n);
+    virshQuiet("net-undefine", n);
   }
   for (const p of names("pool-list", "--all", "--name")) {
-    const path = /<path>([^<]+)<\/path>/.exec(quiet("pool-dumpxml", p).stdout ?? "")?.[1];
-    for (const line of (quiet("vol-list", "--pool", p).stdout ?? "").split("\n").slice(2)) {
+    const path = /<path>([^<]+)<\/path>/.exec(virshQuiet("pool-dumpxml", p).stdout ?? "")?.[1];
+    for (const line of (virshQuiet("vol-list", "--pool", p).stdout ?? "").split("\n").slice(2)) {
       const volume = line.trim().split(/\s+/)[0];
-      if (volume) quiet("vol-delete", "--pool", p, volume);
+      if (volume) virshQuiet("vol-delete", "--pool", p, volume);
     }
-    quiet("pool-destroy", p);
-    quiet("pool-undefine", p);
+    virshQuiet("pool-destroy", p);
+    virshQuiet("pool-undefine", p);
     if (path?.includes(prefix)) spawnSync("rmdir", [path]);
   }
   try {
