@@ -645,5 +645,21 @@ describe("netboot switch", () => {
         );
       }
     }
+    // The switch takes its lock: while another process holds it for 1 s, a run waits (the
+    // test of two runs at once above passes without the lock unless the race hits).
+    const lock = join(layout.stateDir, "switch.lock");
+    const held = spawnSync(
+      "sh",
+      [
+        "-c",
+        `flock ${lock} sleep 1 & sleep 0.2; a=$(date +%s%N); dash ${file}; b=$(date +%s%N); wait; echo $(((b - a) / 1000000))`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(held.status, 0, held.stderr);
+    assert.ok(
+      Number(held.stdout.trim()) >= 500,
+      `the switch did not wait for the lock (${held.stdout.trim()} ms)`,
+    );
   });
 });
