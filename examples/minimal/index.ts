@@ -10,7 +10,7 @@
 // (scripts/build-installer) and the stage the machine installs is a Debian-built stand-in for a
 // Gentoo stage4 (scripts/build-stage-standin). Everything else is the real thing.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -24,211 +24,308 @@ import {
   PushedFiles,
   PxeInstallHost,
   RootCa,
+  readTreeSnapshot,
   Stack,
 } from "../../lib";
-import { catalog, linux } from "./stacks";
+import { catalog, linux, tools } from "./stacks";
 
-const config = new pulumi.Config();
-const repo = path.resolve(__dirname, "..", "..");
-const cache = process.env.GI_CACHE ?? path.join(repo, ".cache");
-const environment = "development";
-const arch = "amd64";
-const domain = config.get("domain") ?? "dev.gentoo-infra.test";
-const subnet = config.get("subnet") ?? "192.168.150.0/24";
-const prefix = subnet.replace(/\.0\/24$/, "");
-const addresses = {
-  binhost: `${prefix}.10`,
-  pxe: `${prefix}.11`,
-  builder: `${prefix}.20`,
-};
-const binhostHostname = `binhost.${domain}`;
-const binhostUrl = `https://${binhostHostname}/`;
+// Async: the tree snapshot is read from the clones with simple-git (readTreeSnapshot).
+export = async () => {
+  const config = new pulumi.Config();
+  const repo = path.resolve(__dirname, "..", "..");
+  const cache = process.env.GI_CACHE ?? path.join(repo, ".cache");
+  const environment = "development";
+  const arch = "amd64";
+  const domain = config.get("domain") ?? "dev.gentoo-infra.test";
+  const subnet = config.get("subnet") ?? "192.168.150.0/24";
+  const prefix = subnet.replace(/\.0\/24$/, "");
+  const addresses = {
+    binhost: `${prefix}.10`,
+    pxe: `${prefix}.11`,
+    builder: `${prefix}.20`,
+    toolsBuilder: `${prefix}.21`,
+  };
+  const binhostHostname = `binhost.${domain}`;
+  const binhostUrl = `https://${binhostHostname}/`;
 
-// Where the tree and overlay live, and the commits this environment builds. A real site reads
-// them from its clones with readTreeSnapshot (docs/tree-snapshots.md); the defaults are fixed
-// commits so that a fresh clone previews without any clone.
-const snapshot = {
-  tree: {
-    url: config.get("gentooSyncUri") ?? "https://git.example.org/gentoo.git",
-    commit: config.get("gentooCommit") ?? "1111111111111111111111111111111111111111",
-  },
-  overlay: {
-    url: config.get("overlaySyncUri") ?? "https://git.example.org/overlay.git",
-    commit: config.get("overlayCommit") ?? "2222222222222222222222222222222222222222",
-  },
-};
-
-const hypervisor = new Hypervisor("local", {
-  uri: config.get("libvirtUri") ?? "qemu:///system",
-  domainType: (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu",
-});
-// An IPv6 prefix that the hypervisor advertises: iPXE waits ~13 s per network boot without one.
-const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${prefix.split(".")[2]}::/64`;
-const network = new GuestNetwork("lan", {
-  hypervisor,
-  subnet,
-  ipv6Prefix,
-  mode: "isolated",
-  dhcp: "off",
-});
-const base = new BaseImage("standin-base", {
-  hypervisor,
-  source: {
-    path: config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2"),
-  },
-});
-const image = { volumeId: base.volumeId };
-
-const pki = new RootCa("pki", {
-  baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
-  crlBaseUrl: `http://${binhostHostname}/crl`,
-  intermediate: environment,
-  root: { mode: "in-stack" },
-  packageSigningKey: { name: "gentoo-infra development binhost", email: `binhost@${domain}` },
-});
-const signingKey = pki.packageSigningKey;
-if (!signingKey) throw new Error("unreachable: the RootCa above has a package signing key");
-
-const stack = new Stack("linux", {
-  catalog,
-  systemProfile: linux.systemProfile,
-  environments: [environment],
-  arches: [arch],
-  binhostUrl,
-  gentooSyncUri: snapshot.tree.url,
-  overlaySyncUri: snapshot.overlay.url,
-  treeSnapshots: {
-    [environment]: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
-  },
-  signingKeyFingerprint: signingKey.fingerprint,
-  builderMakeJobs: 2,
-});
-
-const binhost = new BinhostMirror("binhost", {
-  hypervisor,
-  network,
-  address: addresses.binhost,
-  image,
-  rootCa: pki,
-  stacks: [stack],
-  hostname: binhostHostname,
-});
-
-// The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
-// the binhost where builders would upload a real stage4.
-const stageFile = config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.xz");
-const stageName = path.basename(stageFile);
-const stageRelative = `stages/${environment}/${arch}/${stageName}`;
-if (existsSync(stageFile)) {
-  new PushedFiles("binhost-stage", {
-    server: binhost.server,
-    files: [{ path: `${BINHOST_ROOT}/${stageRelative}`, localPath: stageFile }],
-  });
-} else {
-  pulumi.log.warn(
-    `${stageFile} does not exist: the machine has no stage to install (run scripts/build-stage-standin)`,
-  );
-}
-const stageSha512 = existsSync(stageFile)
-  ? createHash("sha512").update(readFileSync(stageFile)).digest("hex")
-  : "0".repeat(128);
-
-// The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
-// address .5N). Raising machineCount adds machines in place: no VM is replaced.
-const machineCount = config.getNumber("machineCount") ?? 1;
-const machines = Array.from({ length: machineCount }, (_, i) => {
-  const hostname = `web${i + 1}`;
-  // `web<N>Firmware`: bios (default) or uefi; a UEFI machine gets an EFI system partition.
-  const firmware = config.get(`${hostname}Firmware`, { allowedValues: ["bios", "uefi"] }) ?? "bios";
-  return {
-    mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
-    hostname,
-    environment,
-    arch,
-    stack: "linux",
-    address: `${prefix}.${50 + i}`,
-    firmware,
-    diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
-    installGeneration: config.getNumber(`${hostname}InstallGeneration`) ?? 1,
-  } as const;
-});
-
-const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
-const pxe = new PxeInstallHost("pxe", {
-  hypervisor,
-  network,
-  address: addresses.pxe,
-  image,
-  dhcpMode: "full",
-  dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
-  // The install host answers DNS for the binhost's name, so the installer (and the installed
-  // machines) resolve the stage and binrepos URLs; the root CA reaches the installer through
-  // its iPXE script (docs/pxe-install-host.md), so the installer is built without --ca.
-  dnsServers: [addresses.pxe],
-  hostRecords: { [binhostHostname]: addresses.binhost },
-  domain,
-  machines,
-  stacks: [stack],
-  binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
-  stages: {
-    [`${environment}/${arch}/linux`]: { url: `${binhostUrl}${stageRelative}`, sha512: stageSha512 },
-  },
-  rootCa: pki,
-  baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
-  puppet: { server: `puppet.${domain}` },
-  installers: {
-    [arch]: {
-      kernel: path.join(installerDir, "vmlinuz"),
-      initrd: path.join(installerDir, "initrd.img"),
+  // The tree snapshot: the commits of the Gentoo tree clone and of the overlay that development
+  // builds, read from the local clones (the develop branches, docs/tree-snapshots.md). Here the
+  // clones are the STAND-IN tree and overlay of scripts/build-tree-standin; `gentooCommit` /
+  // `overlayCommit` pin another commit of them (e.g. the stand-in's `broken` branch). The
+  // binhost serves both repositories over git; builders clone them from there.
+  const trees = config.get("treeDir") ?? path.join(cache, "trees");
+  const clones = {
+    gentoo: path.join(trees, "gentoo.git"),
+    overlay: path.join(trees, "overlay.git"),
+  };
+  const haveClones = existsSync(clones.gentoo) && existsSync(clones.overlay);
+  if (!haveClones) {
+    pulumi.log.warn(
+      `${trees} has no gentoo.git and overlay.git: previewing with placeholder commits, nothing to build (run scripts/build-tree-standin)`,
+    );
+  }
+  const read = haveClones
+    ? await readTreeSnapshot({
+        environment,
+        gentoo: { path: clones.gentoo },
+        overlay: { path: clones.overlay },
+      })
+    : undefined;
+  const snapshot = {
+    tree: {
+      url: `${binhostUrl}git/gentoo.git`,
+      commit: config.get("gentooCommit") ?? read?.gentoo.commit ?? "1".repeat(40),
     },
-  },
-});
+    overlay: {
+      url: `${binhostUrl}git/overlay.git`,
+      commit: config.get("overlayCommit") ?? read?.overlay.commit ?? "2".repeat(40),
+    },
+  };
 
-const farm = new GentooBuildFarm("farm", {
-  hypervisors: { local: hypervisor },
-  network,
-  image,
-  builders: [{ stack, environment, arch, hypervisor: "local", address: addresses.builder }],
-  binhost: { url: binhostUrl, upload: binhost.upload },
-  snapshots: { [environment]: snapshot },
-  signingKey,
-  notifyUrl: config.get("notifyUrl") ?? `http://${addresses.pxe}/notify`,
-  retentionDays: 30,
-  schedule: "daily",
-  memoryMiB: config.getNumber("builderMemoryMiB") ?? 1024,
-  vcpus: 1,
-  diskGiB: 10,
-});
+  const hypervisor = new Hypervisor("local", {
+    uri: config.get("libvirtUri") ?? "qemu:///system",
+    domainType: (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu",
+  });
+  // An IPv6 prefix that the hypervisor advertises: iPXE waits ~13 s per network boot without one.
+  const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${prefix.split(".")[2]}::/64`;
+  const network = new GuestNetwork("lan", {
+    hypervisor,
+    subnet,
+    ipv6Prefix,
+    mode: "isolated",
+    dhcp: "off",
+  });
+  const base = new BaseImage("standin-base", {
+    hypervisor,
+    source: {
+      path: config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2"),
+    },
+  });
+  const image = { volumeId: base.volumeId };
 
-const serverOf = (server: {
-  address: string;
-  sshKey: { privateKeyOpenssh: pulumi.Output<string> };
-}) => ({
-  address: server.address,
-  user: "gi-admin",
-  privateKeyOpenssh: server.sshKey.privateKeyOpenssh,
-});
+  const pki = new RootCa("pki", {
+    baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
+    crlBaseUrl: `http://${binhostHostname}/crl`,
+    intermediate: environment,
+    root: { mode: "in-stack" },
+    packageSigningKey: { name: "gentoo-infra development binhost", email: `binhost@${domain}` },
+  });
+  const signingKey = pki.packageSigningKey;
+  if (!signingKey) throw new Error("unreachable: the RootCa above has a package signing key");
 
-/** Every server with its address and admin SSH key (secret), for `scripts/site info`. */
-export const servers = pulumi.secret({
-  binhost: serverOf(binhost.server),
-  pxe: serverOf(pxe.server),
-  ...Object.fromEntries(
-    Object.entries(farm.builders).map(([profile, builder]) => [
-      `builder-${profile.replaceAll("/", "-")}`,
-      serverOf(builder.server),
-    ]),
-  ),
-});
-/** Where things are served. */
-export const urls = {
-  binhost: binhost.url,
-  netboot: pxe.httpBaseUrl,
-  stage: `${binhostUrl}${stageRelative}`,
+  const stackArgs = {
+    catalog,
+    environments: [environment],
+    arches: [arch],
+    binhostUrl,
+    gentooSyncUri: snapshot.tree.url,
+    overlaySyncUri: snapshot.overlay.url,
+    treeSnapshots: {
+      [environment]: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
+    },
+    // Distfiles come from the binhost (`<binhost>/distfiles/<file>`): builders reach nothing else.
+    gentooMirrors: [binhostUrl.replace(/\/$/, "")],
+    signingKeyFingerprint: signingKey.fingerprint,
+    builderMakeJobs: 1,
+  } as const;
+  const stack = new Stack("linux", { ...stackArgs, systemProfile: linux.systemProfile });
+  // An application Stack on top of linux: its binhost path stores only what linux lacks.
+  const toolsStack = new Stack("tools", {
+    ...stackArgs,
+    base: stack.definition,
+    applicationProfiles: tools.applicationProfiles,
+  });
+
+  const binhost = new BinhostMirror("binhost", {
+    hypervisor,
+    network,
+    address: addresses.binhost,
+    image,
+    rootCa: pki,
+    stacks: [stack, toolsStack],
+    hostname: binhostHostname,
+    gitRepositories: haveClones
+      ? [
+          { name: "gentoo", clone: clones.gentoo, branches: { develop: snapshot.tree.commit } },
+          {
+            name: "overlay",
+            clone: clones.overlay,
+            branches: { develop: snapshot.overlay.commit },
+          },
+        ]
+      : [],
+  });
+
+  // The distfiles the stand-in tree's ebuilds fetch (scripts/build-tree-standin), on the binhost.
+  const distfiles = path.join(trees, "distfiles");
+  if (existsSync(distfiles)) {
+    new PushedFiles("binhost-distfiles", {
+      server: binhost.server,
+      files: readdirSync(distfiles)
+        .sort()
+        .map((file) => ({
+          path: `${BINHOST_ROOT}/distfiles/${file}`,
+          localPath: path.join(distfiles, file),
+        })),
+    });
+  }
+
+  // The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
+  // the binhost where builders would upload a real stage4.
+  const stageFile =
+    config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.xz");
+  const stageName = path.basename(stageFile);
+  const stageRelative = `stages/${environment}/${arch}/${stageName}`;
+  if (existsSync(stageFile)) {
+    new PushedFiles("binhost-stage", {
+      server: binhost.server,
+      files: [{ path: `${BINHOST_ROOT}/${stageRelative}`, localPath: stageFile }],
+    });
+  } else {
+    pulumi.log.warn(
+      `${stageFile} does not exist: the machine has no stage to install (run scripts/build-stage-standin)`,
+    );
+  }
+  const stageSha512 = existsSync(stageFile)
+    ? createHash("sha512").update(readFileSync(stageFile)).digest("hex")
+    : "0".repeat(128);
+
+  // The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
+  // address .5N). Raising machineCount adds machines in place: no VM is replaced.
+  const machineCount = config.getNumber("machineCount") ?? 1;
+  const machines = Array.from({ length: machineCount }, (_, i) => {
+    const hostname = `web${i + 1}`;
+    // `web<N>Firmware`: bios (default) or uefi; a UEFI machine gets an EFI system partition.
+    const firmware =
+      config.get(`${hostname}Firmware`, { allowedValues: ["bios", "uefi"] }) ?? "bios";
+    return {
+      mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
+      hostname,
+      environment,
+      arch,
+      stack: "linux",
+      address: `${prefix}.${50 + i}`,
+      firmware,
+      diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
+      installGeneration: config.getNumber(`${hostname}InstallGeneration`) ?? 1,
+    } as const;
+  });
+
+  const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
+  const pxe = new PxeInstallHost("pxe", {
+    hypervisor,
+    network,
+    address: addresses.pxe,
+    image,
+    dhcpMode: "full",
+    dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
+    // The install host answers DNS for the binhost's name, so the installer (and the installed
+    // machines) resolve the stage and binrepos URLs; the root CA reaches the installer through
+    // its iPXE script (docs/pxe-install-host.md), so the installer is built without --ca.
+    dnsServers: [addresses.pxe],
+    hostRecords: { [binhostHostname]: addresses.binhost },
+    domain,
+    machines,
+    stacks: [stack],
+    binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
+    stages: {
+      [`${environment}/${arch}/linux`]: {
+        url: `${binhostUrl}${stageRelative}`,
+        sha512: stageSha512,
+      },
+    },
+    rootCa: pki,
+    baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
+    puppet: { server: `puppet.${domain}` },
+    installers: {
+      [arch]: {
+        kernel: path.join(installerDir, "vmlinuz"),
+        initrd: path.join(installerDir, "initrd.img"),
+      },
+    },
+  });
+
+  const farm = new GentooBuildFarm("farm", {
+    hypervisors: { local: hypervisor },
+    network,
+    image,
+    builders: [
+      { stack, environment, arch, hypervisor: "local", address: addresses.builder },
+      {
+        stack: toolsStack,
+        environment,
+        arch,
+        hypervisor: "local",
+        address: addresses.toolsBuilder,
+      },
+    ],
+    binhost: {
+      url: binhostUrl,
+      upload: binhost.upload,
+      rootCertificatePem: pki.rootCertificatePem,
+    },
+    snapshots: { [environment]: snapshot },
+    signingKey,
+    notifyUrl: config.get("notifyUrl") ?? `http://${addresses.pxe}/notify`,
+    retentionDays: 30,
+    schedule: "daily",
+    memoryMiB: config.getNumber("builderMemoryMiB") ?? 1024,
+    vcpus: 1,
+    diskGiB: 10,
+  });
+
+  const serverOf = (server: {
+    address: string;
+    sshKey: { privateKeyOpenssh: pulumi.Output<string> };
+  }) => ({
+    address: server.address,
+    user: "gi-admin",
+    privateKeyOpenssh: server.sshKey.privateKeyOpenssh,
+  });
+
+  return {
+    /** Every server with its address and admin SSH key (secret), for `scripts/site info`. */
+    servers: pulumi.secret({
+      binhost: serverOf(binhost.server),
+      pxe: serverOf(pxe.server),
+      ...Object.fromEntries(
+        Object.entries(farm.builders).map(([profile, builder]) => [
+          `builder-${profile.replaceAll("/", "-")}`,
+          serverOf(builder.server),
+        ]),
+      ),
+    }),
+    /** Where things are served. */
+    urls: {
+      binhost: binhost.url,
+      netboot: pxe.httpBaseUrl,
+      stage: `${binhostUrl}${stageRelative}`,
+      git: binhost.gitUrls,
+    },
+    /** The root CA certificate: `curl --cacert` it to reach the binhost. */
+    caCertificatePem: pki.rootCertificatePem,
+    /** The package-signing public key: every served package verifies with it. */
+    packageSigningPublicKey: signingKey.publicKeyArmored,
+    /** Client lines per build profile (binrepos.conf, make.conf). */
+    clientConfig: binhost.clientConfig,
+    /** The build profiles the farm builds. */
+    buildProfiles: Object.keys(farm.builders),
+    /**
+     * Per build profile: the builder (server key in `servers`), its build service and where
+     * its packages are served; `scripts/site info` and `gentoo-infra build-status` read it.
+     */
+    builds: Object.fromEntries(
+      Object.entries(farm.builders).map(([profile, builder]) => [
+        profile,
+        {
+          server: `builder-${profile.replaceAll("/", "-")}`,
+          serviceName: builder.serviceName,
+          statusFile: builder.statusFile,
+          packagesUrl: builder.binhostUrl,
+        },
+      ]),
+    ),
+    /** The tree snapshot built and served. */
+    snapshot: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
+  };
 };
-/** The root CA certificate: `curl --cacert` it to reach the binhost. */
-export const caCertificatePem = pki.rootCertificatePem;
-/** Client lines per build profile (binrepos.conf, make.conf). */
-export const clientConfig = binhost.clientConfig;
-/** The build profiles the farm builds. */
-export const buildProfiles = Object.keys(farm.builders);

@@ -1,11 +1,13 @@
 /**
- * The one Stack of examples/minimal (and of the default site, ../../index.ts): a server
- * system profile, amd64, built for development. The render tier (test/render/examples.test.ts)
- * lets Portage judge every build profile of it.
+ * The Stacks of examples/minimal (and of the default site, ../../index.ts): `linux`, a server
+ * system profile, and `tools`, an application Stack on top of it; amd64, built for
+ * development. The render tier (test/render/examples.test.ts) lets Portage judge every build
+ * profile of them, and scripts/build-tree-standin writes their overlay profiles into the
+ * stand-in overlay the builders build from.
  */
 import type { ArchName, Environment, ProfileCatalog, StackDefinition } from "../../lib";
 
-/** One system profile and no application profiles. */
+/** One system profile and one application profile. */
 export const catalog: ProfileCatalog = {
   systemProfiles: {
     server: {
@@ -19,13 +21,26 @@ export const catalog: ProfileCatalog = {
       use: ["-X"],
     },
   },
+  applicationProfiles: {
+    tools: {
+      description: "the site's operator tools, from the site overlay",
+      packages: ["app-admin/gi-site-tools"],
+    },
+  },
 };
 
 /** linux: the server system profile alone. */
 export const linux: StackDefinition = { name: "linux", systemProfile: "server" };
 
+/** tools: linux plus the operator tools; its binhost path stores only what linux lacks. */
+export const tools: StackDefinition = {
+  name: "tools",
+  base: linux,
+  applicationProfiles: ["tools"],
+};
+
 /** Every Stack of the example. */
-export const stacks: readonly StackDefinition[] = [linux];
+export const stacks: readonly StackDefinition[] = [linux, tools];
 /** The arches it builds. */
 export const arches: readonly ArchName[] = ["amd64"];
 /** The environments it builds. */

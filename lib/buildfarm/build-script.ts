@@ -12,6 +12,15 @@
 import type { BuildProfileRef } from "../binhost/paths";
 import { binhostRepositoryPath } from "../binhost/paths";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import {
+  BUILD_PHASES,
+  DEFAULT_BUILD_STATUS_DIR,
+  OUTCOME_FUNCTIONS,
+  PRUNE_PYTHON,
+  TRUST_KEYRING,
+  VERIFY_FUNCTION,
+  VERIFY_GPG_HOME,
+} from "./build-script-steps";
 
 /** A git repository pinned to a commit. */
 export interface BuildRepository {
@@ -80,6 +89,41 @@ export interface BuildScriptArgs {
      */
     readonly gpgHome?: string;
   };
+  /**
+   * The site's root CA certificate as a file on the builder: added to the CA bundle of the
+   * build's throwaway root, so git, wget and Portage trust the binhost's HTTPS.
+   * @default none: the builder's own CA store must trust the binhost
+   */
+  readonly rootCertificatePath?: string;
+  /**
+   * Names pinned to addresses in the throwaway root's /etc/hosts (the binhost's name when the
+   * builders have no DNS for it).
+   * @default none
+   */
+  readonly hosts?: readonly { readonly address: string; readonly hostname: string }[];
+  /**
+   * Repository URLs (`<binhost>/<env>/<arch>/<base stack>/`) of the base Stacks' build
+   * profiles: the build waits until each serves a `Packages` index, so that an application
+   * Stack installs its base's packages from the binhost instead of building (and storing)
+   * them itself.
+   * @default none
+   */
+  readonly baseRepositories?: readonly string[];
+  /**
+   * How long to wait for the base repositories before failing.
+   * @default 60
+   */
+  readonly baseWaitMinutes?: number;
+  /**
+   * Persistent directory for the outcome record and the list of what was last published.
+   * @default {@link DEFAULT_BUILD_STATUS_DIR}
+   */
+  readonly statusDir?: string;
+  /**
+   * The systemd service that runs the script: named in the outcome's `log` field.
+   * @default none: the log field says "the build's standard output"
+   */
+  readonly serviceName?: string;
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -90,6 +134,8 @@ const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const REPOSITORY_URL = /^https?:\/\/[A-Za-z0-9._~:/@%+-]+\/$/;
 const PACKAGE = /^[a-z0-9][a-z0-9+_.-]*\/[A-Za-z0-9+_][A-Za-z0-9+_.-]*$/;
 
 /** Whether `value` is a `category/package` name (no version, no operator). */
@@ -230,6 +276,78 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
       }
     }
   }
+  if (args.rootCertificatePath !== undefined && !PATH.test(args.rootCertificatePath)) {
+    out.push(
+      violation(
+        "rootCertificatePath",
+        args.rootCertificatePath,
+        "is not an absolute path",
+        "use e.g. /etc/gentoo-infra/root-ca.pem",
+      ),
+    );
+  }
+  (args.hosts ?? []).forEach((h, i) => {
+    if (!IPV4.test(h.address ?? ""))
+      out.push(
+        violation(
+          `hosts[${i}].address`,
+          h.address,
+          "is not an IPv4 address",
+          "use e.g. 192.168.150.10",
+        ),
+      );
+    if (!HOST.test(h.hostname ?? ""))
+      out.push(
+        violation(
+          `hosts[${i}].hostname`,
+          h.hostname,
+          "is not a host name",
+          "use e.g. binhost.example.ch",
+        ),
+      );
+  });
+  (args.baseRepositories ?? []).forEach((url, i) => {
+    if (!REPOSITORY_URL.test(url ?? ""))
+      out.push(
+        violation(
+          `baseRepositories[${i}]`,
+          url,
+          "is not an http(s) URL ending in /",
+          "use e.g. https://binhost.example.ch/production/amd64/linux/",
+        ),
+      );
+  });
+  if (
+    args.baseWaitMinutes !== undefined &&
+    (!Number.isInteger(args.baseWaitMinutes) || args.baseWaitMinutes < 1)
+  ) {
+    out.push(
+      violation(
+        "baseWaitMinutes",
+        args.baseWaitMinutes,
+        "is not a positive whole number of minutes",
+        "use e.g. 60",
+      ),
+    );
+  }
+  if (args.statusDir !== undefined && !PATH.test(args.statusDir))
+    out.push(
+      violation(
+        "statusDir",
+        args.statusDir,
+        "is not an absolute path",
+        `use e.g. ${DEFAULT_BUILD_STATUS_DIR}`,
+      ),
+    );
+  if (args.serviceName !== undefined && !/^[A-Za-z0-9@._-]+\.service$/.test(args.serviceName))
+    out.push(
+      violation(
+        "serviceName",
+        args.serviceName,
+        "is not a systemd service name",
+        "use e.g. gentoo-infra-build-production-amd64-web.service",
+      ),
+    );
   return out;
 }
 
@@ -242,30 +360,96 @@ export function shellQuote(value: string): string {
 export function renderBuildScript(args: BuildScriptArgs): string {
   throwIfViolations("build script", validateBuildScriptArgs(args));
   const profile = binhostRepositoryPath(args.buildProfile).slice(0, -1);
+  const slug = profile.replaceAll("/", "-");
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
   const q = shellQuote;
   const location = (r: BuildRepository) => r.location ?? `/var/db/repos/${r.name}`;
+  const statusDir = args.statusDir ?? DEFAULT_BUILD_STATUS_DIR;
   const kernels = args.kernelPackages ?? [];
-  const kernelLine =
-    kernels.length > 0 ? `readonly KERNEL_PACKAGES=(${kernels.map(q).join(" ")})\n` : "";
   const key = args.signingKey;
-  const signingLine = key
-    ? `readonly SIGNING_KEY=${q(key.keyPath)} SIGNING_GPG_HOME=${q(key.gpgHome ?? "/root/.gnupg")}\n`
-    : "";
-  const importStep = key
+  const hosts = args.hosts ?? [];
+  const bases = args.baseRepositories ?? [];
+  const optional = [
+    kernels.length > 0 ? `readonly KERNEL_PACKAGES=(${kernels.map(q).join(" ")})` : "",
+    key
+      ? `readonly SIGNING_KEY=${q(key.keyPath)} SIGNING_GPG_HOME=${q(key.gpgHome ?? "/root/.gnupg")}`
+      : "",
+    args.rootCertificatePath ? `readonly ROOT_CERTIFICATE=${q(args.rootCertificatePath)}` : "",
+    hosts.length > 0
+      ? `readonly HOSTS_LINES=(${hosts.map((h) => q(`${h.address} ${h.hostname}`)).join(" ")})`
+      : "",
+    bases.length > 0
+      ? `readonly BASE_REPOSITORIES=(${bases.map(q).join(" ")}) BASE_WAIT_SECONDS=${(args.baseWaitMinutes ?? 60) * 60}`
+      : "",
+  ]
+    .filter((line) => line !== "")
+    .map((line) => `${line}\n`)
+    .join("");
+
+  const siteTrust = [
+    hosts.length > 0
+      ? `# Names the builder resolves inside this throwaway root only.
+printf '%s\\n' "\${HOSTS_LINES[@]}" >>/etc/hosts
+`
+      : "",
+    args.rootCertificatePath
+      ? `# The site's root CA joins the CA bundle git, wget, curl and Portage read (this root only).
+cat "$ROOT_CERTIFICATE" >>/etc/ssl/certs/ca-certificates.crt
+`
+      : "",
+  ].join("");
+  const keySteps = key
     ? `step=import-signing-key
 # The package-signing key, pushed as a secret file, goes into the GnuPG home make.conf names.
 install -d -m 0700 "$SIGNING_GPG_HOME"
 gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import "$SIGNING_KEY"
+SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+readonly SIGNING_FPR
 
+step=trust-keyring
+${TRUST_KEYRING}
 `
     : "";
+  const baseWait =
+    bases.length > 0
+      ? `step=wait-base
+# An application Stack installs its bases' packages from the binhost: wait for their index.
+for url in "\${BASE_REPOSITORIES[@]}"; do
+  waited=0
+  until curl --fail --silent --head --output /dev/null --max-time 30 "\${url}Packages"; do
+    if [ "$waited" -ge "$BASE_WAIT_SECONDS" ]; then
+      echo "gentoo-infra: the base build profile \${url} has published no index after $((BASE_WAIT_SECONDS / 60)) min; build it first" >&2
+      exit 1
+    fi
+    sleep 15
+    waited=$((waited + 15))
+  done
+done
+
+`
+      : "";
   const worldUpdate =
     kernels.length > 0
       ? `emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world
+step=kernel
 # Kernels become binary packages like any other package; --oneshot keeps them out of world.
 emerge "\${EMERGE_OPTS[@]}" --oneshot --update --newuse "\${KERNEL_PACKAGES[@]}"`
       : `emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world`;
+  const verify = key
+    ? `step=verify-signatures
+# Nothing is published that a client would refuse: every new package must verify.
+for pkg in "\${NEW_PACKAGES[@]}"; do
+  verify_package "$pkg"
+done
+`
+    : `step=verify-signatures
+echo "gentoo-infra: no signing key pushed; signatures are not checked before publishing"
+`;
+  // The service name is validated to plain characters: safe inside double quotes.
+  const logHint = args.serviceName
+    ? `"journalctl -u ${args.serviceName} on $(hostname)"`
+    : q("the build's standard output");
+
   return `#!/bin/bash
 # gentoo-infra build of ${profile}. Rendered file: edits are overwritten.
 # Tree ${args.tree.name} at ${args.tree.commit}, overlay ${args.overlay.name} at ${args.overlay.commit}.
@@ -278,26 +462,39 @@ readonly PKGDIR_PATH=${q(args.pkgdir ?? "/var/cache/binpkgs")}
 readonly UPLOAD_TARGET=${q(`${args.upload.user}@${args.upload.host}:${root}/${profile}/`)}
 readonly UPLOAD_SSH=${q(`ssh -i ${args.upload.sshKeyPath} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${args.upload.knownHostsPath}`)}
 readonly NOTIFY_URL=${q(args.notifyUrl)}
-readonly RETENTION=${q(`${args.retentionDays}d`)}
-readonly EMERGE_OPTS=(--color=n --nospinner --verbose --quiet-build=y)
-${kernelLine}${signingLine}step=start
+readonly RETENTION_DAYS=${args.retentionDays}
+readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
+readonly STATUS_DIR=${q(statusDir)}
+readonly STATUS_FILE="$STATUS_DIR/${slug}.json" RUNNING_FILE="$STATUS_DIR/${slug}.running" PUBLISHED_LIST="$STATUS_DIR/${slug}.published"
+LOG_HINT=${logHint}
+readonly LOG_HINT
+readonly BUILD_PHASES_LIST=${q(BUILD_PHASES.join(" "))}
+readonly VERIFY_GPG_HOME=${q(VERIFY_GPG_HOME)}
+${optional}BUILD_STARTED_MS=$(date +%s%3N)
+NEW_PACKAGES=() PRUNED_PACKAGES=() PUBLISHED=false
+step=start
 
-# Reports the outcome as JSON; a failing hook is logged, never fatal.
-notify() {
-  local status=$1 exit_code=$2 body
-  body=$(printf '{"buildProfile":"%s","status":"%s","step":"%s","exitCode":%d,"treeCommit":"%s","overlayCommit":"%s","host":"%s"}' \\
-    "$BUILD_PROFILE" "$status" "$step" "$exit_code" "$TREE_COMMIT" "$OVERLAY_COMMIT" "$(hostname)")
-  curl --fail --silent --show-error --max-time 30 --retry 3 \\
-    --header 'Content-Type: application/json' --data "$body" "$NOTIFY_URL" ||
-    echo "gentoo-infra: could not notify $NOTIFY_URL" >&2
-}
-
+${OUTCOME_FUNCTIONS}
 on_exit() {
   local rc=$?
-  if [ "$rc" -eq 0 ]; then notify success 0; else notify failure "$rc"; fi
+  trap - EXIT
+  if [ "$rc" -eq 0 ]; then report success 0; else report failure "$rc"; fi
+  # gpg starts agents in the throwaway root's GnuPG homes; they must not outlive it.
+  gpgconf --kill all >/dev/null 2>&1 || true
+${key ? '  gpgconf --homedir "$SIGNING_GPG_HOME" --kill all >/dev/null 2>&1 || true\n  gpgconf --homedir "$VERIFY_GPG_HOME" --kill all >/dev/null 2>&1 || true\n' : ""}  exit "$rc"
 }
 trap on_exit EXIT
 
+mkdir -p "$STATUS_DIR" "$PKGDIR_PATH"
+printf '{"buildProfile":"%s","startedAt":"%s","treeCommit":"%s","overlayCommit":"%s"}\\n' \\
+  "$BUILD_PROFILE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TREE_COMMIT" "$OVERLAY_COMMIT" >"$RUNNING_FILE"
+
+# The binary packages in PKGDIR, one relative path a line, sorted.
+packages_list() {
+  (cd "$PKGDIR_PATH" && find . -name '*.gpkg.tar' -printf '%P\\n' | LC_ALL=C sort)
+}
+
+${VERIFY_FUNCTION}
 # Clones if needed, then checks out exactly the snapshot commit; generates the metadata
 # cache when the repository does not carry one (a plain gentoo.git clone).
 sync_repo() {
@@ -322,12 +519,15 @@ sync_repo() {
   fi
 }
 
+phase prepare
+step=site-trust
+${siteTrust}${keySteps}phase fetch
 step=sync-tree
 sync_repo "$TREE_NAME" "$TREE_URL" "$TREE_COMMIT" "$TREE_DIR"
 step=sync-overlay
 sync_repo "$OVERLAY_NAME" "$OVERLAY_URL" "$OVERLAY_COMMIT" "$OVERLAY_DIR"
 
-${importStep}step=check-config
+${baseWait}step=check-config
 features=" $(portageq envvar FEATURES) "
 for feature in buildpkg binpkg-signing; do
   if [[ "$features" != *" $feature "* ]]; then
@@ -336,8 +536,10 @@ for feature in buildpkg binpkg-signing; do
   fi
 done
 
+phase emerge
+before=$(packages_list)
 step=update-world
-perl_before=$(portageq best_version / dev-lang/perl)
+perl_before=$(portageq best_version / dev-lang/perl || true)
 ${worldUpdate}
 
 step=preserved-rebuild
@@ -345,23 +547,42 @@ emerge "\${EMERGE_OPTS[@]}" @preserved-rebuild
 
 step=perl-cleaner
 # After a Perl upgrade, rebuild every Perl module and libperl consumer (Gentoo's Perl guide).
-if [ "$(portageq best_version / dev-lang/perl)" != "$perl_before" ]; then
+if [ "$(portageq best_version / dev-lang/perl || true)" != "$perl_before" ]; then
   perl-cleaner --all -- "\${EMERGE_OPTS[@]}"
 fi
 
+phase sign
+mapfile -t NEW_PACKAGES < <(comm -13 <(printf '%s\\n' "$before") <(packages_list) | sed '/^$/d')
+echo "gentoo-infra: \${#NEW_PACKAGES[@]} new binary package(s)"
+${verify}
+phase prune
 step=prune
-# --deep keeps only packages of what is installed; --time-limit spares anything newer
-# than the retention, so clients one update behind still find their packages.
-PKGDIR="$PKGDIR_PATH" eclean-pkg --deep --time-limit="$RETENTION"
+# Packages that nothing installed in this build's root needs and that are older than the
+# retention go; clients one update behind still find everything younger.
+mapfile -t PRUNED_PACKAGES < <(python3 - "$RETENTION_DAYS" <<'PRUNE'
+${PRUNE_PYTHON}PRUNE
+)
+echo "gentoo-infra: pruned \${#PRUNED_PACKAGES[@]} binary package(s)"
 
-step=index
-emaint binhost --fix
-
+phase upload
 step=upload
-# Packages first, the index last and atomically, so a client never reads an index that
-# names packages not yet uploaded; pruned files go only after the new index is in place.
-rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
-rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+current=$(packages_list)
+if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then
+  # Nothing new since the last publish: the served repository stays byte for byte as it is.
+  echo "gentoo-infra: nothing new to publish"
+else
+  # Packages first (each file lands whole, by rename); the index is left alone for now.
+  rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  phase publish
+  step=index
+  emaint binhost --fix
+  step=publish
+  # The index last, renamed into place after every file is there; files the index no longer
+  # names (pruned) go only after it.
+  rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  printf '%s\\n' "$current" >"$PUBLISHED_LIST"
+  PUBLISHED=true
+fi
 
 step=finished
 `;

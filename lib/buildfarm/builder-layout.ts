@@ -18,6 +18,10 @@ export const BUILDER_PATHS = {
   signingKey: "/etc/gentoo-infra/package-signing-key.asc",
   /** Installed systemd units. */
   systemdUnits: "/etc/systemd/system",
+  /** The site's root CA certificate, trusted inside builds. */
+  rootCertificate: "/etc/gentoo-infra/root-ca.pem",
+  /** Outcome records: `<env>-<arch>-<stack>.json`, `.running` while a build runs. */
+  buildStatus: "/var/lib/gentoo-infra/builds",
   /** catalyst spec files of the stage builds. */
   catalystSpecs: "/etc/gentoo-infra/catalyst",
 } as const;
@@ -25,14 +29,16 @@ export const BUILDER_PATHS = {
 /**
  * Directories that survive a build (bind-mounted into the throwaway root): the repository
  * clones (so a build fetches only new commits), PKGDIR (the packages the retention policy
- * prunes and the upload mirrors), distfiles (sources downloaded once) and catalyst's
- * storedir (seeds, snapshots and the stages a later stage builds on).
+ * prunes and the upload mirrors), distfiles (sources downloaded once), catalyst's
+ * storedir (seeds, snapshots and the stages a later stage builds on) and the outcome
+ * records (what the last build did and what was last published).
  */
 export const PERSISTENT_BUILDER_PATHS = [
   "/var/db/repos",
   "/var/cache/binpkgs",
   "/var/cache/distfiles",
   "/var/tmp/catalyst",
+  "/var/lib/gentoo-infra/builds",
 ] as const;
 
 /**
@@ -65,6 +71,11 @@ export function builderName(farm: string, profile: BuildProfileRef): string {
 /** Path of a build profile's build script on its builder. */
 export function buildScriptPath(profile: BuildProfileRef): string {
   return `${BUILDER_PATHS.libexec}/build-${buildProfileSlug(profile)}`;
+}
+
+/** The outcome record of a build profile's last build on its builder. */
+export function buildStatusFile(profile: BuildProfileRef): string {
+  return `${BUILDER_PATHS.buildStatus}/${buildProfileSlug(profile)}.json`;
 }
 
 /**

@@ -96,6 +96,20 @@ export interface GentooBuildFarmArgs {
      * document root with rrsync, so remote paths are relative to the document root
      */
     readonly rootDir?: string;
+    /**
+     * The PEM certificate of the CA that issued the binhost's TLS certificate (the RootCa's
+     * `rootCertificatePem`): pushed to each builder and trusted inside its builds, so that
+     * git, wget and Portage reach the binhost over HTTPS.
+     * @default none: the builder image's own CA store must trust the binhost
+     */
+    readonly rootCertificatePem?: pulumi.Input<string>;
+    /**
+     * Whether builds resolve the binhost URL's host name to `upload.host` (an IPv4 address,
+     * as BinhostMirror's `upload` has) inside their throwaway root, for sites whose builders
+     * have no DNS entry for the binhost.
+     * @default true when `upload.host` is an IPv4 address
+     */
+    readonly pinHostname?: boolean;
   };
   /** The tree snapshot of every environment a builder builds. */
   readonly snapshots: Readonly<Partial<Record<Environment, BuildFarmSnapshot>>>;

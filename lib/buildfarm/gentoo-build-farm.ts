@@ -13,6 +13,7 @@ import {
   builderName,
   buildProfileLabel,
   buildScriptPath,
+  buildStatusFile,
   PERSISTENT_BUILDER_PATHS,
   snapshotMismatch,
 } from "./builder-layout";
@@ -46,6 +47,11 @@ export interface FarmBuilder {
   readonly stageFiles: PushedFiles | undefined;
   /** The systemd service that runs one build (`systemctl start` it to build now). */
   readonly serviceName: string;
+  /**
+   * The builder's record of its last build (JSON, a `BuildOutcome`); a file with the same
+   * name ending in `.running` exists while a build runs.
+   */
+  readonly statusFile: string;
   /** Where its packages are served: `<binhost url>/<env>/<arch>/<stack>/`. */
   readonly binhostUrl: pulumi.Output<string>;
 }
@@ -76,6 +82,21 @@ function must<T>(value: T | undefined, what: string): T {
 
 function withNewline(text: string): string {
   return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/**
+ * The `/etc/hosts` lines a build pins: the binhost URL's host name to the upload address,
+ * when that is an IPv4 address and pinning is not turned off.
+ */
+export function pinnedHosts(
+  pin: boolean | undefined,
+  binhostUrl: string,
+  uploadHost: string,
+): { address: string; hostname: string }[] {
+  const hostname = new URL(binhostUrl).hostname;
+  const isAddress = /^\d{1,3}(\.\d{1,3}){3}$/.test(uploadHost);
+  if (pin === false || !isAddress || hostname === uploadHost) return [];
+  return [{ address: uploadHost, hostname }];
 }
 
 /**
@@ -119,6 +140,10 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
     const signingKey = pulumi.secret(
       pulumi.output(args.signingKey.privateKeyArmored).apply(withNewline),
     );
+    const rootCertificate =
+      args.binhost.rootCertificatePem === undefined
+        ? undefined
+        : pulumi.output(args.binhost.rootCertificatePem).apply(withNewline);
     const runner = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
     const stageFiles = stageBuildFiles(
       args,
@@ -158,28 +183,44 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         runnerPath: BUILDER_PATHS.runner,
         schedule: args.schedule,
       });
-      const script = pulumi.all([uploadTarget, args.notifyUrl]).apply(([target, notifyUrl]) =>
-        renderBuildScript({
-          buildProfile,
-          tree: { name: "gentoo", url: snapshot.tree.url, commit: snapshot.tree.commit },
-          overlay: {
-            name: overlayName,
-            url: snapshot.overlay.url,
-            commit: snapshot.overlay.commit,
-          },
-          upload: {
-            host: target.host,
-            user: target.user,
-            rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
-            sshKeyPath: BUILDER_PATHS.uploadKey,
-            knownHostsPath: BUILDER_PATHS.knownHosts,
-          },
-          notifyUrl,
-          retentionDays: args.retentionDays,
-          kernelPackages,
-          signingKey: { keyPath: BUILDER_PATHS.signingKey },
-        }),
-      );
+      const baseRepositories = pulumi
+        .output(args.binhost.url)
+        .apply((url) =>
+          b.stack.resolved.stackChain
+            .filter((stack) => stack !== buildProfile.stack)
+            .map((stack) =>
+              binhostRepositoryUrl(url, { environment: b.environment, arch: b.arch, stack }),
+            ),
+        );
+      const script = pulumi
+        .all([uploadTarget, args.notifyUrl, args.binhost.url, baseRepositories])
+        .apply(([target, notifyUrl, binhostUrl, bases]) =>
+          renderBuildScript({
+            buildProfile,
+            tree: { name: "gentoo", url: snapshot.tree.url, commit: snapshot.tree.commit },
+            overlay: {
+              name: overlayName,
+              url: snapshot.overlay.url,
+              commit: snapshot.overlay.commit,
+            },
+            upload: {
+              host: target.host,
+              user: target.user,
+              rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
+              sshKeyPath: BUILDER_PATHS.uploadKey,
+              knownHostsPath: BUILDER_PATHS.knownHosts,
+            },
+            notifyUrl,
+            retentionDays: args.retentionDays,
+            kernelPackages,
+            signingKey: { keyPath: BUILDER_PATHS.signingKey },
+            ...(rootCertificate ? { rootCertificatePath: BUILDER_PATHS.rootCertificate } : {}),
+            hosts: pinnedHosts(args.binhost.pinHostname, binhostUrl, target.host),
+            baseRepositories: bases,
+            statusDir: BUILDER_PATHS.buildStatus,
+            serviceName: units.serviceName,
+          }),
+        );
       const portage = must(b.stack.buildProfiles[`${b.environment}/${b.arch}`], label);
       const files: PushedFile[] = [
         ...builderFilePaths(b, overlayName).map((path) => ({
@@ -211,6 +252,9 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
           content: uploadTarget.apply((t) => withNewline(t.knownHosts)),
         },
         { path: BUILDER_PATHS.signingKey, content: signingKey, mode: "0600" },
+        ...(rootCertificate
+          ? [{ path: BUILDER_PATHS.rootCertificate, content: rootCertificate }]
+          : []),
       ];
       const pushed = new PushedFiles(
         `${child}-files`,
@@ -233,6 +277,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         contents: files,
         stageFiles: pushedStages,
         serviceName: units.serviceName,
+        statusFile: buildStatusFile(buildProfile),
         binhostUrl: pulumi
           .output(args.binhost.url)
           .apply((url) => binhostRepositoryUrl(url, buildProfile)),

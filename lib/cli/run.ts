@@ -1,12 +1,14 @@
 /**
- * The gentoo-infra command line: `promote` and `snapshot`. Returns the exit code: 0 done,
+ * The gentoo-infra command line: `promote`, `snapshot` and `build-status`. Returns the exit code: 0 done,
  * 1 refused (the message names every problem and its fix), 2 usage error.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GitFlowBranches } from "../snapshot/git-flow";
 import { promote } from "../snapshot/promote";
 import { readTreeSnapshot } from "../snapshot/tree-snapshot";
 import { ValidationError } from "../validation/violations";
+import { buildersFromOutputs, formatBuildStatus, readBuildStatus } from "./build-status";
 import { formatPromotion, formatSnapshot } from "./format";
 
 /** Where the CLI writes; tests pass their own. */
@@ -20,6 +22,7 @@ export const USAGE = `usage:
   gentoo-infra promote <from> <to> [--repo PATH]... [--cherry-pick COMMIT]...
                        [--allow-skip] [--push] [--remote NAME] [--dry-run] [BRANCH OPTIONS]
   gentoo-infra snapshot <environment> --gentoo PATH --overlay PATH [--json] [BRANCH OPTIONS]
+  gentoo-infra build-status [--outputs FILE]
 
 environments: development, staging, production
 promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
@@ -27,6 +30,10 @@ promote       moves <from>'s branch into <to>'s, fast-forward only, in every --r
               commits onto <to>'s branch (the zero-day path)
 snapshot      prints the branch and commit <environment> builds from in the Gentoo tree
               clone and in the overlay; nothing is fetched
+build-status  each builder's last build (result, packages, duration, log) and whether one
+              runs now, over SSH; reads the site's stack outputs (pulumi stack output
+              --json --show-secrets) from FILE or standard input; exit 1 if a last build
+              failed or a builder is unreachable
 BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
                 --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
 exit codes: 0 done, 1 refused, 2 usage error
@@ -51,6 +58,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await runPromote(rest, io);
       case "snapshot":
         return await runSnapshot(rest, io);
+      case "build-status":
+        return await runBuildStatus(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -111,6 +120,26 @@ async function runPromote(argv: readonly string[], io: CliIo): Promise<number> {
   });
   io.out(formatPromotion(result, remote));
   return 0;
+}
+
+async function runBuildStatus(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { outputs: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`build-status takes no arguments, got: ${positionals.join(" ")}`);
+  }
+  const text = readFileSync(values.outputs ?? 0, "utf8");
+  const statuses = await readBuildStatus(buildersFromOutputs(JSON.parse(text)));
+  io.out(formatBuildStatus(statuses));
+  const bad = statuses.some((s) => s.error !== undefined || s.last?.status === "failure");
+  return bad ? 1 : 0;
 }
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {

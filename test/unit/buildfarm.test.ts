@@ -247,10 +247,82 @@ describe("build script additions of the build farm", () => {
     );
   });
 
+  it("names bad trust, base and status arguments", () => {
+    assert.deepEqual(
+      messages(
+        validateBuildScriptArgs({
+          ...farmBuildScriptArgs,
+          rootCertificatePath: "root-ca.pem",
+          hosts: [{ address: "192.168.150.300", hostname: "Bin Host" }],
+          baseRepositories: ["https://binhost.example.ch/production/amd64/linux"],
+          baseWaitMinutes: 0,
+          statusDir: "status",
+          serviceName: "build; reboot",
+        }),
+      ),
+      [
+        "rootCertificatePath: is not an absolute path; use e.g. /etc/gentoo-infra/root-ca.pem",
+        "hosts[0].address: is not an IPv4 address; use e.g. 192.168.150.10",
+        "hosts[0].hostname: is not a host name; use e.g. binhost.example.ch",
+        "baseRepositories[0]: is not an http(s) URL ending in /; use e.g. https://binhost.example.ch/production/amd64/linux/",
+        "baseWaitMinutes: is not a positive whole number of minutes; use e.g. 60",
+        "statusDir: is not an absolute path; use e.g. /var/lib/gentoo-infra/builds",
+        "serviceName: is not a systemd service name; use e.g. gentoo-infra-build-production-amd64-web.service",
+      ],
+    );
+  });
+
+  it("runs the steps in order: trust, fetch, wait for bases, emerge, verify, prune, upload, index, publish", () => {
+    const text = renderBuildScript({
+      ...farmBuildScriptArgs,
+      rootCertificatePath: "/etc/gentoo-infra/root-ca.pem",
+      hosts: [{ address: "192.168.150.10", hostname: "binhost.example.ch" }],
+      baseRepositories: ["https://binhost.example.ch/production/amd64/linux/"],
+    });
+    const steps = text
+      .split("\n")
+      .filter((l) => /^\s*step=/.test(l))
+      .map((l) => l.trim().slice(5));
+    assert.deepEqual(steps, [
+      "start",
+      "site-trust",
+      "import-signing-key",
+      "trust-keyring",
+      "sync-tree",
+      "sync-overlay",
+      "wait-base",
+      "check-config",
+      "update-world",
+      "kernel",
+      "preserved-rebuild",
+      "perl-cleaner",
+      "verify-signatures",
+      "prune",
+      "upload",
+      "index",
+      "publish",
+      "finished",
+    ]);
+    assert.ok(text.includes("readonly HOSTS_LINES=('192.168.150.10 binhost.example.ch')\n"));
+    assert.ok(
+      text.includes(
+        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS=3600\n",
+      ),
+    );
+    // The index goes up only after the packages, and only when something changed.
+    const packages = text.indexOf("rsync --archive --exclude=/Packages");
+    const index = text.indexOf("rsync --archive --delete-after --delay-updates");
+    assert.ok(packages > 0 && index > packages);
+    assert.ok(text.indexOf('"$current" = "$(cat "$PUBLISHED_LIST")"') < packages);
+  });
+
   it("renders no kernel or key step when neither is given", () => {
     const text = renderBuildScript(buildScriptArgs);
     assert.ok(!text.includes("KERNEL_PACKAGES"));
     assert.ok(!text.includes("import-signing-key"));
+    assert.ok(!text.includes("trust-keyring"));
+    assert.ok(!text.includes("wait-base"));
+    assert.ok(!text.includes("HOSTS_LINES"));
   });
 });
 
@@ -352,7 +424,7 @@ describe("ephemeral runner", () => {
     const text = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
     assert.ok(
       text.includes(
-        `readonly PERSISTENT=('/var/db/repos' '/var/cache/binpkgs' '/var/cache/distfiles' '/var/tmp/catalyst')\n`,
+        `readonly PERSISTENT=('/var/db/repos' '/var/cache/binpkgs' '/var/cache/distfiles' '/var/tmp/catalyst' '/var/lib/gentoo-infra/builds')\n`,
       ),
     );
     assert.ok(text.includes('-o "lowerdir=/,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT"'));
