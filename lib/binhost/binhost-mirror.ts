@@ -1,19 +1,30 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { PushedFiles } from "../host/pushed-files";
-import { Server, validateServerArgs } from "../host/server";
-import type { Hypervisor } from "../libvirt/hypervisor";
-import type { GuestNetwork } from "../libvirt/network";
-import { validateVirtualMachineArgs } from "../libvirt/validate";
-import type { ImageSource } from "../libvirt/virtual-machine";
-import { Certificate, validateCertificateArgs } from "../pki/certificate";
-import { formatDn, parseDn } from "../pki/dn";
-import type { RootCa } from "../pki/root-ca";
-import type { Stack } from "../stack/stack";
+import { ADMIN_USER, Server } from "../host/server";
+import { Certificate } from "../pki/certificate";
 import { assertValid } from "../validation/resource-error";
-import { type Violation, violation } from "../validation/violations";
-import { type BinhostHttpMode, renderBinhostNginxConf } from "./nginx-conf";
-import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryUrl } from "./paths";
+import {
+  BINHOST_GIT_ROOT,
+  binhostGitSetupCommands,
+  GIT_HTTP_BACKEND_CONFIG,
+  GIT_PUSH_ENV,
+  gitHttpBackendConfig,
+  gitPushRemote,
+  gitPushScript,
+  gitPushTriggers,
+} from "./git";
+import type { BinhostClientConfig, BinhostMirrorArgs, BinhostUpload } from "./mirror-args";
+import { DEFAULT_BINHOST_DISK_GIB } from "./mirror-args";
+import {
+  baseDnOf,
+  type ServedProfile,
+  servedProfiles,
+  validateBinhostMirrorArgs,
+} from "./mirror-validate";
+import { renderBinhostNginxConf } from "./nginx-conf";
+import { BINHOST_DIRECTORIES, binhostRepositoryUrl } from "./paths";
 import {
   BINHOST_FILES,
   BINHOST_ROOT,
@@ -25,245 +36,9 @@ import {
   uploadAuthorizedKeysLine,
 } from "./upload";
 
-/** Arguments of a {@link BinhostMirror}. */
-export interface BinhostMirrorArgs {
-  /** The hypervisor its server runs on. */
-  readonly hypervisor: Hypervisor;
-  /** The network its server is attached to. */
-  readonly network: GuestNetwork;
-  /** Its static IPv4 address in the network's subnet (also a SAN of its certificate). */
-  readonly address: string;
-  /** The image its server's disk starts from (a cloud-init image with nginx, rsync and python3). */
-  readonly image: ImageSource;
-  /**
-   * The PKI: its host sub-CA issues the TLS certificate; its CRLs, CA chain, root
-   * certificate and package-signing public key are published.
-   */
-  readonly rootCa: RootCa;
-  /**
-   * The Stacks whose build profiles it serves: one repository per build profile at
-   * `<env>/<arch>/<stack>/`. A Stack's base must be listed too (clients fetch from it).
-   */
-  readonly stacks: readonly Stack[];
-  /**
-   * Its fully qualified DNS name: nginx's server_name, the certificate's common name and
-   * DNS SAN, the URL's host. Required (not defaulted to the resource name): the resource
-   * name is also the VM's libvirt and host name, one label, and the certificate needs a
-   * fully qualified name.
-   */
-  readonly hostname: string;
-  /**
-   * Port 80: `redirect` serves `crl/` and redirects everything else to HTTPS; `off` has no
-   * port-80 listener.
-   * @default "redirect"
-   */
-  readonly http?: BinhostHttpMode;
-  /**
-   * Disk size in GiB (packages, distfiles and stages of every build profile).
-   * @default 50
-   */
-  readonly diskGiB?: number;
-  /**
-   * Memory in MiB.
-   * @default 1024
-   */
-  readonly memoryMiB?: number;
-  /**
-   * Virtual CPUs.
-   * @default 1
-   */
-  readonly vcpus?: number;
-  /**
-   * Days of validity of its TLS certificate; a preview shows the renewal 30 days before
-   * expiry and `pulumi up` pushes it.
-   * @default 365
-   */
-  readonly certificateValidityDays?: number;
-}
-
-/** What builders need to upload with rsync over SSH. */
-export interface BinhostUpload {
-  /** The address to connect to. */
-  readonly host: string;
-  /** The upload user (its login runs only rrsync, confined to the document root). */
-  readonly user: string;
-  /** The upload key, OpenSSH private key format. */
-  readonly privateKeyOpenssh: string;
-  /** known_hosts line(s) pinning the binhost's host key (host name and address). */
-  readonly knownHosts: string;
-}
-
-/** What an installed machine of one build profile puts into its Portage configuration. */
-export interface BinhostClientConfig {
-  /** Its repository on this binhost. */
-  readonly repositoryUrl: string;
-  /** `/etc/portage/binrepos.conf/gentoo-infra.conf`, as its Stack renders it. */
-  readonly binreposConf: string;
-  /** `/etc/portage/make.conf`, as its Stack renders it. */
-  readonly makeConf: string;
-}
-
 /** The binrepos.conf file Stack renders for machines. */
 const BINREPOS_CONF = "/etc/portage/binrepos.conf/gentoo-infra.conf";
 const MAKE_CONF = "/etc/portage/make.conf";
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** Default of {@link BinhostMirrorArgs.diskGiB}. */
-export const DEFAULT_BINHOST_DISK_GIB = 50;
-const DEFAULT_DISK_GIB = DEFAULT_BINHOST_DISK_GIB;
-
-/** One served build profile with the Stack that owns it. */
-interface ServedProfile extends BuildProfileRef {
-  readonly key: string;
-  readonly stackIndex: number;
-  readonly profileKey: string;
-}
-
-function servedProfiles(stacks: readonly Stack[]): ServedProfile[] {
-  return stacks.flatMap((stack, stackIndex) =>
-    Object.entries(stack.buildProfiles ?? {}).map(([profileKey, p]) => ({
-      environment: p.environment,
-      arch: p.arch,
-      stack: stack.definition.name,
-      key: `${p.environment}/${p.arch}/${stack.definition.name}`,
-      stackIndex,
-      profileKey,
-    })),
-  );
-}
-
-/**
- * Every problem of a BinhostMirror's arguments, before anything is created: its name (the
- * server's libvirt and host name), VM size and image, hostname (a fully qualified name for
- * nginx and the certificate), address, port-80 mode, the Stacks (none, no build profile,
- * duplicate build profiles, a base Stack not served), the RootCa's CRL location, and the
- * certificate's validity.
- */
-export function validateBinhostMirrorArgs(name: string, args: BinhostMirrorArgs): Violation[] {
-  const out: Violation[] = [];
-  out.push(
-    ...validateVirtualMachineArgs(name, {
-      diskGiB: args.diskGiB ?? DEFAULT_DISK_GIB,
-      ...(args.memoryMiB === undefined ? {} : { memoryMiB: args.memoryMiB }),
-      ...(args.vcpus === undefined ? {} : { vcpus: args.vcpus }),
-      networks: [{ networkId: "network", mac: "52:54:00:00:00:00" }],
-      image: args.image,
-    }),
-  );
-
-  const hostname = args.hostname;
-  const hostnameOk = typeof hostname === "string" && DNS_NAME.test(hostname);
-  if (!hostnameOk || !hostname.includes(".")) {
-    out.push(
-      violation(
-        "hostname",
-        hostname,
-        hostnameOk ? "is not a fully qualified DNS name" : "is not a DNS name",
-        "use the lower-case fully qualified name clients use, e.g. binhost.example.ch",
-      ),
-    );
-  }
-  const addressProblems = validateServerArgs({ address: args.address }, args.network.subnet);
-  out.push(...addressProblems);
-  if (args.address === args.network.gateway) {
-    out.push(
-      violation(
-        "address",
-        args.address,
-        "is the hypervisor's address on the network",
-        "pick another address inside the subnet",
-      ),
-    );
-  }
-  if (args.http !== undefined && args.http !== "redirect" && args.http !== "off") {
-    out.push(violation("http", args.http, "is not a port-80 mode", "use redirect or off"));
-  }
-
-  const stacks = Array.isArray(args.stacks) ? args.stacks : [];
-  const profiles = servedProfiles(stacks);
-  if (stacks.length === 0) {
-    out.push(
-      violation(
-        "stacks",
-        args.stacks,
-        "names no Stack",
-        "list the Stacks whose packages it serves",
-      ),
-    );
-  } else if (profiles.length === 0) {
-    out.push(
-      violation(
-        "stacks",
-        stacks.map((s) => s.definition.name),
-        "has no build profile",
-        "give the Stacks environments and arches",
-      ),
-    );
-  }
-  const firstOwner = new Map<string, number>();
-  for (const p of profiles) {
-    const first = firstOwner.get(p.key);
-    if (first === undefined) firstOwner.set(p.key, p.stackIndex);
-    else if (first !== p.stackIndex) {
-      out.push(
-        violation(
-          `stacks[${p.stackIndex}]`,
-          p.stack,
-          `duplicates build profile ${p.key} of stacks[${first}]`,
-          "list each Stack once, and give different Stacks different stackNames",
-        ),
-      );
-    }
-  }
-  for (const p of profiles) {
-    const chain: readonly string[] = stacks[p.stackIndex]?.resolved.stackChain ?? [];
-    for (const base of chain.filter((s) => s !== p.stack)) {
-      const key = `${p.environment}/${p.arch}/${base}`;
-      if (!firstOwner.has(key)) {
-        out.push(
-          violation(
-            `stacks[${p.stackIndex}]`,
-            p.stack,
-            `extends Stack "${base}", whose build profile ${key} is not served`,
-            `add the "${base}" Stack with environment ${p.environment} and arch ${p.arch} to stacks`,
-          ),
-        );
-      }
-    }
-  }
-
-  const crlUrl = args.rootCa.subCas.host.issuer.crlUrl;
-  if (hostnameOk && typeof crlUrl === "string") {
-    const served = [`http://${hostname}/crl/`, `https://${hostname}/crl/`];
-    if (!served.some((prefix) => crlUrl.startsWith(prefix))) {
-      out.push(
-        violation(
-          "rootCa",
-          crlUrl,
-          "names CRL URLs this binhost does not serve",
-          `create the RootCa with crlBaseUrl "http://${hostname}/crl"`,
-        ),
-      );
-    }
-  }
-
-  // The certificate's own rules: only its validity can still be wrong here (the names and
-  // the address were checked above, with fixes in this component's words).
-  out.push(
-    ...validateCertificateArgs({
-      kind: "host",
-      commonName: "binhost.example.org",
-      baseDn: baseDnOf(args.rootCa),
-      issuer: args.rootCa.subCas.host.issuer,
-      ...(args.certificateValidityDays === undefined
-        ? {}
-        : { validityDays: args.certificateValidityDays }),
-    }).map((v) =>
-      v.argument === "validityDays" ? { ...v, argument: "certificateValidityDays" } : v,
-    ),
-  );
-  return out;
-}
 
 /**
  * The client configuration of each served build profile from what its Stack rendered;
@@ -295,12 +70,6 @@ function clientConfigOf(
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** The RootCa's base DN: the host sub-CA's subject (`CN=…,<base>`) without its CN. */
-function baseDnOf(rootCa: RootCa): string {
-  const parsed = parseDn(rootCa.subCas.host.subjectDn);
-  return parsed.ok ? formatDn(parsed.rdns.filter((r) => r.type !== "CN")) : "";
-}
-
 /**
  * A binhost: an HTTPS server (nginx) for the binary package repositories of the listed
  * Stacks' build profiles (`<env>/<arch>/<stack>/`), distfiles, stage tarballs, the RootCa's
@@ -308,10 +77,13 @@ function baseDnOf(rootCa: RootCa): string {
  * rsync as a dedicated user confined to the document root.
  *
  * Creates: `Server` `<name>` (with a pinned SSH host key), `Certificate` `<name>-tls` (kind
- * host, from the RootCa's host sub-CA), `tls.PrivateKey` `<name>-upload-key` (ED25519) and
+ * host, from the RootCa's host sub-CA), `tls.PrivateKey` `<name>-upload-key` (ED25519),
  * `PushedFiles` `<name>-config` (nginx.conf, certificate, key, CA files, CRLs, signing
- * key, the upload user's authorized_keys; nginx is reloaded after a change). A change of
- * configuration, certificate or Stacks re-pushes files; it never recreates the VM.
+ * key, the upload user's authorized_keys, git-http-backend's configuration; nginx is
+ * reloaded after a change) and, per git repository, `command.local.Command`
+ * `<name>-git-<repository>` that pushes its pinned commits over SSH. A change of
+ * configuration, certificate or Stacks re-pushes files; a new commit re-runs its push;
+ * neither recreates the VM.
  */
 export class BinhostMirror extends pulumi.ComponentResource {
   /** `https://<hostname>/`. */
@@ -328,8 +100,17 @@ export class BinhostMirror extends pulumi.ComponentResource {
   public readonly certificate: Certificate;
   /** The upload key pair (private key secret). */
   public readonly uploadKey: tls.PrivateKey;
-  /** What builders need to upload (secret: it holds the private key). */
+  /**
+   * What builders need to upload (secret: it holds the private key). It resolves only once
+   * the binhost's configuration is installed (nginx reloaded) and every git repository has
+   * its pinned commits, so builders made from it never start before the binhost serves.
+   */
   public readonly upload: pulumi.Output<BinhostUpload>;
+  /**
+   * Per git repository name, its clone URL `https://<hostname>/git/<name>.git` (empty
+   * without gitRepositories); resolves, like `upload`, once the commits are pushed.
+   */
+  public readonly gitUrls: pulumi.Output<Record<string, string>>;
   /** Per build profile (`<env>/<arch>/<stack>`), what an installed machine configures. */
   public readonly clientConfig: pulumi.Output<Record<string, BinhostClientConfig>>;
 
@@ -343,6 +124,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
     this.address = args.address;
     this.url = `https://${hostname}/`;
     this.buildProfiles = profiles.map((p) => p.key).sort();
+    const repos = args.gitRepositories ?? [];
     const nginxConf = renderBinhostNginxConf({
       serverName: hostname,
       certificatePath: BINHOST_FILES.certificate,
@@ -350,6 +132,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
       buildProfiles: profiles,
       rootDir: BINHOST_ROOT,
       http: args.http ?? "redirect",
+      gitRepositories: repos.map((r) => r.name),
     });
 
     this.server = new Server(
@@ -359,7 +142,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
         network: args.network,
         address: args.address,
         image: args.image,
-        diskGiB: args.diskGiB ?? DEFAULT_DISK_GIB,
+        diskGiB: args.diskGiB ?? DEFAULT_BINHOST_DISK_GIB,
         ...(args.memoryMiB === undefined ? {} : { memoryMiB: args.memoryMiB }),
         ...(args.vcpus === undefined ? {} : { vcpus: args.vcpus }),
         hostKey: "pinned",
@@ -390,7 +173,15 @@ export class BinhostMirror extends pulumi.ComponentResource {
 
     const chain = args.rootCa.chainPems.host;
     const signingKey = args.rootCa.packageSigningKey;
-    new PushedFiles(
+    const gitSetup = binhostGitSetupCommands(
+      repos.map((r) => ({ name: r.name, head: Object.keys(r.branches)[0] ?? "" })),
+      ADMIN_USER,
+    );
+    // PushedFiles has no handle on its install command: take it as it is constructed, so
+    // that `upload` can wait for it.
+    const caught: { install?: pulumi.Resource } = {};
+    const installName = `${name}-config-install`;
+    const config = new PushedFiles(
       `${name}-config`,
       {
         server: this.server,
@@ -415,26 +206,78 @@ export class BinhostMirror extends pulumi.ComponentResource {
             path: BINHOST_FILES.uploadAuthorizedKeys,
             content: this.uploadKey.publicKeyOpenssh.apply((key) => uploadAuthorizedKeysLine(key)),
           },
+          ...(repos.length === 0
+            ? []
+            : [
+                {
+                  path: GIT_HTTP_BACKEND_CONFIG,
+                  content: gitHttpBackendConfig(repos.map((r) => r.name)),
+                },
+              ]),
         ],
-        afterChange: binhostAfterChange(profiles),
+        afterChange: binhostAfterChange(profiles, BINHOST_ROOT, gitSetup),
       },
-      { parent: this },
+      {
+        parent: this,
+        transformations: [
+          (t) => {
+            if (t.type === "command:remote:Command" && t.name === installName) {
+              caught.install = t.resource;
+            }
+            return undefined;
+          },
+        ],
+      },
     );
+    if (caught.install === undefined) throw new Error(`PushedFiles made no ${installName}`);
+    const installed = caught.install.urn;
 
     const hostPublicKey = this.server.hostPublicKey as pulumi.Output<string>;
+    const knownHosts = hostPublicKey.apply((key) => knownHostsLine([hostname, args.address], key));
+    const adminKey = pulumi.secret(this.server.sshKey.privateKeyOpenssh);
+    const vmId = this.server.vm.domain.id;
+    const pushes = repos.map(
+      (repo) =>
+        new command.local.Command(
+          `${name}-git-${repo.name}`,
+          {
+            create: gitPushScript({
+              clone: repo.clone,
+              remote: gitPushRemote(ADMIN_USER, args.address, repo.name, BINHOST_GIT_ROOT),
+              branches: repo.branches,
+            }),
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+              [GIT_PUSH_ENV.privateKey]: adminKey,
+              [GIT_PUSH_ENV.knownHosts]: knownHosts,
+            },
+            // The commits, so that a preview names them; a new VM gets the push again.
+            triggers: [vmId, ...gitPushTriggers(repo.branches)],
+          },
+          // Into repositories the install command has created.
+          { parent: this, dependsOn: [config] },
+        ),
+    );
+    // Resolves once the install command and every push are done (a URN is known once the
+    // engine has created the resource), and carries them as dependencies to consumers.
+    const serving = pulumi.all([installed, ...pushes.map((p) => p.urn)]);
+
     this.upload = pulumi.secret(
       pulumi
-        .all([this.uploadKey.privateKeyOpenssh, hostPublicKey])
-        .apply(([privateKeyOpenssh, hostKey]) => ({
+        .all([this.uploadKey.privateKeyOpenssh, knownHosts, serving])
+        .apply(([privateKeyOpenssh, known]) => ({
           host: args.address,
           user: UPLOAD_USER,
           privateKeyOpenssh,
-          knownHosts: knownHostsLine([hostname, args.address], hostKey),
+          knownHosts: known,
         })),
+    );
+    const url = this.url;
+    this.gitUrls = serving.apply(() =>
+      Object.fromEntries(repos.map((r) => [r.name, `${url}git/${r.name}.git`])),
     );
 
     // One apply over every build profile, so that a mismatch rejects only this output.
-    const url = this.url;
     const stackSide = profiles.map((p) => {
       const profile = args.stacks[p.stackIndex]?.buildProfiles[p.profileKey];
       if (profile === undefined) throw new Error(`build profile ${p.key} vanished`);
@@ -449,6 +292,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
       address: this.address,
       buildProfiles: this.buildProfiles,
       upload: this.upload,
+      gitUrls: this.gitUrls,
       // clientConfig is not registered: it rejects when a Stack's binhostUrl is another
       // binhost, and that error belongs to whoever consumes it.
     });

@@ -11,8 +11,18 @@
  * port 80 serves `crl/` directly in `redirect` mode. Packages, indexes, stages and keys are
  * never served over plain HTTP, so a client can never silently fetch an unsigned index
  * from a spoofed server.
+ *
+ * Git: `git/<name>.git/` of each listed repository goes to git-http-backend through fcgiwrap
+ * (read-only smart HTTP, and dumb HTTP for old clients); pushes are refused with 403 here
+ * and by git-http-backend's configuration. Any other name under `git/` is 404.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
+import {
+  BINHOST_GIT_ROOT,
+  FCGIWRAP_SOCKET,
+  GIT_HTTP_BACKEND,
+  GIT_HTTP_BACKEND_CONFIG,
+} from "./git";
 import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
 
 /** What port 80 does: serve `crl/` and redirect every other request to HTTPS, or nothing (no listener). */
@@ -40,6 +50,33 @@ export interface BinhostNginxArgs {
    */
   readonly http?: BinhostHttpMode;
   /**
+   * Git repositories served read-only over HTTPS at `git/<name>.git/` (smart HTTP through
+   * git-http-backend); any other name under `git/` is 404.
+   * @default none
+   */
+  readonly gitRepositories?: readonly string[];
+  /**
+   * Where the bare repositories live (`<gitRoot>/<name>.git`), git-http-backend's
+   * GIT_PROJECT_ROOT.
+   * @default "/srv/git"
+   */
+  readonly gitRoot?: string;
+  /**
+   * git-http-backend's system configuration file (GIT_CONFIG_SYSTEM).
+   * @default "/etc/gentoo-infra/git-http-backend.gitconfig"
+   */
+  readonly gitConfigPath?: string;
+  /**
+   * The git-http-backend program.
+   * @default "/usr/lib/git-core/git-http-backend" (Debian)
+   */
+  readonly gitHttpBackend?: string;
+  /**
+   * fcgiwrap's socket.
+   * @default "/run/fcgiwrap.socket" (Debian's fcgiwrap.socket)
+   */
+  readonly fcgiwrapSocket?: string;
+  /**
    * Directory for access.log and error.log.
    * @default "/var/log/nginx"
    */
@@ -61,6 +98,7 @@ const DNS_NAME =
 const PATH = /^\/[A-Za-z0-9._/-]*$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
+const GIT_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** Checks the arguments of {@link renderBinhostNginxConf}. */
 export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
@@ -75,7 +113,18 @@ export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
       ),
     );
   }
-  for (const field of ["certificatePath", "keyPath", "rootDir", "logDir", "pidFile"] as const) {
+  const paths = [
+    "certificatePath",
+    "keyPath",
+    "rootDir",
+    "logDir",
+    "pidFile",
+    "gitRoot",
+    "gitConfigPath",
+    "gitHttpBackend",
+    "fcgiwrapSocket",
+  ] as const;
+  for (const field of paths) {
     const value = args[field];
     if (
       (field === "certificatePath" || field === "keyPath" || value !== undefined) &&
@@ -134,7 +183,89 @@ export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
       );
     } else seen.set(path, i);
   });
+  const names = new Map<string, number>();
+  (args.gitRepositories ?? []).forEach((name, i) => {
+    if (!GIT_NAME.test(name ?? "") || name.endsWith(".git")) {
+      out.push(
+        violation(
+          `gitRepositories[${i}]`,
+          name,
+          "is not a repository name",
+          "use lower-case letters, digits, '.', '_' and '-', without .git",
+        ),
+      );
+    } else if (names.has(name)) {
+      out.push(
+        violation(
+          `gitRepositories[${i}]`,
+          name,
+          `duplicates gitRepositories[${names.get(name)}]`,
+          "list each repository once",
+        ),
+      );
+    } else names.set(name, i);
+  });
   return out;
+}
+
+/** Where git-http-backend and its inputs are, for {@link binhostGitLocations}. */
+export interface BinhostGitBackend {
+  /** @default "/srv/git" */
+  readonly root?: string;
+  /** @default "/etc/gentoo-infra/git-http-backend.gitconfig" */
+  readonly configPath?: string;
+  /** @default "/usr/lib/git-core/git-http-backend" */
+  readonly backend?: string;
+  /** @default "/run/fcgiwrap.socket" */
+  readonly socket?: string;
+}
+
+/**
+ * The HTTPS server's locations for the git repositories `names` (none: no lines): pushes
+ * (`git-receive-pack`, and its `info/refs?service=` probe) answer 403; everything else
+ * below `/git/<name>.git/` goes to git-http-backend with PATH_INFO `/<name>.git/…`, GET and
+ * POST only (smart HTTP fetches POST to git-upload-pack). Indented for the server block.
+ */
+export function binhostGitLocations(
+  names: readonly string[],
+  backend: BinhostGitBackend = {},
+): string[] {
+  if (names.length === 0) return [];
+  const alternatives = [...names]
+    .sort()
+    .map((n) => n.replace(/\./g, "\\."))
+    .join("|");
+  const repo = `/(?:${alternatives})\\.git`;
+  return [
+    `        # Git repositories ${[...names].sort().join(", ")}: read-only smart HTTP (git-http-backend`,
+    "        # through fcgiwrap). Pushes are refused here and by git-http-backend.",
+    `        location ~ ^/git${repo}/git-receive-pack$ {`,
+    "            return 403;",
+    "        }",
+    `        location ~ ^/git(?<git_path>${repo}/.*)$ {`,
+    "            if ($arg_service = git-receive-pack) {",
+    "                return 403;",
+    "            }",
+    "            limit_except GET POST {",
+    "                deny all;",
+    "            }",
+    "            # Fetch negotiation of a large repository posts more than the default 1 MiB.",
+    "            client_max_body_size 0;",
+    `            fastcgi_pass unix:${backend.socket ?? FCGIWRAP_SOCKET};`,
+    `            fastcgi_param SCRIPT_FILENAME ${backend.backend ?? GIT_HTTP_BACKEND};`,
+    `            fastcgi_param GIT_PROJECT_ROOT ${backend.root ?? BINHOST_GIT_ROOT};`,
+    '            fastcgi_param GIT_HTTP_EXPORT_ALL "";',
+    `            fastcgi_param GIT_CONFIG_SYSTEM ${backend.configPath ?? GIT_HTTP_BACKEND_CONFIG};`,
+    "            fastcgi_param PATH_INFO $git_path;",
+    "            fastcgi_param QUERY_STRING $query_string;",
+    "            fastcgi_param REQUEST_METHOD $request_method;",
+    "            fastcgi_param CONTENT_TYPE $content_type;",
+    "            fastcgi_param CONTENT_LENGTH $content_length;",
+    "            fastcgi_param REMOTE_ADDR $remote_addr;",
+    "            fastcgi_param SERVER_PROTOCOL $server_protocol;",
+    "            fastcgi_param GATEWAY_INTERFACE CGI/1.1;",
+    "        }",
+  ];
 }
 
 /** Renders the binhost's complete nginx.conf. Throws a ValidationError naming every problem. */
@@ -226,6 +357,12 @@ export function renderBinhostNginxConf(args: BinhostNginxArgs): string {
     ...location(BINHOST_DIRECTORIES.stages, "Stage tarballs with .DIGESTS and .CONTENTS."),
     ...location(BINHOST_DIRECTORIES.crl, "Certificate revocation lists."),
     ...location(BINHOST_DIRECTORIES.keys, "The package-signing public key."),
+    ...binhostGitLocations(args.gitRepositories ?? [], {
+      ...(args.gitRoot === undefined ? {} : { root: args.gitRoot }),
+      ...(args.gitConfigPath === undefined ? {} : { configPath: args.gitConfigPath }),
+      ...(args.gitHttpBackend === undefined ? {} : { backend: args.gitHttpBackend }),
+      ...(args.fcgiwrapSocket === undefined ? {} : { socket: args.fcgiwrapSocket }),
+    }),
     "        # Hidden files (.keep, editor leftovers) are never served.",
     "        location ~ /\\. {",
     "            return 404;",

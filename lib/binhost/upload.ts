@@ -90,17 +90,20 @@ export function binhostFirstBootCommands(root = BINHOST_ROOT): string[] {
 /**
  * The command run as root after BinhostMirror's files changed: wait for first boot to have
  * finished (the upload user must exist), publish the CRLs, create the upload directories
- * (owned by the upload user; parents stay root's), then check and reload nginx.
+ * (owned by the upload user; parents stay root's), run `setup` (the git repositories:
+ * `binhostGitSetupCommands`), then check and reload nginx.
  */
 export function binhostAfterChange(
   profiles: readonly BuildProfileRef[],
   root = BINHOST_ROOT,
+  setup: readonly string[] = [],
 ): string {
   return [
     "cloud-init status --wait >/dev/null 2>&1 || true",
     [
       `python3 ${BINHOST_FILES.crlPublisher} ${BINHOST_FILES.crlBundle} ${root}/${BINHOST_DIRECTORIES.crl.replace(/\/$/, "")}`,
       `install -d -m 0755 -o ${UPLOAD_USER} -g ${UPLOAD_USER} ${uploadDirectories(profiles, root).map(shQuote).join(" ")}`,
+      ...setup,
       "nginx -t -q",
       "systemctl reload-or-restart nginx",
     ].join(" && "),

@@ -2,14 +2,20 @@
  * BinhostMirror under `pulumi.runtime.setMocks`: exact children, names and inputs, the
  * pushed files (nginx.conf, TLS, CA files, CRLs, signing key, upload authorization), what
  * stays secret, its outputs, and one ResourceError for bad input with nothing registered.
+ * With git repositories: the push commands (script, triggers naming the commits, the admin
+ * key only as a secret), what they depend on, and that `upload` waits for them (the mocks
+ * hold one push back). The git repositories' clones are real temporary repositories,
+ * since validation reads them.
  *
  * Not proven here: that nginx serves the files (render tier: nginx -t), that cloud-init
  * installs the pinned host key and runs the first-boot commands, that rrsync confines the
  * upload user, or that Portage fetches from it (libvirt and end-to-end tiers).
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { commit, initRepo, scratch } from "../support/git-fixture";
 import {
   isSecret,
   outputValue,
@@ -22,16 +28,20 @@ import {
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
+/** Resources whose creation the mocks hold back until the promise resolves. */
+const held = new Map<string, Promise<void>>();
+
 // Recording mocks (as installMocks) that also give the PKI's dynamic resources outputs.
 pulumi.runtime.setMocks(
   {
-    newResource: (args) => {
+    newResource: async (args) => {
       registered.push({
         type: args.type,
         name: args.name,
         inputs: args.inputs,
         provider: args.provider,
       });
+      await held.get(args.name);
       const state: Record<string, unknown> = { ...args.inputs };
       if (args.type === "tls:index/privateKey:PrivateKey") {
         state.publicKeyOpenssh = `ssh-ed25519 AAAAC3Nza${Buffer.from(args.name).toString("base64").replace(/=/g, "")} ${args.name}\n`;
@@ -64,8 +74,15 @@ import type * as PkiModule from "../../lib/pki";
 import type * as StackModule from "../../lib/stack";
 import * as fixture from "../support/stack-catalog";
 
-const { BinhostMirror, renderBinhostNginxConf, CRL_PUBLISHER_SCRIPT } =
-  require("../../lib/binhost") as typeof BinhostModule;
+const {
+  BinhostMirror,
+  renderBinhostNginxConf,
+  CRL_PUBLISHER_SCRIPT,
+  binhostAfterChange,
+  binhostGitSetupCommands,
+  gitHttpBackendConfig,
+  gitPushScript,
+} = require("../../lib/binhost") as typeof BinhostModule;
 const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
 const { RootCa } = require("../../lib/pki") as typeof PkiModule;
 const { Stack } = require("../../lib/stack") as typeof StackModule;
@@ -127,6 +144,19 @@ const assetText = async (value: unknown): Promise<string> => {
 
 const mirror = new BinhostMirror("binhost", site);
 const made = registeredUnder("binhost");
+
+// Local clones of the Gentoo tree and the overlay, as on the machine running Pulumi.
+const clones = scratch("gi-component-binhost-");
+after(() => clones.cleanup());
+const gentooClone = initRepo(join(clones.dir, "gentoo"));
+const TREE_MASTER = commit(gentooClone, "tree", { "profiles.desc": "amd64\n" });
+const TREE_DEVELOP = commit(gentooClone, "tree update", { "profiles.desc": "amd64 arm64\n" });
+const overlayClone = initRepo(join(clones.dir, "overlay"));
+const OVERLAY_DEVELOP = commit(overlayClone, "overlay", { README: "overlay\n" });
+const gitRepositories: BinhostModule.BinhostGitRepository[] = [
+  { name: "gentoo", clone: gentooClone, branches: { master: TREE_MASTER, develop: TREE_DEVELOP } },
+  { name: "overlay", clone: overlayClone, branches: { develop: OVERLAY_DEVELOP } },
+];
 
 describe("BinhostMirror", () => {
   it("creates a server with a pinned host key, a host certificate, an upload key and pushed files, exactly", async () => {
@@ -366,6 +396,173 @@ describe("BinhostMirror", () => {
   });
 });
 
+describe("BinhostMirror with git repositories", () => {
+  // Records each child's dependsOn as the component hands it over.
+  const dependsOn = new Map<string, string[]>();
+  const recordDependsOn: pulumi.ResourceTransformation = (t) => {
+    const deps = t.opts.dependsOn;
+    const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+    dependsOn.set(
+      t.name,
+      list.map((d) => (d as unknown as { __name?: string }).__name ?? "?"),
+    );
+    return undefined;
+  };
+  const gitSite = { ...site, address: "192.168.150.11", gitRepositories };
+  const withGit = new BinhostMirror("gitbh", gitSite, { transformations: [recordDependsOn] });
+  const gitMade = registeredUnder("gitbh");
+  const pushOf = async (repo: string) =>
+    inputsOf(await gitMade, "command:local:Command", `gitbh-git-${repo}`);
+  const hostKey = `ssh-ed25519 AAAAC3Nza${Buffer.from("gitbh-host-key").toString("base64").replace(/=/g, "")}`;
+
+  it("adds git-http-backend's configuration and one local push command per repository, exactly", async () => {
+    const plain = new Set(names(await made).map((n) => n.replace(/ binhost/, " gitbh")));
+    const extra = names(await gitMade).filter((n) => !plain.has(n));
+    assert.deepEqual(extra, [
+      "command:local:Command gitbh-git-gentoo",
+      "command:local:Command gitbh-git-overlay",
+      "command:remote:CopyToRemote gitbh-config-etc-gentoo-infra-git-http-backend.gitconfig",
+    ]);
+    assert.equal((await gitMade).length, (await made).length + extra.length);
+    assert.ok(!names(await made).some((n) => n.startsWith("command:local:")));
+  });
+
+  it("pushes each clone's pinned commits to the admin user's repository over SSH, the commits in its triggers", async () => {
+    const gentoo = await pushOf("gentoo");
+    assert.equal(
+      gentoo.create,
+      gitPushScript({
+        clone: gentooClone,
+        remote: "ssh://gi-admin@192.168.150.11/srv/git/gentoo.git",
+        branches: { master: TREE_MASTER, develop: TREE_DEVELOP },
+      }),
+    );
+    assert.deepEqual(gentoo.interpreter, ["/bin/bash", "-c"]);
+    assert.deepEqual(gentoo.triggers, [
+      "gitbh-id",
+      `${TREE_DEVELOP} refs/heads/develop`,
+      `${TREE_MASTER} refs/heads/master`,
+    ]);
+    assert.deepEqual((await pushOf("overlay")).triggers, [
+      "gitbh-id",
+      `${OVERLAY_DEVELOP} refs/heads/develop`,
+    ]);
+    assert.deepEqual(
+      [...dependsOn.entries()].filter(([n]) => n.startsWith("gitbh-git-")),
+      [
+        ["gitbh-git-gentoo", ["gitbh-config"]],
+        ["gitbh-git-overlay", ["gitbh-config"]],
+      ],
+    );
+  });
+
+  it("passes the admin key only in the secret environment, the pinned host key beside it", async () => {
+    const environment = (await pushOf("overlay")).environment;
+    assert.ok(
+      isSecretInput(environment),
+      "the environment, holding the admin key, must be a secret",
+    );
+    assert.deepEqual((environment as { value: unknown }).value, {
+      GI_SSH_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----gitbh-ssh-key",
+      GI_KNOWN_HOSTS: `binhost.example.ch,192.168.150.11 ${hostKey}\n`,
+    });
+    // Nowhere else in plain text: not in the script, the triggers or any other input.
+    const withoutSecrets = JSON.stringify(await pushOf("overlay"), (_k, v) =>
+      isSecretInput(v) ? "[secret]" : v,
+    );
+    assert.ok(!withoutSecrets.includes("gitbh-ssh-key"), withoutSecrets);
+  });
+
+  it("creates the repositories and starts fcgiwrap in the install command, and serves them with nginx", async () => {
+    const list = await gitMade;
+    const install = String(inputsOf(list, "command:remote:Command", "gitbh-config-install").create);
+    const setup = binhostGitSetupCommands(
+      [
+        { name: "gentoo", head: "master" },
+        { name: "overlay", head: "develop" },
+      ],
+      "gi-admin",
+    );
+    const profiles = [
+      { environment: "development", arch: "amd64", stack: "linux" },
+      { environment: "development", arch: "amd64", stack: "ruby" },
+    ];
+    const afterChange = binhostAfterChange(profiles, "/srv/binhost", setup);
+    assert.ok(install.endsWith(`sudo sh -c '${afterChange.replace(/'/g, "'\\''")}'\n`), install);
+    const source = (slug: string) =>
+      inputsOf(list, "command:remote:CopyToRemote", `gitbh-config-${slug}`).source;
+    assert.equal(
+      await assetText(source("etc-gentoo-infra-git-http-backend.gitconfig")),
+      gitHttpBackendConfig(["gentoo", "overlay"]),
+    );
+    assert.equal(
+      await assetText(source("etc-nginx-nginx.conf")),
+      renderBinhostNginxConf({
+        serverName: "binhost.example.ch",
+        certificatePath: "/etc/ssl/gentoo-infra/binhost.pem",
+        keyPath: "/etc/ssl/gentoo-infra/binhost.key",
+        rootDir: "/srv/binhost",
+        buildProfiles: profiles,
+        gitRepositories: ["gentoo", "overlay"],
+      }),
+    );
+  });
+
+  it("outputs the clone URLs, and an upload that depends on the install command and every push", async () => {
+    assert.deepEqual(await outputValue(withGit.gitUrls), {
+      gentoo: "https://binhost.example.ch/git/gentoo.git",
+      overlay: "https://binhost.example.ch/git/overlay.git",
+    });
+    assert.deepEqual(await outputValue(mirror.gitUrls), {});
+    assert.equal(await isSecret(withGit.upload), true);
+    assert.equal(
+      (await outputValue(withGit.upload)).knownHosts,
+      `binhost.example.ch,192.168.150.11 ${hostKey}\n`,
+    );
+    const deps = (
+      withGit.upload as unknown as { allResources(): Promise<Set<pulumi.Resource>> }
+    ).allResources();
+    const depNames = await Promise.all(
+      [...(await deps)].map(async (r) =>
+        String(await outputValue(r.urn))
+          .split("::")
+          .pop(),
+      ),
+    );
+    assert.deepEqual(depNames.sort(), [
+      "gitbh-config-install",
+      "gitbh-git-gentoo",
+      "gitbh-git-overlay",
+      "gitbh-host-key",
+      "gitbh-upload-key",
+    ]);
+  });
+
+  it("resolves upload and gitUrls only once the push has been created", async () => {
+    let release = () => {};
+    held.set(
+      "held-git-gentoo",
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    const heldMirror = new BinhostMirror("held", {
+      ...site,
+      address: "192.168.150.13",
+      gitRepositories: gitRepositories.slice(0, 1),
+    });
+    const resolved: string[] = [];
+    void outputValue(heldMirror.upload).then(() => resolved.push("upload"));
+    void outputValue(heldMirror.gitUrls).then(() => resolved.push("gitUrls"));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(resolved, [], "resolved while the push was still being created");
+    assert.ok((await registeredUnder("held")).some((r) => r.name === "held-git-gentoo"));
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(resolved.sort(), ["gitUrls", "upload"]);
+  });
+});
+
 describe("BinhostMirror rejects bad input", () => {
   const otherCa = new RootCa("pki3", {
     baseDn: "dc=example,dc=ch",
@@ -459,6 +656,38 @@ describe("BinhostMirror rejects bad input", () => {
         "- diskGiB: is not a whole number of GiB between 1 and 4096 (got 0); give the disk size in GiB, e.g. 20",
         "- vcpus: is not a whole number between 1 and 256 (got 1.5); give the number of virtual CPUs, e.g. 2",
         '- http: is not a port-80 mode (got "on"); use redirect or off',
+      ],
+    ],
+    [
+      "bad git repository names, branches and commits",
+      "bh12",
+      {
+        gitRepositories: [
+          { name: "Gentoo", clone: gentooClone, branches: { "-master": TREE_MASTER } },
+          { name: "overlay", clone: overlayClone, branches: { develop: "HEAD" } },
+          { name: "overlay", clone: overlayClone, branches: {} },
+        ],
+      },
+      [
+        `- gitRepositories[0].name: is not a repository name (got "Gentoo"); use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, without .git (e.g. gentoo)`,
+        `- gitRepositories[0].branches: names a branch that starts with - (got "-master"); use a git branch name such as develop or release/2026.1`,
+        `- gitRepositories[1].branches.develop: is not a full commit hash (got "HEAD"); give the 40 lower-case hex digits of the commit (e.g. the tree snapshot's commit)`,
+        `- gitRepositories[2].name: is also the name of gitRepositories[1] (got "overlay"); give each repository its own name`,
+        `- gitRepositories[2].branches: names no branch (got {}); map at least one branch to its commit, e.g. { develop: "<40 hex digits>" }`,
+      ],
+    ],
+    [
+      "a commit the clone does not have, and a clone that is no repository",
+      "bh13",
+      {
+        gitRepositories: [
+          { name: "gentoo", clone: gentooClone, branches: { master: OVERLAY_DEVELOP } },
+          { name: "overlay", clone: clones.dir, branches: { develop: OVERLAY_DEVELOP } },
+        ],
+      },
+      [
+        `- gitRepositories[0].branches.master: is not a commit of ${gentooClone} (got "${OVERLAY_DEVELOP}"); fetch the commit into ${gentooClone}, or pin a commit it has`,
+        `- gitRepositories[1].clone: is not a git repository (fatal: not a git repository (or any of the parent directories): .git) (got "${clones.dir}"); give the path of a local clone (bare or not) of the repository`,
       ],
     ],
     [

@@ -1,7 +1,23 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
 // The pure modules, not the barrel: the barrel also exports BinhostMirror (Pulumi, libvirt).
-import { renderBinhostNginxConf, validateBinhostNginxArgs } from "../../lib/binhost/nginx-conf";
+import {
+  binhostGitSetupCommands,
+  branchNameProblem,
+  gitHttpBackendConfig,
+  gitPushRemote,
+  gitPushScript,
+  gitPushTriggers,
+  validateGitRepositories,
+} from "../../lib/binhost/git";
+import {
+  binhostGitLocations,
+  renderBinhostNginxConf,
+  validateBinhostNginxArgs,
+} from "../../lib/binhost/nginx-conf";
 import {
   binhostRepositoryPath,
   binhostRepositoryUrl,
@@ -16,6 +32,7 @@ import {
   uploadAuthorizedKeysLine,
   uploadDirectories,
 } from "../../lib/binhost/upload";
+import { commit, git, initRepo, refs, scratch } from "../support/git-fixture";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
   vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
@@ -169,5 +186,430 @@ describe("binhost upload and server commands", () => {
         " && install -d -m 0755 -o gi-upload -g gi-upload '/srv/binhost/production/amd64/web' '/srv/binhost/distfiles' '/srv/binhost/stages'" +
         " && nginx -t -q && systemctl reload-or-restart nginx",
     );
+  });
+});
+
+describe("binhost git: nginx locations", () => {
+  it("sends exactly the listed repositories to git-http-backend and refuses pushes with 403", () => {
+    assert.deepEqual(binhostGitLocations(["overlay", "gentoo"]), [
+      "        # Git repositories gentoo, overlay: read-only smart HTTP (git-http-backend",
+      "        # through fcgiwrap). Pushes are refused here and by git-http-backend.",
+      "        location ~ ^/git/(?:gentoo|overlay)\\.git/git-receive-pack$ {",
+      "            return 403;",
+      "        }",
+      "        location ~ ^/git(?<git_path>/(?:gentoo|overlay)\\.git/.*)$ {",
+      "            if ($arg_service = git-receive-pack) {",
+      "                return 403;",
+      "            }",
+      "            limit_except GET POST {",
+      "                deny all;",
+      "            }",
+      "            # Fetch negotiation of a large repository posts more than the default 1 MiB.",
+      "            client_max_body_size 0;",
+      "            fastcgi_pass unix:/run/fcgiwrap.socket;",
+      "            fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;",
+      "            fastcgi_param GIT_PROJECT_ROOT /srv/git;",
+      '            fastcgi_param GIT_HTTP_EXPORT_ALL "";',
+      "            fastcgi_param GIT_CONFIG_SYSTEM /etc/gentoo-infra/git-http-backend.gitconfig;",
+      "            fastcgi_param PATH_INFO $git_path;",
+      "            fastcgi_param QUERY_STRING $query_string;",
+      "            fastcgi_param REQUEST_METHOD $request_method;",
+      "            fastcgi_param CONTENT_TYPE $content_type;",
+      "            fastcgi_param CONTENT_LENGTH $content_length;",
+      "            fastcgi_param REMOTE_ADDR $remote_addr;",
+      "            fastcgi_param SERVER_PROTOCOL $server_protocol;",
+      "            fastcgi_param GATEWAY_INTERFACE CGI/1.1;",
+      "        }",
+    ]);
+  });
+
+  it("escapes dots of a name in the location regex and renders nothing without repositories", () => {
+    const [, , receive] = binhostGitLocations(["my.overlay"]);
+    assert.equal(receive, "        location ~ ^/git/(?:my\\.overlay)\\.git/git-receive-pack$ {");
+    assert.deepEqual(binhostGitLocations([]), []);
+  });
+
+  it("puts the git locations after the fixed directories and before the hidden-file 404, only when listed", () => {
+    const base = {
+      serverName: "binhost.example.ch",
+      certificatePath: "/etc/ssl/binhost/cert.pem",
+      keyPath: "/etc/ssl/binhost/key.pem",
+      buildProfiles: [web],
+      http: "off" as const,
+    };
+    const locations = (conf: string) =>
+      conf
+        .split("\n")
+        .filter((l) => l.trim().startsWith("location"))
+        .map((l) => l.trim());
+    assert.deepEqual(locations(renderBinhostNginxConf({ ...base, gitRepositories: ["gentoo"] })), [
+      "location /production/amd64/web/ {",
+      "location /distfiles/ {",
+      "location /stages/ {",
+      "location /crl/ {",
+      "location /keys/ {",
+      "location ~ ^/git/(?:gentoo)\\.git/git-receive-pack$ {",
+      "location ~ ^/git(?<git_path>/(?:gentoo)\\.git/.*)$ {",
+      "location ~ /\\. {",
+      "location / {",
+    ]);
+    assert.equal(
+      renderBinhostNginxConf({ ...base, gitRepositories: [] }),
+      renderBinhostNginxConf(base),
+    );
+  });
+
+  it("names bad and duplicate repository names and bad backend paths", () => {
+    assert.deepEqual(
+      messages(
+        validateBinhostNginxArgs({
+          serverName: "binhost.example.ch",
+          certificatePath: "/c.pem",
+          keyPath: "/k.pem",
+          buildProfiles: [web],
+          gitRepositories: ["gentoo", "Overlay", "x.git", "gentoo"],
+          fcgiwrapSocket: "run/fcgiwrap.socket",
+        }),
+      ),
+      [
+        "fcgiwrapSocket: is not an absolute path without spaces; use e.g. /etc/ssl/binhost/cert.pem",
+        "gitRepositories[1]: is not a repository name; use lower-case letters, digits, '.', '_' and '-', without .git",
+        "gitRepositories[2]: is not a repository name; use lower-case letters, digits, '.', '_' and '-', without .git",
+        "gitRepositories[3]: duplicates gitRepositories[0]; list each repository once",
+      ],
+    );
+  });
+});
+
+describe("binhost git: server configuration", () => {
+  it("trusts each served repository (and the '.' git-upload-pack checks) for git-http-backend, and refuses HTTP pushes", () => {
+    assert.equal(
+      gitHttpBackendConfig(["overlay", "gentoo"]),
+      [
+        "# gentoo-infra BinhostMirror: git-http-backend's system configuration (nginx sets",
+        "# GIT_CONFIG_SYSTEM to this file). Rendered file: edits are overwritten.",
+        "[safe]",
+        "\tdirectory = /srv/git/gentoo.git",
+        "\tdirectory = /srv/git/overlay.git",
+        "\tdirectory = .",
+        "[http]",
+        "\treceivepack = false",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("creates admin-owned, world-readable bare repositories, allows forced pushes, points HEAD at the first branch and starts fcgiwrap", () => {
+    assert.deepEqual(
+      binhostGitSetupCommands(
+        [
+          { name: "gentoo", head: "master" },
+          { name: "overlay", head: "develop" },
+        ],
+        "gi-admin",
+      ),
+      [
+        "install -d -m 0755 -o root -g root /srv/git",
+        "install -d -m 0755 -o gi-admin -g gi-admin '/srv/git/gentoo.git' '/srv/git/overlay.git'",
+        "runuser -u gi-admin -- git init --quiet --bare --shared=0644 '/srv/git/gentoo.git'",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/gentoo.git' config receive.denyNonFastForwards false",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/gentoo.git' config http.receivepack false",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/gentoo.git' symbolic-ref HEAD 'refs/heads/master'",
+        "runuser -u gi-admin -- git init --quiet --bare --shared=0644 '/srv/git/overlay.git'",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/overlay.git' config receive.denyNonFastForwards false",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/overlay.git' config http.receivepack false",
+        "runuser -u gi-admin -- git --git-dir='/srv/git/overlay.git' symbolic-ref HEAD 'refs/heads/develop'",
+        "systemctl enable --now fcgiwrap.socket",
+      ],
+    );
+    assert.deepEqual(binhostGitSetupCommands([], "gi-admin"), []);
+  });
+
+  it("runs the git setup after the upload directories and before nginx is checked and reloaded", () => {
+    assert.equal(
+      binhostAfterChange([web], "/srv/binhost", [
+        "install -d /srv/git",
+        "systemctl enable --now fcgiwrap.socket",
+      ]),
+      "cloud-init status --wait >/dev/null 2>&1 || true; " +
+        "python3 /usr/local/libexec/gentoo-infra/binhost-publish-crls /var/lib/gentoo-infra/binhost/crl-files.json /srv/binhost/crl" +
+        " && install -d -m 0755 -o gi-upload -g gi-upload '/srv/binhost/production/amd64/web' '/srv/binhost/distfiles' '/srv/binhost/stages'" +
+        " && install -d /srv/git && systemctl enable --now fcgiwrap.socket" +
+        " && nginx -t -q && systemctl reload-or-restart nginx",
+    );
+  });
+});
+
+const C1 = "1".repeat(40);
+const C2 = "2".repeat(40);
+
+describe("binhost git: validation", () => {
+  it("accepts git branch names and refuses what git check-ref-format refuses", () => {
+    for (const ok of ["master", "develop", "release/2026.1", "feature/a_b-c", "v1.0"]) {
+      assert.equal(branchNameProblem(ok), undefined, ok);
+    }
+    assert.deepEqual(
+      [
+        "-x",
+        "a..b",
+        "a b",
+        "a/",
+        "/a",
+        "a//b",
+        ".a",
+        "a/.b",
+        "a.lock",
+        "a.",
+        "HEAD",
+        "a~1",
+        "",
+      ].map((b) => `${b}: ${branchNameProblem(b)}`),
+      [
+        "-x: starts with -",
+        "a..b: contains ..",
+        "a b: has characters other than letters, digits, . _ / -",
+        "a/: has an empty component, or one that starts with . or ends with .lock",
+        "/a: has an empty component, or one that starts with . or ends with .lock",
+        "a//b: has an empty component, or one that starts with . or ends with .lock",
+        ".a: has an empty component, or one that starts with . or ends with .lock",
+        "a/.b: has an empty component, or one that starts with . or ends with .lock",
+        "a.lock: has an empty component, or one that starts with . or ends with .lock",
+        "a.: ends with .",
+        "HEAD: is HEAD",
+        "a~1: has characters other than letters, digits, . _ / -",
+        ": has characters other than letters, digits, . _ / -",
+      ],
+    );
+  });
+
+  it("names every bad name, duplicate, branch and commit (clones not checked)", () => {
+    assert.deepEqual(
+      messages(
+        validateGitRepositories(
+          [
+            { name: "gentoo", clone: "/c/gentoo", branches: { master: C1 } },
+            { name: "Overlay", clone: "", branches: {} },
+            { name: "gentoo", clone: "/c/x", branches: { "-x": C1, develop: "abc" } },
+            { name: "tree.git", clone: "/c/t", branches: { master: "A".repeat(40) } },
+          ],
+          false,
+        ),
+      ),
+      [
+        "gitRepositories[1].name: is not a repository name; use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, without .git (e.g. gentoo)",
+        'gitRepositories[1].branches: names no branch; map at least one branch to its commit, e.g. { develop: "<40 hex digits>" }',
+        "gitRepositories[1].clone: is not a path; give the path of a local clone of the repository",
+        "gitRepositories[2].name: is also the name of gitRepositories[0]; give each repository its own name",
+        "gitRepositories[2].branches: names a branch that starts with -; use a git branch name such as develop or release/2026.1",
+        "gitRepositories[2].branches.develop: is not a full commit hash; give the 40 lower-case hex digits of the commit (e.g. the tree snapshot's commit)",
+        "gitRepositories[3].name: is not a repository name; use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, without .git (e.g. gentoo)",
+        "gitRepositories[3].branches.master: is not a full commit hash; give the 40 lower-case hex digits of the commit (e.g. the tree snapshot's commit)",
+      ],
+    );
+    assert.deepEqual(validateGitRepositories(undefined), []);
+    assert.deepEqual(messages(validateGitRepositories("gentoo")), [
+      "gitRepositories: is not a list; list the repositories, e.g. [{ name, clone, branches }]",
+    ]);
+  });
+
+  it("checks that the clone is a repository and has each commit, so a missing commit fails before anything is created", () => {
+    const s = scratch("gi-binhost-validate-");
+    try {
+      const clone = initRepo(join(s.dir, "clone"));
+      const have = commit(clone, "one", { a: "1" });
+      assert.deepEqual(
+        validateGitRepositories([{ name: "overlay", clone, branches: { develop: have } }]),
+        [],
+      );
+      assert.deepEqual(
+        messages(
+          validateGitRepositories([
+            { name: "overlay", clone, branches: { develop: have, master: C2 } },
+            { name: "gentoo", clone: join(s.dir, "missing"), branches: { master: C1 } },
+          ]),
+        ),
+        [
+          `gitRepositories[0].branches.master: is not a commit of ${clone}; fetch the commit into ${clone}, or pin a commit it has`,
+          `gitRepositories[1].clone: is not a git repository (fatal: cannot change to '${join(s.dir, "missing")}': No such file or directory); give the path of a local clone (bare or not) of the repository`,
+        ],
+      );
+    } finally {
+      s.cleanup();
+    }
+  });
+});
+
+describe("binhost git: the push", () => {
+  const s = scratch("gi-binhost-push-");
+  after(() => s.cleanup());
+  const branches = { master: "", "release/2026.1": "" };
+
+  it("lists the commits as triggers, sorted by branch", () => {
+    assert.deepEqual(gitPushTriggers({ release: C2, develop: C1 }), [
+      `${C1} refs/heads/develop`,
+      `${C2} refs/heads/release`,
+    ]);
+    assert.equal(
+      gitPushRemote("gi-admin", "192.168.150.10", "gentoo"),
+      "ssh://gi-admin@192.168.150.10/srv/git/gentoo.git",
+    );
+  });
+
+  it("is exactly this script", () => {
+    assert.equal(
+      gitPushScript({
+        clone: "../gentoo",
+        remote: "ssh://gi-admin@192.168.150.10/srv/git/gentoo.git",
+        branches: { "release/2026.1": C2, master: C1 },
+      }),
+      `# gentoo-infra BinhostMirror: the binhost repository's branches become exactly the
+# commits below, pushed from the clone. Rendered script: edits are overwritten.
+set -euo pipefail
+clone='../gentoo'
+remote='ssh://gi-admin@192.168.150.10/srv/git/gentoo.git'
+: "\${GI_SSH_KEY:?must hold the admin private key}" "\${GI_KNOWN_HOSTS:?must pin the binhost host key}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+(umask 077 && printf '%s\\n' "$GI_SSH_KEY" >"$tmp/id" && printf '%s\\n' "$GI_KNOWN_HOSTS" >"$tmp/known_hosts")
+export GIT_SSH_COMMAND="ssh -i '$tmp/id' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$tmp/known_hosts' -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=30"
+# Branches of the remote that are not listed below are deleted.
+heads=$(git -C "$clone" ls-remote --heads "$remote")
+delete=()
+while read -r _ ref; do
+  case "$ref" in
+    ''|'refs/heads/master'|'refs/heads/release/2026.1') ;;
+    *) delete+=(":$ref") ;;
+  esac
+done <<<"$heads"
+git -C "$clone" push --atomic --force --porcelain "$remote" \\
+  '${C1}:refs/heads/master' \\
+  '${C2}:refs/heads/release/2026.1' \\
+  \${delete[@]+"\${delete[@]}"}
+`,
+    );
+  });
+
+  // A fake `ssh` first on PATH: it records what it was given (options, the key file's and
+  // its directory's modes, the key and known_hosts contents) and runs the remote command
+  // locally, as sshd would. Real host key checking is ssh's own and is not exercised here.
+  const bin = join(s.dir, "bin");
+  mkdirSync(bin);
+  const log = join(s.dir, "ssh.log");
+  writeFileSync(
+    join(bin, "ssh"),
+    `#!/bin/bash
+set -eu
+key= known=
+args=("$@")
+for ((i = 0; i < \${#args[@]}; i++)); do
+  case "\${args[i]}" in
+    -i) key=\${args[i + 1]} ;;
+    UserKnownHostsFile=*) known=\${args[i]#UserKnownHostsFile=} ;;
+  esac
+done
+{
+  printf 'options:'; printf ' %s' "\${args[@]:0:\${#args[@]}-1}"; printf '\\n'
+  printf 'key %s %s %s\\n' "$key" "$(stat -c %a "$key")" "$(stat -c %a "$(dirname "$key")")"
+  printf 'key content %s\\n' "$(base64 -w0 <"$key")"
+  printf 'known_hosts %s\\n' "$(cat "$known")"
+} >>"$FAKE_SSH_LOG"
+exec sh -c "\${!#}"
+`,
+  );
+  chmodSync(join(bin, "ssh"), 0o755);
+  const KEY =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+  const KNOWN = "binhost.example.ch,192.0.2.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq\n";
+  const runPush = (script: string, env: Record<string, string | undefined>) => {
+    const file = join(s.dir, "push.sh");
+    writeFileSync(file, script);
+    const r = spawnSync("bash", [file], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        FAKE_SSH_LOG: log,
+        GIT_CONFIG_NOSYSTEM: "1",
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        ...env,
+      },
+    });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+
+  const clone = initRepo(join(s.dir, "clone"));
+  const one = commit(clone, "one", { a: "1" });
+  const two = commit(clone, "two", { a: "2" });
+  const three = commit(clone, "three", { a: "3" });
+  const root = join(s.dir, "srv-git");
+  const bare = initRepo(join(root, "gentoo.git"), { bare: true });
+  git(bare, "config", "receive.denyNonFastForwards", "false");
+  const served = (dir: string) => refs(dir).split("\n").sort();
+
+  it("makes the remote's branches exactly the listed commits over SSH with a 0600 key and the pinned host key, then deletes the key", () => {
+    // The remote has a branch that is no longer listed, and master ahead of its new commit.
+    git(clone, "push", "--quiet", bare, `${three}:refs/heads/master`, `${one}:refs/heads/stale`);
+    branches.master = two;
+    branches["release/2026.1"] = one;
+    const remote = gitPushRemote("gi-admin", "192.0.2.10", "gentoo", root);
+    const r = runPush(gitPushScript({ clone, remote, branches }), {
+      GI_SSH_KEY: KEY,
+      GI_KNOWN_HOSTS: KNOWN,
+    });
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(served(bare), [
+      `refs/heads/master ${two}`,
+      `refs/heads/release/2026.1 ${one}`,
+    ]);
+    assert.ok(!r.output.includes("secret-key-material"), r.output);
+    const calls = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
+    assert.equal(calls.length, 8, calls.join("\n")); // ls-remote, then push: 4 lines each
+    const keyLine = calls[1]?.split(" ") ?? [];
+    assert.deepEqual(keyLine.slice(2), ["600", "700"]);
+    assert.equal(existsSync(keyLine[1] ?? "/"), false, "the key file is removed");
+    assert.equal(existsSync(join(keyLine[1] ?? "/", "..")), false, "its directory is removed");
+    assert.equal(calls[2], `key content ${Buffer.from(`${KEY}\n`).toString("base64")}`);
+    assert.equal(calls[3], `known_hosts ${KNOWN.trim()}`);
+    const options = calls[0] ?? "";
+    for (const option of [
+      "-o IdentitiesOnly=yes",
+      "-o BatchMode=yes",
+      "-o StrictHostKeyChecking=yes",
+      "-o GlobalKnownHostsFile=/dev/null",
+      " gi-admin@192.0.2.10",
+    ]) {
+      assert.ok(options.includes(option), `${option} in ${options}`);
+    }
+  });
+
+  it("pushes nothing when one commit is missing: the push is atomic", () => {
+    const before = served(bare);
+    const r = runPush(
+      gitPushScript({
+        clone,
+        remote: gitPushRemote("gi-admin", "192.0.2.10", "gentoo", root),
+        branches: { master: three, develop: C1 },
+      }),
+      { GI_SSH_KEY: KEY, GI_KNOWN_HOSTS: KNOWN },
+    );
+    assert.notEqual(r.status, 0, r.output);
+    assert.deepEqual(served(bare), before);
+  });
+
+  it("refuses to run without the key or the host key in its environment", () => {
+    const script = gitPushScript({
+      clone,
+      remote: gitPushRemote("gi-admin", "192.0.2.10", "gentoo", root),
+      branches: { master: three },
+    });
+    const noKey = runPush(script, { GI_SSH_KEY: undefined, GI_KNOWN_HOSTS: KNOWN });
+    assert.notEqual(noKey.status, 0);
+    assert.match(noKey.output, /GI_SSH_KEY: must hold the admin private key/);
+    const noHost = runPush(script, { GI_SSH_KEY: KEY, GI_KNOWN_HOSTS: "" });
+    assert.notEqual(noHost.status, 0);
+    assert.match(noHost.output, /GI_KNOWN_HOSTS: must pin the binhost host key/);
   });
 });
