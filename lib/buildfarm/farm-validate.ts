@@ -219,6 +219,24 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
             : a,
     ),
   );
+  const pin = args.binhost?.pinHostname;
+  if (pin !== undefined && typeof pin !== "boolean") {
+    out.push(violation("binhost.pinHostname", pin, "is not a boolean", "use true or false"));
+  }
+  const pem = args.binhost?.rootCertificatePem;
+  if (
+    typeof pem === "string" &&
+    !/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(pem)
+  ) {
+    out.push(
+      violation(
+        "binhost.rootCertificatePem",
+        `${pem.slice(0, 30)}…`,
+        "is not one PEM certificate",
+        "give the RootCa's rootCertificatePem",
+      ),
+    );
+  }
   for (const environment of environments) {
     const snapshot = args.snapshots?.[environment];
     if (snapshot === undefined) {
