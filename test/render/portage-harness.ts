@@ -3,18 +3,36 @@
  *
  * A temporary Portage prefix holds everything: `<prefix>/etc/portage` (our make.conf,
  * make.profile, repos.conf, binrepos.conf), `<prefix>/var/lib/portage/world`, the overlay
- * we render at `<prefix>/repos/<overlay>`, and a copy of the stand-in for the official Gentoo
- * tree (testdata/gentoo-standin, NOT the real tree) at `<prefix>/repos/gentoo`. Portage
- * runs with PORTAGE_OVERRIDE_EPREFIX=<prefix>, so it reads nothing from the host's
- * /etc/portage and writes only below the prefix.
+ * we render at `<prefix>/repos/<overlay>` (with the packages of the stand-in site overlay,
+ * standin/overlay), and a copy of the stand-in for the official Gentoo tree (standin/gentoo,
+ * NOT the real tree) at `<prefix>/repos/gentoo`. Portage runs with
+ * PORTAGE_OVERRIDE_EPREFIX=<prefix>, so it reads nothing from the host's /etc/portage and
+ * writes only below the prefix.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-/** The stand-in for the official Gentoo tree (see its README.md). */
-export const GENTOO_STANDIN = join(__dirname, "testdata", "gentoo-standin");
+/**
+ * The stand-in for the official Gentoo tree (see its README.md); scripts/build-tree-standin
+ * makes gentoo.git from the same directory.
+ */
+export const GENTOO_STANDIN = join(__dirname, "..", "..", "standin", "gentoo");
+
+/**
+ * The stand-in site overlay's own packages (see its README.md): copied into every rendered
+ * overlay, so that a catalog may name them (examples/minimal's `app-admin/gi-site-tools`).
+ */
+export const OVERLAY_STANDIN = join(__dirname, "..", "..", "standin", "overlay");
 
 /** Where the Python judges live. */
 export const VENV = join(process.env.GI_CACHE ?? join(__dirname, "..", "..", ".cache"), "venv");
@@ -31,18 +49,29 @@ export interface PortagePrefix {
   readonly remove: () => void;
 }
 
-/** Makes an empty prefix with the stand-in tree; render with its locations, then populate. */
+/**
+ * Makes a prefix with the stand-in tree and the stand-in overlay's packages at the overlay's
+ * location; render with its locations, then write the rendered overlay files over it.
+ */
 export function createPrefix(overlayName: string): PortagePrefix {
   const dir = mkdtempSync(join(tmpdir(), "gi-portage-"));
   const gentooLocation = join(dir, "repos", "gentoo");
   cpSync(GENTOO_STANDIN, gentooLocation, { recursive: true });
+  const overlayLocation = join(dir, "repos", overlayName);
+  for (const entry of readdirSync(OVERLAY_STANDIN, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      cpSync(join(OVERLAY_STANDIN, entry.name), join(overlayLocation, entry.name), {
+        recursive: true,
+      });
+    }
+  }
   // Portage installed as a Python module reads make.globals from <EPREFIX>/share/portage.
   mkdirSync(join(dir, "share"), { recursive: true });
   symlinkSync(join(VENV, "share", "portage"), join(dir, "share", "portage"));
   return {
     dir,
     gentooLocation,
-    overlayLocation: join(dir, "repos", overlayName),
+    overlayLocation,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,9 +1,12 @@
 # Copyright 2026 gentoo-infra authors
 # Distributed under the terms of the GNU General Public License v2
 
-# Stand-in ebuild (see ../../README.md): no sources, installs nothing.
+# Stand-in ebuild (see ../../README.md): no sources; installs a small script
+# (eclass/gi-standin.eclass).
 
 EAPI=8
+
+inherit gi-standin
 
 DESCRIPTION="Stand-in for dev-ruby/rails"
 HOMEPAGE="https://www.gentoo.org/"
