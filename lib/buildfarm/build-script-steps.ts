@@ -135,8 +135,10 @@ report() {
 export const TRUST_KEYRING = `install -d -m 0755 "$VERIFY_GPG_HOME"
 gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" |
   gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --import
-gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --pinentry-mode loopback --passphrase '' \\
-  --quick-generate-key "gentoo-infra local trust key (build $BUILD_PROFILE)" ed25519 sign never
+if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
+  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --pinentry-mode loopback --passphrase '' \\
+    --quick-generate-key "gentoo-infra local trust key (build $BUILD_PROFILE)" ed25519 sign never
+fi
 gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --yes --quick-lsign-key "$SIGNING_FPR"
 gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --check-trustdb
 chmod -R a+rX "$VERIFY_GPG_HOME"

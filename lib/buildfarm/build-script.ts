@@ -559,9 +559,19 @@ phase prune
 step=prune
 # Packages that nothing installed in this build's root needs and that are older than the
 # retention go; clients one update behind still find everything younger.
-mapfile -t PRUNED_PACKAGES < <(python3 - "$RETENTION_DAYS" <<'PRUNE'
+# Portage's Python: python3 on Gentoo; the stand-in image's Portage lives in a venv.
+portage_python=""
+for candidate in python3 /usr/lib/gentoo-infra/portage/bin/python; do
+  if "$candidate" -c 'import portage' 2>/dev/null; then portage_python=$candidate; break; fi
+done
+if [ -z "$portage_python" ]; then
+  echo "gentoo-infra: no Python here imports portage" >&2
+  exit 1
+fi
+pruned=$(PORTAGE_OVERRIDE_EPREFIX=\${PORTAGE_OVERRIDE_EPREFIX:-/} "$portage_python" - "$RETENTION_DAYS" <<'PRUNE'
 ${PRUNE_PYTHON}PRUNE
 )
+mapfile -t PRUNED_PACKAGES < <(printf '%s' "$pruned" | sed '/^$/d')
 echo "gentoo-infra: pruned \${#PRUNED_PACKAGES[@]} binary package(s)"
 
 phase upload

@@ -1,7 +1,7 @@
 /**
  * Render tier for the Stack's Portage configuration: golden files reviewed as text, then
  * Portage 3.0.83 itself (the venv's `portage` package) loads the rendered configuration
- * against a stand-in for the official Gentoo tree (testdata/gentoo-standin, not the real
+ * against a stand-in for the official Gentoo tree (standin/gentoo, not the real
  * tree). Regenerate golden files with UPDATE_GOLDEN=1 and review the diff.
  *
  * What this tier does not prove: that the profiles resolve against the REAL Gentoo tree

@@ -1,6 +1,6 @@
 /**
  * The profile catalog and Stacks the Stack tests share (unit, render, component). Its
- * package names exist in the stand-in Gentoo tree (test/render/testdata/gentoo-standin).
+ * package names exist in the stand-in Gentoo tree (standin/gentoo).
  */
 import type { ProfileCatalog, StackDefinition } from "../../lib/stack";
 
