@@ -10,17 +10,70 @@ readonly PKGDIR_PATH='/var/cache/binpkgs'
 readonly UPLOAD_TARGET='gi-upload@192.168.150.10:/production/amd64/web/'
 readonly UPLOAD_SSH='ssh -i /etc/gentoo-infra/upload_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/gentoo-infra/upload_known_hosts'
 readonly NOTIFY_URL='https://hooks.example.ch/builds'
-readonly RETENTION='30d'
-readonly EMERGE_OPTS=(--color=n --nospinner --verbose --quiet-build=y)
+readonly RETENTION_DAYS=30
+readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
+readonly STATUS_DIR='/var/lib/gentoo-infra/builds'
+readonly STATUS_FILE="$STATUS_DIR/production-amd64-web.json" RUNNING_FILE="$STATUS_DIR/production-amd64-web.running" PUBLISHED_LIST="$STATUS_DIR/production-amd64-web.published"
+LOG_HINT='the build'\''s standard output'
+readonly LOG_HINT
+readonly BUILD_PHASES_LIST='prepare fetch emerge sign prune upload publish'
+readonly VERIFY_GPG_HOME='/etc/portage/gnupg'
 readonly KERNEL_PACKAGES=('sys-kernel/gentoo-kernel')
 readonly SIGNING_KEY='/etc/gentoo-infra/package-signing-key.asc' SIGNING_GPG_HOME='/root/.gnupg'
+BUILD_STARTED_MS=$(date +%s%3N)
+NEW_PACKAGES=() PRUNED_PACKAGES=() PUBLISHED=false
 step=start
 
-# Reports the outcome as JSON; a failing hook is logged, never fatal.
-notify() {
-  local status=$1 exit_code=$2 body
-  body=$(printf '{"buildProfile":"%s","status":"%s","step":"%s","exitCode":%d,"treeCommit":"%s","overlayCommit":"%s","host":"%s"}' \
-    "$BUILD_PROFILE" "$status" "$step" "$exit_code" "$TREE_COMMIT" "$OVERLAY_COMMIT" "$(hostname)")
+# Phase timing (milliseconds) for the outcome record.
+declare -A PHASE_MS=()
+phase_name="" phase_started=0
+phase() {
+  local now
+  now=$(date +%s%3N)
+  if [ -n "$phase_name" ]; then
+    PHASE_MS[$phase_name]=$(( ${PHASE_MS[$phase_name]:-0} + now - phase_started ))
+  fi
+  phase_name=$1 phase_started=$now
+}
+
+json_strings() {
+  local first=1 item
+  printf '['
+  for item in "$@"; do
+    if [ "$first" = 1 ]; then first=0; else printf ','; fi
+    printf '"%s"' "$item"
+  done
+  printf ']'
+}
+
+json_phases() {
+  local first=1 name
+  printf '{'
+  for name in $BUILD_PHASES_LIST; do
+    [ -n "${PHASE_MS[$name]:-}" ] || continue
+    if [ "$first" = 1 ]; then first=0; else printf ','; fi
+    printf '"%s":%d.%03d' "$name" $(( PHASE_MS[$name] / 1000 )) $(( PHASE_MS[$name] % 1000 ))
+  done
+  printf '}'
+}
+
+# Writes the outcome to the status directory (atomically) and POSTs it; a failing hook is
+# logged, never fatal.
+report() {
+  local status=$1 exit_code=$2 finished body elapsed
+  phase finished
+  finished=$(date +%s%3N)
+  elapsed=$(( finished - BUILD_STARTED_MS ))
+  body=$(printf '{"buildProfile":"%s","status":"%s","step":"%s","exitCode":%d,"packages":%s,"pruned":%s,"published":%s,"durationSeconds":%d.%03d,"phases":%s,"startedAt":"%s","finishedAt":"%s","treeCommit":"%s","overlayCommit":"%s","host":"%s","log":"%s"}' \
+    "$BUILD_PROFILE" "$status" "$step" "$exit_code" \
+    "$(json_strings "${NEW_PACKAGES[@]}")" "$(json_strings "${PRUNED_PACKAGES[@]}")" "$PUBLISHED" \
+    $(( elapsed / 1000 )) $(( elapsed % 1000 )) "$(json_phases)" \
+    "$(date -u -d "@$(( BUILD_STARTED_MS / 1000 ))" +%Y-%m-%dT%H:%M:%SZ)" \
+    "$(date -u -d "@$(( finished / 1000 ))" +%Y-%m-%dT%H:%M:%SZ)" \
+    "$TREE_COMMIT" "$OVERLAY_COMMIT" "$(hostname)" "$LOG_HINT")
+  printf '%s\n' "$body" >"$STATUS_FILE.tmp" && mv -f "$STATUS_FILE.tmp" "$STATUS_FILE"
+  rm -f "$RUNNING_FILE"
+  echo "gentoo-infra: $status at step $step: $body"
   curl --fail --silent --show-error --max-time 30 --retry 3 \
     --header 'Content-Type: application/json' --data "$body" "$NOTIFY_URL" ||
     echo "gentoo-infra: could not notify $NOTIFY_URL" >&2
@@ -28,9 +81,45 @@ notify() {
 
 on_exit() {
   local rc=$?
-  if [ "$rc" -eq 0 ]; then notify success 0; else notify failure "$rc"; fi
+  trap - EXIT
+  if [ "$rc" -eq 0 ]; then report success 0; else report failure "$rc"; fi
+  # gpg starts agents in the throwaway root's GnuPG homes; they must not outlive it.
+  gpgconf --kill all >/dev/null 2>&1 || true
+  gpgconf --homedir "$SIGNING_GPG_HOME" --kill all >/dev/null 2>&1 || true
+  gpgconf --homedir "$VERIFY_GPG_HOME" --kill all >/dev/null 2>&1 || true
+  exit "$rc"
 }
 trap on_exit EXIT
+
+mkdir -p "$STATUS_DIR" "$PKGDIR_PATH"
+printf '{"buildProfile":"%s","startedAt":"%s","treeCommit":"%s","overlayCommit":"%s"}\n' \
+  "$BUILD_PROFILE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TREE_COMMIT" "$OVERLAY_COMMIT" >"$RUNNING_FILE"
+
+# The binary packages in PKGDIR, one relative path a line, sorted.
+packages_list() {
+  (cd "$PKGDIR_PATH" && find . -name '*.gpkg.tar' -printf '%P\n' | LC_ALL=C sort)
+}
+
+verify_package() {
+  local pkg=$1 dir sig
+  dir=$(mktemp -d)
+  tar -xf "$PKGDIR_PATH/$pkg" -C "$dir"
+  if ! gpg --batch --homedir "$VERIFY_GPG_HOME" --status-fd 1 --verify "$dir"/*/Manifest 2>/dev/null |
+    grep -q "^\[GNUPG:\] VALIDSIG .* $SIGNING_FPR\$"; then
+    echo "gentoo-infra: $pkg: its Manifest is not signed by $SIGNING_FPR" >&2
+    rm -rf "$dir"
+    return 1
+  fi
+  for sig in "$dir"/*/*.sig; do
+    [ -e "$sig" ] || continue
+    if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --verify "$sig" "${sig%.sig}" 2>/dev/null; then
+      echo "gentoo-infra: $pkg: ${sig##*/} does not verify" >&2
+      rm -rf "$dir"
+      return 1
+    fi
+  done
+  rm -rf "$dir"
+}
 
 # Clones if needed, then checks out exactly the snapshot commit; generates the metadata
 # cache when the repository does not carry one (a plain gentoo.git clone).
@@ -56,15 +145,32 @@ sync_repo() {
   fi
 }
 
-step=sync-tree
-sync_repo "$TREE_NAME" "$TREE_URL" "$TREE_COMMIT" "$TREE_DIR"
-step=sync-overlay
-sync_repo "$OVERLAY_NAME" "$OVERLAY_URL" "$OVERLAY_COMMIT" "$OVERLAY_DIR"
-
+phase prepare
+step=site-trust
 step=import-signing-key
 # The package-signing key, pushed as a secret file, goes into the GnuPG home make.conf names.
 install -d -m 0700 "$SIGNING_GPG_HOME"
 gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import "$SIGNING_KEY"
+SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+readonly SIGNING_FPR
+
+step=trust-keyring
+install -d -m 0755 "$VERIFY_GPG_HOME"
+gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" |
+  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --import
+if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
+  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --pinentry-mode loopback --passphrase '' \
+    --quick-generate-key "gentoo-infra local trust key (build $BUILD_PROFILE)" ed25519 sign never
+fi
+gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --yes --quick-lsign-key "$SIGNING_FPR"
+gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --check-trustdb
+chmod -R a+rX "$VERIFY_GPG_HOME"
+
+phase fetch
+step=sync-tree
+sync_repo "$TREE_NAME" "$TREE_URL" "$TREE_COMMIT" "$TREE_DIR"
+step=sync-overlay
+sync_repo "$OVERLAY_NAME" "$OVERLAY_URL" "$OVERLAY_COMMIT" "$OVERLAY_DIR"
 
 step=check-config
 features=" $(portageq envvar FEATURES) "
@@ -75,9 +181,12 @@ for feature in buildpkg binpkg-signing; do
   fi
 done
 
+phase emerge
+before=$(packages_list)
 step=update-world
-perl_before=$(portageq best_version / dev-lang/perl)
+perl_before=$(portageq best_version / dev-lang/perl || true)
 emerge "${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world
+step=kernel
 # Kernels become binary packages like any other package; --oneshot keeps them out of world.
 emerge "${EMERGE_OPTS[@]}" --oneshot --update --newuse "${KERNEL_PACKAGES[@]}"
 
@@ -86,22 +195,73 @@ emerge "${EMERGE_OPTS[@]}" @preserved-rebuild
 
 step=perl-cleaner
 # After a Perl upgrade, rebuild every Perl module and libperl consumer (Gentoo's Perl guide).
-if [ "$(portageq best_version / dev-lang/perl)" != "$perl_before" ]; then
+if [ "$(portageq best_version / dev-lang/perl || true)" != "$perl_before" ]; then
   perl-cleaner --all -- "${EMERGE_OPTS[@]}"
 fi
 
+phase sign
+mapfile -t NEW_PACKAGES < <(comm -13 <(printf '%s\n' "$before") <(packages_list) | sed '/^$/d')
+echo "gentoo-infra: ${#NEW_PACKAGES[@]} new binary package(s)"
+step=verify-signatures
+# Nothing is published that a client would refuse: every new package must verify.
+for pkg in "${NEW_PACKAGES[@]}"; do
+  verify_package "$pkg"
+done
+
+phase prune
 step=prune
-# --deep keeps only packages of what is installed; --time-limit spares anything newer
-# than the retention, so clients one update behind still find their packages.
-PKGDIR="$PKGDIR_PATH" eclean-pkg --deep --time-limit="$RETENTION"
+# Packages that nothing installed in this build's root needs and that are older than the
+# retention go; clients one update behind still find everything younger.
+# Portage's Python: python3 on Gentoo; the stand-in image's Portage lives in a venv.
+portage_python=""
+for candidate in python3 /usr/lib/gentoo-infra/portage/bin/python; do
+  if "$candidate" -c 'import portage' 2>/dev/null; then portage_python=$candidate; break; fi
+done
+if [ -z "$portage_python" ]; then
+  echo "gentoo-infra: no Python here imports portage" >&2
+  exit 1
+fi
+pruned=$(PORTAGE_OVERRIDE_EPREFIX=${PORTAGE_OVERRIDE_EPREFIX:-/} "$portage_python" - "$RETENTION_DAYS" <<'PRUNE'
+import os, sys, time
+import portage
+days = int(sys.argv[1])
+root = portage.settings["EROOT"]
+bindb = portage.db[root]["bintree"]
+bindb.populate(getbinpkgs=False)
+installed = {str(cpv) for cpv in portage.db[root]["vartree"].dbapi.cpv_all()}
+limit = time.time() - days * 86400
+for cpv in bindb.dbapi.cpv_all():
+    if str(cpv) in installed:
+        continue
+    build_time = int(bindb.dbapi.aux_get(cpv, ["BUILD_TIME"])[0] or 0)
+    if build_time >= limit:
+        continue
+    path = bindb.getname(cpv)
+    os.unlink(path)
+    print(os.path.relpath(path, bindb.pkgdir))
+PRUNE
+)
+mapfile -t PRUNED_PACKAGES < <(printf '%s' "$pruned" | sed '/^$/d')
+echo "gentoo-infra: pruned ${#PRUNED_PACKAGES[@]} binary package(s)"
 
-step=index
-emaint binhost --fix
-
+phase upload
 step=upload
-# Packages first, the index last and atomically, so a client never reads an index that
-# names packages not yet uploaded; pruned files go only after the new index is in place.
-rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
-rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+current=$(packages_list)
+if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then
+  # Nothing new since the last publish: the served repository stays byte for byte as it is.
+  echo "gentoo-infra: nothing new to publish"
+else
+  # Packages first (each file lands whole, by rename); the index is left alone for now.
+  rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  phase publish
+  step=index
+  emaint binhost --fix
+  step=publish
+  # The index last, renamed into place after every file is there; files the index no longer
+  # names (pruned) go only after it.
+  rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  printf '%s\n' "$current" >"$PUBLISHED_LIST"
+  PUBLISHED=true
+fi
 
 step=finished
