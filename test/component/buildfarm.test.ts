@@ -437,6 +437,55 @@ describe("GentooBuildFarm", () => {
     assert.ok(farm.builders["production/amd64/linux"]?.stageFiles);
   });
 
+  it("trusts the root CA, pins the binhost name, waits for the base Stack and records outcomes", async () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n";
+    const farm = new GentooBuildFarm(
+      "trusting",
+      farmArgs({ binhost: { ...farmArgs().binhost, rootCertificatePem: pem } }),
+    );
+    const ruby = farm.builders["production/amd64/ruby"];
+    const linux = farm.builders["production/amd64/linux"];
+    assert.ok(ruby && linux);
+    assert.equal(ruby.contents.length, 14);
+    assert.equal(await contentOf(ruby, "/etc/gentoo-infra/root-ca.pem"), pem);
+    assert.equal(ruby.statusFile, "/var/lib/gentoo-infra/builds/production-amd64-ruby.json");
+    const script = await contentOf(
+      ruby,
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-ruby",
+    );
+    assert.ok(script.includes("readonly ROOT_CERTIFICATE='/etc/gentoo-infra/root-ca.pem'\n"));
+    assert.ok(script.includes("readonly HOSTS_LINES=('192.168.150.10 binhost.example.ch')\n"));
+    assert.ok(
+      script.includes(
+        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS=3600\n",
+      ),
+    );
+    assert.ok(
+      script.includes(
+        'LOG_HINT="journalctl -u gentoo-infra-build-production-amd64-ruby.service on $(hostname)"',
+      ),
+    );
+    // linux has no base: it waits for nothing.
+    const base = await contentOf(
+      linux,
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-linux",
+    );
+    assert.ok(!base.includes("BASE_REPOSITORIES"));
+    // Without a certificate nothing is pushed for it; pinHostname false pins nothing.
+    const plain = new GentooBuildFarm(
+      "unpinned",
+      farmArgs({ binhost: { ...farmArgs().binhost, pinHostname: false } }),
+    );
+    const p = plain.builders["production/amd64/linux"];
+    assert.ok(p);
+    assert.equal(p.contents.length, 13);
+    assert.ok(
+      !(
+        await contentOf(p, "/usr/local/libexec/gentoo-infra/build-production-amd64-linux")
+      ).includes("HOSTS_LINES"),
+    );
+  });
+
   it("builds no kernel when kernelPackages is empty", async () => {
     const farm = new GentooBuildFarm("nokernel", farmArgs({ kernelPackages: [] }));
     const builder = farm.builders["production/amd64/linux"];
@@ -597,6 +646,26 @@ describe("GentooBuildFarm validation", () => {
       [
         '- builders[1].stack: has overlay "site" while builders[0]\'s Stack has "gentoo-infra" (got "site"); give every Stack of one farm the same overlayName',
         '- image: must name exactly one source (got {"path":"/srv/a.qcow2","url":"https://images.example.ch/a.qcow2"}); give one of { path }, { url } or { volumeId }',
+      ],
+    ],
+    [
+      "a root certificate that is not PEM and a pinHostname that is not a boolean",
+      {
+        binhost: {
+          url: "https://binhost.example.ch",
+          upload: {
+            host: "192.168.150.10",
+            user: "gi-upload",
+            privateKeyOpenssh: "k",
+            knownHosts: "h",
+          },
+          rootCertificatePem: "not a certificate",
+          pinHostname: "yes" as unknown as boolean,
+        },
+      },
+      [
+        '- binhost.pinHostname: is not a boolean (got "yes"); use true or false',
+        '- binhost.rootCertificatePem: is not one PEM certificate (got "not a certificate…"); give the RootCa\'s rootCertificatePem',
       ],
     ],
     [
