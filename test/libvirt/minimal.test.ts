@@ -1,5 +1,5 @@
 /**
- * libvirt tier: examples/minimal (RootCa, Stack, BinhostMirror, PxeInstallHost, one builder)
+ * libvirt tier: examples/minimal (RootCa, two Stacks, BinhostMirror, PxeInstallHost, two builders)
  * goes up with the real engine and providers on the harness's libvirtd (TCG, network namespace
  * `gentoo-infra`; Pulumi runs inside the namespace so that SSH reaches the guests):
  * - every server's domain runs and cloud-init finished on it (each Server's `<name>-ready`
@@ -11,7 +11,8 @@
  * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
  * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
  * from Debian packages; see docs/base-image.md and docs/installer.md. Not proven here: that a
- * machine installs (the e2e tier) or that a Gentoo build runs on the builder.
+ * machine installs or that the builders build (the e2e tier: test/e2e/pxe-install.test.ts and
+ * test/e2e/build-farm.test.ts; here the first builds start and run in the background).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -86,11 +87,12 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
   try {
     let uuids: Record<string, string> = {};
     let outputs: Record<string, unknown> = {};
-    await step("up creates three running servers whose cloud-init finished", async () => {
+    await step("up creates four running servers whose cloud-init finished", async () => {
       await program.up();
       outputs = await program.outputs({ showSecrets: true });
       uuids = domainUuids(prefix);
-      assert.equal(Object.keys(uuids).length, 3, `domains: ${Object.keys(uuids).join(", ")}`);
+      // binhost, install host, and the builders of linux and tools.
+      assert.equal(Object.keys(uuids).length, 4, `domains: ${Object.keys(uuids).join(", ")}`);
       for (const name of Object.keys(uuids)) {
         assert.match(virsh("domstate", name), /running/, `${name} runs`);
       }
