@@ -5,19 +5,23 @@
  * 127.0.0.1 (a temporary host key, an authorized key made here, stopped by its pid).
  * Up (files arrive, stdout as outputs), a second up that changes nothing, a content change that
  * updates only the copy and replaces only the command that depends on it (its delete command
- * runs), an `update` command, a state without any plaintext private key, and destroy. Also
- * runs the provider's Go tests (`go test ./...` in toolchain/command).
+ * runs), an `update` command, a state without any plaintext private key, and destroy.
+ * local.Command runs on this machine (no sshd, no root): create, a trigger change that
+ * replaces (the new create runs, then the old delete), an environment change that runs create
+ * again as the update, a failing command whose error shows no secret, no secret in any CLI
+ * output or in the state, and destroy. Also runs the provider's Go tests (`go test ./...` in
+ * toolchain/command).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
-import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { PulumiCommandError, PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { inCi, requireTools } from "../support/tools";
 
 const SSHD = "/usr/sbin/sshd";
@@ -73,6 +77,16 @@ function commandPluginInstalled(): boolean {
   return existsSync(
     path.join(home, "plugins", `resource-command-v${COMMAND_VERSION}`, "pulumi-resource-command"),
   );
+}
+
+/** Skips (or, under CI=true, fails) unless the CLI and the command plugin are there. */
+function requireCommandPlugin(t: TestContext): boolean {
+  if (!requireTools(t, ["pulumi"], TOOLCHAIN_HINT)) return false;
+  if (commandPluginInstalled()) return true;
+  const message = `missing the command plugin ${COMMAND_VERSION}: ${TOOLCHAIN_HINT}`;
+  if (inCi) throw new Error(`CI=true and ${message}`);
+  t.skip(message);
+  return false;
 }
 
 /** Skips (or, under CI=true, fails) unless root, sshd and the command plugin are there. */
@@ -288,6 +302,130 @@ test("command fixture copies files and runs commands over SSH, changes roll out,
   }
 });
 
+test("local.Command runs create, replaces on a trigger change, keeps its secret environment out of every output, destroy runs delete", async (t) => {
+  if (!requireCommandPlugin(t)) return;
+  const work = await mkdtemp(path.join(tmpdir(), "gi-command-local-"));
+  // A secret shaped like the private key BinhostMirror's pushes get.
+  const token = `-----BEGIN OPENSSH PRIVATE KEY-----\ngi-secret-${randomBytes(12).toString("hex")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+  const tokenBody = token.split("\n")[1] as string;
+  const log = () => readFile(path.join(work, "log.txt"), "utf8");
+  // Every CLI output of this test, checked for the secret at the end.
+  const cliOutput: string[] = [];
+  const keep = <T extends { stdout: string; stderr: string }>(r: T): T => {
+    cliOutput.push(r.stdout, r.stderr);
+    return r;
+  };
+
+  let program: PulumiProgram | undefined;
+  let destroyed = false;
+  try {
+    program = await PulumiProgram.create("test/engine/fixtures/command-local");
+    const p = program;
+    const set = (key: string, value: string, secret = false) =>
+      p.run([
+        "config",
+        "set",
+        ...(secret ? ["--secret"] : []),
+        "--stack",
+        p.stack,
+        "--",
+        key,
+        value,
+      ]);
+    await set("dir", work);
+    await set("token", token, true);
+    await set("generation", "1");
+    await set("note", "first");
+
+    await t.test("up runs create in dir with the secret environment", async () => {
+      keep(await p.preview());
+      keep(await p.up());
+      assert.equal(await log(), "create (previous: )\n");
+      assert.equal(await readFile(path.join(work, "token.sha"), "utf8"), `${sha16(token)}\n`);
+      const outputs = await p.outputs();
+      assert.equal(outputs.pushStdout, "run 1");
+      // No `dir`: the provider's working directory, which the engine sets to the program's.
+      assert.equal(outputs.whereStdout, p.dir);
+      keep(await p.up({ expectNoChanges: true }));
+    });
+
+    await t.test(
+      "a changed trigger replaces: the new create runs, then the old delete",
+      async () => {
+        await set("generation", "2");
+        assert.deepEqual(await plannedOps(p), { push: ["replace"] });
+        keep(await p.up());
+        assert.equal(await log(), "create (previous: )\ncreate (previous: )\ndelete after run 1\n");
+        assert.equal((await p.outputs()).pushStdout, "run 2");
+      },
+    );
+
+    await t.test(
+      "another input change runs create again as the update, with the previous stdout",
+      async () => {
+        await set("note", "second");
+        assert.deepEqual(await plannedOps(p), { push: ["update"] });
+        keep(await p.up());
+        assert.equal(
+          await log(),
+          "create (previous: )\ncreate (previous: )\ndelete after run 1\ncreate (previous: run 2)\n",
+        );
+        assert.equal((await p.outputs()).pushStdout, "run 4");
+      },
+    );
+
+    await t.test(
+      "a failing command fails the up with its output, the secret redacted",
+      async () => {
+        await set("fail", "true");
+        const error = await p.up().then(
+          () => assert.fail("the up succeeded"),
+          (e: unknown) => e as PulumiCommandError,
+        );
+        assert.ok(error instanceof PulumiCommandError, String(error));
+        const text = `${error.stdout}\n${error.stderr}`;
+        cliOutput.push(text);
+        assert.match(text, /exit status 7/);
+        assert.match(text, /the token is \[environment GI_TOKEN\]/);
+        await set("fail", "false");
+        keep(await p.up({ expectNoChanges: true }));
+      },
+    );
+
+    await t.test("the secret is in no CLI output and only encrypted in the state", async () => {
+      const { stdout } = keep(await p.run(["stack", "export", "--stack", p.stack]));
+      const state = JSON.parse(stdout) as {
+        deployment: { resources?: { urn: string; outputs?: Record<string, unknown> }[] };
+      };
+      const push = (state.deployment.resources ?? []).find((r) =>
+        r.urn.endsWith("::command:local:Command::push"),
+      );
+      const environment = push?.outputs?.environment as Record<string, unknown> | undefined;
+      assert.equal(environment?.GI_NOTE, "second");
+      assert.equal(
+        (environment?.GI_TOKEN as Record<string, unknown> | undefined)?.[
+          "4dabf18193072939515e22adb298388d"
+        ],
+        "1b47061264138c4ac30d75fd1eb44270",
+        "GI_TOKEN is stored as a secret",
+      );
+      for (const text of [...cliOutput, await p.rawState()]) {
+        assert.ok(!text.includes(tokenBody), "the secret appears in plain text");
+      }
+    });
+
+    await t.test("destroy runs delete with the last stdout", async () => {
+      keep(await p.destroy());
+      destroyed = true;
+      assert.match(await log(), /delete after run 4\n$/);
+      assert.ok(!(await p.rawState()).includes("command:local:"), "no command resource left");
+    });
+  } finally {
+    await program?.cleanup({ force: !destroyed });
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
 // The provider's own Go tests (dial error limit, per-dial timeout, against loopback ports):
 // part of `npm test`, so that a change to toolchain/command cannot pass without them.
 test("the provider's Go tests pass (go test ./... in toolchain/command)", (t) => {
@@ -297,5 +435,6 @@ test("the provider's Go tests pass (go test ./... in toolchain/command)", (t) =>
     encoding: "utf8",
   });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^ok\s+\S+\/local\s/m, r.stdout);
   assert.match(r.stdout, /^ok\s+\S+\/remote\s/m, r.stdout);
 });
