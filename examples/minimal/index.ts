@@ -300,7 +300,7 @@ export = async () => {
       binhost: binhost.url,
       netboot: pxe.httpBaseUrl,
       stage: `${binhostUrl}${stageRelative}`,
-      git: binhost.gitUrls,
+      git: binhost.gitUrls.apply((u) => Object.values(u).join(" ")),
     },
     /** The root CA certificate: `curl --cacert` it to reach the binhost. */
     caCertificatePem: pki.rootCertificatePem,
