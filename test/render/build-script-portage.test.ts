@@ -11,9 +11,9 @@
  *   image.tar.zst and a package re-signed by another key, even a key the keyring trusts;
  * - PRUNE_PYTHON, run as the build script runs it (Portage's Python, stdin = the text), keeps
  *   what is installed and what is younger than the retention, and removes the rest.
- * Three known gaps are `todo` tests (they run, and fail until lib is fixed): the prune keeps
- * older instances of an installed version, and crashes on an index that still names a file
- * it pruned before; verify_package accepts a member whose detached signature was removed.
+ * The same file found three gaps, fixed in lib since: the prune kept older builds of an
+ * installed version and crashed on an index that still named a file it pruned before;
+ * verify_package accepted a member whose detached signature was removed.
  *
  * What this tier does not prove: the rest of the build script (sync, emerge of @world,
  * upload, publish, outcome record), that it runs in a builder VM's throwaway root, or
@@ -387,7 +387,7 @@ describe("build script: verify_package (VERIFY_FUNCTION)", () => {
     const r = verifyPackage(f, flipped, ZLIB_2, f.keyring, f.signer.fpr);
     assert.deepEqual(
       [r.status, r.stderr],
-      [1, `gentoo-infra: ${ZLIB_2}: image.tar.zst.sig does not verify\n`],
+      [1, `gentoo-infra: ${ZLIB_2}: image.tar.zst.sig is missing or does not verify\n`],
     );
   });
 
@@ -425,9 +425,7 @@ describe("build script: verify_package (VERIFY_FUNCTION)", () => {
     assert.equal(control.status, 0, `verified with the other key's fingerprint: ${control.stderr}`);
   });
 
-  it("refuses a package whose image.tar.zst was altered and its detached signature removed, as Portage does", {
-    todo: "verify_package checks only members that carry a .sig and never the Manifest's digests (lib/buildfarm/build-script-steps.ts VERIFY_FUNCTION)",
-  }, (t) => {
+  it("refuses a package whose image.tar.zst was altered and its detached signature removed, as Portage does", (t) => {
     const f = fixture(t);
     if (!f) return;
     const pf = "zlib-1.3.1-2";
@@ -456,16 +454,14 @@ describe("build script: the retention prune (PRUNE_PYTHON)", () => {
   it("with 0 days removes the package that is not installed and keeps the installed one", (t) => {
     const f = fixture(t);
     if (!f) return;
-    // Without zlib's older instance (the todo case below), index rebuilt.
+    // Without zlib's older instance (the next case), index rebuilt.
     const pkgdir = pkgdirCopy(f, [ZLIB_1]);
     const r = prune(f, pkgdir, 0);
     assert.deepEqual([r.status, r.stdout], [0, `${BASELAYOUT}\n`], r.stderr);
     assert.deepEqual(binaryPackages(pkgdir), [ZLIB_2]);
   });
 
-  it("with 0 days also removes an older instance of an installed version (binpkg-multi-instance)", {
-    todo: "PRUNE_PYTHON compares str(cpv), which drops BUILD_ID: every instance of an installed version is kept (lib/buildfarm/build-script-steps.ts)",
-  }, (t) => {
+  it("with 0 days also removes an older instance of an installed version (binpkg-multi-instance)", (t) => {
     const f = fixture(t);
     if (!f) return;
     const pkgdir = pkgdirCopy(f);
@@ -475,9 +471,7 @@ describe("build script: the retention prune (PRUNE_PYTHON)", () => {
     assert.deepEqual(binaryPackages(pkgdir), [ZLIB_2]);
   });
 
-  it("runs again after a prune that no reindex followed (a build that failed at upload)", {
-    todo: "with FEATURES=pkgdir-index-trusted (Portage's default) the index still names the pruned file and os.unlink raises FileNotFoundError (lib/buildfarm/build-script-steps.ts)",
-  }, (t) => {
+  it("runs again after a prune that no reindex followed (a build that failed at upload)", (t) => {
     const f = fixture(t);
     if (!f) return;
     const pkgdir = pkgdirCopy(f, [ZLIB_1]);

@@ -101,7 +101,7 @@ packages_list() {
 }
 
 verify_package() {
-  local pkg=$1 dir sig
+  local pkg=$1 dir member name sig want got
   dir=$(mktemp -d)
   tar -xf "$PKGDIR_PATH/$pkg" -C "$dir"
   if ! gpg --batch --homedir "$VERIFY_GPG_HOME" --status-fd 1 --verify "$dir"/*/Manifest 2>/dev/null |
@@ -110,10 +110,21 @@ verify_package() {
     rm -rf "$dir"
     return 1
   fi
-  for sig in "$dir"/*/*.sig; do
-    [ -e "$sig" ] || continue
-    if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --verify "$sig" "${sig%.sig}" 2>/dev/null; then
-      echo "gentoo-infra: $pkg: ${sig##*/} does not verify" >&2
+  # Every member but the Manifest and the format marker needs a detached signature that
+  # verifies, and the size and SHA512 the signed Manifest gives it.
+  for member in "$dir"/*/*; do
+    name=${member##*/}
+    case $name in Manifest | gpkg-1 | *.sig) continue ;; esac
+    sig=$member.sig
+    if [ ! -e "$sig" ] || ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --verify "$sig" "$member" 2>/dev/null; then
+      echo "gentoo-infra: $pkg: ${sig##*/} is missing or does not verify" >&2
+      rm -rf "$dir"
+      return 1
+    fi
+    want=$(awk -v m="$name" '$1 == "DATA" && $2 == m { for (i = 4; i < NF; i++) if ($i == "SHA512") print $3 " " tolower($(i + 1)) }' "$dir"/*/Manifest)
+    got="$(stat -c %s "$member") $(sha512sum "$member" | cut -d' ' -f1)"
+    if [ "$want" != "$got" ]; then
+      echo "gentoo-infra: $pkg: $name does not match its Manifest entry" >&2
       rm -rf "$dir"
       return 1
     fi
@@ -227,17 +238,25 @@ import portage
 days = int(sys.argv[1])
 root = portage.settings["EROOT"]
 bindb = portage.db[root]["bintree"]
-bindb.populate(getbinpkgs=False)
-installed = {str(cpv) for cpv in portage.db[root]["vartree"].dbapi.cpv_all()}
+# Rescan the files: a build that failed between an earlier prune and its reindex left an index
+# naming removed files (Portage trusts the PKGDIR index by default).
+bindb.populate(getbinpkgs=False, force_reindex=True)
+vardb = portage.db[root]["vartree"].dbapi
+# A build is identified by its BUILD_TIME too: older builds of an installed version go.
+installed = {(str(cpv), vardb.aux_get(cpv, ["BUILD_TIME"])[0]) for cpv in vardb.cpv_all()}
 limit = time.time() - days * 86400
 for cpv in bindb.dbapi.cpv_all():
-    if str(cpv) in installed:
+    build_time_text = bindb.dbapi.aux_get(cpv, ["BUILD_TIME"])[0]
+    if (str(cpv), build_time_text) in installed:
         continue
-    build_time = int(bindb.dbapi.aux_get(cpv, ["BUILD_TIME"])[0] or 0)
+    build_time = int(build_time_text or 0)
     if build_time >= limit:
         continue
     path = bindb.getname(cpv)
-    os.unlink(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        continue
     print(os.path.relpath(path, bindb.pkgdir))
 PRUNE
 )
