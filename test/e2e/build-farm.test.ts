@@ -175,7 +175,8 @@ test("the build farm builds, signs and publishes with real Portage; a no-op rebu
       const outcome = await listener.next(LINUX, 0, BUILD_TIMEOUT);
       assert.equal(outcome.status, "success", `${JSON.stringify(outcome)}\n${journal(LINUX)}`);
       assert.deepEqual(
-        [...new Set(outcome.packages.map((p) => packageName(p)))].sort(),
+        // Outcome packages are PKGDIR paths: <category>/<package>/<PF>-<build id>.gpkg.tar.
+        [...new Set(outcome.packages.map((p) => p.split("/").slice(0, 2).join("/")))].sort(),
         EXPECTED[LINUX],
       );
       assert.equal(outcome.published, true);
