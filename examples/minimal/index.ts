@@ -1,14 +1,17 @@
 // The smallest complete site (docs/getting-started.md): one environment (development), one
-// arch (amd64), one Stack (linux), a RootCa with its root in this stack, a BinhostMirror, a
-// PxeInstallHost with one machine and one builder, all on the local libvirt (qemu:///system,
-// TCG unless configured). It is also the default site: the root Pulumi.yaml runs this program,
-// and `npm run up` brings its development stack up inside the network namespace of
-// scripts/libvirt-harness.
+// arch (amd64), two Stacks (linux, and tools on top of it), a RootCa with its root in this
+// stack, a BinhostMirror that also serves the tree and overlay over git, a PxeInstallHost with
+// one machine, and a builder per Stack, all on the local libvirt (qemu:///system, TCG unless
+// configured). It is also the default site: the root Pulumi.yaml runs this program, and
+// `npm run up` brings its development stack up inside the network namespace of
+// scripts/libvirt-harness; the first builds start right after.
 //
-// STAND-INS (named so): the guest image is a Debian image standing in for Gentoo's cloud-init
-// image (scripts/build-base-image), the installer is built from Debian packages
-// (scripts/build-installer) and the stage the machine installs is a Debian-built stand-in for a
-// Gentoo stage4 (scripts/build-stage-standin). Everything else is the real thing.
+// STAND-INS (named so): the guest image is a Debian image with real Portage standing in for
+// Gentoo's cloud-init image (scripts/build-base-image), the Gentoo tree and overlay are
+// stand-in git repositories (scripts/build-tree-standin), the installer is built from Debian
+// packages (scripts/build-installer) and the stage the machine installs is a Debian-built
+// stand-in for a Gentoo stage4 (scripts/build-stage-standin). Everything else is the real
+// thing: every Portage step of a build is real Portage.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
