@@ -103,7 +103,11 @@ async function main(): Promise<void> {
     if (first.status !== "success")
       throw new Error(`the first build failed: ${JSON.stringify(first)}`);
     const service = "gentoo-infra-build-development-amd64-linux.service";
-    const noop = ssh(`sudo -n systemctl start ${service}`);
+    // The first build's runner still cleans up its throwaway root after it reported; a start
+    // while the unit is active would join that job instead of starting a build.
+    const noop = ssh(
+      `while [ "$(systemctl show -p ActiveState --value ${service})" = activating ]; do sleep 2; done; sudo -n systemctl start ${service}`,
+    );
     if (noop.status !== 0) throw new Error(`the no-op rebuild failed: ${noop.stderr}`);
     const second = await listener.next(LINUX, 1, 60_000);
 

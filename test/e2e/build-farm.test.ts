@@ -228,7 +228,9 @@ test("the build farm builds, signs and publishes with real Portage; a no-op rebu
         const before = sha256(index(LINUX));
         const r = ssh(
           `builder-${LINUX.replaceAll("/", "-")}`,
-          "sudo -n systemctl start gentoo-infra-build-development-amd64-linux.service",
+          // A start while the unit still runs (the runner cleaning up after it reported) would
+          // join that job instead of starting a build.
+          'unit=gentoo-infra-build-development-amd64-linux.service; while [ "$(systemctl show -p ActiveState --value $unit)" = activating ]; do sleep 2; done; sudo -n systemctl start $unit',
           BUILD_TIMEOUT,
         );
         assert.equal(r.status, 0, `${r.stderr}\n${journal(LINUX)}`);
