@@ -115,6 +115,13 @@ export interface BuildScriptArgs {
    */
   readonly baseWaitMinutes?: number;
   /**
+   * Where this build profile's repository is served (`<binhost>/<env>/<arch>/<stack>/`): a
+   * build publishes nothing only when the served index already lists exactly the packages in
+   * PKGDIR, so a binhost that lost its files (a replaced VM) gets them again.
+   * @default none: compare with the list of the last publish kept on the builder
+   */
+  readonly repositoryUrl?: string;
+  /**
    * Persistent directory for the outcome record and the list of what was last published.
    * @default {@link DEFAULT_BUILD_STATUS_DIR}
    */
@@ -330,6 +337,15 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
       ),
     );
   }
+  if (args.repositoryUrl !== undefined && !REPOSITORY_URL.test(args.repositoryUrl))
+    out.push(
+      violation(
+        "repositoryUrl",
+        args.repositoryUrl,
+        "is not an http(s) URL ending in /",
+        "use e.g. https://binhost.example.ch/production/amd64/web/",
+      ),
+    );
   if (args.statusDir !== undefined && !PATH.test(args.statusDir))
     out.push(
       violation(
@@ -378,6 +394,7 @@ export function renderBuildScript(args: BuildScriptArgs): string {
     hosts.length > 0
       ? `readonly HOSTS_LINES=(${hosts.map((h) => q(`${h.address} ${h.hostname}`)).join(" ")})`
       : "",
+    args.repositoryUrl ? `readonly REPOSITORY_URL=${q(args.repositoryUrl)}` : "",
     bases.length > 0
       ? `readonly BASE_REPOSITORIES=(${bases.map(q).join(" ")}) BASE_WAIT_SECONDS=${(args.baseWaitMinutes ?? 60) * 60}`
       : "",
@@ -435,6 +452,15 @@ step=kernel
 # Kernels become binary packages like any other package; --oneshot keeps them out of world.
 emerge "\${EMERGE_OPTS[@]}" --oneshot --update --newuse "\${KERNEL_PACKAGES[@]}"`
       : `emerge "\${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world`;
+  const publishedCheck = args.repositoryUrl
+    ? `# What the binhost serves now (the index's PATH entries), compared with PKGDIR; no index
+# (a new or emptied binhost) is never "nothing new".
+served="(no index)"
+if index=$(curl --fail --silent --show-error --max-time 60 "\${REPOSITORY_URL}Packages"); then
+  served=$(printf '%s\\n' "$index" | sed -n 's/^PATH: //p' | LC_ALL=C sort)
+fi
+if [ "$current" = "$served" ]; then`
+    : `if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then`;
   const verify = key
     ? `step=verify-signatures
 # Nothing is published that a client would refuse: every new package must verify.
@@ -577,8 +603,8 @@ echo "gentoo-infra: pruned \${#PRUNED_PACKAGES[@]} binary package(s)"
 phase upload
 step=upload
 current=$(packages_list)
-if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then
-  # Nothing new since the last publish: the served repository stays byte for byte as it is.
+${publishedCheck}
+  # Nothing new: the served repository stays byte for byte as it is.
   echo "gentoo-infra: nothing new to publish"
 else
   # Packages first (each file lands whole, by rename); the index is left alone for now.

@@ -217,6 +217,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             ...(rootCertificate ? { rootCertificatePath: BUILDER_PATHS.rootCertificate } : {}),
             hosts: pinnedHosts(args.binhost.pinHostname, binhostUrl, target.host),
             baseRepositories: bases,
+            repositoryUrl: binhostRepositoryUrl(binhostUrl, buildProfile),
             statusDir: BUILDER_PATHS.buildStatus,
             serviceName: units.serviceName,
           }),

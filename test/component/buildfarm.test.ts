@@ -457,6 +457,11 @@ describe("GentooBuildFarm", () => {
     assert.ok(script.includes("readonly HOSTS_LINES=('192.168.150.10 binhost.example.ch')\n"));
     assert.ok(
       script.includes(
+        "readonly REPOSITORY_URL='https://binhost.example.ch/production/amd64/ruby/'\n",
+      ),
+    );
+    assert.ok(
+      script.includes(
         "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS=3600\n",
       ),
     );

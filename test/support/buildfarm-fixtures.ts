@@ -71,6 +71,7 @@ export const farmBuildScriptArgs: BuildScriptArgs = {
   },
   kernelPackages: ["sys-kernel/gentoo-kernel"],
   signingKey: { keyPath: "/etc/gentoo-infra/package-signing-key.asc" },
+  repositoryUrl: "https://binhost.example.ch/production/amd64/web/",
 };
 
 /** A stage script of production/amd64 (server system profile) plus the stage4 of production. */

@@ -313,7 +313,12 @@ describe("build script additions of the build farm", () => {
     const packages = text.indexOf("rsync --archive --exclude=/Packages");
     const index = text.indexOf("rsync --archive --delete-after --delay-updates");
     assert.ok(packages > 0 && index > packages);
-    assert.ok(text.indexOf('"$current" = "$(cat "$PUBLISHED_LIST")"') < packages);
+    // With the served repository's URL, "nothing new" means the served index lists exactly
+    // PKGDIR (a binhost that lost its files gets them again); without it, the local list.
+    assert.ok(text.indexOf('"${REPOSITORY_URL}Packages"') < packages);
+    assert.ok(!text.includes('"$(cat "$PUBLISHED_LIST")"'));
+    const local = renderBuildScript({ ...farmBuildScriptArgs, repositoryUrl: undefined });
+    assert.ok(local.includes('[ "$current" = "$(cat "$PUBLISHED_LIST")" ]'));
   });
 
   it("renders no kernel or key step when neither is given", () => {

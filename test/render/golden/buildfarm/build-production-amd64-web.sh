@@ -238,7 +238,7 @@ phase upload
 step=upload
 current=$(packages_list)
 if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then
-  # Nothing new since the last publish: the served repository stays byte for byte as it is.
+  # Nothing new: the served repository stays byte for byte as it is.
   echo "gentoo-infra: nothing new to publish"
 else
   # Packages first (each file lands whole, by rename); the index is left alone for now.

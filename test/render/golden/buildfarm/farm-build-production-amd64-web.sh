@@ -20,6 +20,7 @@ readonly BUILD_PHASES_LIST='prepare fetch emerge sign prune upload publish'
 readonly VERIFY_GPG_HOME='/etc/portage/gnupg'
 readonly KERNEL_PACKAGES=('sys-kernel/gentoo-kernel')
 readonly SIGNING_KEY='/etc/gentoo-infra/package-signing-key.asc' SIGNING_GPG_HOME='/root/.gnupg'
+readonly REPOSITORY_URL='https://binhost.example.ch/production/amd64/web/'
 BUILD_STARTED_MS=$(date +%s%3N)
 NEW_PACKAGES=() PRUNED_PACKAGES=() PUBLISHED=false
 step=start
@@ -266,8 +267,14 @@ echo "gentoo-infra: pruned ${#PRUNED_PACKAGES[@]} binary package(s)"
 phase upload
 step=upload
 current=$(packages_list)
-if [ -f "$PUBLISHED_LIST" ] && [ "$current" = "$(cat "$PUBLISHED_LIST")" ]; then
-  # Nothing new since the last publish: the served repository stays byte for byte as it is.
+# What the binhost serves now (the index's PATH entries), compared with PKGDIR; no index
+# (a new or emptied binhost) is never "nothing new".
+served="(no index)"
+if index=$(curl --fail --silent --show-error --max-time 60 "${REPOSITORY_URL}Packages"); then
+  served=$(printf '%s\n' "$index" | sed -n 's/^PATH: //p' | LC_ALL=C sort)
+fi
+if [ "$current" = "$served" ]; then
+  # Nothing new: the served repository stays byte for byte as it is.
   echo "gentoo-infra: nothing new to publish"
 else
   # Packages first (each file lands whole, by rename); the index is left alone for now.
