@@ -23,7 +23,11 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BUILD_PHASES, type BuildOutcome } from "../lib/buildfarm/build-script-steps";
+import {
+  BUILD_PHASES,
+  type BuildOutcome,
+  TRUST_KEYRING,
+} from "../lib/buildfarm/build-script-steps";
 import { freeSubnet, sleep } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
 import { removeLibvirtObjects } from "../test/support/libvirt";
@@ -43,13 +47,11 @@ interface Server {
 /** The direct run: the same emerge in a throwaway root of the builder, timed by itself. */
 const DIRECT = `#!/bin/bash
 set -euo pipefail
-gpg --batch --quiet --homedir /root/.gnupg --import /etc/gentoo-infra/package-signing-key.asc
-fpr=$(gpg --batch --with-colons --homedir /root/.gnupg --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
-install -d -m 0755 /etc/portage/gnupg
-gpg --batch --quiet --homedir /root/.gnupg --export "$fpr" | gpg --batch --quiet --homedir /etc/portage/gnupg --import
-gpg --batch --quiet --homedir /etc/portage/gnupg --pinentry-mode loopback --passphrase '' --quick-generate-key "bench trust key" ed25519 sign never
-gpg --batch --quiet --homedir /etc/portage/gnupg --yes --quick-lsign-key "$fpr"
-chmod -R a+rX /etc/portage/gnupg
+readonly SIGNING_GPG_HOME=/root/.gnupg VERIFY_GPG_HOME=/etc/portage/gnupg BUILD_PROFILE=bench
+install -d -m 0700 "$SIGNING_GPG_HOME"
+gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import /etc/gentoo-infra/package-signing-key.asc
+SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+${TRUST_KEYRING}
 export PKGDIR=/var/tmp/bench-pkgdir FEATURES="-getbinpkg"
 rm -rf "$PKGDIR"
 start=$(date +%s%3N)
