@@ -85,7 +85,8 @@ export function buildStatusFile(profile: BuildProfileRef): string {
  */
 export function builderAfterChange(profile: BuildProfileRef): string {
   const stem = builderUnitStem(profile);
-  return `systemctl daemon-reload && systemctl enable --now ${stem}.timer && systemctl start --no-block ${stem}.service`;
+  // daemon-reload is tried twice: on an overloaded host systemd can miss its 25 s D-Bus timeout.
+  return `{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now ${stem}.timer && systemctl start --no-block ${stem}.service`;
 }
 
 /** The commits in a tree-snapshot file (`GI_GENTOO_COMMIT=…`, `GI_OVERLAY_COMMIT=…`). */

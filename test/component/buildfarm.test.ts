@@ -302,7 +302,7 @@ describe("GentooBuildFarm", () => {
     );
     assert.ok(
       install.endsWith(
-        "sudo sh -c 'systemctl daemon-reload && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service'\n",
+        "sudo sh -c '{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service'\n",
       ),
     );
   });

@@ -315,7 +315,7 @@ describe("build script additions of the build farm", () => {
     assert.ok(packages > 0 && index > packages);
     // With the served repository's URL, "nothing new" means the served index lists exactly
     // PKGDIR (a binhost that lost its files gets them again); without it, the local list.
-    assert.ok(text.indexOf('"${REPOSITORY_URL}Packages"') < packages);
+    assert.ok(text.indexOf("REPOSITORY_URL}Packages") < packages);
     assert.ok(!text.includes('"$(cat "$PUBLISHED_LIST")"'));
     const local = renderBuildScript({ ...farmBuildScriptArgs, repositoryUrl: undefined });
     assert.ok(local.includes('[ "$current" = "$(cat "$PUBLISHED_LIST")" ]'));
@@ -342,7 +342,7 @@ describe("builder layout", () => {
     );
     assert.equal(
       builderAfterChange(profile),
-      "systemctl daemon-reload && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
     );
   });
 
