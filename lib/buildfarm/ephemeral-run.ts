@@ -13,7 +13,7 @@
  * image and on Gentoo alike.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
-import { shellQuote } from "./build-script";
+import { shellQuote } from "./build-script-args";
 
 /** Inputs of {@link renderEphemeralRunner}. */
 export interface EphemeralRunnerArgs {

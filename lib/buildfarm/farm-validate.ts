@@ -10,7 +10,7 @@ import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { Stack } from "../stack/stack";
 import { type Violation, violation } from "../validation";
-import { validateBuildScriptArgs } from "./build-script";
+import { validateBuildScriptArgs } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
   type BuildFarmSnapshot,

@@ -1,4 +1,5 @@
 export * from "./build-script";
+export * from "./build-script-args";
 export * from "./build-script-steps";
 export * from "./builder-layout";
 export * from "./catalyst-keys";

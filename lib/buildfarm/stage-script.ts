@@ -5,7 +5,7 @@
  * (the binhost's stage layout, `stagePath`), and report the outcome.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
-import { shellQuote } from "./build-script";
+import { shellQuote } from "./build-script-args";
 
 /** One catalyst build of a {@link StageScriptArgs}. */
 export interface StageBuild {

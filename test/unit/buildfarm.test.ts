@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
+import { renderBuildScript } from "../../lib/buildfarm/build-script";
 import {
   isPackageName,
-  renderBuildScript,
   shellQuote,
   validateBuildScriptArgs,
-} from "../../lib/buildfarm/build-script";
+} from "../../lib/buildfarm/build-script-args";
 import {
   builderAfterChange,
   builderName,
