@@ -118,6 +118,24 @@ async function plannedOps(program: PulumiProgram): Promise<Record<string, string
 
 const sha16 = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
 
+/**
+ * `pulumi config set [--secret] --stack S -- KEY VALUE` for `program`: the `--` lets a value
+ * start with "-" (PulumiProgram.setConfig has no `--`).
+ */
+function configSetter(program: PulumiProgram) {
+  return (key: string, value: string, secret = false) =>
+    program.run([
+      "config",
+      "set",
+      ...(secret ? ["--secret"] : []),
+      "--stack",
+      program.stack,
+      "--",
+      key,
+      value,
+    ]);
+}
+
 test("command fixture copies files and runs commands over SSH, changes roll out, destroy runs delete", async (t) => {
   if (!requireSetup(t)) return;
   const work = await mkdtemp(path.join(tmpdir(), "gi-command-"));
@@ -175,17 +193,7 @@ test("command fixture copies files and runs commands over SSH, changes roll out,
     });
     program = await PulumiProgram.create("test/engine/fixtures/command");
     const p = program;
-    const set = (key: string, value: string, secret = false) =>
-      p.run([
-        "config",
-        "set",
-        ...(secret ? ["--secret"] : []),
-        "--stack",
-        p.stack,
-        "--",
-        key,
-        value,
-      ]);
+    const set = configSetter(p);
     await set("host", "127.0.0.1");
     await set("port", String(port));
     await set("privateKey", privateKey, true);
@@ -321,17 +329,7 @@ test("local.Command runs create, replaces on a trigger change, keeps its secret 
   try {
     program = await PulumiProgram.create("test/engine/fixtures/command-local");
     const p = program;
-    const set = (key: string, value: string, secret = false) =>
-      p.run([
-        "config",
-        "set",
-        ...(secret ? ["--secret"] : []),
-        "--stack",
-        p.stack,
-        "--",
-        key,
-        value,
-      ]);
+    const set = configSetter(p);
     await set("dir", work);
     await set("token", token, true);
     await set("generation", "1");
