@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import {
   BaseImage,
   BINHOST_ROOT,
@@ -214,6 +215,9 @@ export = async () => {
     } as const;
   });
 
+  // The key an operator (and the e2e tests) log in to installed machines with, as root.
+  const machineAdmin = new tls.PrivateKey("machine-admin", { algorithm: "ED25519" });
+
   const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
   const pxe = new PxeInstallHost("pxe", {
     hypervisor,
@@ -237,7 +241,9 @@ export = async () => {
         sha512: stageSha512,
       },
     },
+    // Machines trust binary packages signed by the RootCa's package-signing key only.
     rootCa: pki,
+    authorizedKeys: [machineAdmin.publicKeyOpenssh],
     baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
     puppet: { server: `puppet.${domain}` },
     installers: {
@@ -298,6 +304,21 @@ export = async () => {
         ]),
       ),
     }),
+    /** Every machine with its address, MAC and root's SSH key (secret). */
+    machines: pulumi.secret(
+      Object.fromEntries(
+        machines.map((m) => [
+          m.hostname,
+          {
+            address: m.address,
+            mac: m.mac,
+            firmware: m.firmware,
+            user: "root",
+            privateKeyOpenssh: machineAdmin.privateKeyOpenssh,
+          },
+        ]),
+      ),
+    ),
     /** Where things are served. */
     urls: {
       binhost: binhost.url,

@@ -64,6 +64,7 @@ function clientConfigOf(
         repositoryUrl,
         binreposConf: files[BINREPOS_CONF] ?? "",
         makeConf: files[MAKE_CONF] ?? "",
+        files,
       },
     ];
   });

@@ -94,6 +94,12 @@ export interface BinhostClientConfig {
   readonly binreposConf: string;
   /** `/etc/portage/make.conf`, as its Stack renders it. */
   readonly makeConf: string;
+  /**
+   * Every Portage file of such a machine as its Stack renders it (path → content):
+   * make.conf, binrepos.conf, repos.conf, make.profile/parent, the tree snapshot, the world
+   * file. PxeInstallHost installs them all.
+   */
+  readonly files: Readonly<Record<string, string>>;
 }
 
 /** Default of {@link BinhostMirrorArgs.diskGiB}. */

@@ -7,6 +7,7 @@
  * outside the persistent directories (the GnuPG homes, /etc/hosts, the CA bundle) is gone
  * after the build.
  */
+import { TRUST_KEYRING_FUNCTION } from "../portage/shell-functions";
 
 /** Where a build records its outcome and what it published (a persistent directory). */
 export const DEFAULT_BUILD_STATUS_DIR = "/var/lib/gentoo-infra/builds";
@@ -126,22 +127,15 @@ report() {
 `;
 
 /**
- * Bash: the keyring Portage verifies binary packages with, made the way getuto makes it: a
- * local trust key (ultimately trusted, no passphrase: it lives only in the throwaway root)
- * that locally signs the package-signing key. Without it, packages the builder fetches from
- * its binhost paths (getbinpkg) and the packages it has just built are refused ("undefined
- * trust"). Verification runs as nobody, so the keyring is world-readable.
+ * Bash: the keyring Portage verifies binary packages with ({@link TRUST_KEYRING_FUNCTION},
+ * the getuto way) for the package-signing key `$SIGNING_FPR` of `$SIGNING_GPG_HOME`.
+ * Without it, packages the builder fetches from its binhost paths (getbinpkg) and the
+ * packages it has just built are refused ("undefined trust").
  */
-export const TRUST_KEYRING = `install -d -m 0755 "$VERIFY_GPG_HOME"
-gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" |
-  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --import
-if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
-  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --pinentry-mode loopback --passphrase '' \\
-    --quick-generate-key "gentoo-infra local trust key (build $BUILD_PROFILE)" ed25519 sign never
-fi
-gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --yes --quick-lsign-key "$SIGNING_FPR"
-gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --check-trustdb
-chmod -R a+rX "$VERIFY_GPG_HOME"
+export const TRUST_KEYRING = `${TRUST_KEYRING_FUNCTION}signing_public_key=$(mktemp)
+gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" >"$signing_public_key"
+trust_keyring "$VERIFY_GPG_HOME" "$signing_public_key" "build $BUILD_PROFILE"
+rm -f "$signing_public_key"
 `;
 
 /**

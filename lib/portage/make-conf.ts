@@ -51,7 +51,17 @@ export interface MachineMakeConf extends CommonMakeConf {
    * @default {@link DEFAULT_VERIFY_GPG_HOME}
    */
   readonly verifyGpgHome?: string;
+  /**
+   * The program Portage runs before fetching binary packages to set up that keyring
+   * (PORTAGE_TRUST_HELPER; getuto on a stock Gentoo, which trusts Gentoo's release keys,
+   * not the farm's).
+   * @default {@link DEFAULT_MACHINE_TRUST_HELPER}
+   */
+  readonly trustHelper?: string;
 }
+
+/** The machine's trust helper the install writes (./machine-tools: `gentoo-infra-getuto`). */
+export const DEFAULT_MACHINE_TRUST_HELPER = "/usr/local/sbin/gentoo-infra-getuto";
 
 /** `NAME="${COMMON_FLAGS}"`: a deliberate reference, expanded by Portage. */
 function fromCommonFlags(name: string): string {
@@ -111,6 +121,8 @@ export function renderMachineMakeConf(conf: MachineMakeConf): string {
     shellAssignment("FEATURES", "getbinpkg binpkg-request-signature"),
     shellAssignment("BINPKG_FORMAT", "gpkg"),
     shellAssignment("BINPKG_GPG_VERIFY_GPG_HOME", conf.verifyGpgHome ?? DEFAULT_VERIFY_GPG_HOME),
+    "# The keyring holds the farm's package-signing key only, made the way getuto makes it.",
+    shellAssignment("PORTAGE_TRUST_HELPER", conf.trustHelper ?? DEFAULT_MACHINE_TRUST_HELPER),
     "",
     shellAssignment("GENTOO_MIRRORS", conf.gentooMirrors.join(" ")),
   ]);

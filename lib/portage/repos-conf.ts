@@ -65,8 +65,9 @@ export function renderReposConf(snapshot: TreeSnapshotRepositories): string {
 }
 
 /**
- * The tree snapshot as a shell-sourceable file: the commit and location of each
- * repository, so that a builder (or an installer) can `git checkout --detach` them.
+ * The tree snapshot as a shell-sourceable file: the commit, location and clone URL of each
+ * repository, so that a builder or an installed machine (`gentoo-infra-sync`,
+ * ./machine-tools) can `git checkout --detach` them.
  */
 export function renderTreeSnapshotFile(snapshot: TreeSnapshotRepositories): string {
   return lines([
@@ -75,8 +76,10 @@ export function renderTreeSnapshotFile(snapshot: TreeSnapshotRepositories): stri
     shellAssignment("GI_GENTOO_REPO", snapshot.gentoo.name),
     shellAssignment("GI_GENTOO_LOCATION", snapshot.gentoo.location),
     shellAssignment("GI_GENTOO_COMMIT", snapshot.gentoo.commit),
+    shellAssignment("GI_GENTOO_SYNC_URI", snapshot.gentoo.syncUri),
     shellAssignment("GI_OVERLAY_REPO", snapshot.overlay.name),
     shellAssignment("GI_OVERLAY_LOCATION", snapshot.overlay.location),
     shellAssignment("GI_OVERLAY_COMMIT", snapshot.overlay.commit),
+    shellAssignment("GI_OVERLAY_SYNC_URI", snapshot.overlay.syncUri),
   ]);
 }

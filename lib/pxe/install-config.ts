@@ -8,6 +8,7 @@
  * JSON, versioned (`version: 1`), so the installer can refuse a format it does not know.
  */
 import { stringify as yamlStringify } from "yaml";
+import { machinePortageToolFiles } from "../portage/machine-tools";
 import { throwIfViolations, type Violation, violation } from "../validation";
 import { type DiskLayout, GPT_TYPE_GUIDS, renderSfdiskScript } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateMachines, validatePxeNetwork } from "./inventory";
@@ -61,6 +62,26 @@ export interface InstallConfigArgs {
    * @default none: the stage's make.conf stays
    */
   readonly makeConf?: string;
+  /**
+   * The rest of the machine's Portage configuration as the Stack renders it (path →
+   * content: make.profile/parent, repos.conf, the tree snapshot, the world file); entries for
+   * binrepos.conf and make.conf must equal `binreposConf` and `makeConf`.
+   * @default none: the stage's files stay
+   */
+  readonly portageFiles?: Readonly<Record<string, string>>;
+  /**
+   * The farm's package-signing public key (armored OpenPGP). With it the machine gets
+   * `/etc/gentoo-infra/package-signing.asc` and the tools Portage uses it with
+   * (lib/portage/machine-tools.ts): the trust helper make.conf names
+   * (`gentoo-infra-getuto`) and `gentoo-infra-sync`.
+   * @default none: the machine cannot verify binary packages until something installs it
+   */
+  readonly signingPublicKey?: string;
+  /**
+   * OpenSSH public keys that may log in as root (`/root/.ssh/authorized_keys`).
+   * @default none
+   */
+  readonly authorizedKeys?: readonly string[];
   /** Certificates and keys to fetch into the installed system. */
   readonly certificates: readonly InstallDownload[];
   /** Puppet bootstrap. */
@@ -179,6 +200,7 @@ export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] 
       ),
     );
   }
+  out.push(...validateMachineExtras(args));
   if (typeof args.binreposConf !== "string" || args.binreposConf.trim() === "") {
     out.push(
       violation(
@@ -264,6 +286,141 @@ export function validateInstallConfigArgs(args: InstallConfigArgs): Violation[] 
   return out;
 }
 
+const BINREPOS_CONF_PATH = "/etc/portage/binrepos.conf/gentoo-infra.conf";
+const MAKE_CONF_PATH = "/etc/portage/make.conf";
+const AUTHORIZED_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+const ARMORED_PUBLIC_KEY =
+  /^-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n[\s\S]+\r?\n-----END PGP PUBLIC KEY BLOCK-----\r?\n?$/;
+
+/** Checks `portageFiles`, `signingPublicKey` and `authorizedKeys`. */
+function validateMachineExtras(args: InstallConfigArgs): Violation[] {
+  const out: Violation[] = [];
+  const files = args.portageFiles;
+  if (files !== undefined) {
+    if (typeof files !== "object" || files === null || Array.isArray(files)) {
+      out.push(
+        violation(
+          "portageFiles",
+          files,
+          "is not a map of path to content",
+          "pass the Stack's machine files",
+        ),
+      );
+    } else {
+      for (const [path, content] of Object.entries(files)) {
+        if (
+          !ABSOLUTE.test(path) ||
+          (!path.startsWith("/etc/") && !path.startsWith("/var/lib/portage/"))
+        ) {
+          out.push(
+            violation(
+              "portageFiles",
+              path,
+              "names a path outside /etc and /var/lib/portage",
+              "pass the Stack's machine files only",
+            ),
+          );
+        } else if (typeof content !== "string") {
+          out.push(
+            violation(
+              `portageFiles["${path}"]`,
+              content,
+              "is not text",
+              "pass file contents as strings",
+            ),
+          );
+        }
+      }
+      for (const [path, own, name] of [
+        [BINREPOS_CONF_PATH, args.binreposConf, "binreposConf"],
+        [MAKE_CONF_PATH, args.makeConf, "makeConf"],
+      ] as const) {
+        if (Object.hasOwn(files, path) && files[path] !== own) {
+          out.push(
+            violation(
+              `portageFiles["${path}"]`,
+              "(differs)",
+              `is not ${name}`,
+              `give one content for ${path}: the Stack's`,
+            ),
+          );
+        }
+      }
+    }
+  }
+  if (args.signingPublicKey !== undefined && !ARMORED_PUBLIC_KEY.test(args.signingPublicKey)) {
+    out.push(
+      violation(
+        "signingPublicKey",
+        typeof args.signingPublicKey === "string"
+          ? `(${args.signingPublicKey.length} characters, not shown)`
+          : args.signingPublicKey,
+        "is not one armored OpenPGP public key",
+        "pass the RootCa's packageSigningKey.publicKeyArmored",
+      ),
+    );
+  }
+  if (args.authorizedKeys !== undefined) {
+    if (!Array.isArray(args.authorizedKeys)) {
+      out.push(
+        violation(
+          "authorizedKeys",
+          args.authorizedKeys,
+          "is not a list",
+          "list OpenSSH public keys",
+        ),
+      );
+    } else {
+      out.push(...validateAuthorizedKeys(args.authorizedKeys));
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks OpenSSH public keys for root's authorized_keys: each one line of a known key type
+ * and base64 (values that are not plain strings yet, such as Pulumi outputs, are skipped).
+ */
+export function validateAuthorizedKeys(keys: readonly unknown[]): Violation[] {
+  const out: Violation[] = [];
+  keys.forEach((key, i) => {
+    if (typeof key === "object" && key !== null) return;
+    if (typeof key !== "string" || !AUTHORIZED_KEY.test(key.trim())) {
+      out.push(
+        violation(
+          `authorizedKeys[${i}]`,
+          key,
+          "is not one OpenSSH public key",
+          "use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
+        ),
+      );
+    }
+  });
+  return out;
+}
+
+/** The files of `portageFiles`, the signing key and its tools, and root's authorized keys. */
+function machineExtraFiles(args: InstallConfigArgs): InstallConfig["files"] {
+  const portage = Object.entries(args.portageFiles ?? {})
+    .filter(([path]) => path !== BINREPOS_CONF_PATH && path !== MAKE_CONF_PATH)
+    .map(([path, content]) => ({ path, mode: "0644", content }));
+  const keys = args.authorizedKeys ?? [];
+  return [
+    ...portage,
+    ...(args.signingPublicKey === undefined ? [] : machinePortageToolFiles(args.signingPublicKey)),
+    ...(keys.length === 0
+      ? []
+      : [
+          {
+            path: "/root/.ssh/authorized_keys",
+            mode: "0600",
+            content: keys.map((k) => `${k.trim()}\n`).join(""),
+          },
+        ]),
+  ];
+}
+
 /** Puppet's puppet.conf `[agent]` section for the installed machine. */
 export function renderPuppetConf(puppet: PuppetBootstrap): string {
   return [
@@ -330,13 +487,14 @@ export function installConfig(args: InstallConfigArgs): InstallConfig {
     },
     files: [
       {
-        path: "/etc/portage/binrepos.conf/gentoo-infra.conf",
+        path: BINREPOS_CONF_PATH,
         mode: "0644",
         content: args.binreposConf,
       },
       ...(args.makeConf === undefined
         ? []
-        : [{ path: "/etc/portage/make.conf", mode: "0644", content: args.makeConf }]),
+        : [{ path: MAKE_CONF_PATH, mode: "0644", content: args.makeConf }]),
+      ...machineExtraFiles(args),
       {
         path: "/etc/puppetlabs/puppet/puppet.conf",
         mode: "0644",

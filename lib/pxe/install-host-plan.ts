@@ -6,6 +6,7 @@
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
 import { type Violation, violation } from "../validation/violations";
 import { validateHostRecords } from "./dnsmasq-conf";
+import { validateAuthorizedKeys } from "./install-config";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
@@ -21,6 +22,12 @@ export interface PxeBinhostClientConfig {
    * @default none: the stage's make.conf stays
    */
   readonly makeConf?: string;
+  /**
+   * The machine's whole Portage configuration, path → content (binrepos.conf and make.conf
+   * included, equal to the fields above).
+   * @default none: only binrepos.conf and make.conf are installed
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** The stage tarball a machine installs: its HTTPS URL on the binhost and its SHA-512 (hex). */
@@ -66,6 +73,8 @@ export interface InstallHostPlan {
   readonly stages: Readonly<Record<string, PxeStage>> | undefined;
   /** The binhost's base URL, when a plain value. */
   readonly binhostUrl: string | undefined;
+  /** OpenSSH public keys for root on installed machines (outputs are checked later). */
+  readonly authorizedKeys?: unknown;
   /** Whether a local file exists (the component passes fs.existsSync). */
   readonly fileExists: (path: string) => boolean;
 }
@@ -117,6 +126,20 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
     }
   });
 
+  if (plan.authorizedKeys !== undefined) {
+    out.push(
+      ...(Array.isArray(plan.authorizedKeys)
+        ? validateAuthorizedKeys(plan.authorizedKeys)
+        : [
+            violation(
+              "authorizedKeys",
+              plan.authorizedKeys,
+              "is not a list",
+              "list OpenSSH public keys, e.g. ['ssh-ed25519 AAAA... admin@example.ch']",
+            ),
+          ]),
+    );
+  }
   out.push(
     ...validateOwnAddress(plan),
     ...validateNames(plan),

@@ -49,6 +49,12 @@ export interface PxePki {
     readonly puppet: pulumi.Input<string>;
   };
   readonly rootCertificatePem: pulumi.Input<string>;
+  /**
+   * The farm's package-signing key (a RootCa's, when it has one): installed machines trust
+   * binary packages signed by it and by no other key.
+   * @default none: machines get no key and cannot verify binary packages
+   */
+  readonly packageSigningKey?: { readonly publicKeyArmored: pulumi.Input<string> } | undefined;
 }
 
 /** Arguments of {@link PxeInstallHost}. */
@@ -134,4 +140,10 @@ export interface PxeInstallHostArgs {
    * @default "/usr/lib/ipxe"
    */
   readonly ipxeDirectory?: string;
+  /**
+   * OpenSSH public keys that may log in as root on every installed machine
+   * (`/root/.ssh/authorized_keys`, written by the installer).
+   * @default none
+   */
+  readonly authorizedKeys?: readonly pulumi.Input<string>[];
 }

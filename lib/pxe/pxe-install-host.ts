@@ -108,6 +108,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         puppetServer: args.puppet?.server,
         kernelArguments: args.kernelArguments,
         hostRecords: args.hostRecords,
+        authorizedKeys: args.authorizedKeys,
         clientConfig: plain(args.binhost?.clientConfig),
         stages: args.stages === undefined ? {} : plain(args.stages),
         binhostUrl: plain(args.binhost?.url),
@@ -164,6 +165,11 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         return { clientConfig, stages };
       });
 
+    // The farm's signing key and root's SSH keys: the same on every machine.
+    const signingPublicKey: pulumi.Output<string | undefined> = pulumi.output(
+      args.rootCa.packageSigningKey?.publicKeyArmored,
+    );
+    const authorizedKeys = pulumi.all([...(args.authorizedKeys ?? [])]);
     const scripts: Record<string, { install: string; localBoot: string }> = {};
     const configs: Record<string, pulumi.Output<string>> = {};
     const hostCerts: Record<string, Certificate> = {};
@@ -200,8 +206,14 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       const tokenValue = pulumi.secret(token.result);
       const config = pulumi.secret(
         pulumi
-          .all([binhost, tokenValue, args.rootCa.rootCertificatePem])
-          .apply(([b, autosignToken, rootCertificatePem]) => {
+          .all([
+            binhost,
+            tokenValue,
+            args.rootCa.rootCertificatePem,
+            signingPublicKey,
+            authorizedKeys,
+          ])
+          .apply(([b, autosignToken, rootCertificatePem, signingKey, keys]) => {
             const cell = b.clientConfig[binhostCellKey(m)] as PxeBinhostClientConfig;
             const stage = b.stages[binhostCellKey(m)] as PxeStage;
             return renderInstallConfig({
@@ -211,6 +223,9 @@ export class PxeInstallHost extends pulumi.ComponentResource {
               stage: { url: stage.url, sha512: stage.sha512 },
               binreposConf: cell.binreposConf,
               ...(cell.makeConf === undefined ? {} : { makeConf: cell.makeConf }),
+              ...(cell.files === undefined ? {} : { portageFiles: cell.files }),
+              ...(signingKey === undefined ? {} : { signingPublicKey: signingKey }),
+              ...(keys.length === 0 ? {} : { authorizedKeys: keys }),
               certificates: [
                 { url: secretUrl("ca.pem"), path: "/etc/ssl/gentoo-infra/ca.pem", mode: "0644" },
                 {

@@ -328,7 +328,7 @@ describe("BinhostMirror", () => {
     assert.equal(await outputValue(published), `${hostKey} binhost-host-key`);
   });
 
-  it("hands each build profile the binrepos.conf and make.conf its Stack renders for machines", async () => {
+  it("hands each build profile the Portage files its Stack renders for machines", async () => {
     const config = await outputValue(mirror.clientConfig);
     assert.deepEqual(Object.keys(config), ["development/amd64/linux", "development/amd64/ruby"]);
     const machine = await outputValue(
@@ -338,6 +338,7 @@ describe("BinhostMirror", () => {
       repositoryUrl: "https://binhost.example.ch/development/amd64/ruby/",
       binreposConf: machine["/etc/portage/binrepos.conf/gentoo-infra.conf"],
       makeConf: machine["/etc/portage/make.conf"],
+      files: machine,
     });
     assert.match(
       config["development/amd64/ruby"]?.binreposConf ?? "",

@@ -416,6 +416,55 @@ describe("PxeInstallHost", () => {
     );
   });
 
+  it("installs the Stack's whole Portage configuration, the farm's signing key with the machine's tools, and root's SSH keys", async () => {
+    const signingKey =
+      "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000BYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    const files = {
+      "/etc/portage/binrepos.conf/gentoo-infra.conf":
+        clientConfig["production/amd64/web"].binreposConf,
+      "/etc/portage/make.conf": clientConfig["production/amd64/web"].makeConf,
+      "/etc/gentoo-infra/tree-snapshot": 'GI_ENVIRONMENT="production"\n',
+      "/var/lib/portage/world": "www-servers/nginx\n",
+    };
+    const host = new PxeInstallHost("portage", {
+      ...baseArgs,
+      binhost: {
+        url: "https://binhost.example.ch",
+        clientConfig: pulumi.output({
+          ...clientConfig,
+          "production/amd64/web": { ...clientConfig["production/amd64/web"], files },
+        }),
+      },
+      rootCa: { ...pki, packageSigningKey: { publicKeyArmored: pulumi.output(signingKey) } },
+      authorizedKeys: [pulumi.output("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ admin@example.ch\n")],
+    });
+    const config = JSON.parse(
+      await outputValue(host.installConfigs["52:54:00:12:34:56"] as pulumi.Output<string>),
+    );
+    const byPath = Object.fromEntries(
+      config.files.map((f: { path: string; mode: string; content: string }) => [f.path, f]),
+    );
+    assert.deepEqual(Object.keys(byPath).sort(), [
+      "/etc/gentoo-infra/package-signing.asc",
+      "/etc/gentoo-infra/tree-snapshot",
+      "/etc/portage/binrepos.conf/gentoo-infra.conf",
+      "/etc/portage/make.conf",
+      "/etc/puppetlabs/puppet/csr_attributes.yaml",
+      "/etc/puppetlabs/puppet/puppet.conf",
+      "/root/.ssh/authorized_keys",
+      "/usr/local/sbin/gentoo-infra-getuto",
+      "/usr/local/sbin/gentoo-infra-sync",
+      "/var/lib/portage/world",
+    ]);
+    assert.equal(byPath["/etc/gentoo-infra/package-signing.asc"].content, signingKey);
+    assert.equal(byPath["/usr/local/sbin/gentoo-infra-getuto"].mode, "0755");
+    assert.equal(
+      byPath["/root/.ssh/authorized_keys"].content,
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ admin@example.ch\n",
+    );
+    assert.equal(byPath["/root/.ssh/authorized_keys"].mode, "0600");
+  });
+
   it("sends unknown MACs a local-boot script in full mode and writes nothing for them", async () => {
     const host = new PxeInstallHost("unknown", baseArgs);
     const made = await registeredUnder("unknown");
@@ -642,6 +691,13 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       message: [
         '- hostRecords["Bin Host"]: is not a lower-case DNS name (got "Bin Host"); use e.g. binhost.example.ch',
         '- hostRecords["binhost.example.ch"]: is not an IPv4 address (got "10.0.0"); use e.g. 10.0.0.10',
+      ],
+    },
+    {
+      name: "sshkey",
+      args: { authorizedKeys: ["ssh-ed25519 AAAA\nforced-command"] },
+      message: [
+        "- authorizedKeys[0]: is not one OpenSSH public key (got \"ssh-ed25519 AAAA\\nforced-command\"); use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
       ],
     },
     {

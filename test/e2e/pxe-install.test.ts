@@ -24,10 +24,19 @@
  * - from the disks afterwards (qemu-img convert + debugfs): binrepos.conf is the binhost's
  *   client configuration for its Stack, Puppet is configured for the site's server and the
  *   machine's environment, and the host and Puppet certificates verify against the RootCa;
+ * - web1 boots its disk again, pins its tree and overlay to the development snapshot from the
+ *   binhost's git (`gentoo-infra-sync`) and installs net-misc/openssh with its dependency
+ *   from the linux build profile (`emerge --getbinpkg --usepkgonly`), each package's
+ *   signatures verified against a keyring that holds the farm's key only (made by the trust
+ *   helper Portage runs, as getuto would); then, with the binhost compromised (the index
+ *   entry updated to match), app-admin/sudo altered by one byte is refused with Portage's
+ *   "BAD signature" and sys-apps/baselayout re-signed by another key with "unknown key";
+ *   neither is installed;
  * - destroy (Pulumi and the test's own domains) leaves nothing with the stack's prefix.
  * Prints the time from starting each blank VM to its first boot from disk.
  * STAND-INS: the guest image, the installer and the stage are built from Debian packages
- * (docs/base-image.md, docs/installer.md); BIOS iPXE is QEMU's NIC ROM.
+ * (docs/base-image.md, docs/installer.md), the stage with real Portage; BIOS iPXE is QEMU's
+ * NIC ROM.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -36,6 +45,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { BINHOST_ROOT } from "../../lib/binhost/upload";
+import { alterOneByte, resignWithNewKey } from "../support/binpkg-tamper";
 import {
   type BlankMachine,
   defineBlankMachine,
@@ -54,6 +64,14 @@ import {
   waitFor,
 } from "../support/blank-machine";
 import { NETNS, useLibvirtHarness } from "../support/harness";
+import {
+  installedCommand,
+  MACHINE_EMERGE,
+  type SshTarget,
+  sshRunner,
+  waitForBuild,
+  withCompromisedPackage,
+} from "../support/installed-machine";
 import { libvirtObjects, removeLibvirtObjects } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
@@ -219,7 +237,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     );
     await waitFor(
       `${hostname}'s stand-in system is ready`,
-      5 * 60_000,
+      10 * 60_000,
       () => (/gentoo-infra stage STAND-IN: ready/.test(log()) ? true : undefined),
       () => tail(log()),
     );
@@ -441,6 +459,86 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
             assert.equal(disk.table.partitions[0]?.name, "efi", "an EFI system partition first");
           }
         }
+      },
+    );
+
+    // The installed machine consumes the binhost: its Stack's packages, signed by the farm.
+    const machines = sshRunner(NETNS, work);
+    const onWeb1 = (command: string) => {
+      const target = (outputs.machines as Record<string, SshTarget>)[WEB1.hostname];
+      assert.ok(target, "web1 in the machines output");
+      return machines.ssh("web1", target, command);
+    };
+    const linuxDir = `${BINHOST_ROOT}/development/amd64/linux`;
+    const onBinhost = (command: string) => sshOk("binhost", command);
+    await step(
+      "web1 boots its disk again and installs a package of its Stack from the binhost, signature verified",
+      async () => {
+        const builds = outputs.builds as Record<string, { server: string; statusFile: string }>;
+        const linux = builds["development/amd64/linux"];
+        assert.ok(linux, "the linux build profile in the builds output");
+        await waitForBuild(
+          () => {
+            const r = ssh(linux.server, `sudo -n cat ${linux.statusFile}`);
+            return r.status === 0 ? r.stdout : undefined;
+          },
+          "the linux build",
+          30 * 60_000,
+        );
+        const log = boot(web1);
+        await waitFor(
+          "web1 boots its disk and is ready",
+          10 * 60_000,
+          () => (/gentoo-infra stage STAND-IN: ready/.test(log()) ? true : undefined),
+          () => tail(log()),
+        );
+        assert.match(log(), /gentoo-infra stage STAND-IN: portage: Portage 3\.\d+/);
+        const sync = onWeb1("gentoo-infra-sync");
+        assert.equal(sync.status, 0, `${sync.stdout}${sync.stderr}`);
+        assert.match(
+          sync.stdout,
+          /gentoo-infra-sync: gentoo at [0-9a-f]{40}, \S+ at [0-9a-f]{40} \(development\)/,
+        );
+        const r = onWeb1(`${MACHINE_EMERGE} net-misc/openssh 2>&1`);
+        assert.equal(r.status, 0, tail(r.stdout, 60));
+        assert.match(onWeb1(installedCommand("net-misc/openssh")).stdout, /^openssh-\S+\n$/);
+        assert.match(
+          onWeb1(installedCommand("sys-libs/zlib")).stdout,
+          /^zlib-\S+\n$/,
+          "its dependency too",
+        );
+        // The keyring Portage verified with: the farm's key (valid: locally signed) and the
+        // local trust key, nothing else; made by the trust helper Portage ran.
+        const keys = onWeb1(
+          "gpg --batch --with-colons --homedir /etc/portage/gnupg --list-keys 2>/dev/null | grep ^pub | cut -d: -f2 | sort | tr '\\n' ' '",
+        ).stdout;
+        assert.equal(keys, "f u ");
+      },
+    );
+
+    await step(
+      "a package altered by one byte on the binhost is refused with Portage's signature error; nothing is installed",
+      async () => {
+        await withCompromisedPackage(onBinhost, linuxDir, "app-admin/sudo", alterOneByte, () => {
+          const r = onWeb1(`${MACHINE_EMERGE} app-admin/sudo 2>&1`);
+          assert.notEqual(r.status, 0, tail(r.stdout, 60));
+          assert.match(r.stdout, /BAD signature/, tail(r.stdout, 60));
+          assert.equal(onWeb1(installedCommand("app-admin/sudo")).stdout, "");
+        });
+      },
+    );
+
+    await step(
+      "a package signed by another key is refused the same way; nothing is installed",
+      async () => {
+        const resign = (g: Buffer) => resignWithNewKey(g).gpkg;
+        await withCompromisedPackage(onBinhost, linuxDir, "sys-apps/baselayout", resign, () => {
+          const r = onWeb1(`${MACHINE_EMERGE} sys-apps/baselayout 2>&1`);
+          assert.notEqual(r.status, 0, tail(r.stdout, 60));
+          assert.match(r.stdout, /unknown key|NO_PUBKEY/, tail(r.stdout, 60));
+          assert.equal(onWeb1(installedCommand("sys-apps/baselayout")).stdout, "");
+        });
+        stopDomain(web1.name);
       },
     );
 

@@ -41,6 +41,8 @@ import {
   VERIFY_FUNCTION,
 } from "../../lib/buildfarm/build-script-steps";
 import { makePrefix, type Run, run, VENV } from "../../scripts/tree-standin/portage-prefix";
+import { alterOneByte, resignWithNewKey, withIndexEntryFor } from "../support/binpkg-tamper";
+import { verifyGpkg } from "../support/build-site";
 import { requireFiles, requireTools } from "../support/tools";
 import { GENTOO_STANDIN } from "./portage-harness";
 
@@ -438,6 +440,40 @@ describe("build script: verify_package (VERIFY_FUNCTION)", () => {
     assert.deepEqual(portageVerdicts(f, [join(stripped, ZLIB_2)]), ["refused MissingSignature"]);
     const r = verifyPackage(f, stripped, ZLIB_2, f.keyring, f.signer.fpr);
     assert.notEqual(r.status, 0, "verify_package accepted a package every client refuses");
+  });
+});
+
+describe("the e2e tests' compromised binhost (test/support/binpkg-tamper.ts), judged by Portage", () => {
+  it("one altered byte and a foreign signature are refused; the foreign one verifies with its own key", (t) => {
+    const f = fixture(t);
+    if (!f) return;
+    const dir = scratchDir(f, "tamper");
+    const original = readFileSync(join(f.pkgdir, ZLIB_2));
+    const altered = join(dir, "altered.gpkg.tar");
+    writeFileSync(altered, alterOneByte(original));
+    const foreign = resignWithNewKey(original);
+    const resigned = join(dir, "resigned.gpkg.tar");
+    writeFileSync(resigned, foreign.gpkg);
+    chmodSync(altered, 0o644);
+    chmodSync(resigned, 0o644);
+    assert.deepEqual(portageVerdicts(f, [join(f.pkgdir, ZLIB_2), altered, resigned]), [
+      "accepted",
+      "refused InvalidSignature",
+      "refused InvalidSignature",
+    ]);
+    assert.deepEqual(verifyGpkg(resigned, foreign.publicKeyArmored, foreign.fingerprint), []);
+    const signerKey = ok(
+      run("gpg", ["--batch", "--homedir", f.signer.home, "--armor", "--export", f.signer.fpr]),
+      "gpg --export",
+    ).stdout;
+    assert.notDeepEqual(verifyGpkg(resigned, signerKey, f.signer.fpr), []);
+    const index = withIndexEntryFor(
+      "VERSION: 0\n\nCPV: sys-libs/zlib-1.3.1\nMD5: x\nPATH: sys-libs/zlib/z.gpkg.tar\nSHA1: y\nSIZE: 1\n",
+      "sys-libs/zlib/z.gpkg.tar",
+      foreign.gpkg,
+    );
+    assert.match(index, new RegExp(`SIZE: ${foreign.gpkg.length}\n`));
+    assert.doesNotMatch(index, /MD5: x|SHA1: y/);
   });
 });
 

@@ -124,4 +124,64 @@ describe("install configuration", () => {
     ]);
     assert.equal(vs.at(-1)?.value, "(redacted)");
   });
+  it("writes the Stack's Portage files, the signing key with the machine's tools and root's keys", () => {
+    const key =
+      "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000BYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    const c = installConfig({
+      ...args,
+      portageFiles: {
+        "/etc/portage/binrepos.conf/gentoo-infra.conf": args.binreposConf,
+        "/etc/portage/repos.conf/gentoo-infra.conf": "[DEFAULT]\nmain-repo = gentoo\n",
+        "/etc/gentoo-infra/tree-snapshot": 'GI_ENVIRONMENT="production"\n',
+        "/var/lib/portage/world": "www-servers/nginx\n",
+      },
+      signingPublicKey: key,
+      authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ admin@example.ch\n"],
+    });
+    assert.deepEqual(
+      c.files.map((f) => [f.path, f.mode]),
+      [
+        ["/etc/portage/binrepos.conf/gentoo-infra.conf", "0644"],
+        ["/etc/portage/repos.conf/gentoo-infra.conf", "0644"],
+        ["/etc/gentoo-infra/tree-snapshot", "0644"],
+        ["/var/lib/portage/world", "0644"],
+        ["/etc/gentoo-infra/package-signing.asc", "0644"],
+        ["/usr/local/sbin/gentoo-infra-sync", "0755"],
+        ["/usr/local/sbin/gentoo-infra-getuto", "0755"],
+        ["/root/.ssh/authorized_keys", "0600"],
+        ["/etc/puppetlabs/puppet/puppet.conf", "0644"],
+        ["/etc/puppetlabs/puppet/csr_attributes.yaml", "0600"],
+      ],
+    );
+    const file = (path: string) => c.files.find((f) => f.path === path)?.content;
+    assert.equal(file("/etc/gentoo-infra/package-signing.asc"), key);
+    assert.equal(
+      file("/root/.ssh/authorized_keys"),
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ admin@example.ch\n",
+    );
+    assert.match(
+      file("/usr/local/sbin/gentoo-infra-getuto") ?? "",
+      /KEY_FILE=\/etc\/gentoo-infra\/package-signing\.asc/,
+    );
+  });
+
+  it("refuses Portage files that disagree or leave /etc, a bad key and a bad SSH key", () => {
+    const vs = validateInstallConfigArgs({
+      ...args,
+      portageFiles: {
+        "/etc/portage/binrepos.conf/gentoo-infra.conf": "[other]\n",
+        "/usr/bin/emerge": "#!/bin/sh\n",
+      },
+      signingPublicKey: "-----BEGIN PGP PRIVATE KEY BLOCK-----\nsecret\n",
+      authorizedKeys: ["ssh-ed25519 AAAA\ncommand=evil", "not a key"],
+    });
+    assert.deepEqual(messages(vs), [
+      "portageFiles: names a path outside /etc and /var/lib/portage; pass the Stack's machine files only",
+      'portageFiles["/etc/portage/binrepos.conf/gentoo-infra.conf"]: is not binreposConf; give one content for /etc/portage/binrepos.conf/gentoo-infra.conf: the Stack\'s',
+      "signingPublicKey: is not one armored OpenPGP public key; pass the RootCa's packageSigningKey.publicKeyArmored",
+      "authorizedKeys[0]: is not one OpenSSH public key; use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
+      "authorizedKeys[1]: is not one OpenSSH public key; use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
+    ]);
+    assert.equal(vs[2]?.value, "(45 characters, not shown)", "a pasted private key is not echoed");
+  });
 });

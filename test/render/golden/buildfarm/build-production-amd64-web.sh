@@ -128,8 +128,6 @@ verify_package() {
   rm -rf "$dir"
 }
 
-# Clones if needed, then checks out exactly the snapshot commit; generates the metadata
-# cache when the repository does not carry one (a plain gentoo.git clone).
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
   # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)

@@ -133,8 +133,6 @@ verify_package() {
   rm -rf "$dir"
 }
 
-# Clones if needed, then checks out exactly the snapshot commit; generates the metadata
-# cache when the repository does not carry one (a plain gentoo.git clone).
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
   # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)
@@ -167,16 +165,24 @@ SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-sec
 readonly SIGNING_FPR
 
 step=trust-keyring
-install -d -m 0755 "$VERIFY_GPG_HOME"
-gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" |
-  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --import
-if ! gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
-  gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --pinentry-mode loopback --passphrase '' \
-    --quick-generate-key "gentoo-infra local trust key (build $BUILD_PROFILE)" ed25519 sign never
-fi
-gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --yes --quick-lsign-key "$SIGNING_FPR"
-gpg --batch --quiet --homedir "$VERIFY_GPG_HOME" --check-trustdb
-chmod -R a+rX "$VERIFY_GPG_HOME"
+trust_keyring() {
+  local home=$1 keyfile=$2 label=$3 fpr
+  install -d -m 0755 "$home"
+  gpg --batch --quiet --homedir "$home" --import "$keyfile"
+  if ! gpg --batch --quiet --homedir "$home" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
+    gpg --batch --quiet --homedir "$home" --pinentry-mode loopback --passphrase '' \
+      --quick-generate-key "gentoo-infra local trust key ($label)" ed25519 sign never
+  fi
+  for fpr in $(gpg --batch --with-colons --homedir "$home" --show-keys "$keyfile" | awk -F: '$1 == "pub" { p = 1; next } p && $1 == "fpr" { print $10; p = 0 }'); do
+    gpg --batch --quiet --homedir "$home" --yes --quick-lsign-key "$fpr"
+  done
+  gpg --batch --quiet --homedir "$home" --check-trustdb
+  chmod -R a+rX "$home"
+}
+signing_public_key=$(mktemp)
+gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" >"$signing_public_key"
+trust_keyring "$VERIFY_GPG_HOME" "$signing_public_key" "build $BUILD_PROFILE"
+rm -f "$signing_public_key"
 
 phase fetch
 step=sync-tree
