@@ -18,20 +18,20 @@
  *   checked), reports success, the install host switches its netboot to local boot, and the
  *   machine reboots into its own disk: the serial console shows host name, environment and
  *   Stack;
+ * - web1, still running from its disk, pins its tree and overlay to the development snapshot
+ *   from the binhost's git (`gentoo-infra-sync`) and installs net-misc/openssh with its
+ *   dependency from the linux build profile (`emerge --getbinpkg --usepkgonly`), each
+ *   package's signatures verified against a keyring that holds the farm's key only (made by
+ *   the trust helper Portage runs, as getuto would); then, with the binhost compromised (the
+ *   index entry updated to match), app-admin/sudo altered by one byte is refused with
+ *   Portage's "BAD signature" and sys-apps/baselayout re-signed by another key with
+ *   "unknown key"; neither is installed;
  * - web2 does the same with UEFI: OVMF's PXE loads the install host's snponly.efi over
  *   TFTP, which runs the same script; after the install its local-boot script exits to the
  *   firmware (`exit 1`), which boots the disk's EFI system partition;
  * - from the disks afterwards (qemu-img convert + debugfs): binrepos.conf is the binhost's
  *   client configuration for its Stack, Puppet is configured for the site's server and the
  *   machine's environment, and the host and Puppet certificates verify against the RootCa;
- * - web1 boots its disk again, pins its tree and overlay to the development snapshot from the
- *   binhost's git (`gentoo-infra-sync`) and installs net-misc/openssh with its dependency
- *   from the linux build profile (`emerge --getbinpkg --usepkgonly`), each package's
- *   signatures verified against a keyring that holds the farm's key only (made by the trust
- *   helper Portage runs, as getuto would); then, with the binhost compromised (the index
- *   entry updated to match), app-admin/sudo altered by one byte is refused with Portage's
- *   "BAD signature" and sys-apps/baselayout re-signed by another key with "unknown key";
- *   neither is installed;
  * - destroy (Pulumi and the test's own domains) leaves nothing with the stack's prefix.
  * Prints the time from starting each blank VM to its first boot from disk.
  * STAND-INS: the guest image, the installer and the stage are built from Debian packages
@@ -200,7 +200,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     return text;
   };
   /** Boots a machine that will install; returns seconds from start to its first disk boot. */
-  const install = async (m: BlankMachine, hostname: string) => {
+  const install = async (m: BlankMachine, hostname: string, keepRunning = false) => {
     const t0 = Date.now();
     const log = boot(m);
     await waitFor(
@@ -241,7 +241,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
       () => (/gentoo-infra stage STAND-IN: ready/.test(log()) ? true : undefined),
       () => tail(log()),
     );
-    stopDomain(m.name);
+    if (!keepRunning) stopDomain(m.name);
     return log();
   };
   /** Reads files from the root filesystem of an installed (stopped) machine's disk. */
@@ -346,7 +346,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     await step(
       "the rerun after the failures installs web1 (BIOS) and it boots its own disk",
       async () => {
-        const text = await install(web1, WEB1.hostname);
+        const text = await install(web1, WEB1.hostname, true);
         assert.match(
           text,
           /HTTPS downloads are verified against the configuration's root certificate/,
@@ -357,6 +357,79 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
           s.last,
           /^success \(generation 1, \S+\): installed web1\.\S+ \(development\/amd64\/linux, generation 1, bios\) in [0-9.]+ s$/,
         );
+      },
+    );
+
+    // The installed machine consumes the binhost: its Stack's packages, signed by the farm.
+    const machines = sshRunner(NETNS, work);
+    const onWeb1 = (command: string) => {
+      const target = (outputs.machines as Record<string, SshTarget>)[WEB1.hostname];
+      assert.ok(target, "web1 in the machines output");
+      return machines.ssh("web1", target, command);
+    };
+    const linuxDir = `${BINHOST_ROOT}/development/amd64/linux`;
+    const onBinhost = (command: string) => sshOk("binhost", command);
+    await step(
+      "web1, running from its disk, installs a package of its Stack from the binhost, signature verified",
+      async () => {
+        const builds = outputs.builds as Record<string, { server: string; statusFile: string }>;
+        const linux = builds["development/amd64/linux"];
+        assert.ok(linux, "the linux build profile in the builds output");
+        await waitForBuild(
+          () => {
+            const r = ssh(linux.server, `sudo -n cat ${linux.statusFile}`);
+            return r.status === 0 ? r.stdout : undefined;
+          },
+          "the linux build",
+          30 * 60_000,
+        );
+        assert.match(readSerial(web1.log), /gentoo-infra stage STAND-IN: portage: Portage 3\.\d+/);
+        const sync = onWeb1("gentoo-infra-sync");
+        assert.equal(sync.status, 0, `${sync.stdout}${sync.stderr}`);
+        assert.match(
+          sync.stdout,
+          /gentoo-infra-sync: gentoo at [0-9a-f]{40}, \S+ at [0-9a-f]{40} \(development\)/,
+        );
+        const r = onWeb1(`${MACHINE_EMERGE} net-misc/openssh 2>&1`);
+        assert.equal(r.status, 0, tail(r.stdout, 60));
+        assert.match(onWeb1(installedCommand("net-misc/openssh")).stdout, /^openssh-\S+\n$/);
+        assert.match(
+          onWeb1(installedCommand("sys-libs/zlib")).stdout,
+          /^zlib-\S+\n$/,
+          "its dependency too",
+        );
+        // The keyring Portage verified with: the farm's key (valid: locally signed) and the
+        // local trust key, nothing else; made by the trust helper Portage ran.
+        const keys = onWeb1(
+          "gpg --batch --with-colons --homedir /etc/portage/gnupg --list-keys 2>/dev/null | grep ^pub | cut -d: -f2 | sort | tr '\\n' ' '",
+        ).stdout;
+        assert.equal(keys, "f u ");
+      },
+    );
+
+    await step(
+      "a package altered by one byte on the binhost is refused with Portage's signature error; nothing is installed",
+      async () => {
+        await withCompromisedPackage(onBinhost, linuxDir, "app-admin/sudo", alterOneByte, () => {
+          const r = onWeb1(`${MACHINE_EMERGE} app-admin/sudo 2>&1`);
+          assert.notEqual(r.status, 0, tail(r.stdout, 60));
+          assert.match(r.stdout, /BAD signature/, tail(r.stdout, 60));
+          assert.equal(onWeb1(installedCommand("app-admin/sudo")).stdout, "");
+        });
+      },
+    );
+
+    await step(
+      "a package signed by another key is refused the same way; nothing is installed",
+      async () => {
+        const resign = (g: Buffer) => resignWithNewKey(g).gpkg;
+        await withCompromisedPackage(onBinhost, linuxDir, "sys-apps/baselayout", resign, () => {
+          const r = onWeb1(`${MACHINE_EMERGE} sys-apps/baselayout 2>&1`);
+          assert.notEqual(r.status, 0, tail(r.stdout, 60));
+          assert.match(r.stdout, /unknown key|NO_PUBKEY/, tail(r.stdout, 60));
+          assert.equal(onWeb1(installedCommand("sys-apps/baselayout")).stdout, "");
+        });
+        stopDomain(web1.name);
       },
     );
 
@@ -459,86 +532,6 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
             assert.equal(disk.table.partitions[0]?.name, "efi", "an EFI system partition first");
           }
         }
-      },
-    );
-
-    // The installed machine consumes the binhost: its Stack's packages, signed by the farm.
-    const machines = sshRunner(NETNS, work);
-    const onWeb1 = (command: string) => {
-      const target = (outputs.machines as Record<string, SshTarget>)[WEB1.hostname];
-      assert.ok(target, "web1 in the machines output");
-      return machines.ssh("web1", target, command);
-    };
-    const linuxDir = `${BINHOST_ROOT}/development/amd64/linux`;
-    const onBinhost = (command: string) => sshOk("binhost", command);
-    await step(
-      "web1 boots its disk again and installs a package of its Stack from the binhost, signature verified",
-      async () => {
-        const builds = outputs.builds as Record<string, { server: string; statusFile: string }>;
-        const linux = builds["development/amd64/linux"];
-        assert.ok(linux, "the linux build profile in the builds output");
-        await waitForBuild(
-          () => {
-            const r = ssh(linux.server, `sudo -n cat ${linux.statusFile}`);
-            return r.status === 0 ? r.stdout : undefined;
-          },
-          "the linux build",
-          30 * 60_000,
-        );
-        const log = boot(web1);
-        await waitFor(
-          "web1 boots its disk and is ready",
-          10 * 60_000,
-          () => (/gentoo-infra stage STAND-IN: ready/.test(log()) ? true : undefined),
-          () => tail(log()),
-        );
-        assert.match(log(), /gentoo-infra stage STAND-IN: portage: Portage 3\.\d+/);
-        const sync = onWeb1("gentoo-infra-sync");
-        assert.equal(sync.status, 0, `${sync.stdout}${sync.stderr}`);
-        assert.match(
-          sync.stdout,
-          /gentoo-infra-sync: gentoo at [0-9a-f]{40}, \S+ at [0-9a-f]{40} \(development\)/,
-        );
-        const r = onWeb1(`${MACHINE_EMERGE} net-misc/openssh 2>&1`);
-        assert.equal(r.status, 0, tail(r.stdout, 60));
-        assert.match(onWeb1(installedCommand("net-misc/openssh")).stdout, /^openssh-\S+\n$/);
-        assert.match(
-          onWeb1(installedCommand("sys-libs/zlib")).stdout,
-          /^zlib-\S+\n$/,
-          "its dependency too",
-        );
-        // The keyring Portage verified with: the farm's key (valid: locally signed) and the
-        // local trust key, nothing else; made by the trust helper Portage ran.
-        const keys = onWeb1(
-          "gpg --batch --with-colons --homedir /etc/portage/gnupg --list-keys 2>/dev/null | grep ^pub | cut -d: -f2 | sort | tr '\\n' ' '",
-        ).stdout;
-        assert.equal(keys, "f u ");
-      },
-    );
-
-    await step(
-      "a package altered by one byte on the binhost is refused with Portage's signature error; nothing is installed",
-      async () => {
-        await withCompromisedPackage(onBinhost, linuxDir, "app-admin/sudo", alterOneByte, () => {
-          const r = onWeb1(`${MACHINE_EMERGE} app-admin/sudo 2>&1`);
-          assert.notEqual(r.status, 0, tail(r.stdout, 60));
-          assert.match(r.stdout, /BAD signature/, tail(r.stdout, 60));
-          assert.equal(onWeb1(installedCommand("app-admin/sudo")).stdout, "");
-        });
-      },
-    );
-
-    await step(
-      "a package signed by another key is refused the same way; nothing is installed",
-      async () => {
-        const resign = (g: Buffer) => resignWithNewKey(g).gpkg;
-        await withCompromisedPackage(onBinhost, linuxDir, "sys-apps/baselayout", resign, () => {
-          const r = onWeb1(`${MACHINE_EMERGE} sys-apps/baselayout 2>&1`);
-          assert.notEqual(r.status, 0, tail(r.stdout, 60));
-          assert.match(r.stdout, /unknown key|NO_PUBKEY/, tail(r.stdout, 60));
-          assert.equal(onWeb1(installedCommand("sys-apps/baselayout")).stdout, "");
-        });
-        stopDomain(web1.name);
       },
     );
 
