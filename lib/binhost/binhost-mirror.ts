@@ -4,6 +4,7 @@ import * as tls from "@pulumi/tls";
 import { PushedFiles } from "../host/pushed-files";
 import { ADMIN_USER, Server } from "../host/server";
 import { Certificate } from "../pki/certificate";
+import { TREE_SNAPSHOT_PATH } from "../portage/repos-conf";
 import { assertValid } from "../validation/resource-error";
 import {
   BINHOST_GIT_ROOT,
@@ -24,7 +25,12 @@ import {
   validateBinhostMirrorArgs,
 } from "./mirror-validate";
 import { renderBinhostNginxConf } from "./nginx-conf";
-import { BINHOST_DIRECTORIES, binhostRepositoryUrl } from "./paths";
+import {
+  BINHOST_DIRECTORIES,
+  binhostClientPath,
+  binhostRepositoryUrl,
+  CLIENT_TREE_SNAPSHOT,
+} from "./paths";
 import {
   BINHOST_FILES,
   BINHOST_ROOT,
@@ -172,6 +178,12 @@ export class BinhostMirror extends pulumi.ComponentResource {
       { parent: this, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem"] },
     );
 
+    const profileOf = (p: ServedProfile) => {
+      const profile = args.stacks[p.stackIndex]?.buildProfiles[p.profileKey];
+      if (profile === undefined) throw new Error(`build profile ${p.key} vanished`);
+      return profile;
+    };
+    const machineFilesOf = (p: ServedProfile) => pulumi.output(profileOf(p).machineFiles);
     const chain = args.rootCa.chainPems.host;
     const signingKey = args.rootCa.packageSigningKey;
     const gitSetup = binhostGitSetupCommands(
@@ -207,6 +219,12 @@ export class BinhostMirror extends pulumi.ComponentResource {
             path: BINHOST_FILES.uploadAuthorizedKeys,
             content: this.uploadKey.publicKeyOpenssh.apply((key) => uploadAuthorizedKeysLine(key)),
           },
+          // Per build profile, the environment's current tree snapshot, for machines'
+          // gentoo-infra-sync (a promotion changes it with the builders' snapshot).
+          ...profiles.map((p) => ({
+            path: `${BINHOST_ROOT}/${binhostClientPath(p)}${CLIENT_TREE_SNAPSHOT}`,
+            content: machineFilesOf(p).apply((files) => files[TREE_SNAPSHOT_PATH] ?? ""),
+          })),
           ...(repos.length === 0
             ? []
             : [
@@ -279,11 +297,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
     );
 
     // One apply over every build profile, so that a mismatch rejects only this output.
-    const stackSide = profiles.map((p) => {
-      const profile = args.stacks[p.stackIndex]?.buildProfiles[p.profileKey];
-      if (profile === undefined) throw new Error(`build profile ${p.key} vanished`);
-      return pulumi.all([profile.binhostUri, profile.machineFiles]);
-    });
+    const stackSide = profiles.map((p) => pulumi.all([profileOf(p).binhostUri, machineFilesOf(p)]));
     this.clientConfig = pulumi
       .all(stackSide)
       .apply((resolved) => clientConfigOf(name, url, profiles, resolved));

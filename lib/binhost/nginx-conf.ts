@@ -357,6 +357,11 @@ export function renderBinhostNginxConf(args: BinhostNginxArgs): string {
     ...location(BINHOST_DIRECTORIES.stages, "Stage tarballs with .DIGESTS and .CONTENTS."),
     ...location(BINHOST_DIRECTORIES.crl, "Certificate revocation lists."),
     ...location(BINHOST_DIRECTORIES.keys, "The package-signing public key."),
+    ...location(
+      BINHOST_DIRECTORIES.client,
+      "What machines read besides packages: each build profile's current tree snapshot.",
+      ["default_type text/plain;"],
+    ),
     ...binhostGitLocations(args.gitRepositories ?? [], {
       ...(args.gitRoot === undefined ? {} : { root: args.gitRoot }),
       ...(args.gitConfigPath === undefined ? {} : { configPath: args.gitConfigPath }),

@@ -39,7 +39,15 @@ export const BINHOST_DIRECTORIES = {
   crl: "crl/",
   /** The package-signing public key (ASCII-armoured OpenPGP). */
   keys: "keys/",
+  /**
+   * What installed machines read besides packages, per build profile
+   * (`client/<env>/<arch>/<stack>/`): the environment's current tree snapshot.
+   */
+  client: "client/",
 } as const;
+
+/** The file of a build profile's client directory that holds the environment's tree snapshot. */
+export const CLIENT_TREE_SNAPSHOT = "tree-snapshot";
 
 /** The binary package repository of a build profile: `<env>/<arch>/<stack>/`. */
 export function binhostRepositoryPath(profile: BuildProfileRef): string {
@@ -49,6 +57,16 @@ export function binhostRepositoryPath(profile: BuildProfileRef): string {
 /** `binhostRepositoryPath` under a base URL (`https://binhost.example.ch/production/amd64/web/`). */
 export function binhostRepositoryUrl(baseUrl: string, profile: BuildProfileRef): string {
   return `${trimSlash(baseUrl)}/${binhostRepositoryPath(profile)}`;
+}
+
+/** A build profile's client directory: `client/<env>/<arch>/<stack>/`. */
+export function binhostClientPath(profile: BuildProfileRef): string {
+  return `${BINHOST_DIRECTORIES.client}${binhostRepositoryPath(profile)}`;
+}
+
+/** Where machines of a build profile fetch their environment's current tree snapshot. */
+export function binhostTreeSnapshotUrl(baseUrl: string, profile: BuildProfileRef): string {
+  return `${trimSlash(baseUrl)}/${binhostClientPath(profile)}${CLIENT_TREE_SNAPSHOT}`;
 }
 
 /** catalyst's output file name: `<target>-<subarch>-<version_stamp>.tar.<ext>`. */

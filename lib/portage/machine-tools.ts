@@ -84,7 +84,11 @@ gpgconf --homedir "$HOME_DIR" --kill all >/dev/null 2>&1 || true
 
 /**
  * The sync command: reads the tree snapshot file (repository names, locations, clone URLs
- * and commits of the machine's environment) and pins both repositories to it.
+ * and commits of the machine's environment); when the file names where the environment's
+ * current snapshot is served (`GI_SNAPSHOT_URL`, the binhost's client directory), takes the
+ * two commits from there first (a promotion moved them) and writes them into the file; then
+ * pins both repositories to the commits. Fails, moving nothing, when the served snapshot
+ * cannot be fetched or names no commits.
  */
 export function renderMachineSyncScript(snapshotFile: string = TREE_SNAPSHOT_PATH): string {
   return `#!/bin/bash
@@ -93,8 +97,34 @@ export function renderMachineSyncScript(snapshotFile: string = TREE_SNAPSHOT_PAT
 # auto-sync = no: run this instead of emerge --sync. Rendered by gentoo-infra's install:
 # edits are overwritten.
 set -euo pipefail
+readonly SNAPSHOT_FILE=${shellWord(snapshotFile)}
 # shellcheck source=/dev/null
-. ${shellWord(snapshotFile)}
+. "$SNAPSHOT_FILE"
+
+# The environment's current commits, from the binhost (a promotion moves them). Only the two
+# commits are taken from it, each 40 hex digits; nothing fetched is ever run.
+if [ -n "\${GI_SNAPSHOT_URL:-}" ]; then
+  fetched=$(mktemp)
+  trap 'rm -f "$fetched" "$SNAPSHOT_FILE.new"' EXIT
+  if ! wget --quiet --output-document="$fetched" "$GI_SNAPSHOT_URL"; then
+    echo "gentoo-infra-sync: could not fetch $GI_SNAPSHOT_URL; nothing moved" >&2
+    exit 1
+  fi
+  gentoo=$(sed -n 's/^GI_GENTOO_COMMIT="\\([0-9a-f]\\{40\\}\\)"$/\\1/p' "$fetched")
+  overlay=$(sed -n 's/^GI_OVERLAY_COMMIT="\\([0-9a-f]\\{40\\}\\)"$/\\1/p' "$fetched")
+  if [ "\${#gentoo}" != 40 ] || [ "\${#overlay}" != 40 ]; then
+    echo "gentoo-infra-sync: $GI_SNAPSHOT_URL names no commits (GI_GENTOO_COMMIT, GI_OVERLAY_COMMIT); nothing moved" >&2
+    exit 1
+  fi
+  if [ "$gentoo" != "$GI_GENTOO_COMMIT" ] || [ "$overlay" != "$GI_OVERLAY_COMMIT" ]; then
+    sed -e "s/^GI_GENTOO_COMMIT=.*/GI_GENTOO_COMMIT=\\"$gentoo\\"/" \\
+      -e "s/^GI_OVERLAY_COMMIT=.*/GI_OVERLAY_COMMIT=\\"$overlay\\"/" "$SNAPSHOT_FILE" >"$SNAPSHOT_FILE.new"
+    chmod 0644 "$SNAPSHOT_FILE.new"
+    mv -f "$SNAPSHOT_FILE.new" "$SNAPSHOT_FILE"
+    echo "gentoo-infra-sync: new tree snapshot from $GI_SNAPSHOT_URL"
+    GI_GENTOO_COMMIT=$gentoo GI_OVERLAY_COMMIT=$overlay
+  fi
+fi
 
 ${SYNC_REPO_FUNCTION}
 sync_repo "$GI_GENTOO_REPO" "$GI_GENTOO_SYNC_URI" "$GI_GENTOO_COMMIT" "$GI_GENTOO_LOCATION"

@@ -25,6 +25,12 @@ export interface TreeSnapshotRepositories {
   readonly gentoo: PinnedRepository;
   /** The overlay with our profiles. */
   readonly overlay: PinnedRepository;
+  /**
+   * Where the environment's current snapshot is served (the binhost's client directory):
+   * `gentoo-infra-sync` on a machine takes the commits from there before it syncs.
+   * @default none: the commits in the file stay until the file is replaced
+   */
+  readonly publishedUrl?: string;
 }
 
 /** Where {@link renderTreeSnapshotFile}'s output is installed. */
@@ -81,5 +87,8 @@ export function renderTreeSnapshotFile(snapshot: TreeSnapshotRepositories): stri
     shellAssignment("GI_OVERLAY_LOCATION", snapshot.overlay.location),
     shellAssignment("GI_OVERLAY_COMMIT", snapshot.overlay.commit),
     shellAssignment("GI_OVERLAY_SYNC_URI", snapshot.overlay.syncUri),
+    ...(snapshot.publishedUrl === undefined
+      ? []
+      : [shellAssignment("GI_SNAPSHOT_URL", snapshot.publishedUrl)]),
   ]);
 }

@@ -2,7 +2,11 @@
  * Renders a resolved Stack: the overlay's profile directories, and per build profile
  * (environment, arch) the files of a builder and of an installed machine. Pure.
  */
-import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
+import {
+  binhostRepositoryPath,
+  binhostRepositoryUrl,
+  binhostTreeSnapshotUrl,
+} from "../binhost/paths";
 import { ARCHES, type ArchName } from "../portage/arch";
 import {
   type BinaryRepository,
@@ -282,6 +286,11 @@ export function renderBuildProfileFiles(
       syncUri: settings.overlaySyncUri,
       commit: settings.snapshot.overlay,
     },
+    publishedUrl: binhostTreeSnapshotUrl(settings.binhostUrl, {
+      environment,
+      arch,
+      stack: stack.name,
+    }),
   };
   const shared: Record<string, string> = {
     "/etc/portage/make.profile/parent": lines([

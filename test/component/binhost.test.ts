@@ -170,6 +170,8 @@ describe("BinhostMirror", () => {
       "var-lib-gentoo-infra-binhost-crl-files.json",
       "usr-local-libexec-gentoo-infra-binhost-publish-crls",
       "var-lib-gi-upload-.ssh-authorized_keys",
+      "srv-binhost-client-development-amd64-linux-tree-snapshot",
+      "srv-binhost-client-development-amd64-ruby-tree-snapshot",
     ];
     assert.deepEqual(
       names(await made),
@@ -328,6 +330,25 @@ describe("BinhostMirror", () => {
     assert.equal(await outputValue(published), `${hostKey} binhost-host-key`);
   });
 
+  it("serves each build profile's current tree snapshot for machines' gentoo-infra-sync", async () => {
+    const machine = await outputValue(
+      (ruby.buildProfiles["development/amd64"] as StackModule.StackBuildProfile).machineFiles,
+    );
+    const list = await made;
+    const served = await assetText(
+      inputsOf(
+        list,
+        "command:remote:CopyToRemote",
+        "binhost-config-srv-binhost-client-development-amd64-ruby-tree-snapshot",
+      ).source,
+    );
+    assert.equal(served, machine["/etc/gentoo-infra/tree-snapshot"]);
+    assert.match(
+      served,
+      /^GI_SNAPSHOT_URL="https:\/\/binhost\.example\.ch\/client\/development\/amd64\/ruby\/tree-snapshot"$/m,
+    );
+  });
+
   it("hands each build profile the Portage files its Stack renders for machines", async () => {
     const config = await outputValue(mirror.clientConfig);
     assert.deepEqual(Object.keys(config), ["development/amd64/linux", "development/amd64/ruby"]);
@@ -392,7 +413,7 @@ describe("BinhostMirror", () => {
     const copies = (await registeredUnder("mirror"))
       .filter((r) => r.type === "command:remote:CopyToRemote")
       .map((r) => r.name);
-    assert.equal(copies.length, 8);
+    assert.equal(copies.length, 9, "8 files and one profile's tree snapshot");
     assert.ok(!copies.includes("mirror-config-srv-binhost-keys-package-signing.asc"));
   });
 });

@@ -8,20 +8,28 @@
  *   or when another key was imported by hand, and fails with a message when the key file is
  *   missing;
  * - the sync command pins two repositories to the commits of a tree snapshot file (rendered
- *   by the Stack's renderer) and follows the file to new commits, discarding local edits.
+ *   by the Stack's renderer) and follows the file to new commits, discarding local edits;
+ *   with a served snapshot (a real HTTP server on loopback), it takes the two commits from
+ *   there, never runs or copies anything else of it, and moves nothing when the file is not
+ *   served or names no commits.
  * What it does not prove: Portage calling the helper and installing verified packages on an
  * installed machine (the PXE e2e test does).
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { renderTreeSnapshotFile } from "../../lib/portage";
 import { renderMachineSyncScript, renderMachineTrustHelper } from "../../lib/portage/machine-tools";
 import { run } from "../../scripts/tree-standin/portage-prefix";
 import { commit, git, initRepo, scratch } from "../support/git-fixture";
 import { requireTools } from "../support/tools";
 
+const execFileAsync = promisify(execFile);
 const APT_HINT = "run scripts/setup (gnupg, git and shellcheck come from apt)";
 const work = scratch("gi-machine-portage-");
 const homes: string[] = [];
@@ -209,5 +217,77 @@ describe("the machine's sync command", () => {
     assert.notEqual(r.status, 0);
     assert.equal(version("gentoo"), "2\n", "nothing moved");
     rmSync(snapshotFile);
+  });
+
+  it("takes the two commits the binhost serves (a promotion), nothing else, and moves nothing when it cannot", async (t) => {
+    if (!requireTools(t, ["git", "bash", "wget"], APT_HINT)) return;
+    const repo = initRepo(join(work.dir, "served", "gentoo"));
+    mkdirSync(join(repo, "metadata", "md5-cache"), { recursive: true });
+    const first = commit(repo, "first", { "metadata/md5-cache/.keep": "", VERSION: "1\n" });
+    const second = commit(repo, "second", { VERSION: "2\n" });
+    const location = join(work.dir, "served-repos", "gentoo");
+    const overlayLocation = join(work.dir, "served-repos", "site");
+    let served = "";
+    const server = createServer((_req, res) => {
+      if (served === "") res.writeHead(404).end();
+      else res.writeHead(200, { "Content-Type": "text/plain" }).end(served);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const snapshot = (gentooCommit: string, extra = "") =>
+      renderTreeSnapshotFile({
+        environment: "development",
+        gentoo: { name: "gentoo", location, syncUri: repo, commit: gentooCommit },
+        overlay: { name: "site", location: overlayLocation, syncUri: repo, commit: first },
+        publishedUrl: `http://127.0.0.1:${port}/client/development/amd64/linux/tree-snapshot`,
+      }) + extra;
+    const sync = async () => {
+      const r = await execFileAsync("bash", [syncScript]).then(
+        (o) => ({ status: 0, stdout: o.stdout, stderr: o.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({
+          status: e.code,
+          stdout: e.stdout,
+          stderr: e.stderr,
+        }),
+      );
+      return r;
+    };
+    const syncScript = script("gentoo-infra-sync-served", renderMachineSyncScript(snapshotFile));
+    try {
+      writeFileSync(snapshotFile, snapshot(first));
+      // Not served (404): nothing moves, the error names the URL.
+      let r = await sync();
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stderr,
+        /could not fetch http:\/\/127\.0\.0\.1:\d+\/client\/.*; nothing moved/,
+      );
+      assert.equal(existsSync(location), false);
+
+      // Served: the promoted commit; the local locations and URLs stay; injected lines are
+      // never run and never copied.
+      served = snapshot(
+        second,
+        `GI_GENTOO_LOCATION="/tmp/elsewhere"\n$(touch ${join(work.dir, "pwned")})\n`,
+      );
+      r = await sync();
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /new tree snapshot from http:/);
+      assert.equal(git(location, "rev-parse", "HEAD"), second);
+      const written = readFileSync(snapshotFile, "utf8");
+      assert.match(written, new RegExp(`^GI_GENTOO_COMMIT="${second}"$`, "m"));
+      assert.match(written, new RegExp(`^GI_GENTOO_LOCATION="${location}"$`, "m"));
+      assert.doesNotMatch(written, /elsewhere|touch/);
+      assert.equal(existsSync(join(work.dir, "pwned")), false);
+
+      // A served file without commits: refused, nothing moves.
+      served = "GI_GENTOO_COMMIT=main\n";
+      r = await sync();
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /names no commits/);
+      assert.equal(git(location, "rev-parse", "HEAD"), second);
+    } finally {
+      server.close();
+    }
   });
 });
