@@ -311,6 +311,7 @@ function validateMachineExtras(args: InstallConfigArgs): Violation[] {
       for (const [path, content] of Object.entries(files)) {
         if (
           !ABSOLUTE.test(path) ||
+          /(^|\/)\.\.(\/|$)/.test(path) ||
           (!path.startsWith("/etc/") && !path.startsWith("/var/lib/portage/"))
         ) {
           out.push(

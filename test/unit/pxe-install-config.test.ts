@@ -171,17 +171,19 @@ describe("install configuration", () => {
       portageFiles: {
         "/etc/portage/binrepos.conf/gentoo-infra.conf": "[other]\n",
         "/usr/bin/emerge": "#!/bin/sh\n",
+        "/etc/../usr/bin/emerge": "#!/bin/sh\n",
       },
       signingPublicKey: "-----BEGIN PGP PRIVATE KEY BLOCK-----\nsecret\n",
       authorizedKeys: ["ssh-ed25519 AAAA\ncommand=evil", "not a key"],
     });
     assert.deepEqual(messages(vs), [
       "portageFiles: names a path outside /etc and /var/lib/portage; pass the Stack's machine files only",
+      "portageFiles: names a path outside /etc and /var/lib/portage; pass the Stack's machine files only",
       'portageFiles["/etc/portage/binrepos.conf/gentoo-infra.conf"]: is not binreposConf; give one content for /etc/portage/binrepos.conf/gentoo-infra.conf: the Stack\'s',
       "signingPublicKey: is not one armored OpenPGP public key; pass the RootCa's packageSigningKey.publicKeyArmored",
       "authorizedKeys[0]: is not one OpenSSH public key; use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
       "authorizedKeys[1]: is not one OpenSSH public key; use one line such as 'ssh-ed25519 AAAA... admin@example.ch'",
     ]);
-    assert.equal(vs[2]?.value, "(45 characters, not shown)", "a pasted private key is not echoed");
+    assert.equal(vs[3]?.value, "(45 characters, not shown)", "a pasted private key is not echoed");
   });
 });
