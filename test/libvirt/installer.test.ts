@@ -7,16 +7,19 @@
  * an unreachable stage host and a stage digest mismatch each stop the installer with a
  * clear console message and a failure report, leaving no partition table and no boot code;
  * a BIOS machine then installs on that same disk (a new install after a failure works),
- * reports success and boots from its disk alone, showing host name, environment and Stack
- * on its serial console; a UEFI machine (OVMF) does the same. Every domain, network,
- * process and file it made is gone afterwards.
+ * reports success, has the site's CA in the installed system's trust bundle, and boots the
+ * stage (Debian systemd with real Portage) from its disk alone, showing host name,
+ * environment and Stack, its installed address, Portage's version and "ready" (sshd
+ * listens) on its serial console; a UEFI machine (OVMF) does the same. Every domain,
+ * network, process and file it made is gone afterwards.
  *
  * The harness is leased (`scripts/libvirt-harness use|release <pid>`): started when it is
  * not running, stopped by the last lease holder; one started by hand is left running.
  * Needs root. A missing tool or root fails
  * under CI=true (test/support/tools.ts).
  * Not proven here: PXE and iPXE (the installer is booted directly), PxeInstallHost's own
- * nginx and netboot switch (its render and component tiers), a real Gentoo stage.
+ * nginx and netboot switch (its render and component tiers), a real Gentoo stage, an SSH
+ * login or an emerge from a binhost on the installed machine (the e2e tier).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -48,6 +51,8 @@ const TOOLS = [
   "apt-get",
   "dpkg-deb",
   "ip",
+  "chroot",
+  "debootstrap",
 ];
 const OVMF = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const MINUTE = 60_000;
@@ -109,15 +114,14 @@ describe("the installer's shell scripts", () => {
       "-x",
       "installer/init",
       "installer/udhcpc.script",
-      "installer/standin/init",
-      "installer/standin/initramfs-init",
+      "installer/standin/report",
       "installer/lib.sh",
       "installer/check-installer",
       "scripts/build-installer",
       "scripts/build-stage-standin",
     ]);
     assert.equal(r.status, 0, r.output);
-    for (const file of ["installer/init", "installer/udhcpc.script", "installer/standin/init"]) {
+    for (const file of ["installer/init", "installer/udhcpc.script", "installer/standin/report"]) {
       assert.match(readFileSync(path.join(ROOT, file), "utf8"), /^#!\/bin\/sh\n/, file);
     }
   });
@@ -169,11 +173,31 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
     assert.match(digest, /^[0-9a-f]{128} {2}stage4-amd64-standin\.tar\.xz\n$/);
     const listing = run("tar", ["-tJf", stage]);
     assert.equal(listing.status, 0, listing.output);
-    for (const entry of ["./sbin/init", "./bin/busybox", "./etc/os-release"]) {
-      assert.ok(listing.output.split("\n").includes(entry), `${entry} missing from the stage`);
+    const entries = new Set(listing.output.split("\n"));
+    for (const entry of [
+      "./usr/sbin/init",
+      "./usr/sbin/sshd",
+      "./usr/local/bin/emerge",
+      "./usr/lib/gentoo-infra/standin-report",
+      "./etc/systemd/system/gentoo-infra-standin-report.service",
+      "./etc/systemd/system/gentoo-infra-ssh-hostkey.service",
+      "./etc/os-release",
+      "./etc/resolv.conf",
+      "./etc/machine-id",
+    ]) {
+      assert.ok(entries.has(entry), `${entry} missing from the stage`);
     }
+    for (const entry of [
+      "./usr/bin/cloud-init",
+      "./usr/sbin/nginx",
+      "./usr/sbin/dnsmasq",
+      "./etc/cloud/",
+    ]) {
+      assert.ok(!entries.has(entry), `${entry} is in the stage`);
+    }
+    assert.doesNotMatch(listing.output, /^\.\/etc\/ssh\/ssh_host_/m, "SSH host keys in the stage");
     assert.match(listing.output, /^\.\/boot\/vmlinuz-\S+-cloud-amd64$/m);
-    assert.match(listing.output, /^\.\/boot\/initramfs-\S+-cloud-amd64\.img$/m);
+    assert.match(listing.output, /^\.\/boot\/initrd\.img-\S+-cloud-amd64$/m);
   });
 
   it("check-installer: unreachable stage host and digest mismatch fail safely; BIOS and UEFI install and boot from disk", {
@@ -192,11 +216,15 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
       /OK bios: installed and reported status=success/,
       /OK bios: disk has GPT \(gpt bios-boot swap root\)/,
       /OK bios: booted from disk in [\d.]+ s: gentoo-infra stage STAND-IN: hostname=web-bios fqdn=web-bios\.check\.test environment=production stack=web/,
+      /OK bios: the CA is in \/etc\/gentoo-infra\/ca\.pem and system-trusted/,
       /OK bios: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:01 192\.168\.\d+\.21\/24/,
+      /OK bios: gentoo-infra stage STAND-IN: portage: Portage \d[\w.]*; ready \(sshd listens\)/,
       /OK uefi: installed and reported status=success/,
       /OK uefi: disk has GPT \(gpt efi root\)/,
       /OK uefi: booted from disk in [\d.]+ s: gentoo-infra stage STAND-IN: hostname=web-uefi fqdn=web-uefi\.check\.test environment=production stack=web/,
+      /OK uefi: the CA is in \/etc\/gentoo-infra\/ca\.pem and system-trusted/,
       /OK uefi: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:02 192\.168\.\d+\.22\/24/,
+      /OK uefi: gentoo-infra stage STAND-IN: portage: Portage \d[\w.]*; ready \(sshd listens\)/,
     ]) {
       assert.match(r.output, line);
     }
