@@ -177,7 +177,7 @@ export = async () => {
   // The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
   // the binhost where builders would upload a real stage4.
   const stageFile =
-    config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.xz");
+    config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.zst");
   const stageName = path.basename(stageFile);
   const stageRelative = `stages/${environment}/${arch}/${stageName}`;
   if (existsSync(stageFile)) {

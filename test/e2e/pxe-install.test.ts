@@ -82,7 +82,7 @@ const FILES = [
   path.join(CACHE, "images/debian-standin-amd64.qcow2"),
   path.join(CACHE, "installer/amd64/vmlinuz"),
   path.join(CACHE, "installer/amd64/initrd.img"),
-  path.join(CACHE, "stages/stage4-amd64-standin.tar.xz"),
+  path.join(CACHE, "stages/stage4-amd64-standin.tar.zst"),
   OVMF.code,
   OVMF.vars,
 ];
@@ -319,7 +319,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
         try {
           await failedInstall(
             web1,
-            /could not fetch https:\/\/binhost\.\S+\/stage4-amd64-standin\.tar\.xz: host unreachable or connection refused/,
+            /could not fetch https:\/\/binhost\.\S+\/stage4-amd64-standin\.tar\.zst: host unreachable or connection refused/,
           );
         } finally {
           sshOk("binhost", "sudo -n systemctl start nginx");

@@ -168,9 +168,9 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
       assert.match(again.output, /^up to date: /m);
       assert.ok(Date.now() - t0 < 15_000, `${script} took ${Date.now() - t0} ms when cached`);
     }
-    const stage = path.join(CACHE, "stages/stage4-amd64-standin.tar.xz");
+    const stage = path.join(CACHE, "stages/stage4-amd64-standin.tar.zst");
     const digest = readFileSync(`${stage}.sha512`, "utf8");
-    assert.match(digest, /^[0-9a-f]{128} {2}stage4-amd64-standin\.tar\.xz\n$/);
+    assert.match(digest, /^[0-9a-f]{128} {2}stage4-amd64-standin\.tar\.zst\n$/);
     const listing = run("tar", ["-tJf", stage]);
     assert.equal(listing.status, 0, listing.output);
     const entries = new Set(listing.output.split("\n"));
