@@ -146,6 +146,27 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     assert.equal(r.status, 0, `${name}: ${command}: ${r.stderr}`);
     return r.stdout;
   };
+  const machineSsh = sshRunner(NETNS, work);
+  /**
+   * Powers an installed machine off cleanly (`systemctl poweroff` over SSH as root), so that
+   * its root filesystem is unmounted and its journal checkpointed before the test reads the
+   * disk with debugfs; a hard stop after 3 minutes.
+   */
+  const powerOff = async (m: BlankMachine, hostname: string) => {
+    const target = (outputs.machines as Record<string, SshTarget> | undefined)?.[hostname];
+    assert.ok(target, `${hostname} in the machines output`);
+    machineSsh.ssh(hostname, target, "systemctl poweroff", 30_000);
+    await waitFor(
+      `${hostname} powers off`,
+      3 * 60_000,
+      () => (isRunning(m.name) ? undefined : true),
+      () => tail(readSerial(m.log)),
+      2000,
+    ).catch((error) => {
+      stopDomain(m.name);
+      throw error;
+    });
+  };
   /** The install host's status row of a machine (`gi-pxe-status`), split into its cells. */
   const status = (mac: string) => {
     const rows = sshOk("pxe", "sudo -n gi-pxe-status -H").split("\n");
@@ -241,7 +262,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
       () => (/gentoo-infra stage STAND-IN: ready/.test(log()) ? true : undefined),
       () => tail(log()),
     );
-    if (!keepRunning) stopDomain(m.name);
+    if (!keepRunning) await powerOff(m, hostname);
     return log();
   };
   /** Reads files from the root filesystem of an installed (stopped) machine's disk. */
@@ -258,7 +279,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
       cat: (file: string) => {
         const c = run("debugfs", ["-R", `cat ${file}`, image]);
         assert.equal(c.status, 0, c.stderr);
-        assert.ok(c.stdout.length > 0, `${file} on ${m.name}'s disk`);
+        assert.ok(c.stdout.length > 0, `${file} on ${m.name}'s disk: ${c.stderr}`);
         return c.stdout;
       },
       mode: (file: string) =>
@@ -361,11 +382,10 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
     );
 
     // The installed machine consumes the binhost: its Stack's packages, signed by the farm.
-    const machines = sshRunner(NETNS, work);
     const onWeb1 = (command: string) => {
       const target = (outputs.machines as Record<string, SshTarget>)[WEB1.hostname];
       assert.ok(target, "web1 in the machines output");
-      return machines.ssh("web1", target, command);
+      return machineSsh.ssh("web1", target, command);
     };
     const linuxDir = `${BINHOST_ROOT}/development/amd64/linux`;
     const onBinhost = (command: string) => sshOk("binhost", command);
@@ -429,7 +449,7 @@ test("blank machines PXE-install themselves from examples/minimal and boot their
           assert.match(r.stdout, /unknown key|NO_PUBKEY/, tail(r.stdout, 60));
           assert.equal(onWeb1(installedCommand("sys-apps/baselayout")).stdout, "");
         });
-        stopDomain(web1.name);
+        await powerOff(web1, WEB1.hostname);
       },
     );
 
