@@ -98,7 +98,7 @@ describe("binhost nginx.conf", () => {
     );
   });
 
-  it("serves exactly the listed repositories plus the fixed directories over HTTPS", () => {
+  it("serves exactly the listed repositories plus the fixed directories (client/ included) over HTTPS", () => {
     const conf = renderBinhostNginxConf({
       ...args,
       http: "off",
@@ -116,6 +116,7 @@ describe("binhost nginx.conf", () => {
         "location /stages/ {",
         "location /crl/ {",
         "location /keys/ {",
+        "location /client/ {",
         "location ~ /\\. {",
         "location / {",
       ],
@@ -248,6 +249,7 @@ describe("binhost git: nginx locations", () => {
       "location /stages/ {",
       "location /crl/ {",
       "location /keys/ {",
+      "location /client/ {",
       "location ~ ^/git/(?:gentoo)\\.git/git-receive-pack$ {",
       "location ~ ^/git(?<git_path>/(?:gentoo)\\.git/.*)$ {",
       "location ~ /\\. {",
