@@ -57,7 +57,8 @@ set -euo pipefail
 readonly HOME_DIR=${shellWord(home)} KEY_FILE=${shellWord(keyFile)}
 
 ${TRUST_KEYRING_FUNCTION}
-# The primary key fingerprints of a --with-colons listing whose validity is in $2 (any when empty).
+# The primary key fingerprints of a --with-colons listing whose validity is one of the letters of
+# $1 (any validity when $1 is empty), sorted.
 primary_keys() {
   awk -F: -v valid="$1" '$1 == "pub" || $1 == "sec" { p = (valid == "" || index(valid, $2) > 0); next } p && $1 == "fpr" { print $10; p = 0 }' | LC_ALL=C sort
 }
