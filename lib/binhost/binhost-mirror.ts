@@ -88,8 +88,10 @@ function clientConfigOf(
  * `PushedFiles` `<name>-config` (nginx.conf, certificate, key, CA files, CRLs, signing
  * key, the upload user's authorized_keys, git-http-backend's configuration; nginx is
  * reloaded after a change) and, per git repository, `command.local.Command`
- * `<name>-git-<repository>` that pushes its pinned commits over SSH. A change of
- * configuration, certificate or Stacks re-pushes files; a new commit re-runs its push;
+ * `<name>-git-<repository>` that pushes its pinned commits over SSH, and `PushedFiles`
+ * `<name>-client` (per build profile, `client/<env>/<arch>/<stack>/tree-snapshot`: the
+ * environment's current tree snapshot, which machines' `gentoo-infra-sync` reads). A change
+ * of configuration, certificate or Stacks re-pushes files; a new commit re-runs its push;
  * neither recreates the VM.
  */
 export class BinhostMirror extends pulumi.ComponentResource {
@@ -219,12 +221,6 @@ export class BinhostMirror extends pulumi.ComponentResource {
             path: BINHOST_FILES.uploadAuthorizedKeys,
             content: this.uploadKey.publicKeyOpenssh.apply((key) => uploadAuthorizedKeysLine(key)),
           },
-          // Per build profile, the environment's current tree snapshot, for machines'
-          // gentoo-infra-sync (a promotion changes it with the builders' snapshot).
-          ...profiles.map((p) => ({
-            path: `${BINHOST_ROOT}/${binhostClientPath(p)}${CLIENT_TREE_SNAPSHOT}`,
-            content: machineFilesOf(p).apply((files) => files[TREE_SNAPSHOT_PATH] ?? ""),
-          })),
           ...(repos.length === 0
             ? []
             : [
@@ -249,6 +245,23 @@ export class BinhostMirror extends pulumi.ComponentResource {
       },
     );
     if (caught.install === undefined) throw new Error(`PushedFiles made no ${installName}`);
+    // Per build profile, the environment's current tree snapshot, for machines'
+    // gentoo-infra-sync: a promotion changes these files only (no nginx reload), and nothing
+    // that builders wait for (`upload`, `gitUrls`) waits for them, so a Stack may take its
+    // clone URLs from `gitUrls` without a cycle.
+    if (profiles.length > 0) {
+      new PushedFiles(
+        `${name}-client`,
+        {
+          server: this.server,
+          files: profiles.map((p) => ({
+            path: `${BINHOST_ROOT}/${binhostClientPath(p)}${CLIENT_TREE_SNAPSHOT}`,
+            content: machineFilesOf(p).apply((files) => files[TREE_SNAPSHOT_PATH] ?? ""),
+          })),
+        },
+        { parent: this, dependsOn: [config] },
+      );
+    }
     const installed = caught.install.urn;
 
     const hostPublicKey = this.server.hostPublicKey as pulumi.Output<string>;

@@ -170,6 +170,8 @@ describe("BinhostMirror", () => {
       "var-lib-gentoo-infra-binhost-crl-files.json",
       "usr-local-libexec-gentoo-infra-binhost-publish-crls",
       "var-lib-gi-upload-.ssh-authorized_keys",
+    ];
+    const clientFiles = [
       "srv-binhost-client-development-amd64-linux-tree-snapshot",
       "srv-binhost-client-development-amd64-ruby-tree-snapshot",
     ];
@@ -192,6 +194,9 @@ describe("BinhostMirror", () => {
         "gentoo-infra:host:PushedFiles binhost-config",
         ...files.map((f) => `command:remote:CopyToRemote binhost-config-${f}`),
         "command:remote:Command binhost-config-install",
+        "gentoo-infra:host:PushedFiles binhost-client",
+        ...clientFiles.map((f) => `command:remote:CopyToRemote binhost-client-${f}`),
+        "command:remote:Command binhost-client-install",
       ].sort(),
     );
     const list = await made;
@@ -339,7 +344,7 @@ describe("BinhostMirror", () => {
       inputsOf(
         list,
         "command:remote:CopyToRemote",
-        "binhost-config-srv-binhost-client-development-amd64-ruby-tree-snapshot",
+        "binhost-client-srv-binhost-client-development-amd64-ruby-tree-snapshot",
       ).source,
     );
     assert.equal(served, machine["/etc/gentoo-infra/tree-snapshot"]);
@@ -413,7 +418,7 @@ describe("BinhostMirror", () => {
     const copies = (await registeredUnder("mirror"))
       .filter((r) => r.type === "command:remote:CopyToRemote")
       .map((r) => r.name);
-    assert.equal(copies.length, 9, "8 files and one profile's tree snapshot");
+    assert.equal(copies.length, 9, "8 configuration files and one profile's tree snapshot");
     assert.ok(!copies.includes("mirror-config-srv-binhost-keys-package-signing.asc"));
   });
 });
