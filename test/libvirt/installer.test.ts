@@ -171,7 +171,7 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
     const stage = path.join(CACHE, "stages/stage4-amd64-standin.tar.zst");
     const digest = readFileSync(`${stage}.sha512`, "utf8");
     assert.match(digest, /^[0-9a-f]{128} {2}stage4-amd64-standin\.tar\.zst\n$/);
-    const listing = run("tar", ["-tJf", stage]);
+    const listing = run("tar", ["--zstd", "-tf", stage]);
     assert.equal(listing.status, 0, listing.output);
     const entries = new Set(listing.output.split("\n"));
     for (const entry of [
