@@ -30,19 +30,7 @@ export interface BuildScriptArgs {
   /** The overlay at the environment's snapshot commit. */
   readonly overlay: BuildRepository;
   /** Upload target: rsync over SSH into `<rootDir>/<env>/<arch>/<stack>/` on `host`. */
-  readonly upload: {
-    readonly host: string;
-    readonly user: string;
-    /**
-     * Binhost document root. Give "/" when the upload account is confined to the document
-     * root by rrsync (as BinhostMirror's is): paths are then relative to it.
-     * @default "/srv/binhost"
-     */
-    readonly rootDir?: string;
-    readonly sshKeyPath: string;
-    /** known_hosts file holding the binhost's host key (strict checking). */
-    readonly knownHostsPath: string;
-  };
+  readonly upload: UploadTarget;
   /** URL that receives a JSON POST with the outcome. */
   readonly notifyUrl: string;
   /** Binary packages older than this many days that no installed package needs are pruned. */
@@ -134,21 +122,46 @@ export function isPackageName(value: unknown): value is string {
   return typeof value === "string" && PACKAGE.test(value);
 }
 
-/** Checks the arguments of {@link renderBuildScript}. */
-export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
+/** Where a builder uploads: rsync over SSH to the binhost's upload account. */
+export interface UploadTarget {
+  readonly host: string;
+  readonly user: string;
+  /**
+   * Binhost document root. Give "/" when the upload account is confined to the document
+   * root by rrsync (as BinhostMirror's is): paths are then relative to it.
+   * @default "/srv/binhost"
+   */
+  readonly rootDir?: string;
+  readonly sshKeyPath: string;
+  /** known_hosts file holding the binhost's host key (strict checking). */
+  readonly knownHostsPath: string;
+}
+
+/**
+ * Checks that a build profile's environment, arch and Stack are path segments (they name
+ * binhost paths, units and status files). Shared by the build script and the builder units.
+ */
+export function validateBuildProfileRef(profile: BuildProfileRef): Violation[] {
   const out: Violation[] = [];
   for (const field of ["environment", "arch", "stack"] as const) {
-    if (!SEGMENT.test(args.buildProfile[field] ?? "")) {
+    if (!SEGMENT.test(profile[field] ?? "")) {
       out.push(
         violation(
           `buildProfile.${field}`,
-          args.buildProfile[field],
+          profile[field],
           "is not a path segment",
           "use lower-case letters, digits, '.', '_' and '-'",
         ),
       );
     }
   }
+  return out;
+}
+
+/** Checks the arguments of {@link renderBuildScript}. */
+export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
+  const out: Violation[] = [];
+  out.push(...validateBuildProfileRef(args.buildProfile));
   for (const which of ["tree", "overlay"] as const) {
     const r = args[which];
     if (!REPO_NAME.test(r.name ?? ""))

@@ -5,7 +5,7 @@
  * (the binhost's stage layout, `stagePath`), and report the outcome.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
-import { shellQuote } from "./build-script-args";
+import { shellQuote, type UploadTarget } from "./build-script-args";
 
 /** One catalyst build of a {@link StageScriptArgs}. */
 export interface StageBuild {
@@ -29,14 +29,7 @@ export interface StageScriptArgs {
   /** The builds, in order (a stage before those built on it). */
   readonly builds: readonly StageBuild[];
   /** Upload over rsync+SSH, as for the package build. */
-  readonly upload: {
-    readonly host: string;
-    readonly user: string;
-    /** Directory holding `stages/`; "/" for an rrsync-confined account. @default "/srv/binhost" */
-    readonly rootDir?: string;
-    readonly sshKeyPath: string;
-    readonly knownHostsPath: string;
-  };
+  readonly upload: UploadTarget;
   /** URL that receives a JSON POST with the outcome. */
   readonly notifyUrl: string;
   /**

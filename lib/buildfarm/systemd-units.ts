@@ -5,6 +5,7 @@
  */
 import type { BuildProfileRef } from "../binhost/paths";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { validateBuildProfileRef } from "./build-script-args";
 
 /** Inputs of {@link renderBuilderUnits}. */
 export interface BuilderUnitsArgs {
@@ -48,7 +49,6 @@ export interface BuilderUnits {
 
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const CALENDAR = /^[A-Za-z0-9*:,./~ -]+$/;
-const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 
 /** The unit name stem of a build profile: `gentoo-infra-build-production-amd64-web`. */
 export function builderUnitStem(
@@ -62,18 +62,7 @@ export function builderUnitStem(
 /** Checks the arguments of {@link renderBuilderUnits}. */
 export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
   const out: Violation[] = [];
-  for (const field of ["environment", "arch", "stack"] as const) {
-    if (!SEGMENT.test(args.buildProfile[field] ?? "")) {
-      out.push(
-        violation(
-          `buildProfile.${field}`,
-          args.buildProfile[field],
-          "is not a path segment",
-          "use lower-case letters, digits, '.', '_' and '-'",
-        ),
-      );
-    }
-  }
+  out.push(...validateBuildProfileRef(args.buildProfile));
   if (!PATH.test(args.scriptPath ?? "")) {
     out.push(
       violation(
