@@ -77,6 +77,9 @@ if [ -d "$HOME_DIR" ]; then
   fi
 fi
 echo "gentoo-infra-getuto: making ${home} for the package-signing key(s) \${want//$'\\n'/ }"
+# An agent still serving the old keyring (Portage's verification, an import by hand) would
+# lose its socket under it and race the new one: stop it first.
+gpgconf --homedir "$HOME_DIR" --kill all >/dev/null 2>&1 || true
 rm -rf "$HOME_DIR"
 trust_keyring "$HOME_DIR" "$KEY_FILE" "$(hostname)"
 gpgconf --homedir "$HOME_DIR" --kill all >/dev/null 2>&1 || true
