@@ -51,6 +51,16 @@ export interface StackCells {
   readonly buildProfiles: readonly string[];
 }
 
+/**
+ * Whether `value` is an absolute path whose segments are letters, digits and `. _ + -`
+ * only, none of them `.` or `..` (a trailing slash allowed): safe in a shell command
+ * without quoting, and not a way out of where it points.
+ */
+export function isPlainAbsolutePath(value: unknown): value is string {
+  if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+\/?$/.test(value)) return false;
+  return value.split("/").every((segment) => segment !== "." && segment !== "..");
+}
+
 /** Everything {@link validateInstallHostPlan} checks, as plain values. */
 export interface InstallHostPlan {
   /** The component's name: the install host's host name (`<name>.<domain>` in its certificate). */
@@ -58,6 +68,8 @@ export interface InstallHostPlan {
   readonly address: unknown;
   readonly dhcpMode: unknown;
   readonly efiBinary: unknown;
+  /** Where the install host's iPXE binaries are (it reaches a root shell command). */
+  readonly ipxeDirectory?: unknown;
   readonly network: PxeNetwork;
   readonly machines: readonly Machine[];
   readonly stacks: readonly StackCells[];
@@ -161,6 +173,16 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
   if (plan.efiBinary !== undefined && plan.efiBinary !== "snponly" && plan.efiBinary !== "ipxe") {
     out.push(
       violation("efiBinary", plan.efiBinary, "is not an iPXE EFI binary", "use snponly or ipxe"),
+    );
+  }
+  if (plan.ipxeDirectory !== undefined && !isPlainAbsolutePath(plan.ipxeDirectory)) {
+    out.push(
+      violation(
+        "ipxeDirectory",
+        plan.ipxeDirectory,
+        "is not an absolute path of plain segments",
+        "use e.g. /usr/lib/ipxe: letters, digits and . _ + - between slashes, no . or .. segment",
+      ),
     );
   }
 

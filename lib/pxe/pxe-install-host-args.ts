@@ -137,6 +137,8 @@ export interface PxeInstallHostArgs {
   /**
    * Directory on the server holding the iPXE binaries (Debian's ipxe package); they are
    * copied into the TFTP root. arm64 binaries are expected in its `arm64/` subdirectory.
+   * An absolute path of plain segments (letters, digits, `. _ + -`; no `.` or `..`): it
+   * reaches a root shell command on the server, so anything else is refused up front.
    * @default "/usr/lib/ipxe"
    */
   readonly ipxeDirectory?: string;

@@ -97,6 +97,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         address: args.address,
         dhcpMode: args.dhcpMode ?? "full",
         efiBinary: args.efiBinary,
+        ipxeDirectory: args.ipxeDirectory,
         network,
         machines,
         stacks: (args.stacks ?? []).map((s) => ({

