@@ -349,6 +349,12 @@ export = async () => {
         },
       ]),
     ),
+    /** The site's libvirt: `gentoo-infra machine boot` puts blank machines on its network. */
+    libvirt: {
+      uri: hypervisor.uri,
+      network: network.networkName,
+      namePrefix: hypervisor.namePrefix,
+    },
     /** The tree snapshot built and served. */
     snapshot: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
   };

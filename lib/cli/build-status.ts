@@ -4,11 +4,8 @@
  * records (GentooBuildFarm's `statusFile`). The pure parts (the remote command, parsing,
  * formatting) are exported and tested; {@link readBuildStatus} does the SSH.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { BuildOutcome } from "../buildfarm/build-script-steps";
+import { markedSections, sshRun } from "./ssh";
 
 /** One builder as a site's stack outputs describe it. */
 export interface BuilderEndpoint {
@@ -62,16 +59,7 @@ export function parseBuilderStatus(
   endpoint: BuilderEndpoint,
   output: string,
 ): Omit<BuilderStatus, "error"> {
-  const sections: Record<string, string> = {};
-  let current = "";
-  for (const line of output.split("\n")) {
-    if (line.startsWith(`${MARK} `)) {
-      current = line.slice(MARK.length + 1).trim();
-      sections[current] = "";
-    } else if (current) {
-      sections[current] += `${line}\n`;
-    }
-  }
+  const sections = markedSections(output, MARK);
   const json = (text: string | undefined): Record<string, unknown> | undefined => {
     if (!text?.trim()) return undefined;
     try {
@@ -171,72 +159,19 @@ export function buildersFromOutputs(outputs: unknown): BuilderEndpoint[] {
 export async function readBuildStatus(
   endpoints: readonly BuilderEndpoint[],
 ): Promise<BuilderStatus[]> {
-  const dir = mkdtempSync(join(tmpdir(), "gi-build-status-"));
-  try {
-    return await Promise.all(
-      endpoints.map(async (endpoint, i) => {
-        const key = join(dir, `key-${i}`);
-        writeFileSync(
-          key,
-          endpoint.privateKeyOpenssh.endsWith("\n")
-            ? endpoint.privateKeyOpenssh
-            : `${endpoint.privateKeyOpenssh}\n`,
-          { mode: 0o600 },
-        );
-        const { code, stdout, stderr } = await sshRun(
-          key,
+  return Promise.all(
+    endpoints.map(async (endpoint) => {
+      const { code, stdout, stderr } = await sshRun(endpoint, builderStatusCommand(endpoint));
+      if (code !== 0) {
+        return {
           endpoint,
-          builderStatusCommand(endpoint),
-        );
-        if (code !== 0) {
-          return {
-            endpoint,
-            serviceState: "unknown",
-            last: undefined,
-            runningSince: undefined,
-            error: stderr.trim() || `ssh exited ${code}`,
-          };
-        }
-        return { ...parseBuilderStatus(endpoint, stdout), error: undefined };
-      }),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function sshRun(
-  key: string,
-  endpoint: BuilderEndpoint,
-  command: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      "ssh",
-      [
-        ...["-i", key, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"],
-        // The builders' host keys are not in the stack outputs; this reads a status file only.
-        ...[
-          "-o",
-          "StrictHostKeyChecking=no",
-          "-o",
-          "UserKnownHostsFile=/dev/null",
-          "-o",
-          "LogLevel=ERROR",
-        ],
-        `${endpoint.user}@${endpoint.address}`,
-        command,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+          serviceState: "unknown",
+          last: undefined,
+          runningSince: undefined,
+          error: stderr.trim() || `ssh exited ${code}`,
+        };
+      }
+      return { ...parseBuilderStatus(endpoint, stdout), error: undefined };
+    }),
+  );
 }

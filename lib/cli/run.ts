@@ -1,5 +1,5 @@
 /**
- * The gentoo-infra command line: `promote`, `snapshot` and `build-status`. Returns the exit code: 0 done,
+ * The gentoo-infra command line: `promote`, `snapshot`, `build-status` and `machine`. Returns the exit code: 0 done,
  * 1 refused (the message names every problem and its fix), 2 usage error.
  */
 import { readFileSync } from "node:fs";
@@ -10,6 +10,12 @@ import { readTreeSnapshot } from "../snapshot/tree-snapshot";
 import { ValidationError } from "../validation/violations";
 import { buildersFromOutputs, formatBuildStatus, readBuildStatus } from "./build-status";
 import { formatPromotion, formatSnapshot } from "./format";
+import {
+  bootMachine,
+  DEFAULT_MACHINE_PACKAGE,
+  machineBootPlan,
+  removeMachine,
+} from "./machine-boot";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -23,6 +29,9 @@ export const USAGE = `usage:
                        [--allow-skip] [--push] [--remote NAME] [--dry-run] [BRANCH OPTIONS]
   gentoo-infra snapshot <environment> --gentoo PATH --overlay PATH [--json] [BRANCH OPTIONS]
   gentoo-infra build-status [--outputs FILE]
+  gentoo-infra machine boot <hostname> [--outputs FILE] [--package ATOM] [--verbose]
+                            [--timeout-minutes N] [--disk-gib N] [--dir DIR]
+  gentoo-infra machine remove <hostname>... | --all [--outputs FILE] [--dir DIR]
 
 environments: development, staging, production
 promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
@@ -34,6 +43,13 @@ build-status  each builder's last build (result, packages, duration, log) and wh
               runs now, over SSH; reads the site's stack outputs (pulumi stack output
               --json --show-secrets) from FILE or standard input; exit 1 if a last build
               failed or a builder is unreachable
+machine boot  switches on a blank VM for a machine registered with the site's install host
+              (its MAC and firmware, an empty disk), follows its install on the serial
+              console and in gi-pxe-status, and once it runs from its disk installs
+              ATOM (default ${DEFAULT_MACHINE_PACKAGE}) from the binhost as an operator
+              does; reads the stack outputs like build-status; run it where the site's
+              guests are reachable (scripts/site boot <hostname>)
+machine remove  powers off and removes the VMs machine boot made, with their files
 BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
                 --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
 exit codes: 0 done, 1 refused, 2 usage error
@@ -60,6 +76,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await runSnapshot(rest, io);
       case "build-status":
         return await runBuildStatus(rest, io);
+      case "machine":
+        return await runMachine(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -140,6 +158,81 @@ async function runBuildStatus(argv: readonly string[], io: CliIo): Promise<numbe
   io.out(formatBuildStatus(statuses));
   const bad = statuses.some((s) => s.error !== undefined || s.last?.status === "failure");
   return bad ? 1 : 0;
+}
+
+/** A whole number option within bounds, or a usage error naming it. */
+function wholeNumber(name: string, value: string | undefined, fallback: number, max: number) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > max) {
+    throw new UsageError(
+      `--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+async function runMachine(argv: readonly string[], io: CliIo): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    options: {
+      outputs: { type: "string" },
+      package: { type: "string" },
+      verbose: { type: "boolean" },
+      "timeout-minutes": { type: "string" },
+      "disk-gib": { type: "string" },
+      dir: { type: "string" },
+      all: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const outputs = () => JSON.parse(readFileSync(values.outputs ?? 0, "utf8")) as unknown;
+  const dir = values.dir === undefined ? {} : { dir: values.dir };
+  if (verb === "boot") {
+    if (positionals.length !== 1) {
+      throw new UsageError(
+        `machine boot needs one <hostname>, got: ${positionals.join(" ") || "nothing"}`,
+      );
+    }
+    const options = {
+      package: values.package ?? DEFAULT_MACHINE_PACKAGE,
+      verbose: values.verbose === true,
+      timeoutMinutes: wholeNumber("timeout-minutes", values["timeout-minutes"], 30, 24 * 60),
+      diskGiB: wholeNumber("disk-gib", values["disk-gib"], 4, 4096),
+    };
+    const plan = machineBootPlan(outputs(), positionals[0] as string, dir);
+    return bootMachine(plan, options, io);
+  }
+  if (verb === "remove") {
+    if ((positionals.length === 0) === (values.all !== true)) {
+      throw new UsageError("machine remove needs <hostname>... or --all (not both)");
+    }
+    const o = outputs();
+    const hosts =
+      values.all === true
+        ? Object.keys((o as { machines?: Record<string, unknown> }).machines ?? {}).sort()
+        : positionals;
+    for (const host of hosts) {
+      const removed = removeMachine(machineBootPlan(o, host, dir));
+      io.out(
+        removed.length
+          ? `${host}: removed ${removed.join(", ")}\n`
+          : `${host}: nothing to remove\n`,
+      );
+    }
+    return 0;
+  }
+  throw new UsageError(
+    verb === undefined
+      ? "machine needs boot or remove"
+      : `unknown machine command ${JSON.stringify(verb)}`,
+  );
 }
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {

@@ -1,3 +1,4 @@
+export * from "./blank-domain";
 export * from "./domain-xml";
 export * from "./hypervisor";
 export * from "./network";

@@ -11,8 +11,8 @@
  * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
  * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
  * from Debian packages; see docs/base-image.md and docs/installer.md. Not proven here: that a
- * machine installs or that the builders build (the e2e tier: test/e2e/pxe-install.test.ts and
- * test/e2e/build-farm.test.ts; here the first builds start and run in the background).
+ * machine installs or that the builders build (the e2e tier: test/e2e/site.test.ts; here
+ * the first builds start and run in the background).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { blankDomainXml } from "../../lib/libvirt/blank-domain";
 import { serialConsoleXslt } from "../../lib/libvirt/domain-xml";
 import { requireTools } from "../support/tools";
 
@@ -66,5 +67,36 @@ describe("serial console stylesheet", () => {
     const result = validates("<domain type='qemu'><devices/></domain>");
     assert.equal(result.ok, false);
     assert.match(result.output, /fails to validate/);
+  });
+});
+
+describe("blank machine domain (gentoo-infra machine boot, the e2e tier)", () => {
+  const base = {
+    name: "gi-development-machine-web1",
+    mac: "52:54:00:47:49:50",
+    disk: "/var/lib/libvirt/images/gi-development-machines/web1.qcow2",
+    log: "/var/lib/libvirt/images/gi-development-machines/web1.log",
+    network: "gi-development-lan",
+    nvram: "/var/lib/libvirt/images/gi-development-machines/web1_VARS.fd",
+  };
+
+  for (const firmware of ["bios", "uefi"] as const) {
+    it(`is a domain libvirt's schema accepts (${firmware})`, (t) => {
+      if (!requireTools(t, ["virt-xml-validate", "xmllint"], hint)) return;
+      const xml = blankDomainXml({ ...base, firmware });
+      const result = validates(xml);
+      assert.equal(result.ok, true, `${result.output}\n${xml}`);
+      // Network first, then the disk; the console in the file.
+      assert.match(xml, /<interface type='network'>[\s\S]*<boot order='1'\/>/);
+      assert.match(xml, /<target dev='vda' bus='virtio'\/>\s*<boot order='2'\/>/);
+      assert.match(xml, /<serial type='file'><source path='[^']+web1\.log' append='on'\/>/);
+    });
+  }
+
+  it("keeps a quote or an angle bracket in a path as data", (t) => {
+    if (!requireTools(t, ["virt-xml-validate", "xmllint"], hint)) return;
+    const xml = blankDomainXml({ ...base, firmware: "uefi", log: "/tmp/it's <odd>.log" });
+    assert.match(xml, /path='\/tmp\/it&apos;s &lt;odd&gt;\.log'/);
+    assert.equal(validates(xml).ok, true);
   });
 });

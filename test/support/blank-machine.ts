@@ -1,7 +1,7 @@
 /**
  * Blank machines for the e2e tier and bench/pxe-install.ts: a libvirt domain with an empty
  * qcow2 disk that boots from the network first, then from its disk, with its serial console
- * in a file. BIOS guests use SeaBIOS (machine `pc`); UEFI guests use OVMF from Debian's
+ * in a file (lib/libvirt/blank-domain.ts, which `gentoo-infra machine boot` uses too). BIOS guests use SeaBIOS (machine `pc`); UEFI guests use OVMF from Debian's
  * `ovmf` package (machine `q35`, a private copy of the firmware variables). The NIC is
  * virtio, so the firmware's network boot runs QEMU's iPXE option ROM (BIOS) or OVMF's own
  * PXE client (UEFI), which then chainloads the install host's iPXE binary.
@@ -10,12 +10,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { blankDomainXml } from "../../lib/libvirt/blank-domain";
+import { DEFAULT_UEFI_FIRMWARE } from "../../lib/libvirt/hypervisor";
 import { removeDomain, virsh, virshQuiet } from "./libvirt";
 
 /** Debian's OVMF (package `ovmf`): firmware code and the variables template. */
 export const OVMF = {
-  code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
-  vars: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+  code: DEFAULT_UEFI_FIRMWARE.code,
+  vars: DEFAULT_UEFI_FIRMWARE.varsTemplate,
 } as const;
 
 export type Firmware = "bios" | "uefi";
@@ -46,56 +48,6 @@ export function freeSubnet(netns: string, first: number, last: number): string {
   throw new Error(`no free /24 in 192.168.${first}-${last} inside the namespace ${netns}`);
 }
 
-/** The domain XML of a blank machine; `nvram` is where a UEFI machine keeps its variables. */
-export function blankDomainXml(m: BlankMachine, network: string, nvram: string): string {
-  const uefi = m.firmware === "uefi";
-  const firmware = uefi
-    ? `<loader readonly='yes' type='pflash'>${OVMF.code}</loader>
-    <nvram template='${OVMF.vars}'>${nvram}</nvram>`
-    : "<bios useserial='yes'/>";
-  // UEFI: OVMF's own network stack boots (no iPXE option ROM), IPv4 only, as on a server
-  // whose firmware has IPv6 network boot off: its boot order is then PXEv4, HTTPv4, disk.
-  const sysinfo = uefi
-    ? `
-  <sysinfo type='fwcfg'>
-    <entry name='opt/org.tianocore/IPv6Support'>no</entry>
-  </sysinfo>`
-    : "";
-  const rom = uefi ? "\n      <rom enabled='no'/>" : "";
-  return `<domain type='qemu'>
-  <name>${m.name}</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu>1</vcpu>${sysinfo}
-  <os>
-    <type arch='x86_64' machine='${uefi ? "q35" : "pc"}'>hvm</type>
-    ${firmware}
-  </os>
-  <features><acpi/><apic/></features>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='${m.disk}'/>
-      <target dev='vda' bus='virtio'/>
-      <boot order='2'/>
-    </disk>
-    <interface type='network'>
-      <source network='${network}'/>
-      <mac address='${m.mac}'/>
-      <model type='virtio'/>
-      <boot order='1'/>${rom}
-    </interface>
-    <serial type='file'><source path='${m.log}' append='on'/><target port='0'/></serial>
-    <console type='file'><source path='${m.log}' append='on'/><target type='serial' port='0'/></console>
-  </devices>
-</domain>
-`;
-}
-
 /**
  * Creates an empty 4 GiB disk in `dir` and defines (does not start) a blank machine named
  * `name` on the libvirt network `network`. `dir` must be readable by QEMU (mode 0755).
@@ -117,7 +69,7 @@ export function defineBlankMachine(
   const r = run("qemu-img", ["create", "-q", "-f", "qcow2", m.disk, "4G"]);
   assert.equal(r.status, 0, r.stderr);
   const xml = path.join(dir, `${name}.xml`);
-  writeFileSync(xml, blankDomainXml(m, network, path.join(dir, `${name}-vars.fd`)));
+  writeFileSync(xml, blankDomainXml({ ...m, network, nvram: path.join(dir, `${name}-vars.fd`) }));
   virsh("define", xml);
   return m;
 }

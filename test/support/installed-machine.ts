@@ -1,5 +1,5 @@
 /**
- * The e2e steps of an installed machine that consumes the binhost (test/e2e/pxe-install.test.ts):
+ * The e2e steps of an installed machine that consumes the binhost (test/e2e/site.test.ts):
  * SSH to guests inside the harness's network namespace, waiting for a build profile's
  * build, reading and replacing files on the binhost, and `emerge` on the machine.
  */
