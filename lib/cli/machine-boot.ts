@@ -256,6 +256,13 @@ export function consoleLines(text: string): string[] {
   return clean.split("\n").filter((l) => l.trim() !== "");
 }
 
+/** What `machine boot` says when the console reaches a phase (once each). */
+const PHASE_TEXT: Partial<Record<ConsolePhase["phase"], string>> = {
+  installer: "the installer runs",
+  installed: "the installer reported success; rebooting into the installed system",
+  booted: "runs from its own disk",
+};
+
 /** The console lines `machine boot` shows without --verbose. */
 const SHOWN = /gentoo-infra|iPXE|BdsDxe|SeaBIOS|Booting|reboot/i;
 
@@ -370,15 +377,10 @@ export async function bootMachine(
       );
       return 1;
     }
-    if (!announced.has(phase.phase) && phase.phase !== "firmware") {
+    const said = PHASE_TEXT[phase.phase];
+    if (said !== undefined && !announced.has(phase.phase)) {
       announced.add(phase.phase);
-      const what: Record<string, string> = {
-        installer: "the installer runs",
-        installed: "the installer reported success; rebooting into the installed system",
-        booted: "runs from its own disk",
-        ready: "runs from its own disk",
-      };
-      io.out(`${host}: ${what[phase.phase]} (${seconds()} s)\n`);
+      io.out(`${host}: ${said} (${seconds()} s)\n`);
     }
     if (Date.now() - lastStatusCheck > 15_000) {
       lastStatusCheck = Date.now();
