@@ -4,7 +4,7 @@
  */
 import { stringify } from "yaml";
 import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
-import { normalizeMac } from "../pxe/mac";
+import { macViolation, normalizeMac } from "../pxe/mac";
 import { throwIfViolations, type Violation, violation } from "../validation";
 
 /** Inputs of {@link renderNetworkConfig}. */
@@ -32,8 +32,8 @@ const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a
 /** Checks the arguments of {@link renderNetworkConfig}. */
 export function validateStaticNetworkArgs(args: StaticNetworkArgs): Violation[] {
   const out: Violation[] = [];
-  if (normalizeMac(args.mac) === undefined)
-    out.push(violation("mac", args.mac, "is not a MAC address", "use e.g. 52:54:00:12:34:56"));
+  const badMac = macViolation("mac", args.mac);
+  if (badMac) out.push(badMac);
   if (args.interfaceName !== undefined && !IFNAME.test(args.interfaceName)) {
     out.push(
       violation("interfaceName", args.interfaceName, "is not an interface name", "use e.g. eth0"),

@@ -16,7 +16,7 @@
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { Machine, PxeNetwork } from "./inventory";
 import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
-import { macFileName, normalizeMac } from "./mac";
+import { macFileName, macViolation } from "./mac";
 import type { InstallRecord } from "./netboot";
 
 /** Where the install host keeps its files. Every path is absolute. */
@@ -391,16 +391,8 @@ export function validateInstallHostNginxArgs(args: InstallHostNginxArgs): Violat
     );
   }
   args.machines.forEach((m, i) => {
-    if (normalizeMac(m.mac) === undefined) {
-      out.push(
-        violation(
-          `machines[${i}].mac`,
-          m.mac,
-          "is not a MAC address",
-          "use e.g. 52:54:00:12:34:56",
-        ),
-      );
-    }
+    const badMac = macViolation(`machines[${i}].mac`, m.mac);
+    if (badMac) out.push(badMac);
     if (!isIpv4Address(m.address)) {
       out.push(
         violation(

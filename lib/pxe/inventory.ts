@@ -5,7 +5,7 @@
 import { type Violation, violation } from "../validation";
 import { type DiskLayout, FIRMWARES, type Firmware, validateDiskLayout } from "./disk-layout";
 import { ipv4InRange, ipv4InSubnet, ipv4ToNumber, isIpv4Address, parseIpv4Subnet } from "./ipv4";
-import { MAC_FIX, normalizeMac } from "./mac";
+import { macViolation, normalizeMac } from "./mac";
 
 /** The subnet the install host serves. */
 export interface PxeNetwork {
@@ -120,6 +120,15 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
           "use an address inside the subnet",
         ),
       );
+    } else if (subnet && (value === subnet.network || value === subnet.broadcast)) {
+      out.push(
+        violation(
+          `${at}.${field}`,
+          value,
+          `is the network or broadcast address of ${network.subnet}`,
+          "use a host address",
+        ),
+      );
     }
   };
   if (network.gateway !== undefined) inside("gateway", network.gateway);
@@ -219,9 +228,16 @@ export function validateMachines(
 
   machines.forEach((m, i) => {
     const at = `machines[${i}]`;
-    const mac = normalizeMac(m.mac);
-    if (mac === undefined) out.push(violation(`${at}.mac`, m.mac, "is not a MAC address", MAC_FIX));
-    else duplicate("mac", mac, i, m.mac, "give each machine its own MAC address");
+    const bad = macViolation(`${at}.mac`, m.mac);
+    if (bad) out.push(bad);
+    else
+      duplicate(
+        "mac",
+        normalizeMac(m.mac) as string,
+        i,
+        m.mac,
+        "give each machine its own MAC address",
+      );
 
     if (typeof m.hostname !== "string" || !HOSTNAME.test(m.hostname)) {
       out.push(

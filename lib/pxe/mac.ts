@@ -1,3 +1,5 @@
+import { type Violation, violation } from "../validation/violations";
+
 /**
  * MAC addresses as the install host uses them: one canonical form (lower-case, colon
  * separated) for comparison and dnsmasq, and a hyphen form for file names in URLs.
@@ -39,3 +41,25 @@ export function macTag(mac: string): string {
 
 /** The fix text shared by every malformed-MAC violation. */
 export const MAC_FIX = "use six colon-separated hex pairs, e.g. 52:54:00:12:34:56";
+
+/**
+ * The one check of a machine's MAC, shared by every component: a MAC (see
+ * {@link normalizeMac}) that a network card can have, i.e. unicast (even first octet) and
+ * not all zeros. Returns the violation at `at`, or undefined.
+ */
+export function macViolation(at: string, value: unknown): Violation | undefined {
+  const mac = normalizeMac(value);
+  if (mac === undefined) return violation(at, value, "is not a MAC address", MAC_FIX);
+  if (mac === "00:00:00:00:00:00") {
+    return violation(at, value, "is the all-zero MAC, which no network card has", MAC_FIX);
+  }
+  if (Number.parseInt(mac.slice(0, 2), 16) % 2 === 1) {
+    return violation(
+      at,
+      value,
+      "is a multicast or broadcast MAC (odd first octet), which no network card has",
+      "use a unicast MAC (even first octet), e.g. 52:54:00:12:34:56",
+    );
+  }
+  return undefined;
+}

@@ -141,7 +141,7 @@ describe("cloud-init network-config", () => {
         }),
       ),
       [
-        "mac: is not a MAC address; use e.g. 52:54:00:12:34:56",
+        "mac: is not a MAC address; use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
         "interfaceName: is not an interface name; use e.g. eth0",
         "address: is not an IPv4 address with prefix length; use e.g. 10.0.0.5/24",
         "dnsServers[0]: is not an IPv4 address; use e.g. 10.0.0.1",

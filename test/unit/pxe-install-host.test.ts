@@ -314,7 +314,7 @@ describe("install host nginx.conf arguments", () => {
       [
         '- address: is not an IPv4 address (got "10.0.0"); use e.g. 10.0.0.2',
         '- network.subnet: is not an IPv4 subnet (got "10.0.0.0/33"); use e.g. 10.0.0.0/24',
-        '- machines[0].mac: is not a MAC address (got "x"); use e.g. 52:54:00:12:34:56',
+        '- machines[0].mac: is not a MAC address (got "x"); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56',
         '- machines[0].address: is not an IPv4 address (got "10.0.0.300"); use e.g. 10.0.0.21',
         '- layout.wwwRoot: is not an absolute path (got "srv"); use e.g. /srv/pxe/www',
         '- layout.nginxUser: is not a user name (got "Www Data"); use e.g. www-data',

@@ -101,6 +101,42 @@ describe("validateInventory", () => {
     ]);
   });
 
+  it("refuses MACs no network card has: multicast, broadcast, all zeros", () => {
+    const bad = [
+      "01:00:5e:00:00:01",
+      "ff:ff:ff:ff:ff:ff",
+      "00:00:00:00:00:00",
+      "33-33-00-00-00-01",
+    ];
+    assert.deepEqual(
+      messages(
+        validateInventory(
+          bad.map((mac, i) => ({ ...web1, mac, hostname: `w${i}`, address: `10.0.0.${21 + i}` })),
+          network,
+          known,
+        ),
+      ),
+      [
+        "machines[0].mac: is a multicast or broadcast MAC (odd first octet), which no network card has; use a unicast MAC (even first octet), e.g. 52:54:00:12:34:56",
+        "machines[1].mac: is a multicast or broadcast MAC (odd first octet), which no network card has; use a unicast MAC (even first octet), e.g. 52:54:00:12:34:56",
+        "machines[2].mac: is the all-zero MAC, which no network card has; use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
+        "machines[3].mac: is a multicast or broadcast MAC (odd first octet), which no network card has; use a unicast MAC (even first octet), e.g. 52:54:00:12:34:56",
+      ],
+    );
+  });
+
+  it("refuses a DHCP range or gateway on the network or broadcast address", () => {
+    const vs = validateInventory([], {
+      ...network,
+      gateway: "10.0.0.0",
+      dhcpRange: { start: "10.0.0.100", end: "10.0.0.255" },
+    });
+    assert.deepEqual(messages(vs), [
+      "network.gateway: is the network or broadcast address of 10.0.0.0/24; use a host address",
+      "network.dhcpRange.end: is the network or broadcast address of 10.0.0.0/24; use a host address",
+    ]);
+  });
+
   it("formats one error naming argument, value and fix for each problem", () => {
     const vs = validateInventory([{ ...web1, mac: "nope" }], network, known);
     assert.equal(
