@@ -338,6 +338,7 @@ export async function bootMachine(
     { encoding: "utf8" },
   );
   if (img.status !== 0) {
+    removeMachine(plan); // nothing half-made stays
     io.err(`gentoo-infra machine boot: qemu-img create failed: ${img.stderr}\n`);
     return 1;
   }
@@ -349,6 +350,7 @@ export async function bootMachine(
   ]) {
     const r = virsh(uri, args);
     if (r.status !== 0) {
+      removeMachine(plan); // nothing half-made stays: no domain, disk or file
       io.err(`gentoo-infra machine boot: virsh ${args[0]} failed: ${r.stderr.trim()}\n`);
       return 1;
     }
