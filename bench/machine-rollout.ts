@@ -1,0 +1,254 @@
+/**
+ * Times what a machine sees of the farm (issue 13), on examples/minimal (TCG, its own free
+ * /24, one registered machine, web1, BIOS; a private copy of the stand-in tree):
+ * - first boot: `gentoo-infra machine boot web1` from switching a blank VM on to a package
+ *   (net-misc/openssh) installed from the binhost, by phase (the command's own lines,
+ *   timestamped as they arrive): installer running, install reported, first boot from disk,
+ *   sshd ready, package installed. Baseline in the same run: a plain reboot of the installed
+ *   machine to sshd ready (power cycle, local-boot script, its disk);
+ * - a tree update: develop moves to the stand-in's zlib 1.3.2 bump, then `pulumi preview`,
+ *   `pulumi up`, the linux builder's rebuild (its outcome's arrival and its phases), and on
+ *   web1 `gentoo-infra-sync` and `emerge --getbinpkg --usepkgonly -uDN @world` until
+ *   zlib-1.3.2 is installed. Baseline: the rebuild's emerge phase (Portage building the bump
+ *   on the builder), and the ratio of the whole rollout to it.
+ *
+ *   npm run bench machine-rollout    (this one; `npm run bench` runs every benchmark)
+ *   GI_BENCH_KEEP=1 ...              (keep the site after a failure until Ctrl-C)
+ *
+ * Needs root, the toolchain, the images, the stage and the stand-in tree of `npm run setup`.
+ * Prints Markdown tables.
+ *
+ * NOT YET RUN TO THE END (2026-12-02): its first run got through the up, both first builds and
+ * `machine boot web1`, then waited for a reboot that its SSH (run outside the namespace) never
+ * started; SSH now runs in the namespace. docs/benchmarks.md has no figures from it yet.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { machineBootPlan } from "../lib/cli/machine-boot";
+import type { SshTarget } from "../lib/cli/ssh";
+import { freeSubnet, sleep } from "../test/support/blank-machine";
+import { startNotifyListener } from "../test/support/build-site";
+import { removeLibvirtObjects } from "../test/support/libvirt";
+import { PulumiProgram, REPO_ROOT } from "../test/support/pulumi";
+
+const HARNESS = `${__dirname}/../scripts/libvirt-harness`;
+const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
+const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
+const LINUX = "development/amd64/linux";
+const TOOLS = "development/amd64/tools";
+const TIMEOUT = 45 * 60_000;
+
+/** Runs `gentoo-infra ARGS` in the namespace with the outputs on stdin; each line timestamped. */
+function timedCli(
+  args: readonly string[],
+  outputs: string,
+): Promise<{ code: number | null; lines: { at: number; text: string }[]; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      "ip",
+      ["netns", "exec", NETNS, path.join(REPO_ROOT, "scripts/gentoo-infra"), ...args],
+      { stdio: ["pipe", "pipe", "pipe"] },
+    );
+    const lines: { at: number; text: string }[] = [];
+    let partial = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      const parts = (partial + String(d)).split("\n");
+      partial = parts.pop() ?? "";
+      for (const text of parts) lines.push({ at: Date.now(), text });
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (code) => resolve({ code, lines, stderr }));
+    child.stdin.end(outputs);
+  });
+}
+
+const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(1);
+
+/** SSH to a guest from inside the namespace (the bench itself runs outside it). */
+function sshIn(dir: string, target: SshTarget, command: string, timeoutMs: number) {
+  const key = path.join(dir, "machine.key");
+  writeFileSync(key, target.privateKeyOpenssh, { mode: 0o600 });
+  const r = spawnSync(
+    "ip",
+    [
+      ...["netns", "exec", NETNS, "ssh", "-i", key, "-o", "BatchMode=yes"],
+      ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
+      `${target.user}@${target.address}`,
+      command,
+    ],
+    { encoding: "utf8", timeout: timeoutMs },
+  );
+  return { code: r.status ?? 255, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+async function main(): Promise<void> {
+  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
+    throw new Error("scripts/libvirt-harness use failed");
+  }
+  const subnet = freeSubnet(NETNS, 200, 229);
+  const program = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `br-${randomBytes(2).toString("hex")}`,
+  });
+  const work = mkdtempSync(path.join(tmpdir(), "gi-bench-rollout-"));
+  chmodSync(work, 0o755);
+  const trees = path.join(work, "trees");
+  mkdirSync(trees);
+  for (const repo of ["gentoo.git", "overlay.git"]) {
+    const r = spawnSync("git", [
+      "clone",
+      "-q",
+      "--mirror",
+      path.join(CACHE, "trees", repo),
+      path.join(trees, repo),
+    ]);
+    if (r.status !== 0) throw new Error(`git clone ${repo}: ${r.stderr}`);
+  }
+  symlinkSync(path.join(CACHE, "trees/distfiles"), path.join(trees, "distfiles"));
+  const gentoo = path.join(trees, "gentoo.git");
+  const bump = spawnSync("git", ["-C", gentoo, "rev-parse", "refs/heads/bump"], {
+    encoding: "utf8",
+  }).stdout.trim();
+  const listener = await startNotifyListener(
+    NETNS,
+    subnet.replace(/\.0\/24$/, ".1"),
+    30000 + (process.pid % 10000),
+  );
+  let failed = false;
+  let outputs: Record<string, unknown> = {};
+  try {
+    await program.setConfig("subnet", subnet);
+    await program.setConfig("notifyUrl", listener.url);
+    await program.setConfig("treeDir", trees);
+    await program.up();
+    outputs = await program.outputs({ showSecrets: true });
+    const json = JSON.stringify(outputs);
+    for (const profile of [LINUX, TOOLS]) {
+      const o = await listener.next(profile, 0, TIMEOUT);
+      if (o.status !== "success")
+        throw new Error(`the first ${profile} build failed: ${JSON.stringify(o)}`);
+    }
+
+    // First boot: machine boot web1, phases from its own lines.
+    const boot = await timedCli(["machine", "boot", "web1"], json);
+    if (boot.code !== 0) {
+      throw new Error(
+        `machine boot failed:\n${boot.lines.map((l) => l.text).join("\n")}\n${boot.stderr}`,
+      );
+    }
+    const at = (re: RegExp) => boot.lines.find((l) => re.test(l.text))?.at;
+    const start = at(/is switched on/) ?? 0;
+    const phases: [string, number | undefined][] = [
+      ["installer runs (firmware, iPXE, installer boot)", at(/the installer runs/)],
+      ["install reported (stage fetched, unpacked, configured)", at(/reported success/)],
+      ["first boot from its disk", at(/runs from its own disk/)],
+      ["sshd ready", at(/ready: sshd listens/)],
+      ["net-misc/openssh installed from the binhost", at(/: installed net-misc\/openssh/)],
+    ];
+    const web1 = (outputs.machines as Record<string, SshTarget>).web1 as SshTarget;
+    const plan = machineBootPlan(outputs, "web1");
+    // Baseline: a plain reboot of the installed machine to sshd ready.
+    const readyCount = () =>
+      (readFileSync(plan.domain.log, "latin1").match(/STAND-IN: ready/g) ?? []).length;
+    const before = readyCount();
+    const r0 = Date.now();
+    sshIn(work, web1, "systemctl reboot", 30_000);
+    while (readyCount() === before) {
+      if (Date.now() - r0 > TIMEOUT) throw new Error("web1 did not come back after a reboot");
+      await sleep(1000);
+    }
+    const rebootSeconds = (Date.now() - r0) / 1000;
+    const total = (phases[phases.length - 1]?.[1] ?? start) - start;
+
+    console.log("First boot of web1 (BIOS, TCG) with `gentoo-infra machine boot`:\n");
+    console.log("| phase | seconds since switched on | ratio to a reboot |");
+    console.log("|---|---|---|");
+    for (const [what, t] of phases) {
+      const s = t === undefined ? Number.NaN : (t - start) / 1000;
+      console.log(`| ${what} | ${s.toFixed(1)} | ${(s / rebootSeconds).toFixed(2)}x |`);
+    }
+    console.log(
+      `| baseline: reboot of the installed machine to sshd ready | ${rebootSeconds.toFixed(1)} | 1.0x |`,
+    );
+
+    // The tree update, develop to the bump, until web1 has the new zlib.
+    const linuxBuilds = listener.count(LINUX);
+    const u0 = Date.now();
+    spawnSync("git", ["-C", gentoo, "update-ref", "refs/heads/develop", bump]);
+    await program.preview();
+    const u1 = Date.now();
+    await program.up();
+    const u2 = Date.now();
+    const rebuild = await listener.next(LINUX, linuxBuilds, TIMEOUT);
+    if (rebuild.status !== "success")
+      throw new Error(`the rebuild failed: ${JSON.stringify(rebuild)}`);
+    const u3 = Date.now();
+    const sync = sshIn(work, web1, "gentoo-infra-sync", TIMEOUT);
+    if (sync.code !== 0) throw new Error(`gentoo-infra-sync: ${sync.stderr}`);
+    const u4 = Date.now();
+    const emerge = sshIn(
+      work,
+      web1,
+      "emerge --color=n --nospinner --getbinpkg --usepkgonly -uDN @world >/dev/null 2>&1 && ls /var/db/pkg/sys-libs",
+      TIMEOUT,
+    );
+    if (emerge.code !== 0 || !/zlib-1\.3\.2/.test(emerge.stdout)) {
+      throw new Error(`emerge -uDN @world on web1: ${emerge.stdout}${emerge.stderr}`);
+    }
+    const u5 = Date.now();
+    const portage = rebuild.phases.emerge ?? Number.NaN;
+    const rollout = (u5 - u0) / 1000;
+    console.log("\nA tree update (zlib 1.3.2 on develop) reaching web1:\n");
+    console.log("| step | seconds |");
+    console.log("|---|---|");
+    console.log(`| pulumi preview | ${seconds(u0, u1)} |`);
+    console.log(`| pulumi up | ${seconds(u1, u2)} |`);
+    console.log(
+      `| linux rebuild published (outcome after up; the build itself ${rebuild.durationSeconds} s, emerge ${portage} s) | ${seconds(u2, u3)} |`,
+    );
+    console.log(`| web1: gentoo-infra-sync | ${seconds(u3, u4)} |`);
+    console.log(
+      `| web1: emerge -uDN @world (zlib-1.3.2 and what it lacked) | ${seconds(u4, u5)} |`,
+    );
+    console.log(`| whole rollout, develop moved to zlib-1.3.2 on web1 | ${rollout.toFixed(1)} |`);
+    console.log(
+      `\nRatio of the whole rollout to Portage building the bump on the builder (baseline, ${portage} s): ${(rollout / portage).toFixed(2)}x`,
+    );
+    console.log(`First boot to a package installed: ${(total / 1000).toFixed(1)} s.`);
+  } catch (error) {
+    failed = true;
+    if (process.env.GI_BENCH_KEEP === "1") {
+      console.error(error);
+      console.error(`GI_BENCH_KEEP=1: the site (stack ${program.stack}) stays up; Ctrl-C to end`);
+      for (;;) await sleep(60_000);
+    }
+    throw error;
+  } finally {
+    listener.stop();
+    if (outputs.machines) await timedCli(["machine", "remove", "--all"], JSON.stringify(outputs));
+    await program.destroy().catch(() => undefined);
+    if (failed) removeLibvirtObjects(`gi-${program.stack}`);
+    await program.cleanup({ force: true });
+    rmSync(work, { recursive: true, force: true });
+    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
