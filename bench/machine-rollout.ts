@@ -24,19 +24,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { machineBootPlan } from "../lib/cli/machine-boot";
-import type { SshTarget } from "../lib/cli/ssh";
+import { type SshTarget, sshRun } from "../lib/cli/ssh";
 import { freeSubnet, sleep } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
 import { removeLibvirtObjects } from "../test/support/libvirt";
@@ -79,21 +71,8 @@ function timedCli(
 const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(1);
 
 /** SSH to a guest from inside the namespace (the bench itself runs outside it). */
-function sshIn(dir: string, target: SshTarget, command: string, timeoutMs: number) {
-  const key = path.join(dir, "machine.key");
-  writeFileSync(key, target.privateKeyOpenssh, { mode: 0o600 });
-  const r = spawnSync(
-    "ip",
-    [
-      ...["netns", "exec", NETNS, "ssh", "-i", key, "-o", "BatchMode=yes"],
-      ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
-      `${target.user}@${target.address}`,
-      command,
-    ],
-    { encoding: "utf8", timeout: timeoutMs },
-  );
-  return { code: r.status ?? 255, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
+const sshIn = (target: SshTarget, command: string, timeoutMs: number) =>
+  sshRun(target, command, { timeoutMs, netns: NETNS });
 
 async function main(): Promise<void> {
   if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
@@ -166,7 +145,7 @@ async function main(): Promise<void> {
       (readFileSync(plan.domain.log, "latin1").match(/STAND-IN: ready/g) ?? []).length;
     const before = readyCount();
     const r0 = Date.now();
-    sshIn(work, web1, "systemctl reboot", 30_000);
+    await sshIn(web1, "systemctl reboot", 30_000);
     while (readyCount() === before) {
       if (Date.now() - r0 > TIMEOUT) throw new Error("web1 did not come back after a reboot");
       await sleep(1000);
@@ -197,11 +176,10 @@ async function main(): Promise<void> {
     if (rebuild.status !== "success")
       throw new Error(`the rebuild failed: ${JSON.stringify(rebuild)}`);
     const u3 = Date.now();
-    const sync = sshIn(work, web1, "gentoo-infra-sync", TIMEOUT);
+    const sync = await sshIn(web1, "gentoo-infra-sync", TIMEOUT);
     if (sync.code !== 0) throw new Error(`gentoo-infra-sync: ${sync.stderr}`);
     const u4 = Date.now();
-    const emerge = sshIn(
-      work,
+    const emerge = await sshIn(
       web1,
       "emerge --color=n --nospinner --getbinpkg --usepkgonly -uDN @world >/dev/null 2>&1 && ls /var/db/pkg/sys-libs",
       TIMEOUT,

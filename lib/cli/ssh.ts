@@ -29,16 +29,22 @@ export interface SshResult {
 export function sshRun(
   target: SshTarget,
   command: string,
-  options: { readonly timeoutMs?: number } = {},
+  options: {
+    readonly timeoutMs?: number;
+    /** Run ssh inside this network namespace (`ip netns exec`), where the guests are. */
+    readonly netns?: string;
+  } = {},
 ): Promise<SshResult> {
   const dir = mkdtempSync(join(tmpdir(), "gi-ssh-"));
   const key = join(dir, "key");
   const pem = target.privateKeyOpenssh;
   writeFileSync(key, pem.endsWith("\n") ? pem : `${pem}\n`, { mode: 0o600 });
   return new Promise<SshResult>((resolve) => {
+    const ns = options.netns === undefined ? [] : ["netns", "exec", options.netns, "ssh"];
     const child = spawn(
-      "ssh",
+      ns.length ? "ip" : "ssh",
       [
+        ...ns,
         ...["-i", key, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"],
         ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
         ...["-o", "LogLevel=ERROR"],
