@@ -22,6 +22,14 @@ export interface Pick {
 }
 
 /** The new commits (oldest first) and the resulting tip, or the violation that stopped it. */
+/** The environment variables git takes a commit's author and committer from. */
+const IDENTITY_ENVIRONMENT = [
+  "GIT_AUTHOR_NAME",
+  "GIT_AUTHOR_EMAIL",
+  "GIT_COMMITTER_NAME",
+  "GIT_COMMITTER_EMAIL",
+] as const;
+
 export type PickOutcome =
   | { readonly tip: string; readonly commits: readonly string[]; readonly violation?: undefined }
   | { readonly violation: Violation };
@@ -40,7 +48,9 @@ export async function pickOnto(
   const dir = await mkdtemp(join(tmpdir(), "gentoo-infra-pick-"));
   try {
     await git.raw(["worktree", "add", "--detach", "--quiet", dir, base]);
-    const scratch = simpleGit({ baseDir: dir });
+    // simple-git drops every ambient GIT_* variable; the committer's identity may come from
+    // them (a CI job without user.name), so these four pass.
+    const scratch = simpleGit({ baseDir: dir, allowEnvironment: IDENTITY_ENVIRONMENT });
     for (const pick of picks) {
       try {
         await scratch.raw(["cherry-pick", "-x", pick.commit]);

@@ -100,6 +100,31 @@ describe("promote: cherry-pick (the zero-day path)", () => {
     assert.equal(readFileSync(join(repo.dir, "security.txt"), "utf8"), "patched\n");
   });
 
+  it("takes the committer from GIT_COMMITTER_NAME/EMAIL (simple-git drops other GIT_* variables)", async () => {
+    const saved = { name: process.env.GIT_COMMITTER_NAME, email: process.env.GIT_COMMITTER_EMAIL };
+    process.env.GIT_COMMITTER_NAME = "Zero-day Operator";
+    process.env.GIT_COMMITTER_EMAIL = "operator@example.invalid";
+    try {
+      await promote("development", "production", {
+        repositories: [repo.dir],
+        cherryPick: [repo.fix],
+        allowSkip: true,
+      });
+    } finally {
+      for (const [key, value] of [
+        ["GIT_COMMITTER_NAME", saved.name],
+        ["GIT_COMMITTER_EMAIL", saved.email],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    assert.equal(
+      git(repo.dir, "log", "-1", "--format=%cn <%ce>", "master"),
+      "Zero-day Operator <operator@example.invalid>",
+    );
+  });
+
   it("picks each commit in the repository that has it and leaves the others unchanged", async () => {
     const overlay = withFix(join(tmp.dir, "overlay"), "overlay");
     const third = gitFlowRepo(join(tmp.dir, "third"), ["release/1"]);
