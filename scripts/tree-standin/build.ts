@@ -8,7 +8,9 @@
  *   and the mirror's layout.conf (flat);
  * - gentoo.git (repository `gentoo`): commit A = standin/gentoo + Manifests + md5-cache on
  *   `develop` and `master`; commit B = A + standin/gentoo-branches/bump on `bump`; commit C =
- *   A + standin/gentoo-branches/broken on `broken` (B and C are children of A);
+ *   A + standin/gentoo-branches/broken on `broken` (B and C are children of A); commit F =
+ *   B + standin/gentoo-branches/fix on `fix` (a child of B: the fix a zero-day cherry-pick
+ *   takes to production without B);
  * - overlay.git (repository `gentoo-infra`, lib's DEFAULT_OVERLAY_NAME): the profiles the
  *   Stacks of examples/minimal render (renderOverlayFiles) + standin/overlay + md5-cache, one
  *   commit on `develop` and `master`.
@@ -60,17 +62,28 @@ const MIRROR_LAYOUT = [
   "",
 ].join("\n");
 
-/** The branches of gentoo.git besides develop/master: a child of A each. */
+/**
+ * The branches of gentoo.git besides develop/master, in order: each a child of `parent` (A is
+ * `develop`), its commit = the parent's tree + standin/gentoo-branches/<name>.
+ */
 const GENTOO_BRANCHES = [
   {
     name: "bump",
+    parent: "develop",
     date: EPOCH + DAY,
     message: "sys-libs/zlib: add 1.3.2 (stand-in version bump)",
   },
   {
     name: "broken",
+    parent: "develop",
     date: EPOCH + 2 * DAY,
     message: "sys-libs/zlib: add 1.3.99, whose build fails (stand-in, on purpose)",
+  },
+  {
+    name: "fix",
+    parent: "bump",
+    date: EPOCH + 3 * DAY,
+    message: "sys-apps/baselayout: 2.17-r1 (stand-in security fix)",
   },
 ] as const;
 
@@ -337,9 +350,9 @@ function main(): void {
     );
     git(overlay, ["branch", "master"]);
 
-    // gentoo.git, the branches B and C: children of A.
+    // gentoo.git, the branches B and C (children of A) and F (a child of B).
     for (const branch of GENTOO_BRANCHES) {
-      git(tree, ["checkout", "--quiet", "-b", branch.name, "develop"]);
+      git(tree, ["checkout", "--quiet", "-b", branch.name, branch.parent]);
       copyTree(join(STANDIN, "gentoo-branches", branch.name), tree);
       cacheSeconds += egencache(scratch, treeOnly, "gentoo");
       writeManifests(tree, distfiles).forEach((n) => {

@@ -2,9 +2,10 @@
  * Render tier for the STAND-IN Gentoo tree and site overlay that builders build from
  * (scripts/build-tree-standin, docs/tree-standin.md): the repositories the script makes under
  * $GI_CACHE/trees are judged by git and by Portage 3.0.83 (the venv's):
- * - gentoo.git has `develop` = `master` (commit A) and the children `bump` and `broken`, each
- *   adding exactly one ebuild and its cache entry; commit ids do not depend on when or where
- *   the script ran;
+ * - gentoo.git has `develop` = `master` (commit A), the children `bump` and `broken`, and
+ *   `fix` (a child of `bump`), each adding exactly one ebuild and its cache entry; commit ids
+ *   do not depend on when or where the script ran; `fix`'s commit applies to A alone (what a
+ *   zero-day cherry-pick to production does);
  * - the Manifest of app-admin/sudo matches the distfile, and Portage fetches that distfile from
  *   a GENTOO_MIRRORS mirror serving the distfiles directory, digests verified (and refuses a
  *   tampered one);
@@ -133,10 +134,10 @@ function pretend(p: BuilderPrefix, extra: readonly string[] = []): string[] {
 }
 
 describe("gentoo.git: branches and commits", () => {
-  it("has develop = master (commit A), and bump and broken as children of A", (t) => {
+  it("has develop = master (commit A), bump and broken as children of A, fix as a child of bump", (t) => {
     if (!buildTrees(t)) return;
     const heads = git(gentooGit, ["for-each-ref", "--format=%(refname:short)", "refs/heads"]);
-    assert.deepEqual(heads.split("\n").sort(), ["broken", "bump", "develop", "master"]);
+    assert.deepEqual(heads.split("\n").sort(), ["broken", "bump", "develop", "fix", "master"]);
     const a = git(gentooGit, ["rev-parse", "develop"]);
     assert.equal(git(gentooGit, ["rev-parse", "master"]), a);
     assert.equal(git(gentooGit, ["rev-list", "--parents", "-n", "1", "develop"]), a, "A is a root");
@@ -151,6 +152,11 @@ describe("gentoo.git: branches and commits", () => {
       assert.notEqual(commit, a);
       assert.deepEqual(parents, [a], `${branch}'s only parent is A`);
     }
+    assert.deepEqual(
+      git(gentooGit, ["rev-list", "--parents", "-n", "1", "fix"]).split(" ").slice(1),
+      [git(gentooGit, ["rev-parse", "bump"])],
+      "fix's only parent is bump",
+    );
   });
 
   it("adds exactly one zlib ebuild and its cache entry on bump (1.3.2) and on broken (1.3.99)", (t) => {
@@ -169,6 +175,34 @@ describe("gentoo.git: branches and commits", () => {
       git(gentooGit, ["show", "broken:sys-libs/zlib/zlib-1.3.99.ebuild"]),
       /^\tdie "stand-in build failure \(branch broken\)"$/m,
     );
+    assert.deepEqual(git(gentooGit, ["diff", "--name-status", "bump", "fix"]).split("\n"), [
+      "A\tmetadata/md5-cache/sys-apps/baselayout-2.17-r1",
+      "A\tsys-apps/baselayout/baselayout-2.17-r1.ebuild",
+    ]);
+  });
+
+  it("fix's commit applies to A without bump (a zero-day cherry-pick)", (t) => {
+    if (!buildTrees(t)) return;
+    const work = mkdtempSync(join(tmpdir(), "gi-tree-standin-pick-"));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const clone = join(work, "gentoo");
+    assert.equal(
+      run("git", ["clone", "--quiet", "--branch", "master", gentooGit, clone]).status,
+      0,
+    );
+    const pick = run("git", [
+      ...["-C", clone, "-c", "user.name=t", "-c", "user.email=t@t.invalid"],
+      ...["cherry-pick", git(gentooGit, ["rev-parse", "fix"])],
+    ]);
+    assert.equal(pick.status, 0, pick.stdout + pick.stderr);
+    assert.deepEqual(
+      run("git", ["-C", clone, "diff", "--name-only", "origin/master", "HEAD"]).stdout.split("\n"),
+      [
+        "metadata/md5-cache/sys-apps/baselayout-2.17-r1",
+        "sys-apps/baselayout/baselayout-2.17-r1.ebuild",
+        "",
+      ],
+    );
   });
 
   it("gives the same commit ids when built again elsewhere (fixed names, e-mails, dates)", (t) => {
@@ -178,7 +212,7 @@ describe("gentoo.git: branches and commits", () => {
     const r = run(join(GI_ROOT, "scripts", "build-tree-standin"), ["--out", out]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     for (const [repo, branches] of [
-      ["gentoo.git", ["develop", "master", "bump", "broken"]],
+      ["gentoo.git", ["develop", "master", "bump", "broken", "fix"]],
       ["overlay.git", ["develop", "master"]],
     ] as const) {
       for (const branch of branches) {
@@ -276,7 +310,7 @@ describe("metadata and profiles", () => {
       assert.equal(status, "", `${label}: egencache changed the committed cache`);
     };
     check(p.overlay, DEFAULT_OVERLAY_NAME, "overlay.git develop");
-    for (const branch of ["develop", "bump", "broken"]) {
+    for (const branch of ["develop", "bump", "broken", "fix"]) {
       pin(p.gentoo, branch);
       check(p.gentoo, "gentoo", `gentoo.git ${branch}`);
     }
@@ -323,6 +357,15 @@ describe("Portage resolves examples/minimal's catalog against the built reposito
     const p = prefix(t);
     pin(p.gentoo, "bump");
     assert.ok(pretend(p).includes("sys-libs/zlib-1.3.2:0/1::gentoo"));
+  });
+
+  it("at fix: sys-apps/baselayout-2.17-r1 and sys-libs/zlib-1.3.2", (t) => {
+    if (!buildTrees(t)) return;
+    const p = prefix(t);
+    pin(p.gentoo, "fix");
+    const resolved = pretend(p);
+    assert.ok(resolved.includes("sys-apps/baselayout-2.17-r1::gentoo"), resolved.join(" "));
+    assert.ok(resolved.includes("sys-libs/zlib-1.3.2:0/1::gentoo"), resolved.join(" "));
   });
 
   it("at broken: sys-libs/zlib-1.3.99, whose build fails with the stand-in's message", (t) => {
