@@ -1,10 +1,12 @@
-// The smallest complete site (docs/getting-started.md): one environment (development), one
-// arch (amd64), two Stacks (linux, and tools on top of it), a RootCa with its root in this
-// stack, a BinhostMirror that also serves the tree and overlay over git, a PxeInstallHost with
-// one machine, and a builder per Stack, all on the local libvirt (qemu:///system, TCG unless
-// configured). It is also the default site: the root Pulumi.yaml runs this program, and
-// `npm run up` brings its development stack up inside the network namespace of
-// scripts/libvirt-harness; the first builds start right after.
+// The smallest complete site (docs/getting-started.md): one environment per Pulumi stack
+// (config `environment`, default development), one arch (amd64), two Stacks (linux, and tools
+// on top of it), a RootCa with its root in this stack, a BinhostMirror that also serves the
+// tree and overlay over git, a PxeInstallHost with one machine, and a builder per Stack, all on
+// the local libvirt (qemu:///system, TCG unless configured). It is also the default site: the
+// root Pulumi.yaml runs this program, and `npm run up` brings its development stack up inside
+// the network namespace of scripts/libvirt-harness; the first builds start right after.
+// A smaller environment: `tools: false` (linux only, one builder), `machineCount: 0` (no
+// machines, so no install host); the e2e's staging and production stacks are such.
 //
 // STAND-INS (named so): the guest image is a Debian image with real Portage standing in for
 // Gentoo's cloud-init image (scripts/build-base-image), the Gentoo tree and overlay are
@@ -22,6 +24,8 @@ import {
   BINHOST_ROOT,
   BinhostMirror,
   defaultDiskLayout,
+  ENVIRONMENTS,
+  type Environment,
   GentooBuildFarm,
   GuestNetwork,
   Hypervisor,
@@ -38,9 +42,14 @@ export = async () => {
   const config = new pulumi.Config();
   const repo = path.resolve(__dirname, "..", "..");
   const cache = process.env.GI_CACHE ?? path.join(repo, ".cache");
-  const environment = "development";
-  const arch = "amd64";
-  const domain = config.get("domain") ?? "dev.gentoo-infra.test";
+  // The environment this stack is (docs/tree-snapshots.md): it picks the branch of the clones
+  // the snapshot is read from (develop, the release branch, master) and names every path.
+  const environment = (config.get("environment", { allowedValues: [...ENVIRONMENTS] }) ??
+    "development") as Environment;
+  const arch = "amd64" as const;
+  const withTools = config.getBoolean("tools") ?? true;
+  const shortName = { development: "dev", staging: "staging", production: "prod" }[environment];
+  const domain = config.get("domain") ?? `${shortName}.gentoo-infra.test`;
   const subnet = config.get("subnet") ?? "192.168.150.0/24";
   const prefix = subnet.replace(/\.0\/24$/, "");
   const addresses = {
@@ -52,8 +61,9 @@ export = async () => {
   const binhostHostname = `binhost.${domain}`;
   const binhostUrl = `https://${binhostHostname}/`;
 
-  // The tree snapshot: the commits of the Gentoo tree clone and of the overlay that development
-  // builds, read from the local clones (the develop branches, docs/tree-snapshots.md). Here the
+  // The tree snapshot: the commits of the Gentoo tree clone and of the overlay that this
+  // environment builds, read from the local clones (its git-flow branches: develop, the one
+  // release/* branch, master; docs/tree-snapshots.md). Here the
   // clones are the STAND-IN tree and overlay of scripts/build-tree-standin; `gentooCommit` /
   // `overlayCommit` pin another commit of them (e.g. the stand-in's `broken` branch). The
   // binhost serves both repositories over git; builders clone them from there.
@@ -112,7 +122,10 @@ export = async () => {
     crlBaseUrl: `http://${binhostHostname}/crl`,
     intermediate: environment,
     root: { mode: "in-stack" },
-    packageSigningKey: { name: "gentoo-infra development binhost", email: `binhost@${domain}` },
+    packageSigningKey: {
+      name: `gentoo-infra ${environment} binhost`,
+      email: `binhost@${domain}`,
+    },
   });
   const signingKey = pki.packageSigningKey;
   if (!signingKey) throw new Error("unreachable: the RootCa above has a package signing key");
@@ -134,11 +147,17 @@ export = async () => {
   } as const;
   const stack = new Stack("linux", { ...stackArgs, systemProfile: linux.systemProfile });
   // An application Stack on top of linux: its binhost path stores only what linux lacks.
-  const toolsStack = new Stack("tools", {
-    ...stackArgs,
-    base: stack.definition,
-    applicationProfiles: tools.applicationProfiles,
-  });
+  const toolsStack = withTools
+    ? new Stack("tools", {
+        ...stackArgs,
+        base: stack.definition,
+        applicationProfiles: tools.applicationProfiles,
+      })
+    : undefined;
+  const stacks = toolsStack ? [stack, toolsStack] : [stack];
+
+  // The binhost serves each repository with one branch: the environment's, at the snapshot.
+  const branchOf = (repo: "gentoo" | "overlay") => read?.[repo].branch ?? "develop";
 
   const binhost = new BinhostMirror("binhost", {
     hypervisor,
@@ -146,15 +165,19 @@ export = async () => {
     address: addresses.binhost,
     image,
     rootCa: pki,
-    stacks: [stack, toolsStack],
+    stacks,
     hostname: binhostHostname,
     gitRepositories: haveClones
       ? [
-          { name: "gentoo", clone: clones.gentoo, branches: { develop: snapshot.tree.commit } },
+          {
+            name: "gentoo",
+            clone: clones.gentoo,
+            branches: { [branchOf("gentoo")]: snapshot.tree.commit },
+          },
           {
             name: "overlay",
             clone: clones.overlay,
-            branches: { develop: snapshot.overlay.commit },
+            branches: { [branchOf("overlay")]: snapshot.overlay.commit },
           },
         ]
       : [],
@@ -174,13 +197,20 @@ export = async () => {
     });
   }
 
+  // The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
+  // address .5N, below the DHCP range .100-.150). Raising machineCount adds machines in place:
+  // no VM is replaced. With none, the site has no install host and no stage.
+  const machineCount = config.getNumber("machineCount", { min: 0, max: 50 }) ?? 1;
+
   // The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
   // the binhost where builders would upload a real stage4.
   const stageFile =
     config.get("stagePath") ?? path.join(cache, "stages/stage4-amd64-standin.tar.zst");
   const stageName = path.basename(stageFile);
   const stageRelative = `stages/${environment}/${arch}/${stageName}`;
-  if (existsSync(stageFile)) {
+  if (machineCount === 0) {
+    // no machine, no stage
+  } else if (existsSync(stageFile)) {
     new PushedFiles("binhost-stage", {
       server: binhost.server,
       files: [{ path: `${BINHOST_ROOT}/${stageRelative}`, localPath: stageFile }],
@@ -190,13 +220,11 @@ export = async () => {
       `${stageFile} does not exist: the machine has no stage to install (run scripts/build-stage-standin)`,
     );
   }
-  const stageSha512 = existsSync(stageFile)
-    ? createHash("sha512").update(readFileSync(stageFile)).digest("hex")
-    : "0".repeat(128);
+  const stageSha512 =
+    machineCount > 0 && existsSync(stageFile)
+      ? createHash("sha512").update(readFileSync(stageFile)).digest("hex")
+      : "0".repeat(128);
 
-  // The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
-  // address .5N). Raising machineCount adds machines in place: no VM is replaced.
-  const machineCount = config.getNumber("machineCount") ?? 1;
   const machines = Array.from({ length: machineCount }, (_, i) => {
     const hostname = `web${i + 1}`;
     // `web<N>Firmware`: bios (default) or uefi; a UEFI machine gets an EFI system partition.
@@ -219,40 +247,44 @@ export = async () => {
   const machineAdmin = new tls.PrivateKey("machine-admin", { algorithm: "ED25519" });
 
   const installerDir = config.get("installerDir") ?? path.join(cache, "installer", arch);
-  const pxe = new PxeInstallHost("pxe", {
-    hypervisor,
-    network,
-    address: addresses.pxe,
-    image,
-    dhcpMode: "full",
-    dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
-    // The install host answers DNS for the binhost's name, so the installer (and the installed
-    // machines) resolve the stage and binrepos URLs; the root CA reaches the installer through
-    // its iPXE script (docs/pxe-install-host.md), so the installer is built without --ca.
-    dnsServers: [addresses.pxe],
-    hostRecords: { [binhostHostname]: addresses.binhost },
-    domain,
-    machines,
-    stacks: [stack],
-    binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
-    stages: {
-      [`${environment}/${arch}/linux`]: {
-        url: `${binhostUrl}${stageRelative}`,
-        sha512: stageSha512,
-      },
-    },
-    // Machines trust binary packages signed by the RootCa's package-signing key only.
-    rootCa: pki,
-    authorizedKeys: [machineAdmin.publicKeyOpenssh],
-    baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
-    puppet: { server: `puppet.${domain}` },
-    installers: {
-      [arch]: {
-        kernel: path.join(installerDir, "vmlinuz"),
-        initrd: path.join(installerDir, "initrd.img"),
-      },
-    },
-  });
+  const pxe =
+    machines.length === 0
+      ? undefined
+      : new PxeInstallHost("pxe", {
+          hypervisor,
+          network,
+          address: addresses.pxe,
+          image,
+          dhcpMode: "full",
+          dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
+          // The install host answers DNS for the binhost's name, so the installer (and the
+          // installed machines) resolve the stage and binrepos URLs; the root CA reaches the
+          // installer through its iPXE script (docs/pxe-install-host.md), so the installer is
+          // built without --ca.
+          dnsServers: [addresses.pxe],
+          hostRecords: { [binhostHostname]: addresses.binhost },
+          domain,
+          machines,
+          stacks: [stack],
+          binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
+          stages: {
+            [`${environment}/${arch}/linux`]: {
+              url: `${binhostUrl}${stageRelative}`,
+              sha512: stageSha512,
+            },
+          },
+          // Machines trust binary packages signed by the RootCa's package-signing key only.
+          rootCa: pki,
+          authorizedKeys: [machineAdmin.publicKeyOpenssh],
+          baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
+          puppet: { server: `puppet.${domain}` },
+          installers: {
+            [arch]: {
+              kernel: path.join(installerDir, "vmlinuz"),
+              initrd: path.join(installerDir, "initrd.img"),
+            },
+          },
+        });
 
   const farm = new GentooBuildFarm("farm", {
     hypervisors: { local: hypervisor },
@@ -260,13 +292,17 @@ export = async () => {
     image,
     builders: [
       { stack, environment, arch, hypervisor: "local", address: addresses.builder },
-      {
-        stack: toolsStack,
-        environment,
-        arch,
-        hypervisor: "local",
-        address: addresses.toolsBuilder,
-      },
+      ...(toolsStack
+        ? [
+            {
+              stack: toolsStack,
+              environment,
+              arch,
+              hypervisor: "local",
+              address: addresses.toolsBuilder,
+            },
+          ]
+        : []),
     ],
     binhost: {
       url: binhostUrl,
@@ -296,7 +332,7 @@ export = async () => {
     /** Every server with its address and admin SSH key (secret), for `scripts/site info`. */
     servers: pulumi.secret({
       binhost: serverOf(binhost.server),
-      pxe: serverOf(pxe.server),
+      ...(pxe ? { pxe: serverOf(pxe.server) } : {}),
       ...Object.fromEntries(
         Object.entries(farm.builders).map(([profile, builder]) => [
           `builder-${profile.replaceAll("/", "-")}`,
@@ -322,8 +358,8 @@ export = async () => {
     /** Where things are served. */
     urls: {
       binhost: binhost.url,
-      netboot: pxe.httpBaseUrl,
-      stage: `${binhostUrl}${stageRelative}`,
+      netboot: pxe?.httpBaseUrl,
+      stage: pxe ? `${binhostUrl}${stageRelative}` : undefined,
       git: binhost.gitUrls.apply((u) => Object.values(u).join(" ")),
     },
     /** The root CA certificate: `curl --cacert` it to reach the binhost. */

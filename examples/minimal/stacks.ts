@@ -1,7 +1,7 @@
 /**
  * The Stacks of examples/minimal (and of the default site, ../../index.ts): `linux`, a server
- * system profile, and `tools`, an application Stack on top of it; amd64, built for
- * development. The render tier (test/render/examples.test.ts) lets Portage judge every build
+ * system profile, and `tools`, an application Stack on top of it; amd64, built for each
+ * environment (one Pulumi stack per environment, config `environment`). The render tier (test/render/examples.test.ts) lets Portage judge every build
  * profile of them, and scripts/build-tree-standin writes their overlay profiles into the
  * stand-in overlay the builders build from.
  */
@@ -43,5 +43,5 @@ export const tools: StackDefinition = {
 export const stacks: readonly StackDefinition[] = [linux, tools];
 /** The arches it builds. */
 export const arches: readonly ArchName[] = ["amd64"];
-/** The environments it builds. */
-export const environments: readonly Environment[] = ["development"];
+/** The environments it builds (a stack's config `environment` picks one). */
+export const environments: readonly Environment[] = ["development", "staging", "production"];
