@@ -31,11 +31,23 @@
  *   farm's key only; with the binhost compromised (index entries updated to match),
  *   app-admin/sudo altered by one byte is refused with "BAD signature" and sys-apps/baselayout
  *   re-signed by another key with "unknown key"; neither is installed;
+ * - two more environments of the same program, each its own Pulumi stack on its own network
+ *   (linux only; staging without machines, production with web1): `gentoo-infra promote
+ *   development staging --release` cuts the release branch, and both go up beside development
+ *   and build the release and master commits (the stand-in's commit A);
  * - a tree update rolls out (docs/roll-out-a-tree-update.md): develop of the tree moves to the
- *   stand-in's `bump` commit (sys-libs/zlib 1.3.2); the preview names the new commit and
- *   replaces nothing; `up` makes the builders build it (linux publishes zlib-1.3.2 and nothing
- *   else); web1 follows with `gentoo-infra-sync` and `emerge -uDN @world` from the binhost and
- *   has zlib-1.3.2;
+ *   stand-in's `fix` commit (sys-libs/zlib 1.3.2, then sys-apps/baselayout 2.17-r1); the
+ *   preview names the new commit and replaces nothing; `up` makes the builders build it; web1
+ *   follows with `gentoo-infra-sync` and `emerge -uDN @world` from the binhost and has both;
+ * - staging previews no change until `gentoo-infra promote development staging` moves its
+ *   release branch; then its preview names the commit and replaces nothing, `up` makes its
+ *   builder build it, and it serves the same packages as development; development builds
+ *   nothing for it;
+ * - the zero-day path: production's web1 installs (`gentoo-infra machine boot`), the fix alone
+ *   is cherry-picked onto master (`promote development production --allow-skip
+ *   --cherry-pick`), production's preview names the new master commit, its builder builds
+ *   baselayout-2.17-r1 and not the zlib bump, production's web1 upgrades to it and keeps
+ *   zlib-1.3.1; development builds nothing and previews no change;
  * - web2 installs with UEFI: OVMF's PXE loads snponly.efi over TFTP, the same script runs, and
  *   its local-boot script exits to the firmware, which boots the disk's EFI system partition;
  * - pinning the tree to the stand-in's `broken` commit (a failing ebuild): each build reports
@@ -48,7 +60,8 @@
  * STAND-INS: the guest image, the installer and the stage are built from Debian packages
  * (docs/base-image.md, docs/installer.md), builders and the stage with real Portage from
  * PyPI; the Gentoo tree and overlay are scripts/build-tree-standin's; BIOS iPXE is QEMU's NIC
- * ROM. Not proven here: catalyst stages, a promotion to another environment.
+ * ROM. Not proven here: catalyst stages; staging → production by fast-forward (the same
+ * command as development → staging, proven on real repositories in the unit tier).
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -121,6 +134,10 @@ const FILES = [
 ];
 const LINUX = "development/amd64/linux";
 const TOOLS = "development/amd64/tools";
+const STAGING = "staging/amd64/linux";
+const PRODUCTION = "production/amd64/linux";
+/** The release branch the test cuts for staging. */
+const RELEASE = "release/2026.12";
 /** What each build profile's repository must hold: the Stack's packages, nothing else. */
 const EXPECTED = {
   [LINUX]: [
@@ -166,12 +183,13 @@ function partitionTable(raw: string) {
 function gentooInfra(
   args: readonly string[],
   outputs: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       "ip",
       ["netns", "exec", NETNS, path.join(REPO_ROOT, "scripts/gentoo-infra"), ...args],
-      { stdio: ["pipe", "pipe", "pipe"] },
+      { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
     let stdout = "";
     let stderr = "";
@@ -186,6 +204,14 @@ function gentooInfra(
   });
 }
 
+/** The operator who cherry-picks (git records a committer). */
+const OPERATOR = {
+  GIT_AUTHOR_NAME: "gentoo-infra e2e",
+  GIT_AUTHOR_EMAIL: "e2e@gentoo-infra.invalid",
+  GIT_COMMITTER_NAME: "gentoo-infra e2e",
+  GIT_COMMITTER_EMAIL: "e2e@gentoo-infra.invalid",
+};
+
 /** The commit a branch of a stand-in clone points at. */
 function commitOf(clone: string, branch: string): string {
   const r = run("git", ["-C", clone, "rev-parse", `refs/heads/${branch}`]);
@@ -193,7 +219,7 @@ function commitOf(clone: string, branch: string): string {
   return r.stdout.trim();
 }
 
-test("one site: the farm builds, blank machines PXE-install and install from the binhost, a tree update rolls out", async (t) => {
+test("one site, three environments: the farm builds, blank machines PXE-install and install from the binhost, a tree update is promoted, a fix cherry-picked", async (t) => {
   if (!requireRoot(t, "network namespaces, libvirtd")) return;
   const tools = [
     ...["pulumi", "virsh", "ssh", "ip", "qemu-img", "debugfs", "sfdisk", "openssl", "cmp"],
@@ -203,11 +229,23 @@ test("one site: the farm builds, blank machines PXE-install and install from the
   const hint = "run scripts/setup (images, scripts/build-tree-standin, Debian's ovmf)";
   if (!requireFiles(t, FILES, hint)) return;
 
+  const id = randomBytes(2).toString("hex");
   const program = await PulumiProgram.create("examples/minimal", {
     netns: NETNS,
-    stack: `px-${randomBytes(2).toString("hex")}`,
+    stack: `px-${id}`,
   });
   const prefix = `gi-${program.stack}`;
+  // Staging and production: the same program, a Pulumi stack each (config `environment`).
+  const staging = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `st-${id}`,
+  });
+  const production = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `pr-${id}`,
+  });
+  const environmentPrograms = [staging, production];
+  const destroyedEnvironments = new Set<PulumiProgram>();
   const work = mkdtempSync(path.join(tmpdir(), "gi-pxe-e2e-"));
   // QEMU runs as libvirt-qemu: it must reach the disks and logs libvirt hands it.
   chmodSync(work, 0o755);
@@ -227,8 +265,15 @@ test("one site: the farm builds, blank machines PXE-install and install from the
   }
   symlinkSync(path.join(TREES, "distfiles"), path.join(trees, "distfiles"));
   const gentooClone = path.join(trees, "gentoo.git");
+  const overlayClone = path.join(trees, "overlay.git");
+  const baseCommit = commitOf(gentooClone, "develop");
   const bumpCommit = commitOf(gentooClone, "bump");
+  const fixCommit = commitOf(gentooClone, "fix");
   const brokenCommit = commitOf(gentooClone, "broken");
+  /** staging's and production's `up`, started beside development's scenarios. */
+  let environmentsUp: Promise<void> | undefined;
+  let stagingOutputs: Record<string, unknown> = {};
+  let productionOutputs: Record<string, unknown> = {};
   let listener: NotifyListener | undefined;
   const domains: string[] = [];
   let destroyed = false;
@@ -259,25 +304,83 @@ test("one site: the farm builds, blank machines PXE-install and install from the
   const builderOf = (profile: string) => `builder-${profile.replaceAll("/", "-")}`;
   const unitOf = (profile: string) => `gentoo-infra-build-${profile.replaceAll("/", "-")}.service`;
   /** The builder's journal, shown when an outcome is not what the test wants. */
-  const journal = (profile: string) =>
-    ssh(builderOf(profile), `sudo -n journalctl -u ${unitOf(profile)} --no-pager -n 80`).stdout;
-  /** The next outcome of `profile` after the first `after`, which must be a success. */
-  const success = async (profile: string, after: number) => {
+  const journal = (profile: string, site = outputs) => {
+    const server = (site.servers as Record<string, Server>)[builderOf(profile)];
+    assert.ok(server, `${builderOf(profile)} in the outputs`);
+    const command = `sudo -n journalctl -u ${unitOf(profile)} --no-pager -n 80`;
+    return machineSsh.ssh(builderOf(profile), server, command, 120_000).stdout;
+  };
+  /**
+   * The next outcome of `profile` after the first `after`, which must be a success; `site` is
+   * the outputs of the stack that builds it (development's by default).
+   */
+  const success = async (profile: string, after: number, site = outputs) => {
     assert.ok(listener);
     const outcome = await listener.next(profile, after, BUILD_TIMEOUT);
-    assert.equal(outcome.status, "success", `${JSON.stringify(outcome)}\n${journal(profile)}`);
+    assert.equal(
+      outcome.status,
+      "success",
+      `${JSON.stringify(outcome)}\n${journal(profile, site)}`,
+    );
     return outcome;
   };
-  /** The steps of a `pulumi preview --json`. */
-  const previewSteps = async () => {
-    const preview = await program.run([
-      ...["preview", "--non-interactive", "--json", "--stack", program.stack],
+  /** The package versions (cpv) the binhost of `site` serves for `profile`, sorted. */
+  const servedOf = (site: Record<string, unknown>, profile: string) => {
+    const caFile = path.join(work, `ca-${profile.split("/")[0]}.pem`);
+    writeFileSync(caFile, site.caCertificatePem as string);
+    const binhostServer = (site.servers as Record<string, Server>).binhost;
+    const url = `${(site.urls as { binhost: string }).binhost}${profile}/Packages`;
+    const r = fetchFromBinhost(NETNS, caFile, binhostServer?.address ?? "", url);
+    assert.equal(r.status, 0, `GET ${url}: ${r.stderr}`);
+    return parsePackagesIndex(r.body.toString())
+      .map((e) => e.cpv)
+      .sort();
+  };
+  /** The steps of a `pulumi preview --json` of `of` (development's stack by default). */
+  const previewSteps = async (of = program) => {
+    const preview = await of.run([
+      ...["preview", "--non-interactive", "--json", "--stack", of.stack],
     ]);
     return JSON.parse(preview.stdout).steps as {
       op: string;
       urn: string;
       newState?: { inputs?: unknown };
     }[];
+  };
+  /** What a preview changes: each step that is not `same`, as "<op> <urn>". */
+  const changesOf = (steps: Awaited<ReturnType<typeof previewSteps>>) =>
+    steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`);
+  /**
+   * Checks the preview of a tree snapshot change: the binhost's push of the tree names
+   * `commit`; nothing is replaced or deleted but the commands that push files and run them
+   * (they are replaced when their triggers, the content they push, change: that is how they
+   * run again); no VM, disk, cloud-init disk or network changes.
+   */
+  const assertSnapshotPreview = (
+    steps: Awaited<ReturnType<typeof previewSteps>>,
+    commit: string,
+    label: string,
+  ) => {
+    const push = steps.find((s) => /binhost-git-gentoo$/.test(s.urn));
+    assert.ok(
+      push && JSON.stringify(push.newState?.inputs).includes(commit),
+      `${label}: the preview's push names ${commit}`,
+    );
+    const changed = steps.filter((s) => s.op !== "same");
+    for (const s of changed) t.diagnostic(`${label} preview: ${s.op} ${s.urn.split("::").pop()}`);
+    const command = /\$command:(remote|local):Command::|::command:(remote|local):Command::/;
+    assert.deepEqual(
+      changed
+        .filter((s) => /replace|delete/.test(s.op) && !command.test(s.urn))
+        .map((s) => `${s.op} ${s.urn}`),
+      [],
+      `${label}: a tree update replaces or deletes nothing but the push commands`,
+    );
+    assert.deepEqual(
+      changed.filter((s) => /libvirt:index\//.test(s.urn)).map((s) => `${s.op} ${s.urn}`),
+      [],
+      `${label}: no VM, disk, cloud-init disk or network changes`,
+    );
   };
   /**
    * Powers an installed machine off cleanly (`systemctl poweroff` over SSH as root), so that
@@ -455,6 +558,43 @@ test("one site: the farm builds, blank machines PXE-install and install from the
         });
       }
     });
+
+    await step(
+      "staging and production, the same program's stacks, start going up beside development at the release branch and master",
+      async () => {
+        assert.ok(listener);
+        // Cutting the release: staging's branch starts at develop (commit A here).
+        const cut = await gentooInfra(
+          [
+            ...["promote", "development", "staging", "--release", RELEASE],
+            ...["--repo", gentooClone, "--repo", overlayClone],
+          ],
+          "",
+        );
+        assert.equal(cut.code, 0, `${cut.stdout}${cut.stderr}`);
+        assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
+        assert.equal(commitOf(gentooClone, "master"), baseCommit);
+        const port = new URL(listener.url).port;
+        let from = 160;
+        for (const [env, machines] of [
+          [staging, "0"],
+          [production, "1"],
+        ] as const) {
+          const subnet = freeSubnet(NETNS, from, 199);
+          from = Number(subnet.split(".")[2]) + 1;
+          const gateway = subnet.replace(/\.0\/24$/, ".1");
+          await env.setConfig("environment", env === staging ? "staging" : "production");
+          await env.setConfig("subnet", subnet);
+          await env.setConfig("notifyUrl", `http://${gateway}:${port}/builds`);
+          await env.setConfig("treeDir", trees);
+          await env.setConfig("tools", "false");
+          await env.setConfig("machineCount", machines);
+        }
+        // Both go up while development's scenarios run; awaited before staging's scenario.
+        environmentsUp = Promise.all([staging.up(), production.up()]).then(() => undefined);
+        environmentsUp.catch(() => undefined);
+      },
+    );
 
     await step("an unknown MAC boots locally and nothing is written", async () => {
       const m = blank("unknown", UNKNOWN_MAC, "bios");
@@ -666,65 +806,196 @@ test("one site: the farm builds, blank machines PXE-install and install from the
     );
 
     await step(
-      "a tree update rolls out: develop moves to a zlib bump, the preview names it and replaces nothing, the builders build it, web1 upgrades from the binhost",
+      "a tree update rolls out: develop moves to a zlib bump and a baselayout fix, the preview names it and replaces nothing, the builders build it, web1 upgrades from the binhost",
       async () => {
         assert.ok(listener);
         const linuxBuilds = listener.count(LINUX);
         const toolsBuilds = listener.count(TOOLS);
-        // What an operator's merge to develop does to the clone the site reads.
+        // What an operator's merges to develop do to the clone the site reads: the bump, then
+        // the fix (the stand-in's `fix` is a child of `bump`).
+        assert.equal(
+          run("git", ["-C", gentooClone, "merge-base", "--is-ancestor", bumpCommit, fixCommit])
+            .status,
+          0,
+          "fix is on top of bump",
+        );
         const moved = run("git", [
           "-C",
           gentooClone,
           "update-ref",
           "refs/heads/develop",
-          bumpCommit,
+          fixCommit,
         ]);
         assert.equal(moved.status, 0, moved.stderr);
-        const steps = await previewSteps();
-        const push = steps.find((s) => /binhost-git-gentoo$/.test(s.urn));
-        assert.ok(
-          push && JSON.stringify(push.newState?.inputs).includes(bumpCommit),
-          "the preview's push names the bump commit",
-        );
-        const changed = steps.filter((s) => s.op !== "same");
-        for (const s of changed)
-          t.diagnostic(`tree update preview: ${s.op} ${s.urn.split("::").pop()}`);
-        // The commands that push files and run them are replaced when their triggers (the
-        // content they push) change: that is how they run again. Nothing else is replaced.
-        const command = /\$command:(remote|local):Command::|::command:(remote|local):Command::/;
-        assert.deepEqual(
-          changed
-            .filter((s) => /replace|delete/.test(s.op) && !command.test(s.urn))
-            .map((s) => `${s.op} ${s.urn}`),
-          [],
-          "a tree update replaces or deletes nothing but the push commands",
-        );
-        assert.deepEqual(
-          changed.filter((s) => /libvirt:index\//.test(s.urn)).map((s) => `${s.op} ${s.urn}`),
-          [],
-          "no VM, disk, cloud-init disk or network changes",
-        );
+        assertSnapshotPreview(await previewSteps(), fixCommit, "development");
         await program.up();
         const linux = await success(LINUX, linuxBuilds);
-        assert.equal(linux.treeCommit, bumpCommit);
+        assert.equal(linux.treeCommit, fixCommit);
         assert.equal(linux.published, true);
-        assert.ok(
-          linux.packages.some((p) => /^sys-libs\/zlib\/zlib-1\.3\.2-\d+\.gpkg\.tar$/.test(p)),
-          `linux built zlib-1.3.2: ${linux.packages.join(" ")}`,
-        );
-        const served = parsePackagesIndex(index(LINUX).toString()).map((e) => e.cpv);
+        for (const built of [
+          /^sys-libs\/zlib\/zlib-1\.3\.2-/,
+          /^sys-apps\/baselayout\/baselayout-2\.17-r1-/,
+        ]) {
+          assert.ok(
+            linux.packages.some((p) => built.test(p)),
+            `linux built ${built.source}: ${linux.packages.join(" ")}`,
+          );
+        }
+        const served = servedOf(outputs, LINUX);
         assert.ok(served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
+        assert.ok(served.includes("sys-apps/baselayout-2.17-r1"), served.join(" "));
         const tools = await success(TOOLS, toolsBuilds);
-        assert.equal(tools.treeCommit, bumpCommit);
+        assert.equal(tools.treeCommit, fixCommit);
 
         const sync = onWeb1("gentoo-infra-sync");
         assert.equal(sync.status, 0, `${sync.stdout}${sync.stderr}`);
-        assert.match(sync.stdout, new RegExp(`gentoo at ${bumpCommit}`));
+        assert.match(sync.stdout, new RegExp(`gentoo at ${fixCommit}`));
         const r = onWeb1(`${MACHINE_EMERGE} --update --deep --newuse @world 2>&1`);
         assert.equal(r.status, 0, tail(r.stdout, 60));
         assert.equal(onWeb1(installedCommand("sys-libs/zlib")).stdout, "zlib-1.3.2\n");
+        assert.equal(
+          onWeb1(installedCommand("sys-apps/baselayout")).stdout,
+          "baselayout-2.17-r1\n",
+        );
         assert.match(onWeb1(installedCommand("net-misc/openssh")).stdout, /^openssh-\S+\n$/);
         await powerOff(web1, WEB1.hostname);
+      },
+    );
+
+    await step(
+      "staging and production are up and built their branches' commit (A) beside development",
+      async () => {
+        assert.ok(environmentsUp, "staging and production were started");
+        await environmentsUp;
+        stagingOutputs = await staging.outputs({ showSecrets: true });
+        productionOutputs = await production.outputs({ showSecrets: true });
+        for (const [profile, site] of [
+          [STAGING, stagingOutputs],
+          [PRODUCTION, productionOutputs],
+        ] as const) {
+          assert.deepEqual(site.buildProfiles, [profile]);
+          const first = await success(profile, 0, site);
+          assert.equal(first.treeCommit, baseCommit, `${profile} built its branch's commit`);
+          const served = servedOf(site, profile);
+          assert.ok(served.includes("sys-libs/zlib-1.3.1"), served.join(" "));
+          assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
+        }
+        assert.equal(
+          (stagingOutputs.servers as Record<string, unknown>).pxe,
+          undefined,
+          "staging has no machines and so no install host",
+        );
+      },
+    );
+
+    await step(
+      "staging previews no change until promoted; then it builds the promoted commit and serves the same packages as development, which builds nothing",
+      async () => {
+        assert.ok(listener);
+        assert.deepEqual(
+          changesOf(await previewSteps(staging)),
+          [],
+          "develop moved, staging's release branch did not: staging previews no change",
+        );
+        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
+        const stagingBuilds = listener.count(STAGING);
+        const promoted = await gentooInfra(
+          ["promote", "development", "staging", "--repo", gentooClone, "--repo", overlayClone],
+          "",
+        );
+        assert.equal(promoted.code, 0, `${promoted.stdout}${promoted.stderr}`);
+        t.diagnostic(promoted.stdout.trim());
+        assert.equal(commitOf(gentooClone, RELEASE), fixCommit, "a fast-forward to develop");
+        assertSnapshotPreview(await previewSteps(staging), fixCommit, "staging");
+        await staging.up();
+        const built = await success(STAGING, stagingBuilds, stagingOutputs);
+        assert.equal(built.treeCommit, fixCommit);
+        assert.equal(built.published, true);
+        assert.deepEqual(
+          servedOf(stagingOutputs, STAGING),
+          servedOf(outputs, LINUX),
+          "staging serves the package versions development serves",
+        );
+        assert.deepEqual(
+          [listener.count(LINUX), listener.count(TOOLS)],
+          developmentBuilds,
+          "development's builders built nothing for staging's promotion",
+        );
+      },
+    );
+
+    await step(
+      "a fix cherry-picked into production reaches its builder and its machine without the rest of development; development is unaffected",
+      async () => {
+        assert.ok(listener);
+        // production's web1 installs from production's install host, with the commit A.
+        const plan = machineBootPlan(productionOutputs, WEB1.hostname);
+        domains.push(plan.domain.name);
+        const boot = await gentooInfra(
+          ["machine", "boot", WEB1.hostname, "--package", "sys-apps/baselayout"],
+          JSON.stringify(productionOutputs),
+        );
+        assert.equal(boot.code, 0, `${boot.stdout}${boot.stderr}`);
+        assert.match(
+          boot.stdout,
+          /web1: installed sys-apps\/baselayout-2\.17 from the binhost; Portage verified its signature/,
+        );
+        const target = (productionOutputs.machines as Record<string, SshTarget>)[WEB1.hostname];
+        assert.ok(target, "production's web1 in its machines output");
+        const onMachine = (command: string) => {
+          const r = machineSsh.ssh("production-web1", target, command);
+          assert.equal(
+            r.status,
+            0,
+            `production web1: ${command}: ${tail(r.stdout, 60)}${r.stderr}`,
+          );
+          return r.stdout;
+        };
+
+        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
+        const productionBuilds = listener.count(PRODUCTION);
+        const picked = await gentooInfra(
+          [
+            ...["promote", "development", "production", "--allow-skip"],
+            ...["--cherry-pick", fixCommit, "--repo", gentooClone],
+          ],
+          "",
+          OPERATOR,
+        );
+        assert.equal(picked.code, 0, `${picked.stdout}${picked.stderr}`);
+        t.diagnostic(picked.stdout.trim());
+        const master = commitOf(gentooClone, "master");
+        assert.equal(
+          run("git", ["-C", gentooClone, "rev-parse", `${master}^`]).stdout.trim(),
+          baseCommit,
+          "master is A plus the picked fix, one commit",
+        );
+        assert.equal(
+          run("git", ["-C", gentooClone, "merge-base", "--is-ancestor", bumpCommit, master]).status,
+          1,
+          "the bump is not on master",
+        );
+        assertSnapshotPreview(await previewSteps(production), master, "production");
+        await production.up();
+        const built = await success(PRODUCTION, productionBuilds, productionOutputs);
+        assert.equal(built.treeCommit, master);
+        assert.ok(
+          built.packages.some((p) => /^sys-apps\/baselayout\/baselayout-2\.17-r1-/.test(p)),
+          built.packages.join(" "),
+        );
+        const served = servedOf(productionOutputs, PRODUCTION);
+        assert.ok(served.includes("sys-apps/baselayout-2.17-r1"), served.join(" "));
+        assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
+
+        assert.match(onMachine("gentoo-infra-sync"), new RegExp(`gentoo at ${master}`));
+        onMachine(`${MACHINE_EMERGE} --update --deep --newuse @world 2>&1`);
+        assert.equal(onMachine(installedCommand("sys-apps/baselayout")), "baselayout-2.17-r1\n");
+        assert.equal(onMachine(installedCommand("sys-libs/zlib")), "zlib-1.3.1\n");
+
+        // Development: no build, and its preview shows no change.
+        assert.deepEqual([listener.count(LINUX), listener.count(TOOLS)], developmentBuilds);
+        assert.deepEqual(changesOf(await previewSteps()), [], "development previews no change");
+        assert.equal(commitOf(gentooClone, "develop"), fixCommit);
       },
     );
 
@@ -906,8 +1177,18 @@ test("one site: the farm builds, blank machines PXE-install and install from the
       assert.equal(removed.code, 0, removed.stderr);
       assert.match(removed.stdout, /web2: removed domain \S+-machine-web2, /);
       assert.equal(existsSync(machineBootPlan(outputs, WEB2.hostname).dir), false);
+      const removedProduction = await gentooInfra(
+        ["machine", "remove", "--all"],
+        JSON.stringify(productionOutputs),
+      );
+      assert.equal(removedProduction.code, 0, removedProduction.stderr);
       for (const name of domains) removeDomain(name);
       domains.length = 0;
+      for (const env of environmentPrograms) {
+        await env.destroy();
+        destroyedEnvironments.add(env);
+        assert.deepEqual(libvirtObjects(`gi-${env.stack}`), []);
+      }
       await program.destroy();
       destroyed = true;
       assert.deepEqual(libvirtObjects(prefix), []);
@@ -916,6 +1197,15 @@ test("one site: the farm builds, blank machines PXE-install and install from the
   } finally {
     listener?.stop();
     for (const name of domains) removeDomain(name);
+    // An up still running holds its stack's lock: let it end before destroying.
+    await environmentsUp?.catch(() => undefined);
+    for (const env of environmentPrograms) {
+      if (!destroyedEnvironments.has(env)) {
+        await env.destroy().catch(() => undefined);
+        removeLibvirtObjects(`gi-${env.stack}`);
+      }
+      await env.cleanup({ force: !destroyedEnvironments.has(env) });
+    }
     if (!destroyed) {
       await program.destroy().catch(() => undefined);
       removeLibvirtObjects(prefix); // when destroy could not run (a timed-out up keeps the lock)
