@@ -18,9 +18,7 @@
  * Needs root, the toolchain, the images, the stage and the stand-in tree of `npm run setup`.
  * Prints Markdown tables.
  *
- * NOT YET RUN TO THE END (2026-12-02): its first run got through the up, both first builds and
- * `machine boot web1`, then waited for a reboot that its SSH (run outside the namespace) never
- * started; SSH now runs in the namespace. docs/benchmarks.md has no figures from it yet.
+ * Figures of a run and what they say: docs/benchmarks.md.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
