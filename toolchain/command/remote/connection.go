@@ -201,17 +201,21 @@ func (e *Endpoint) handshake(ctx context.Context, dial dialer, config *ssh.Clien
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(deadline)
 	}
-	// Close the connection when the context ends before the handshake does.
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = conn.Close()
-		case <-done:
-		}
-	}()
+	// Close the connection when the context ends before the handshake does. stop() reports
+	// whether it stopped the close in time: a handshake that ends just as the timeout fires
+	// (a loaded host, a guest answering in 14.9 s of 15) must not hand back a connection that
+	// is being closed, or the next step fails with "use of closed network connection" (seen
+	// as "starting SFTP on the remote host" failing, with no retry).
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	c, chans, reqs, err := ssh.NewClientConn(conn, address, config)
+	if !stop() {
+		if err == nil {
+			_ = c.Close()
+			err = errors.New("the connection was closed when the handshake ended")
+		}
+		_ = conn.Close()
+		return nil, fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+	}
 	if err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {

@@ -133,3 +133,54 @@ func TestNoCredentialsIsAnError(t *testing.T) {
 		t.Fatalf("want a credentials error, got %v", err)
 	}
 }
+
+// A handshake that ends close to perDialTimeout hands back a connection that stays open after
+// the timeout has passed: the timeout's watchdog is stopped, not left to close it later.
+func TestAClientOutlivesItsDialTimeout(t *testing.T) {
+	_, hostKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(hostKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := &ssh.ServerConfig{PasswordCallback: func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+		return &ssh.Permissions{}, nil
+	}}
+	config.AddHostKey(signer)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		time.Sleep(700 * time.Millisecond) // a slow guest: the handshake ends near the 1 s limit
+		_, chans, reqs, err := ssh.NewServerConn(c, config)
+		if err != nil {
+			return
+		}
+		go func() {
+			for r := range reqs {
+				_ = r.Reply(true, nil)
+			}
+		}()
+		for ch := range chans {
+			_ = ch.Reject(ssh.Prohibited, "test")
+		}
+	}()
+	s, err := connection("127.0.0.1", float64(l.Addr().(*net.TCPAddr).Port), 0, 1).Dial(context.Background())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer s.Close()
+	time.Sleep(1200 * time.Millisecond) // past the dial's deadline
+	ok, _, err := s.SendRequest("keepalive@gentoo-infra.test", true, nil)
+	if err != nil || !ok {
+		t.Fatalf("the connection did not outlive its dial timeout: ok=%v err=%v", ok, err)
+	}
+}
