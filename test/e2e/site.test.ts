@@ -31,23 +31,15 @@
  *   farm's key only; with the binhost compromised (index entries updated to match),
  *   app-admin/sudo altered by one byte is refused with "BAD signature" and sys-apps/baselayout
  *   re-signed by another key with "unknown key"; neither is installed;
- * - two more environments of the same program, each its own Pulumi stack on its own network
- *   (linux only; staging without machines, production with web1): `gentoo-infra promote
- *   development staging --release` cuts the release branch, and both go up beside development
- *   and build the release and master commits (the stand-in's commit A);
  * - a tree update rolls out (docs/roll-out-a-tree-update.md): develop of the tree moves to the
  *   stand-in's `fix` commit (sys-libs/zlib 1.3.2, then sys-apps/baselayout 2.17-r1); the
  *   preview names the new commit and replaces nothing; `up` makes the builders build it; web1
  *   follows with `gentoo-infra-sync` and `emerge -uDN @world` from the binhost and has both;
- * - staging previews no change until `gentoo-infra promote development staging` moves its
- *   release branch; then its preview names the commit and replaces nothing, `up` makes its
- *   builder build it, and it serves the same packages as development; development builds
- *   nothing for it;
- * - the zero-day path: production's web1 installs (`gentoo-infra machine boot`), the fix alone
- *   is cherry-picked onto master (`promote development production --allow-skip
- *   --cherry-pick`), production's preview names the new master commit, its builder builds
- *   baselayout-2.17-r1 and not the zlib bump, production's web1 upgrades to it and keeps
- *   zlib-1.3.1; development builds nothing and previews no change;
+ * - two more environments of the same program, each its own Pulumi stack on its own network
+ *   (linux only; staging without machines, production with web1): `gentoo-infra promote
+ *   development staging --release` cuts the release branch at develop's first commit (A),
+ *   and both go up while development's last scenarios (web2, the failing ebuild, the disks)
+ *   run, and build the release and master commits (A);
  * - web2 installs with UEFI: OVMF's PXE loads snponly.efi over TFTP, the same script runs, and
  *   its local-boot script exits to the firmware, which boots the disk's EFI system partition;
  * - pinning the tree to the stand-in's `broken` commit (a failing ebuild): each build reports
@@ -55,6 +47,16 @@
  * - from the disks afterwards (qemu-img convert + debugfs): binrepos.conf is the binhost's
  *   client configuration for its Stack, Puppet is configured for the site's server and the
  *   machine's environment, and the host and Puppet certificates verify against the RootCa;
+ * - staging previews no change until `gentoo-infra promote development staging` moves its
+ *   release branch; then its preview names the commit and replaces nothing, `up` makes its
+ *   builder build it, and it serves the same packages as development; development builds
+ *   nothing for it;
+ * - the zero-day path: production's web1 installs (`gentoo-infra machine boot`, while staging
+ *   builds), the fix alone
+ *   is cherry-picked onto master (`promote development production --allow-skip
+ *   --cherry-pick`), production's preview names the new master commit, its builder builds
+ *   baselayout-2.17-r1 and not the zlib bump, production's web1 upgrades to it and keeps
+ *   zlib-1.3.1; development builds nothing and previews no change;
  * - destroy (Pulumi and the test's own domains) leaves nothing with the stack's prefix.
  * Prints the time from starting each blank VM to its first boot from disk.
  * STAND-INS: the guest image, the installer and the stage are built from Debian packages
@@ -273,6 +275,8 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
   /** staging's and production's `up`, started beside development's scenarios. */
   let environmentsUp: Promise<void> | undefined;
   let stagingOutputs: Record<string, unknown> = {};
+  /** `gentoo-infra machine boot web1` of production, started during staging's build. */
+  let productionBoot: ReturnType<typeof gentooInfra> | undefined;
   let productionOutputs: Record<string, unknown> = {};
   let listener: NotifyListener | undefined;
   const domains: string[] = [];
@@ -559,43 +563,6 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       }
     });
 
-    await step(
-      "staging and production, the same program's stacks, start going up beside development at the release branch and master",
-      async () => {
-        assert.ok(listener);
-        // Cutting the release: staging's branch starts at develop (commit A here).
-        const cut = await gentooInfra(
-          [
-            ...["promote", "development", "staging", "--release", RELEASE],
-            ...["--repo", gentooClone, "--repo", overlayClone],
-          ],
-          "",
-        );
-        assert.equal(cut.code, 0, `${cut.stdout}${cut.stderr}`);
-        assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
-        assert.equal(commitOf(gentooClone, "master"), baseCommit);
-        const port = new URL(listener.url).port;
-        let from = 160;
-        for (const [env, machines] of [
-          [staging, "0"],
-          [production, "1"],
-        ] as const) {
-          const subnet = freeSubnet(NETNS, from, 199);
-          from = Number(subnet.split(".")[2]) + 1;
-          const gateway = subnet.replace(/\.0\/24$/, ".1");
-          await env.setConfig("environment", env === staging ? "staging" : "production");
-          await env.setConfig("subnet", subnet);
-          await env.setConfig("notifyUrl", `http://${gateway}:${port}/builds`);
-          await env.setConfig("treeDir", trees);
-          await env.setConfig("tools", "false");
-          await env.setConfig("machineCount", machines);
-        }
-        // Both go up while development's scenarios run; awaited before staging's scenario.
-        environmentsUp = Promise.all([staging.up(), production.up()]).then(() => undefined);
-        environmentsUp.catch(() => undefined);
-      },
-    );
-
     await step("an unknown MAC boots locally and nothing is written", async () => {
       const m = blank("unknown", UNKNOWN_MAC, "bios");
       const log = boot(m);
@@ -863,139 +830,39 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
     );
 
     await step(
-      "staging and production are up and built their branches' commit (A) beside development",
-      async () => {
-        assert.ok(environmentsUp, "staging and production were started");
-        await environmentsUp;
-        stagingOutputs = await staging.outputs({ showSecrets: true });
-        productionOutputs = await production.outputs({ showSecrets: true });
-        for (const [profile, site] of [
-          [STAGING, stagingOutputs],
-          [PRODUCTION, productionOutputs],
-        ] as const) {
-          assert.deepEqual(site.buildProfiles, [profile]);
-          const first = await success(profile, 0, site);
-          assert.equal(first.treeCommit, baseCommit, `${profile} built its branch's commit`);
-          const served = servedOf(site, profile);
-          assert.ok(served.includes("sys-libs/zlib-1.3.1"), served.join(" "));
-          assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
-        }
-        assert.equal(
-          (stagingOutputs.servers as Record<string, unknown>).pxe,
-          undefined,
-          "staging has no machines and so no install host",
-        );
-      },
-    );
-
-    await step(
-      "staging previews no change until promoted; then it builds the promoted commit and serves the same packages as development, which builds nothing",
+      "staging and production, the same program's stacks, start going up beside development at the release branch and master",
       async () => {
         assert.ok(listener);
-        assert.deepEqual(
-          changesOf(await previewSteps(staging)),
-          [],
-          "develop moved, staging's release branch did not: staging previews no change",
-        );
-        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
-        const stagingBuilds = listener.count(STAGING);
-        const promoted = await gentooInfra(
-          ["promote", "development", "staging", "--repo", gentooClone, "--repo", overlayClone],
-          "",
-        );
-        assert.equal(promoted.code, 0, `${promoted.stdout}${promoted.stderr}`);
-        t.diagnostic(promoted.stdout.trim());
-        assert.equal(commitOf(gentooClone, RELEASE), fixCommit, "a fast-forward to develop");
-        assertSnapshotPreview(await previewSteps(staging), fixCommit, "staging");
-        await staging.up();
-        const built = await success(STAGING, stagingBuilds, stagingOutputs);
-        assert.equal(built.treeCommit, fixCommit);
-        assert.equal(built.published, true);
-        assert.deepEqual(
-          servedOf(stagingOutputs, STAGING),
-          servedOf(outputs, LINUX),
-          "staging serves the package versions development serves",
-        );
-        assert.deepEqual(
-          [listener.count(LINUX), listener.count(TOOLS)],
-          developmentBuilds,
-          "development's builders built nothing for staging's promotion",
-        );
-      },
-    );
-
-    await step(
-      "a fix cherry-picked into production reaches its builder and its machine without the rest of development; development is unaffected",
-      async () => {
-        assert.ok(listener);
-        // production's web1 installs from production's install host, with the commit A.
-        const plan = machineBootPlan(productionOutputs, WEB1.hostname);
-        domains.push(plan.domain.name);
-        const boot = await gentooInfra(
-          ["machine", "boot", WEB1.hostname, "--package", "sys-apps/baselayout"],
-          JSON.stringify(productionOutputs),
-        );
-        assert.equal(boot.code, 0, `${boot.stdout}${boot.stderr}`);
-        assert.match(
-          boot.stdout,
-          /web1: installed sys-apps\/baselayout-2\.17 from the binhost; Portage verified its signature/,
-        );
-        const target = (productionOutputs.machines as Record<string, SshTarget>)[WEB1.hostname];
-        assert.ok(target, "production's web1 in its machines output");
-        const onMachine = (command: string) => {
-          const r = machineSsh.ssh("production-web1", target, command);
-          assert.equal(
-            r.status,
-            0,
-            `production web1: ${command}: ${tail(r.stdout, 60)}${r.stderr}`,
-          );
-          return r.stdout;
-        };
-
-        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
-        const productionBuilds = listener.count(PRODUCTION);
-        const picked = await gentooInfra(
+        // Cutting the release: staging's branch starts at develop (commit A here).
+        const cut = await gentooInfra(
           [
-            ...["promote", "development", "production", "--allow-skip"],
-            ...["--cherry-pick", fixCommit, "--repo", gentooClone],
+            ...["promote", "development", "staging", "--release", RELEASE],
+            ...["--repo", gentooClone, "--repo", overlayClone],
           ],
           "",
-          OPERATOR,
         );
-        assert.equal(picked.code, 0, `${picked.stdout}${picked.stderr}`);
-        t.diagnostic(picked.stdout.trim());
-        const master = commitOf(gentooClone, "master");
-        assert.equal(
-          run("git", ["-C", gentooClone, "rev-parse", `${master}^`]).stdout.trim(),
-          baseCommit,
-          "master is A plus the picked fix, one commit",
-        );
-        assert.equal(
-          run("git", ["-C", gentooClone, "merge-base", "--is-ancestor", bumpCommit, master]).status,
-          1,
-          "the bump is not on master",
-        );
-        assertSnapshotPreview(await previewSteps(production), master, "production");
-        await production.up();
-        const built = await success(PRODUCTION, productionBuilds, productionOutputs);
-        assert.equal(built.treeCommit, master);
-        assert.ok(
-          built.packages.some((p) => /^sys-apps\/baselayout\/baselayout-2\.17-r1-/.test(p)),
-          built.packages.join(" "),
-        );
-        const served = servedOf(productionOutputs, PRODUCTION);
-        assert.ok(served.includes("sys-apps/baselayout-2.17-r1"), served.join(" "));
-        assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
-
-        assert.match(onMachine("gentoo-infra-sync"), new RegExp(`gentoo at ${master}`));
-        onMachine(`${MACHINE_EMERGE} --update --deep --newuse @world 2>&1`);
-        assert.equal(onMachine(installedCommand("sys-apps/baselayout")), "baselayout-2.17-r1\n");
-        assert.equal(onMachine(installedCommand("sys-libs/zlib")), "zlib-1.3.1\n");
-
-        // Development: no build, and its preview shows no change.
-        assert.deepEqual([listener.count(LINUX), listener.count(TOOLS)], developmentBuilds);
-        assert.deepEqual(changesOf(await previewSteps()), [], "development previews no change");
-        assert.equal(commitOf(gentooClone, "develop"), fixCommit);
+        assert.equal(cut.code, 0, `${cut.stdout}${cut.stderr}`);
+        assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
+        assert.equal(commitOf(gentooClone, "master"), baseCommit);
+        const port = new URL(listener.url).port;
+        let from = 160;
+        for (const [env, machines] of [
+          [staging, "0"],
+          [production, "1"],
+        ] as const) {
+          const subnet = freeSubnet(NETNS, from, 199);
+          from = Number(subnet.split(".")[2]) + 1;
+          const gateway = subnet.replace(/\.0\/24$/, ".1");
+          await env.setConfig("environment", env === staging ? "staging" : "production");
+          await env.setConfig("subnet", subnet);
+          await env.setConfig("notifyUrl", `http://${gateway}:${port}/builds`);
+          await env.setConfig("treeDir", trees);
+          await env.setConfig("tools", "false");
+          await env.setConfig("machineCount", machines);
+        }
+        // Both go up while development's scenarios run; awaited before staging's scenario.
+        environmentsUp = Promise.all([staging.up(), production.up()]).then(() => undefined);
+        environmentsUp.catch(() => undefined);
       },
     );
 
@@ -1172,6 +1039,147 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       },
     );
 
+    await step(
+      "staging and production are up and built their branches' commit (A) beside development",
+      async () => {
+        assert.ok(environmentsUp, "staging and production were started");
+        await environmentsUp;
+        stagingOutputs = await staging.outputs({ showSecrets: true });
+        productionOutputs = await production.outputs({ showSecrets: true });
+        for (const [profile, site] of [
+          [STAGING, stagingOutputs],
+          [PRODUCTION, productionOutputs],
+        ] as const) {
+          assert.deepEqual(site.buildProfiles, [profile]);
+          const first = await success(profile, 0, site);
+          assert.equal(first.treeCommit, baseCommit, `${profile} built its branch's commit`);
+          const served = servedOf(site, profile);
+          assert.ok(served.includes("sys-libs/zlib-1.3.1"), served.join(" "));
+          assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
+        }
+        assert.equal(
+          (stagingOutputs.servers as Record<string, unknown>).pxe,
+          undefined,
+          "staging has no machines and so no install host",
+        );
+      },
+    );
+
+    await step(
+      "staging previews no change until promoted; then it builds the promoted commit and serves the same packages as development, which builds nothing",
+      async () => {
+        assert.ok(listener);
+        assert.deepEqual(
+          changesOf(await previewSteps(staging)),
+          [],
+          "develop moved, staging's release branch did not: staging previews no change",
+        );
+        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
+        const stagingBuilds = listener.count(STAGING);
+        const promoted = await gentooInfra(
+          ["promote", "development", "staging", "--repo", gentooClone, "--repo", overlayClone],
+          "",
+        );
+        assert.equal(promoted.code, 0, `${promoted.stdout}${promoted.stderr}`);
+        t.diagnostic(promoted.stdout.trim());
+        assert.equal(commitOf(gentooClone, RELEASE), fixCommit, "a fast-forward to develop");
+        assertSnapshotPreview(await previewSteps(staging), fixCommit, "staging");
+        await staging.up();
+        // While staging's builder builds, production's web1 installs (the next scenario's
+        // machine, from production's install host, at master = A).
+        const plan = machineBootPlan(productionOutputs, WEB1.hostname);
+        domains.push(plan.domain.name);
+        productionBoot = gentooInfra(
+          ["machine", "boot", WEB1.hostname, "--package", "sys-apps/baselayout"],
+          JSON.stringify(productionOutputs),
+        );
+        const built = await success(STAGING, stagingBuilds, stagingOutputs);
+        assert.equal(built.treeCommit, fixCommit);
+        assert.equal(built.published, true);
+        assert.deepEqual(
+          servedOf(stagingOutputs, STAGING),
+          servedOf(outputs, LINUX),
+          "staging serves the package versions development serves",
+        );
+        assert.deepEqual(
+          [listener.count(LINUX), listener.count(TOOLS)],
+          developmentBuilds,
+          "development's builders built nothing for staging's promotion",
+        );
+      },
+    );
+
+    await step(
+      "a fix cherry-picked into production reaches its builder and its machine without the rest of development; development is unaffected",
+      async () => {
+        assert.ok(listener);
+        // production's web1 installed from production's install host, at the commit A.
+        assert.ok(productionBoot, "production's web1 was switched on");
+        const boot = await productionBoot;
+        assert.equal(boot.code, 0, `${boot.stdout}${boot.stderr}`);
+        assert.match(
+          boot.stdout,
+          /web1: installed sys-apps\/baselayout-2\.17 from the binhost; Portage verified its signature/,
+        );
+        const target = (productionOutputs.machines as Record<string, SshTarget>)[WEB1.hostname];
+        assert.ok(target, "production's web1 in its machines output");
+        const onMachine = (command: string) => {
+          const r = machineSsh.ssh("production-web1", target, command);
+          assert.equal(
+            r.status,
+            0,
+            `production web1: ${command}: ${tail(r.stdout, 60)}${r.stderr}`,
+          );
+          return r.stdout;
+        };
+
+        const developmentBuilds = [listener.count(LINUX), listener.count(TOOLS)];
+        const productionBuilds = listener.count(PRODUCTION);
+        const picked = await gentooInfra(
+          [
+            ...["promote", "development", "production", "--allow-skip"],
+            ...["--cherry-pick", fixCommit, "--repo", gentooClone],
+          ],
+          "",
+          OPERATOR,
+        );
+        assert.equal(picked.code, 0, `${picked.stdout}${picked.stderr}`);
+        t.diagnostic(picked.stdout.trim());
+        const master = commitOf(gentooClone, "master");
+        assert.equal(
+          run("git", ["-C", gentooClone, "rev-parse", `${master}^`]).stdout.trim(),
+          baseCommit,
+          "master is A plus the picked fix, one commit",
+        );
+        assert.equal(
+          run("git", ["-C", gentooClone, "merge-base", "--is-ancestor", bumpCommit, master]).status,
+          1,
+          "the bump is not on master",
+        );
+        assertSnapshotPreview(await previewSteps(production), master, "production");
+        await production.up();
+        const built = await success(PRODUCTION, productionBuilds, productionOutputs);
+        assert.equal(built.treeCommit, master);
+        assert.ok(
+          built.packages.some((p) => /^sys-apps\/baselayout\/baselayout-2\.17-r1-/.test(p)),
+          built.packages.join(" "),
+        );
+        const served = servedOf(productionOutputs, PRODUCTION);
+        assert.ok(served.includes("sys-apps/baselayout-2.17-r1"), served.join(" "));
+        assert.ok(!served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
+
+        assert.match(onMachine("gentoo-infra-sync"), new RegExp(`gentoo at ${master}`));
+        onMachine(`${MACHINE_EMERGE} --update --deep --newuse @world 2>&1`);
+        assert.equal(onMachine(installedCommand("sys-apps/baselayout")), "baselayout-2.17-r1\n");
+        assert.equal(onMachine(installedCommand("sys-libs/zlib")), "zlib-1.3.1\n");
+
+        // Development: no build, and its preview shows no change.
+        assert.deepEqual([listener.count(LINUX), listener.count(TOOLS)], developmentBuilds);
+        assert.deepEqual(changesOf(await previewSteps()), [], "development previews no change");
+        assert.equal(commitOf(gentooClone, "develop"), fixCommit);
+      },
+    );
+
     await step("destroy leaves no domain, volume, pool or network", async () => {
       const removed = await cli("machine", "remove", "--all");
       assert.equal(removed.code, 0, removed.stderr);
@@ -1197,8 +1205,9 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
   } finally {
     listener?.stop();
     for (const name of domains) removeDomain(name);
-    // An up still running holds its stack's lock: let it end before destroying.
+    // An up still running holds its stack's lock, a machine boot its domain: let them end.
     await environmentsUp?.catch(() => undefined);
+    await productionBoot?.catch(() => undefined);
     for (const env of environmentPrograms) {
       if (!destroyedEnvironments.has(env)) {
         await env.destroy().catch(() => undefined);
