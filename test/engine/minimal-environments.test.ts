@@ -64,7 +64,9 @@ test("examples/minimal as a staging stack: its release branch's commit, one buil
     const typed = (type: string) =>
       urns.filter((u) => u.includes(`::${type}::`) || u.includes(`$${type}::`));
     assert.deepEqual(
-      typed("gentoo-infra:host:Server").map((u) => u.split("::").pop()),
+      typed("gentoo-infra:host:Server")
+        .map((u) => u.split("::").pop())
+        .sort(),
       ["binhost", "farm-staging-amd64-linux"],
       "the binhost and one builder, for staging's linux; no install host's server",
     );
