@@ -37,8 +37,8 @@
  *   follows with `gentoo-infra-sync` and `emerge -uDN @world` from the binhost and has both;
  * - two more environments of the same program, each its own Pulumi stack on its own network
  *   (linux only; staging without machines, production with web1): `gentoo-infra promote
- *   development staging --release` cuts the release branch at develop's first commit (A),
- *   and both go up while development's last scenarios (web2, the failing ebuild, the disks)
+ *   development staging --release`, run before develop moved, cut the release branch at A;
+ *   both go up while development's last scenarios (web2, the failing ebuild, the disks)
  *   run, and build the release and master commits (A);
  * - web2 installs with UEFI: OVMF's PXE loads snponly.efi over TFTP, the same script runs, and
  *   its local-boot script exits to the firmware, which boots the disk's EFI system partition;
@@ -563,6 +563,22 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       }
     });
 
+    await step("the release branch for staging is cut at develop (commit A)", async () => {
+      const cut = await gentooInfra(
+        [
+          ...["promote", "development", "staging", "--release", RELEASE],
+          ...["--repo", gentooClone, "--repo", overlayClone],
+        ],
+        "",
+      );
+      assert.equal(cut.code, 0, `${cut.stdout}${cut.stderr}`);
+      assert.match(
+        cut.stdout,
+        new RegExp(`started ${RELEASE} at ${baseCommit.slice(0, 12)} from develop`),
+      );
+      assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
+    });
+
     await step("an unknown MAC boots locally and nothing is written", async () => {
       const m = blank("unknown", UNKNOWN_MAC, "bios");
       const log = boot(m);
@@ -833,15 +849,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       "staging and production, the same program's stacks, start going up beside development at the release branch and master",
       async () => {
         assert.ok(listener);
-        // Cutting the release: staging's branch starts at develop (commit A here).
-        const cut = await gentooInfra(
-          [
-            ...["promote", "development", "staging", "--release", RELEASE],
-            ...["--repo", gentooClone, "--repo", overlayClone],
-          ],
-          "",
-        );
-        assert.equal(cut.code, 0, `${cut.stdout}${cut.stderr}`);
+        // The release branch was cut at A before develop moved; master is A.
         assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
         assert.equal(commitOf(gentooClone, "master"), baseCommit);
         const port = new URL(listener.url).port;
