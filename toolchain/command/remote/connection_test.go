@@ -72,9 +72,10 @@ func TestPerDialTimeoutEndsASilentHandshake(t *testing.T) {
 	}
 }
 
-// A server that appears only after a few refused attempts (a booting VM) is reached.
-func TestDialRetriesUntilTheServerComesUp(t *testing.T) {
-	host, port := freeAddr(t)
+// serverConfig is an SSH server's configuration with a fresh host key that lets root in with
+// the password "secret" (the credentials of connection()).
+func serverConfig(t *testing.T) *ssh.ServerConfig {
+	t.Helper()
 	_, hostKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +91,13 @@ func TestDialRetriesUntilTheServerComesUp(t *testing.T) {
 		return nil, errRefused
 	}}
 	config.AddHostKey(signer)
+	return config
+}
+
+// A server that appears only after a few refused attempts (a booting VM) is reached.
+func TestDialRetriesUntilTheServerComesUp(t *testing.T) {
+	host, port := freeAddr(t)
+	config := serverConfig(t)
 	go func() {
 		time.Sleep(2 * time.Second)
 		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(int(port))))
@@ -137,18 +145,7 @@ func TestNoCredentialsIsAnError(t *testing.T) {
 // A handshake that ends close to perDialTimeout hands back a connection that stays open after
 // the timeout has passed: the timeout's watchdog is stopped, not left to close it later.
 func TestAClientOutlivesItsDialTimeout(t *testing.T) {
-	_, hostKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(hostKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := &ssh.ServerConfig{PasswordCallback: func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-		return &ssh.Permissions{}, nil
-	}}
-	config.AddHostKey(signer)
+	config := serverConfig(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
