@@ -21,7 +21,6 @@ export interface Pick {
   readonly argument: string;
 }
 
-/** The new commits (oldest first) and the resulting tip, or the violation that stopped it. */
 /** The environment variables git takes a commit's author and committer from. */
 const IDENTITY_ENVIRONMENT = [
   "GIT_AUTHOR_NAME",
@@ -30,6 +29,7 @@ const IDENTITY_ENVIRONMENT = [
   "GIT_COMMITTER_EMAIL",
 ] as const;
 
+/** The new commits (oldest first) and the resulting tip, or the violation that stopped it. */
 export type PickOutcome =
   | { readonly tip: string; readonly commits: readonly string[]; readonly violation?: undefined }
   | { readonly violation: Violation };
