@@ -20,7 +20,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -28,10 +28,10 @@ import {
   type BuildOutcome,
   TRUST_KEYRING,
 } from "../lib/buildfarm/build-script-steps";
-import { freeSubnet, sleep } from "../test/support/blank-machine";
+import { freeSubnet } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
-import { removeLibvirtObjects } from "../test/support/libvirt";
 import { PulumiProgram } from "../test/support/pulumi";
+import { keepFailedSite, tearDownSite } from "./site";
 
 const HARNESS = `${__dirname}/../scripts/libvirt-harness`;
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
@@ -149,19 +149,11 @@ async function main(): Promise<void> {
     );
   } catch (error) {
     failed = true;
-    if (process.env.GI_BENCH_KEEP === "1") {
-      console.error(error);
-      console.error(`GI_BENCH_KEEP=1: the site (stack ${program.stack}) stays up; Ctrl-C to end`);
-      for (;;) await sleep(60_000);
-    }
+    await keepFailedSite(error, program);
     throw error;
   } finally {
     listener.stop();
-    await program.destroy().catch(() => undefined);
-    if (failed) removeLibvirtObjects(`gi-${program.stack}`);
-    await program.cleanup({ force: true });
-    rmSync(work, { recursive: true, force: true });
-    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
+    await tearDownSite(program, work, failed);
   }
 }
 

@@ -22,15 +22,15 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { machineBootPlan } from "../lib/cli/machine-boot";
 import { type SshTarget, sshRun } from "../lib/cli/ssh";
 import { freeSubnet, sleep } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
-import { removeLibvirtObjects } from "../test/support/libvirt";
 import { PulumiProgram, REPO_ROOT } from "../test/support/pulumi";
+import { keepFailedSite, tearDownSite } from "./site";
 
 const HARNESS = `${__dirname}/../scripts/libvirt-harness`;
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
@@ -207,20 +207,12 @@ async function main(): Promise<void> {
     console.log(`First boot to a package installed: ${(total / 1000).toFixed(1)} s.`);
   } catch (error) {
     failed = true;
-    if (process.env.GI_BENCH_KEEP === "1") {
-      console.error(error);
-      console.error(`GI_BENCH_KEEP=1: the site (stack ${program.stack}) stays up; Ctrl-C to end`);
-      for (;;) await sleep(60_000);
-    }
+    await keepFailedSite(error, program);
     throw error;
   } finally {
     listener.stop();
     if (outputs.machines) await timedCli(["machine", "remove", "--all"], JSON.stringify(outputs));
-    await program.destroy().catch(() => undefined);
-    if (failed) removeLibvirtObjects(`gi-${program.stack}`);
-    await program.cleanup({ force: true });
-    rmSync(work, { recursive: true, force: true });
-    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
+    await tearDownSite(program, work, failed);
   }
 }
 

@@ -44,8 +44,8 @@ import {
   stopDomain,
   tail,
 } from "../test/support/blank-machine";
-import { removeLibvirtObjects } from "../test/support/libvirt";
 import { PulumiProgram } from "../test/support/pulumi";
+import { tearDownSite } from "./site";
 
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
@@ -241,15 +241,7 @@ async function main(): Promise<void> {
       });
     }
     for (const m of machines) removeDomain(m.name);
-    await program.destroy().catch((e: unknown) => {
-      console.error(`destroy failed: ${e}`);
-      console.error(
-        `removed by virsh instead; left: ${removeLibvirtObjects(prefix).join(", ") || "nothing"}`,
-      );
-    });
-    await program.cleanup({ force: true });
-    rmSync(work, { recursive: true, force: true });
-    spawnSync(HARNESS, ["release", String(process.pid)], { stdio: "inherit" });
+    await tearDownSite(program, work, failed);
   }
 }
 
