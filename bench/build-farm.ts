@@ -19,21 +19,16 @@
  * Markdown tables.
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   BUILD_PHASES,
   type BuildOutcome,
   TRUST_KEYRING,
 } from "../lib/buildfarm/build-script-steps";
-import { freeSubnet } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
-import { PulumiProgram } from "../test/support/pulumi";
-import { keepFailedSite, tearDownSite } from "./site";
+import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
 
-const HARNESS = `${__dirname}/../scripts/libvirt-harness`;
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
 const LINUX = "development/amd64/linux";
 const TIMEOUT = 45 * 60_000;
@@ -61,15 +56,7 @@ echo "DIRECT_MS=$((end - start)) PACKAGES=$(find "$PKGDIR" -name '*.gpkg.tar' | 
 `;
 
 async function main(): Promise<void> {
-  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
-    throw new Error("scripts/libvirt-harness use failed");
-  }
-  const subnet = freeSubnet(NETNS, 200, 229);
-  const program = await PulumiProgram.create("examples/minimal", {
-    netns: NETNS,
-    stack: `bb-${randomBytes(2).toString("hex")}`,
-  });
-  const work = mkdtempSync(path.join(tmpdir(), "gi-bench-build-"));
+  const { subnet, program, work } = await startBenchSite("bb", "build");
   const listener = await startNotifyListener(
     NETNS,
     subnet.replace(/\.0\/24$/, ".1"),

@@ -21,18 +21,15 @@
  * Figures of a run and what they say: docs/benchmarks.md.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { machineBootPlan } from "../lib/cli/machine-boot";
 import { type SshTarget, sshRun } from "../lib/cli/ssh";
-import { freeSubnet, sleep } from "../test/support/blank-machine";
+import { sleep } from "../test/support/blank-machine";
 import { startNotifyListener } from "../test/support/build-site";
-import { PulumiProgram, REPO_ROOT } from "../test/support/pulumi";
-import { keepFailedSite, tearDownSite } from "./site";
+import { REPO_ROOT } from "../test/support/pulumi";
+import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
 
-const HARNESS = `${__dirname}/../scripts/libvirt-harness`;
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
 const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
 const LINUX = "development/amd64/linux";
@@ -73,16 +70,7 @@ const sshIn = (target: SshTarget, command: string, timeoutMs: number) =>
   sshRun(target, command, { timeoutMs, netns: NETNS });
 
 async function main(): Promise<void> {
-  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
-    throw new Error("scripts/libvirt-harness use failed");
-  }
-  const subnet = freeSubnet(NETNS, 200, 229);
-  const program = await PulumiProgram.create("examples/minimal", {
-    netns: NETNS,
-    stack: `br-${randomBytes(2).toString("hex")}`,
-  });
-  const work = mkdtempSync(path.join(tmpdir(), "gi-bench-rollout-"));
-  chmodSync(work, 0o755);
+  const { subnet, program, work } = await startBenchSite("br", "rollout");
   const trees = path.join(work, "trees");
   mkdirSync(trees);
   for (const repo of ["gentoo.git", "overlay.git"]) {

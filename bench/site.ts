@@ -1,16 +1,42 @@
 /**
- * What the benches that bring examples/minimal up share: keeping a failed site for a look
+ * What the benches that bring examples/minimal up share: starting (the harness lease, a free
+ * /24, a fresh stack, a work directory QEMU can read), keeping a failed site for a look
  * (GI_BENCH_KEEP=1) and taking it down again (destroy, then virsh for whatever destroy left,
  * the stack, the work directory and the bench's harness lease).
  */
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { sleep } from "../test/support/blank-machine";
+import { freeSubnet, sleep } from "../test/support/blank-machine";
 import { removeLibvirtObjects } from "../test/support/libvirt";
-import type { PulumiProgram } from "../test/support/pulumi";
+import { PulumiProgram } from "../test/support/pulumi";
 
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
+const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
+
+/**
+ * Takes a lease on the harness, picks a free /24 (192.168.200-229), makes a fresh stack
+ * `<stackPrefix>-<4 hex>` of examples/minimal inside the namespace and a work directory
+ * `gi-bench-<name>-*` readable by QEMU.
+ */
+export async function startBenchSite(
+  stackPrefix: string,
+  name: string,
+): Promise<{ subnet: string; program: PulumiProgram; work: string }> {
+  if (spawnSync(HARNESS, ["use", String(process.pid)], { stdio: "inherit" }).status !== 0) {
+    throw new Error("scripts/libvirt-harness use failed");
+  }
+  const subnet = freeSubnet(NETNS, 200, 229);
+  const program = await PulumiProgram.create("examples/minimal", {
+    netns: NETNS,
+    stack: `${stackPrefix}-${randomBytes(2).toString("hex")}`,
+  });
+  const work = mkdtempSync(path.join(tmpdir(), `gi-bench-${name}-`));
+  chmodSync(work, 0o755);
+  return { subnet, program, work };
+}
 
 /** With GI_BENCH_KEEP=1, prints `error` and keeps the site until Ctrl-C; returns otherwise. */
 export async function keepFailedSite(error: unknown, program: PulumiProgram): Promise<void> {
