@@ -1,16 +1,18 @@
 /**
- * Times what a machine sees of the farm (issue 13), on examples/minimal (TCG, its own free
- * /24, one registered machine, web1, BIOS; a private copy of the stand-in tree):
+ * Times what a machine sees of the farm (issue 13), on examples/minimal as a staging stack
+ * (TCG, its own free /24, the linux Stack's builder, one registered machine, web1, BIOS; a
+ * private copy of the stand-in tree whose release branch the bench cuts at develop):
  * - first boot: `gentoo-infra machine boot web1` from switching a blank VM on to a package
  *   (net-misc/openssh) installed from the binhost, by phase (the command's own lines,
  *   timestamped as they arrive): installer running, install reported, first boot from disk,
  *   sshd ready, package installed. Baseline in the same run: a plain reboot of the installed
  *   machine to sshd ready (power cycle, local-boot script, its disk);
- * - a tree update: develop moves to the stand-in's zlib 1.3.2 bump, then `pulumi preview`,
- *   `pulumi up`, the linux builder's rebuild (its outcome's arrival and its phases), and on
- *   web1 `gentoo-infra-sync` and `emerge --getbinpkg --usepkgonly -uDN @world` until
- *   zlib-1.3.2 is installed. Baseline: the rebuild's emerge phase (Portage building the bump
- *   on the builder), and the ratio of the whole rollout to it.
+ * - a promotion: develop has moved to the stand-in's zlib 1.3.2 bump; from
+ *   `gentoo-infra promote development staging`, then `pulumi preview`, `pulumi up`, the
+ *   builder's rebuild (its outcome's arrival and its phases), and on web1
+ *   `gentoo-infra-sync` and `emerge --getbinpkg --usepkgonly -uDN @world` until zlib-1.3.2 is
+ *   installed. Baseline: the rebuild's emerge phase (Portage building the bump on the
+ *   builder), and the ratio of the whole rollout to it.
  *
  *   npm run bench machine-rollout    (this one; `npm run bench` runs every benchmark)
  *   GI_BENCH_KEEP=1 ...              (keep the site after a failure until Ctrl-C)
@@ -32,8 +34,8 @@ import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
 
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
 const CACHE = process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache");
-const LINUX = "development/amd64/linux";
-const TOOLS = "development/amd64/tools";
+const LINUX = "staging/amd64/linux";
+const RELEASE = "release/bench";
 const TIMEOUT = 45 * 60_000;
 
 /** Runs `gentoo-infra ARGS` in the namespace with the outputs on stdin; each line timestamped. */
@@ -85,6 +87,15 @@ async function main(): Promise<void> {
   }
   symlinkSync(path.join(CACHE, "trees/distfiles"), path.join(trees, "distfiles"));
   const gentoo = path.join(trees, "gentoo.git");
+  // Staging builds from its release branch: cut at develop, as `promote --release` does.
+  const cut = await timedCli(
+    [
+      ...["promote", "development", "staging", "--release", RELEASE],
+      ...["--repo", gentoo, "--repo", path.join(trees, "overlay.git")],
+    ],
+    "",
+  );
+  if (cut.code !== 0) throw new Error(`promote --release: ${cut.stderr}`);
   const bump = spawnSync("git", ["-C", gentoo, "rev-parse", "refs/heads/bump"], {
     encoding: "utf8",
   }).stdout.trim();
@@ -99,14 +110,14 @@ async function main(): Promise<void> {
     await program.setConfig("subnet", subnet);
     await program.setConfig("notifyUrl", listener.url);
     await program.setConfig("treeDir", trees);
+    await program.setConfig("environment", "staging");
+    await program.setConfig("tools", "false");
     await program.up();
     outputs = await program.outputs({ showSecrets: true });
     const json = JSON.stringify(outputs);
-    for (const profile of [LINUX, TOOLS]) {
-      const o = await listener.next(profile, 0, TIMEOUT);
-      if (o.status !== "success")
-        throw new Error(`the first ${profile} build failed: ${JSON.stringify(o)}`);
-    }
+    const first = await listener.next(LINUX, 0, TIMEOUT);
+    if (first.status !== "success")
+      throw new Error(`the first ${LINUX} build failed: ${JSON.stringify(first)}`);
 
     // First boot: machine boot web1, phases from its own lines.
     const boot = await timedCli(["machine", "boot", "web1"], json);
@@ -150,10 +161,25 @@ async function main(): Promise<void> {
       `| baseline: reboot of the installed machine to sshd ready | ${rebootSeconds.toFixed(1)} | 1.0x |`,
     );
 
-    // The tree update, develop to the bump, until web1 has the new zlib.
+    // The promotion: develop has the bump (a merge, not timed); from promote until web1 has
+    // the new zlib.
     const linuxBuilds = listener.count(LINUX);
-    const u0 = Date.now();
     spawnSync("git", ["-C", gentoo, "update-ref", "refs/heads/develop", bump]);
+    const u0 = Date.now();
+    const promoted = await timedCli(
+      [
+        "promote",
+        "development",
+        "staging",
+        "--repo",
+        gentoo,
+        "--repo",
+        path.join(trees, "overlay.git"),
+      ],
+      "",
+    );
+    if (promoted.code !== 0) throw new Error(`promote: ${promoted.stderr}`);
+    const p0 = Date.now();
     await program.preview();
     const u1 = Date.now();
     await program.up();
@@ -176,10 +202,11 @@ async function main(): Promise<void> {
     const u5 = Date.now();
     const portage = rebuild.phases.emerge ?? Number.NaN;
     const rollout = (u5 - u0) / 1000;
-    console.log("\nA tree update (zlib 1.3.2 on develop) reaching web1:\n");
+    console.log("\nA promotion (zlib 1.3.2 from develop to staging) reaching web1:\n");
     console.log("| step | seconds |");
     console.log("|---|---|");
-    console.log(`| pulumi preview | ${seconds(u0, u1)} |`);
+    console.log(`| gentoo-infra promote development staging | ${seconds(u0, p0)} |`);
+    console.log(`| pulumi preview | ${seconds(p0, u1)} |`);
     console.log(`| pulumi up | ${seconds(u1, u2)} |`);
     console.log(
       `| linux rebuild published (outcome after up; the build itself ${rebuild.durationSeconds} s, emerge ${portage} s) | ${seconds(u2, u3)} |`,
@@ -188,7 +215,7 @@ async function main(): Promise<void> {
     console.log(
       `| web1: emerge -uDN @world (zlib-1.3.2 and what it lacked) | ${seconds(u4, u5)} |`,
     );
-    console.log(`| whole rollout, develop moved to zlib-1.3.2 on web1 | ${rollout.toFixed(1)} |`);
+    console.log(`| whole rollout, promote to zlib-1.3.2 on web1 | ${rollout.toFixed(1)} |`);
     console.log(
       `\nRatio of the whole rollout to Portage building the bump on the builder (baseline, ${portage} s): ${(rollout / portage).toFixed(2)}x`,
     );
