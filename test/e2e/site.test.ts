@@ -2,13 +2,17 @@
  * e2e tier (issues 7, 12, 13): one site, examples/minimal, goes up once on the harness's
  * libvirtd (TCG, Pulumi inside the network namespace) with its two builders (linux, and tools:
  * an application Stack on linux), the binhost serving a private copy of the stand-in tree and
- * overlay over git, the install host with two registered machines, web1 (BIOS) and web2
- * (UEFI, OVMF), and a real HTTP listener in the namespace that receives every build outcome.
+ * overlay over git, the install host with one registered machine, web1 (BIOS), and a real
+ * HTTP listener in the namespace that receives every build outcome. Two more environments of
+ * the same program, staging and production, come up after development's scenarios (each VM
+ * scenario runs alone on the machine: overlapping them only made each slower).
  * Every scenario runs on that one site, in this order:
  * - a preview names the commits the binhost will serve;
  * - `up` starts the first build on each builder: real Portage in the builder's throwaway root
  *   clones the pinned commits from the binhost, emerges @world and the kernel stand-in into
  *   gpkg signed with the RootCa's package-signing key, verifies them, publishes;
+ * - `gentoo-infra promote development staging --release` cuts the release branch at develop
+ *   (commit A) before develop moves;
  * - a blank domain with an unknown MAC network-boots, gets the install host's default script
  *   (nginx logs the request), boots locally and nothing is written: its qcow2 stays empty;
  * - install failure paths, each with its cause on the serial console and in the install
@@ -35,28 +39,28 @@
  *   stand-in's `fix` commit (sys-libs/zlib 1.3.2, then sys-apps/baselayout 2.17-r1); the
  *   preview names the new commit and replaces nothing; `up` makes the builders build it; web1
  *   follows with `gentoo-infra-sync` and `emerge -uDN @world` from the binhost and has both;
- * - two more environments of the same program, each its own Pulumi stack on its own network
- *   (linux only; staging without machines, production with web1): `gentoo-infra promote
- *   development staging --release`, run before develop moved, cut the release branch at A;
- *   both go up while development's last scenarios (web2, the failing ebuild, the disks)
- *   run, and build the release and master commits (A);
- * - web2 installs with UEFI: OVMF's PXE loads snponly.efi over TFTP, the same script runs, and
- *   its local-boot script exits to the firmware, which boots the disk's EFI system partition;
  * - pinning the tree to the stand-in's `broken` commit (a failing ebuild): each build reports
  *   failure at update-world, and what was published stays intact and served;
- * - from the disks afterwards (qemu-img convert + debugfs): binrepos.conf is the binhost's
+ * - from web1's disk afterwards (qemu-img convert + debugfs): binrepos.conf is the binhost's
  *   client configuration for its Stack, Puppet is configured for the site's server and the
  *   machine's environment, and the host and Puppet certificates verify against the RootCa;
+ * - staging and production (linux only; staging without machines, production with web1 in
+ *   UEFI) go up, each its own Pulumi stack on its own network, and build the release and
+ *   master commits (A);
  * - staging previews no change until `gentoo-infra promote development staging` moves its
  *   release branch; then its preview names the commit and replaces nothing, `up` makes its
  *   builder build it, and it serves the same packages as development; development builds
  *   nothing for it;
- * - the zero-day path: production's web1 installs (`gentoo-infra machine boot`, while staging
- *   builds), the fix alone
- *   is cherry-picked onto master (`promote development production --allow-skip
- *   --cherry-pick`), production's preview names the new master commit, its builder builds
- *   baselayout-2.17-r1 and not the zlib bump, production's web1 upgrades to it and keeps
- *   zlib-1.3.1; development builds nothing and previews no change;
+ * - production's web1 is switched on by the package's CLI (`gentoo-infra machine boot`, while
+ *   staging builds), as a user watching a machine install does: OVMF's PXE loads snponly.efi
+ *   over TFTP, the installer runs, its local-boot script exits to the firmware, which boots
+ *   the disk's EFI system partition, and it installs sys-apps/baselayout from production's
+ *   binhost; a second boot of it is refused;
+ * - the zero-day path: the fix alone is cherry-picked onto master (`promote development
+ *   production --allow-skip --cherry-pick`), production's preview names the new master commit,
+ *   its builder builds baselayout-2.17-r1 and not the zlib bump, production's web1 upgrades to
+ *   it and keeps zlib-1.3.1; development builds nothing and previews no change; production's
+ *   web1's disk has production's binrepos.conf, Puppet environment and certificates;
  * - destroy (Pulumi and the test's own domains) leaves nothing with the stack's prefix.
  * Prints the time from starting each blank VM to its first boot from disk.
  * STAND-INS: the guest image, the installer and the stage are built from Debian packages
@@ -155,7 +159,6 @@ const EXPECTED = {
 const BUILD_TIMEOUT = 30 * 60_000;
 // examples/minimal's machines: web<N> has MAC 52:54:00:47:49:<50+N-1>.
 const WEB1 = { mac: "52:54:00:47:49:50", hostname: "web1", file: "52-54-00-47-49-50" };
-const WEB2 = { mac: "52:54:00:47:49:51", hostname: "web2", file: "52-54-00-47-49-51" };
 const UNKNOWN_MAC = "52:54:00:47:49:ef";
 /** Where Portage on a machine caches the packages it fetched from the binhost. */
 const MACHINE_PACKAGE_CACHE = "/var/cache/binhost";
@@ -272,11 +275,13 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
   const bumpCommit = commitOf(gentooClone, "bump");
   const fixCommit = commitOf(gentooClone, "fix");
   const brokenCommit = commitOf(gentooClone, "broken");
-  /** staging's and production's `up`, started beside development's scenarios. */
+  /** staging's and production's `up` (awaited in `finally` when a step failed during it). */
   let environmentsUp: Promise<void> | undefined;
   let stagingOutputs: Record<string, unknown> = {};
   /** `gentoo-infra machine boot web1` of production, started during staging's build. */
   let productionBoot: ReturnType<typeof gentooInfra> | undefined;
+  let productionWeb1: BlankMachine | undefined;
+  let bootStarted = 0;
   let productionOutputs: Record<string, unknown> = {};
   let listener: NotifyListener | undefined;
   const domains: string[] = [];
@@ -391,8 +396,8 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
    * its root filesystem is unmounted and its journal checkpointed before the test reads the
    * disk with debugfs; a hard stop after 3 minutes.
    */
-  const powerOff = async (m: BlankMachine, hostname: string) => {
-    const target = (outputs.machines as Record<string, SshTarget> | undefined)?.[hostname];
+  const powerOff = async (m: BlankMachine, hostname: string, site = outputs) => {
+    const target = (site.machines as Record<string, SshTarget> | undefined)?.[hostname];
     assert.ok(target, `${hostname} in the machines output`);
     machineSsh.ssh(hostname, target, "systemctl poweroff", 30_000);
     await waitFor(
@@ -525,6 +530,72 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         /Mode: +(0[0-7]+)/.exec(run("debugfs", ["-R", `stat ${file}`, image]).stdout)?.[1],
     };
   };
+  /**
+   * Checks what the install wrote on a stopped machine's disk, for the site (`site`: a stack's
+   * outputs) of `environment`: binrepos.conf is the binhost's client configuration of its
+   * Stack, Puppet is configured for the site's server and the machine's environment, and the
+   * host and Puppet certificates verify against the site's RootCa; a UEFI disk starts with an
+   * EFI system partition.
+   */
+  const assertInstalledDisk = (
+    m: BlankMachine,
+    hostname: string,
+    site: Record<string, unknown>,
+    environment: string,
+  ) => {
+    const label = `${environment} ${hostname}`;
+    const root = path.join(work, `${environment}-root.pem`);
+    writeFileSync(root, site.caCertificatePem as string);
+    const clientConfig = site.clientConfig as Record<string, { binreposConf: string }>;
+    const domain = new URL((site.urls as { binhost: string }).binhost).hostname.replace(
+      /^binhost\./,
+      "",
+    );
+    const profile = `${environment}/amd64/linux`;
+    const disk = installedDisk(m);
+    const fqdn = `${hostname}.${domain}`;
+    const binrepos = disk.cat("/etc/portage/binrepos.conf/gentoo-infra.conf");
+    assert.equal(binrepos, clientConfig[profile]?.binreposConf, label);
+    assert.match(binrepos, new RegExp(`sync-uri = https://binhost\\.[^/]+/${profile}`));
+    assert.match(
+      disk.cat("/etc/gentoo-infra/machine"),
+      new RegExp(
+        `environment=${environment}\\n(.*\\n)*stack=linux\\n(.*\\n)*firmware=${m.firmware}`,
+      ),
+    );
+    // Puppet: the site's server, the machine's environment, its FQDN as certname.
+    assert.equal(
+      disk.cat("/etc/puppetlabs/puppet/puppet.conf"),
+      `# Rendered by gentoo-infra's installer configuration.\n[agent]\nserver = puppet.${domain}\nenvironment = ${environment}\ncertname = ${fqdn}\n`,
+    );
+    assert.match(
+      disk.cat("/etc/puppetlabs/puppet/csr_attributes.yaml"),
+      /"?1\.2\.840\.113549\.1\.9\.7"?: \S{32}/,
+      "the one-time autosign token as challengePassword",
+    );
+    assert.equal(disk.mode("/etc/puppetlabs/puppet/csr_attributes.yaml"), "0600");
+    assert.equal(disk.mode(`/etc/puppetlabs/puppet/ssl/private_keys/${fqdn}.pem`), "0600");
+    assert.equal(disk.mode("/etc/ssl/gentoo-infra/host.key"), "0600");
+    const file = (name: string, content: string) => {
+      const p = path.join(work, `${environment}-${hostname}-${name}`);
+      writeFileSync(p, content);
+      return p;
+    };
+    const host = file("host.pem", disk.cat("/etc/ssl/gentoo-infra/host.pem"));
+    let v = run("openssl", ["verify", "-CAfile", root, "-untrusted", host, host]);
+    assert.equal(v.status, 0, `${label}: ${v.stdout}${v.stderr}`);
+    assert.match(
+      run("openssl", ["x509", "-in", host, "-noout", "-subject"]).stdout,
+      new RegExp(`CN ?= ?${hostname}\\.`),
+    );
+    const puppetChain = file("puppet-ca.pem", disk.cat("/etc/puppetlabs/puppet/ssl/certs/ca.pem"));
+    const agent = file("puppet.pem", disk.cat(`/etc/puppetlabs/puppet/ssl/certs/${fqdn}.pem`));
+    v = run("openssl", ["verify", "-CAfile", root, "-untrusted", puppetChain, agent]);
+    assert.equal(v.status, 0, `${label}: ${v.stdout}${v.stderr}`);
+    if (m.firmware === "uefi") {
+      assert.equal(disk.table.partitions[0]?.name, "efi", "an EFI system partition first");
+    }
+  };
 
   try {
     await step("a preview names the commits the binhost will serve", async () => {
@@ -534,8 +605,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       await program.setConfig("subnet", subnet);
       await program.setConfig("notifyUrl", listener.url);
       await program.setConfig("treeDir", trees);
-      await program.setConfig("machineCount", "2");
-      await program.setConfig("web2Firmware", "uefi");
+      await program.setConfig("machineCount", "1");
       const push = (await previewSteps()).find((s) => /binhost-git-gentoo$/.test(s.urn));
       assert.ok(push, "the preview has the push of the tree to the binhost");
       assert.ok(
@@ -544,23 +614,18 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       );
     });
 
-    await step("examples/minimal goes up with web1 (BIOS) and web2 (UEFI) registered", async () => {
+    await step("examples/minimal goes up with web1 (BIOS) registered", async () => {
       await program.up();
       outputs = await program.outputs({ showSecrets: true });
       servers = outputs.servers as Record<string, Server>;
       writeFileSync(ca, outputs.caCertificatePem as string);
       assert.equal(sshOk("pxe", "systemctl is-active dnsmasq nginx"), "active\nactive\n");
-      for (const [m, generation] of [
-        [WEB1, "1"],
-        [WEB2, "1"],
-      ] as const) {
-        assert.deepEqual(status(m.file), {
-          host: m.hostname,
-          generation,
-          netboot: "install",
-          last: "none",
-        });
-      }
+      assert.deepEqual(status(WEB1.file), {
+        host: WEB1.hostname,
+        generation: "1",
+        netboot: "install",
+        last: "none",
+      });
     });
 
     await step("the release branch for staging is cut at develop (commit A)", async () => {
@@ -846,97 +911,6 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
     );
 
     await step(
-      "staging and production, the same program's stacks, start going up beside development at the release branch and master",
-      async () => {
-        assert.ok(listener);
-        // The release branch was cut at A before develop moved; master is A.
-        assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
-        assert.equal(commitOf(gentooClone, "master"), baseCommit);
-        const port = new URL(listener.url).port;
-        let from = 160;
-        for (const [env, machines] of [
-          [staging, "0"],
-          [production, "1"],
-        ] as const) {
-          const subnet = freeSubnet(NETNS, from, 199);
-          from = Number(subnet.split(".")[2]) + 1;
-          const gateway = subnet.replace(/\.0\/24$/, ".1");
-          await env.setConfig("environment", env === staging ? "staging" : "production");
-          await env.setConfig("subnet", subnet);
-          await env.setConfig("notifyUrl", `http://${gateway}:${port}/builds`);
-          await env.setConfig("treeDir", trees);
-          await env.setConfig("tools", "false");
-          await env.setConfig("machineCount", machines);
-        }
-        // Both go up while development's scenarios run; awaited before staging's scenario.
-        environmentsUp = Promise.all([staging.up(), production.up()]).then(() => undefined);
-        environmentsUp.catch(() => undefined);
-      },
-    );
-
-    // web2 is switched on by the package's CLI, as a user watching a machine install does.
-    let web2: BlankMachine | undefined;
-    const cli = (...args: string[]) => gentooInfra(args, JSON.stringify(outputs));
-    await step(
-      "gentoo-infra machine boot web2 (UEFI, OVMF): it installs over PXE, boots its own disk and installs a package from the binhost",
-      async () => {
-        const plan = machineBootPlan(outputs, WEB2.hostname);
-        domains.push(plan.domain.name);
-        web2 = { ...plan.domain, firmware: "uefi" };
-        const t0 = Date.now();
-        const r = await cli("machine", "boot", WEB2.hostname);
-        t.diagnostic(
-          `web2 (uefi) with gentoo-infra machine boot: switched on to openssh installed ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-        );
-        for (const line of r.stdout.split("\n").filter((l) => !l.startsWith("  console |"))) {
-          t.diagnostic(line);
-        }
-        assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
-        assert.match(
-          r.stdout,
-          /web2: a blank UEFI machine \(\S+, MAC 52:54:00:47:49:51, 4 GiB disk\) is switched on/,
-        );
-        assert.match(r.stdout, /console \| .*gentoo-infra installer/);
-        assert.match(
-          r.stdout,
-          /web2: install host: netboot local, last report: success \(generation 1/,
-        );
-        assert.match(r.stdout, /web2: ready: sshd listens/);
-        assert.match(r.stdout, /gentoo-infra-sync: gentoo at [0-9a-f]{40}/);
-        assert.match(
-          r.stdout,
-          /web2: installed net-misc\/openssh-\S+ from the binhost; Portage verified its signature/,
-        );
-        const text = readSerial(web2.log);
-        assert.match(
-          FIRST_DISK_BOOT.exec(text)?.[0] ?? "",
-          /hostname=web2 fqdn=web2\.\S+ environment=development stack=linux arch=amd64 generation=1/,
-        );
-        assert.match(
-          text,
-          /BdsDxe: starting Boot[0-9A-F]+ "UEFI PXEv4/,
-          "OVMF booted from the network",
-        );
-        assert.match(
-          text,
-          /BdsDxe: starting Boot[0-9A-F]+ "UEFI Misc Device"/,
-          "then from the disk",
-        );
-        const s = status(WEB2.file);
-        assert.equal(s.netboot, "local");
-        assert.match(
-          s.last,
-          /^success \(generation 1, \S+\): installed web2\.\S+ .*uefi\) in [0-9.]+ s$/,
-        );
-        // A second boot of the same machine is refused before anything is touched.
-        const again = await cli("machine", "boot", WEB2.hostname);
-        assert.equal(again.code, 1);
-        assert.match(again.stderr, /exists already .*gentoo-infra machine remove web2/);
-        await powerOff(web2, WEB2.hostname);
-      },
-    );
-
-    await step(
       "a failing ebuild fails the build and leaves the published repository served",
       async () => {
         assert.ok(listener);
@@ -961,97 +935,55 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       },
     );
 
+    await step("the install host took web1's install files off its web root", async () => {
+      const out = sshOk(
+        "pxe",
+        `cat /srv/pxe/www/ipxe/${WEB1.file}.ipxe; ls /srv/pxe/www/install /srv/pxe/www/secrets`,
+      );
+      assert.match(out, /web1 .* is installed \(generation 1\); boot its local disk/);
+      assert.doesNotMatch(
+        out,
+        new RegExp(`${WEB1.file}\\.json|^${WEB1.file}$`, "m"),
+        "no install configuration or secrets left",
+      );
+    });
+
     await step(
-      "the install host took web1's and web2's install files off its web root",
+      "web1's disk: binrepos.conf, Puppet, host and Puppet certificates from the RootCa",
       async () => {
-        const out = sshOk(
-          "pxe",
-          `cat /srv/pxe/www/ipxe/${WEB1.file}.ipxe /srv/pxe/www/ipxe/${WEB2.file}.ipxe; ls /srv/pxe/www/install /srv/pxe/www/secrets`,
-        );
-        assert.match(out, /web1 .* is installed \(generation 1\); boot its local disk/);
-        assert.match(
-          out,
-          /web2 .* is installed \(generation 1\); boot its local disk\.\n.*\nexit 1/,
-        );
-        assert.doesNotMatch(
-          out,
-          /52-54-00-47-49-5[01]\.json|^52-54-00-47-49-5[01]$/m,
-          "no install configuration or secrets left",
-        );
+        assertInstalledDisk(web1, WEB1.hostname, outputs, "development");
       },
     );
 
     await step(
-      "the installed disks: binrepos.conf, Puppet, host and Puppet certificates from the RootCa",
+      "staging and production, the same program's stacks, go up at the release branch and master and build their commit (A)",
       async () => {
-        const ca = path.join(work, "root.pem");
-        writeFileSync(ca, outputs.caCertificatePem as string);
-        const clientConfig = outputs.clientConfig as Record<string, { binreposConf: string }>;
-        const domain = new URL((outputs.urls as { binhost: string }).binhost).hostname.replace(
-          /^binhost\./,
-          "",
-        );
-        assert.ok(web2, "web2 was booted");
-        for (const [m, hostname] of [
-          [web1, WEB1.hostname],
-          [web2, WEB2.hostname],
+        assert.ok(listener);
+        // The release branch was cut at A before develop moved; master is A.
+        assert.equal(commitOf(gentooClone, RELEASE), baseCommit);
+        assert.equal(commitOf(gentooClone, "master"), baseCommit);
+        const port = new URL(listener.url).port;
+        let from = 160;
+        for (const [env, environment, machines] of [
+          [staging, "staging", "0"],
+          [production, "production", "1"],
         ] as const) {
-          const disk = installedDisk(m);
-          const fqdn = `${hostname}.${domain}`;
-          const binrepos = disk.cat("/etc/portage/binrepos.conf/gentoo-infra.conf");
-          assert.equal(binrepos, clientConfig["development/amd64/linux"]?.binreposConf);
-          assert.match(binrepos, /sync-uri = https:\/\/binhost\.[^/]+\/development\/amd64\/linux/);
-          assert.match(
-            disk.cat("/etc/gentoo-infra/machine"),
-            new RegExp(`stack=linux\\n(.*\\n)*firmware=${m.firmware}`),
-          );
-          // Puppet: the site's server, the machine's environment, its FQDN as certname.
-          assert.equal(
-            disk.cat("/etc/puppetlabs/puppet/puppet.conf"),
-            `# Rendered by gentoo-infra's installer configuration.\n[agent]\nserver = puppet.${domain}\nenvironment = development\ncertname = ${fqdn}\n`,
-          );
-          assert.match(
-            disk.cat("/etc/puppetlabs/puppet/csr_attributes.yaml"),
-            /"?1\.2\.840\.113549\.1\.9\.7"?: \S{32}/,
-            "the one-time autosign token as challengePassword",
-          );
-          assert.equal(disk.mode("/etc/puppetlabs/puppet/csr_attributes.yaml"), "0600");
-          assert.equal(disk.mode(`/etc/puppetlabs/puppet/ssl/private_keys/${fqdn}.pem`), "0600");
-          assert.equal(disk.mode("/etc/ssl/gentoo-infra/host.key"), "0600");
-          const file = (name: string, content: string) => {
-            const p = path.join(work, `${hostname}-${name}`);
-            writeFileSync(p, content);
-            return p;
-          };
-          const host = file("host.pem", disk.cat("/etc/ssl/gentoo-infra/host.pem"));
-          let v = run("openssl", ["verify", "-CAfile", ca, "-untrusted", host, host]);
-          assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
-          assert.match(
-            run("openssl", ["x509", "-in", host, "-noout", "-subject"]).stdout,
-            new RegExp(`CN ?= ?${hostname}\\.`),
-          );
-          const puppetChain = file(
-            "puppet-ca.pem",
-            disk.cat("/etc/puppetlabs/puppet/ssl/certs/ca.pem"),
-          );
-          const agent = file(
-            "puppet.pem",
-            disk.cat(`/etc/puppetlabs/puppet/ssl/certs/${fqdn}.pem`),
-          );
-          v = run("openssl", ["verify", "-CAfile", ca, "-untrusted", puppetChain, agent]);
-          assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
-          if (m.firmware === "uefi") {
-            assert.equal(disk.table.partitions[0]?.name, "efi", "an EFI system partition first");
-          }
+          const subnet = freeSubnet(NETNS, from, 199);
+          from = Number(subnet.split(".")[2]) + 1;
+          const gateway = subnet.replace(/\.0\/24$/, ".1");
+          await env.setConfig("environment", environment);
+          await env.setConfig("subnet", subnet);
+          await env.setConfig("notifyUrl", `http://${gateway}:${port}/builds`);
+          await env.setConfig("treeDir", trees);
+          await env.setConfig("tools", "false");
+          await env.setConfig("machineCount", machines);
         }
-      },
-    );
-
-    await step(
-      "staging and production are up and built their branches' commit (A) beside development",
-      async () => {
-        assert.ok(environmentsUp, "staging and production were started");
-        await environmentsUp;
+        // production's web1 installs with UEFI (OVMF), from its install host.
+        await production.setConfig("web1Firmware", "uefi");
+        // Both at once: two stacks of two and three VMs; development's scenarios are done.
+        const ups = [staging.up(), production.up()];
+        environmentsUp = Promise.allSettled(ups).then(() => undefined);
+        await Promise.all(ups);
         stagingOutputs = await staging.outputs({ showSecrets: true });
         productionOutputs = await production.outputs({ showSecrets: true });
         for (const [profile, site] of [
@@ -1093,10 +1025,12 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         assert.equal(commitOf(gentooClone, RELEASE), fixCommit, "a fast-forward to develop");
         assertSnapshotPreview(await previewSteps(staging), fixCommit, "staging");
         await staging.up();
-        // While staging's builder builds, production's web1 installs (the next scenario's
+        // While staging's builder builds, production's web1 installs (the next scenarios'
         // machine, from production's install host, at master = A).
         const plan = machineBootPlan(productionOutputs, WEB1.hostname);
         domains.push(plan.domain.name);
+        productionWeb1 = { ...plan.domain, firmware: "uefi" };
+        bootStarted = Date.now();
         productionBoot = gentooInfra(
           ["machine", "boot", WEB1.hostname, "--package", "sys-apps/baselayout"],
           JSON.stringify(productionOutputs),
@@ -1118,17 +1052,63 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
     );
 
     await step(
+      "gentoo-infra machine boot web1 (production, UEFI): it installs over PXE, boots its own disk and installs a package from the binhost; a second boot is refused",
+      async () => {
+        assert.ok(productionBoot && productionWeb1, "production's web1 was switched on");
+        const m = productionWeb1;
+        const r = await productionBoot;
+        t.diagnostic(
+          `web1 (production, uefi) with gentoo-infra machine boot: switched on to sys-apps/baselayout installed ${((Date.now() - bootStarted) / 1000).toFixed(1)} s (beside staging's build)`,
+        );
+        for (const line of r.stdout.split("\n").filter((l) => !l.startsWith("  console |"))) {
+          t.diagnostic(line);
+        }
+        assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+        assert.match(
+          r.stdout,
+          /web1: a blank UEFI machine \(\S+, MAC 52:54:00:47:49:50, 4 GiB disk\) is switched on/,
+        );
+        assert.match(r.stdout, /console \| .*gentoo-infra installer/);
+        assert.match(
+          r.stdout,
+          /web1: install host: netboot local, last report: success \(generation 1/,
+        );
+        assert.match(r.stdout, /web1: ready: sshd listens/);
+        assert.match(r.stdout, new RegExp(`gentoo-infra-sync: gentoo at ${baseCommit}`));
+        // production's web1 installed from production's install host, at the commit A.
+        assert.match(
+          r.stdout,
+          /web1: installed sys-apps\/baselayout-2\.17 from the binhost; Portage verified its signature/,
+        );
+        const text = readSerial(m.log);
+        assert.match(
+          FIRST_DISK_BOOT.exec(text)?.[0] ?? "",
+          /hostname=web1 fqdn=web1\.\S+ environment=production stack=linux arch=amd64 generation=1/,
+        );
+        assert.match(
+          text,
+          /BdsDxe: starting Boot[0-9A-F]+ "UEFI PXEv4/,
+          "OVMF booted from the network",
+        );
+        assert.match(
+          text,
+          /BdsDxe: starting Boot[0-9A-F]+ "UEFI Misc Device"/,
+          "then from the disk",
+        );
+        // A second boot of the same machine is refused before anything is touched.
+        const again = await gentooInfra(
+          ["machine", "boot", WEB1.hostname],
+          JSON.stringify(productionOutputs),
+        );
+        assert.equal(again.code, 1);
+        assert.match(again.stderr, /exists already .*gentoo-infra machine remove web1/);
+      },
+    );
+
+    await step(
       "a fix cherry-picked into production reaches its builder and its machine without the rest of development; development is unaffected",
       async () => {
         assert.ok(listener);
-        // production's web1 installed from production's install host, at the commit A.
-        assert.ok(productionBoot, "production's web1 was switched on");
-        const boot = await productionBoot;
-        assert.equal(boot.code, 0, `${boot.stdout}${boot.stderr}`);
-        assert.match(
-          boot.stdout,
-          /web1: installed sys-apps\/baselayout-2\.17 from the binhost; Portage verified its signature/,
-        );
         const target = (productionOutputs.machines as Record<string, SshTarget>)[WEB1.hostname];
         assert.ok(target, "production's web1 in its machines output");
         const onMachine = (command: string) => {
@@ -1185,19 +1165,23 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         assert.deepEqual([listener.count(LINUX), listener.count(TOOLS)], developmentBuilds);
         assert.deepEqual(changesOf(await previewSteps()), [], "development previews no change");
         assert.equal(commitOf(gentooClone, "develop"), fixCommit);
+
+        // What production's install wrote on web1's disk (the UEFI layout, production's
+        // binrepos.conf, Puppet environment and certificates from production's RootCa).
+        assert.ok(productionWeb1);
+        await powerOff(productionWeb1, WEB1.hostname, productionOutputs);
+        assertInstalledDisk(productionWeb1, WEB1.hostname, productionOutputs, "production");
       },
     );
 
     await step("destroy leaves no domain, volume, pool or network", async () => {
-      const removed = await cli("machine", "remove", "--all");
-      assert.equal(removed.code, 0, removed.stderr);
-      assert.match(removed.stdout, /web2: removed domain \S+-machine-web2, /);
-      assert.equal(existsSync(machineBootPlan(outputs, WEB2.hostname).dir), false);
-      const removedProduction = await gentooInfra(
+      const removed = await gentooInfra(
         ["machine", "remove", "--all"],
         JSON.stringify(productionOutputs),
       );
-      assert.equal(removedProduction.code, 0, removedProduction.stderr);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(removed.stdout, /web1: removed domain \S+-machine-web1, /);
+      assert.equal(existsSync(machineBootPlan(productionOutputs, WEB1.hostname).dir), false);
       for (const name of domains) removeDomain(name);
       domains.length = 0;
       for (const env of environmentPrograms) {

@@ -10,8 +10,10 @@
  * reports success, has the site's CA in the installed system's trust bundle, and boots the
  * stage (Debian systemd with real Portage) from its disk alone, showing host name,
  * environment and Stack, its installed address, Portage's version and "ready" (sshd
- * listens) on its serial console; a UEFI machine (OVMF) does the same. Every domain,
- * network, process and file it made is gone afterwards.
+ * listens) on its serial console. Every domain, network, process and file it made is gone
+ * afterwards. The check's uefi case (GI_CHECK_CASES) is not run here: the e2e tier installs a
+ * UEFI machine (OVMF) through PxeInstallHost's whole PXE path, and one UEFI install per CI
+ * run is enough (`installer/check-installer` alone runs all four cases).
  *
  * The harness is leased (`scripts/libvirt-harness use|release <pid>`): started when it is
  * not running, stopped by the last lease holder; one started by hand is left running.
@@ -57,8 +59,18 @@ const TOOLS = [
 const OVMF = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const MINUTE = 60_000;
 
-function run(cmd: string, argv: readonly string[], timeout = 5 * MINUTE) {
-  const r = spawnSync(cmd, argv, { encoding: "utf8", timeout, cwd: ROOT });
+function run(
+  cmd: string,
+  argv: readonly string[],
+  timeout = 5 * MINUTE,
+  env: NodeJS.ProcessEnv = {},
+) {
+  const r = spawnSync(cmd, argv, {
+    encoding: "utf8",
+    timeout,
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, error: r.error };
 }
 
@@ -127,7 +139,7 @@ describe("the installer's shell scripts", () => {
   });
 });
 
-describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safely", () => {
+describe("the installer installs a blank TCG machine (BIOS) and fails safely", () => {
   let harnessUp = false;
   let started: { libvirtd: number; virtlogd: number } | undefined;
 
@@ -200,12 +212,14 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
     assert.match(listing.output, /^\.\/boot\/initrd\.img-\S+-cloud-amd64$/m);
   });
 
-  it("check-installer: unreachable stage host and digest mismatch fail safely; BIOS and UEFI install and boot from disk", {
+  it("check-installer: unreachable stage host and digest mismatch fail safely; BIOS installs on the same disk and boots from it", {
     timeout: 60 * MINUTE,
   }, (t) => {
     if (!ready(t)) return;
     assert.ok(harnessUp);
-    const r = run(CHECK, [], 55 * MINUTE);
+    // The uefi case is left to the e2e tier, where a UEFI machine installs through the whole
+    // PXE path (OVMF, snponly.efi, iPXE) of PxeInstallHost: one UEFI install per CI run.
+    const r = run(CHECK, [], 55 * MINUTE, { GI_CHECK_CASES: "unreachable mismatch bios" });
     assert.equal(r.error, undefined, `${r.error}\n${r.output}`);
     assert.equal(r.status, 0, r.output);
     for (const line of [
@@ -219,12 +233,6 @@ describe("the installer installs blank TCG machines (BIOS, UEFI) and fails safel
       /OK bios: the CA is in \/etc\/gentoo-infra\/ca\.pem and system-trusted/,
       /OK bios: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:01 192\.168\.\d+\.21\/24/,
       /OK bios: gentoo-infra stage STAND-IN: portage: Portage \d[\w.]*; ready \(sshd listens\)/,
-      /OK uefi: installed and reported status=success/,
-      /OK uefi: disk has GPT \(gpt efi root\)/,
-      /OK uefi: booted from disk in [\d.]+ s: gentoo-infra stage STAND-IN: hostname=web-uefi fqdn=web-uefi\.check\.test environment=production stack=web/,
-      /OK uefi: the CA is in \/etc\/gentoo-infra\/ca\.pem and system-trusted/,
-      /OK uefi: gentoo-infra stage STAND-IN: \w+ 52:54:00:67:01:02 192\.168\.\d+\.22\/24/,
-      /OK uefi: gentoo-infra stage STAND-IN: portage: Portage \d[\w.]*; ready \(sshd listens\)/,
     ]) {
       assert.match(r.output, line);
     }
