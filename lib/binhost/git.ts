@@ -8,6 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { shQuote } from "../host/names";
+import { GIT_COMMIT } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 
 /** One git repository a BinhostMirror serves (see `BinhostMirrorArgs.gitRepositories`). */
@@ -50,7 +51,7 @@ export const GIT_PUSH_ENV = {
 } as const;
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
-const COMMIT = /^[0-9a-f]{40}$/;
+const COMMIT = GIT_COMMIT;
 const BRANCH_CHARS = /^[A-Za-z0-9._/-]+$/;
 
 /** `/srv/git/<name>.git`. */

@@ -7,13 +7,11 @@ import { validateCertificateArgs } from "../pki/certificate";
 import { formatDn, parseDn } from "../pki/dn";
 import type { RootCa } from "../pki/root-ca";
 import type { Stack } from "../stack/stack";
+import { DNS_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { validateGitRepositories } from "./git";
 import { type BinhostMirrorArgs, DEFAULT_BINHOST_DISK_GIB } from "./mirror-args";
 import type { BuildProfileRef } from "./paths";
-
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** One served build profile with the Stack that owns it. */
 export interface ServedProfile extends BuildProfileRef {

@@ -17,6 +17,7 @@
  * and by git-http-backend's configuration. Any other name under `git/` is 404.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { DNS_NAME } from "../validation/patterns";
 import {
   BINHOST_GIT_ROOT,
   FCGIWRAP_SOCKET,
@@ -93,8 +94,6 @@ export interface BinhostNginxArgs {
   readonly user?: string;
 }
 
-const DNS_NAME =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const PATH = /^\/[A-Za-z0-9._/-]*$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;

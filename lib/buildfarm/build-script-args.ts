@@ -4,6 +4,7 @@
  */
 import type { BuildProfileRef } from "../binhost/paths";
 import { type Violation, violation } from "../validation";
+import { GIT_COMMIT } from "../validation/patterns";
 import { DEFAULT_BUILD_STATUS_DIR } from "./build-script-steps";
 
 /** A git repository pinned to a commit. */
@@ -105,7 +106,7 @@ export interface BuildScriptArgs {
   readonly serviceName?: string;
 }
 
-const COMMIT = /^[0-9a-f]{40}$/;
+const COMMIT = GIT_COMMIT;
 const REPO_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const SAFE_URL = /^(https|ssh|git):\/\/[A-Za-z0-9._~:/@%+-]+$/;
 const NOTIFY_URL = /^https?:\/\/[A-Za-z0-9._~:/@%+?=&-]+$/;

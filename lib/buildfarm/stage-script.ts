@@ -5,6 +5,7 @@
  * (the binhost's stage layout, `stagePath`), and report the outcome.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { GIT_COMMIT } from "../validation/patterns";
 import { shellQuote, type UploadTarget } from "./build-script-args";
 
 /** One catalyst build of a {@link StageScriptArgs}. */
@@ -46,7 +47,7 @@ const UPLOAD_TO = /^[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/;
 /** Checks the arguments of {@link renderStageScript}. */
 export function validateStageScriptArgs(args: StageScriptArgs): Violation[] {
   const out: Violation[] = [];
-  if (!/^[0-9a-f]{40}$/.test(args.treeCommit ?? "")) {
+  if (!GIT_COMMIT.test(args.treeCommit ?? "")) {
     out.push(
       violation("treeCommit", args.treeCommit, "is not a full commit hash", "give 40 hex digits"),
     );

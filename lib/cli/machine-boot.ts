@@ -19,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type BlankDomain, blankDomainXml } from "../libvirt/blank-domain";
+import { DNS_LABEL } from "../validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { CliIo } from "./run";
 import { markedSections, type SshTarget, sshRun } from "./ssh";
@@ -50,7 +51,7 @@ interface LibvirtOutputs {
   readonly namePrefix?: string;
 }
 
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOSTNAME = DNS_LABEL;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** A Portage atom as `machine boot --package` takes it: category/name, nothing else. */
 const ATOM = /^[A-Za-z0-9][A-Za-z0-9+_.-]*\/[A-Za-z0-9+_][A-Za-z0-9+_-]*$/;

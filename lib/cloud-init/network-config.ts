@@ -6,6 +6,7 @@ import { stringify } from "yaml";
 import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
 import { macViolation, normalizeMac } from "../pxe/mac";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { DNS_NAME } from "../validation/patterns";
 
 /** Inputs of {@link renderNetworkConfig}. */
 export interface StaticNetworkArgs {
@@ -27,7 +28,7 @@ export interface StaticNetworkArgs {
 }
 
 const IFNAME = /^[a-z][a-z0-9]{0,14}$/;
-const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DOMAIN = DNS_NAME;
 
 /** Checks the arguments of {@link renderNetworkConfig}. */
 export function validateStaticNetworkArgs(args: StaticNetworkArgs): Violation[] {

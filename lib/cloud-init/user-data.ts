@@ -5,6 +5,7 @@
  */
 import { stringify } from "yaml";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { DNS_LABEL, FQDN } from "../validation/patterns";
 
 /** A user cloud-init creates. */
 export interface CloudInitUser {
@@ -83,8 +84,7 @@ export interface UserDataArgs {
   readonly hostKey?: CloudInitHostKey;
 }
 
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const FQDN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const HOSTNAME = DNS_LABEL;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const SSH_KEY =
   /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n]*)?$/;

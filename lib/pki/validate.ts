@@ -2,6 +2,8 @@
  * Validation of PKI arguments: every rule returns violations, components collect them all
  * and throw one error before creating anything. Pure: no `@pulumi/pulumi`.
  */
+
+import { DNS_LABEL } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { parseDn, validateBaseDn } from "./dn";
 import {
@@ -14,7 +16,7 @@ import {
 } from "./profiles";
 
 /** Pattern of names that become part of resource names and CRL file names. */
-export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const NAME_PATTERN = DNS_LABEL;
 
 const NAME_FIX = "use lower-case letters, digits and inner hyphens (e.g. production, web1)";
 

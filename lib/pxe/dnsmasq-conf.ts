@@ -5,6 +5,7 @@
  * stops the loop of iPXE chainloading iPXE.
  */
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { DNS_NAME } from "../validation/patterns";
 import type { Firmware } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
 import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
@@ -62,8 +63,7 @@ export interface DnsmasqConfArgs {
   readonly hostRecords?: Readonly<Record<string, string>>;
 }
 
-const HOST_NAME =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const HOST_NAME = DNS_NAME;
 
 /** Checks host records (name → IPv4 address) for dnsmasq's `host-record`; `at` names the argument. */
 export function validateHostRecords(records: unknown, at = "hostRecords"): Violation[] {

@@ -4,6 +4,7 @@
  * arguments (Stack names and build profiles, file existence) and calls these.
  */
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
+import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { validateHostRecords } from "./dnsmasq-conf";
 import { validateAuthorizedKeys } from "./install-config";
@@ -96,7 +97,7 @@ export function binhostCellKey(m: Pick<Machine, "environment" | "arch" | "stack"
   return `${m.environment}/${m.arch}/${m.stack}`;
 }
 
-const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const HOST = DNS_NAME;
 const KERNEL_ARGUMENT = /^[A-Za-z0-9._,:=/+-]+$/;
 
 /**
@@ -331,7 +332,7 @@ export function validateBinhostInputs(
   return out;
 }
 
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LABEL = DNS_LABEL;
 
 /** The domain is required, and every certificate name must be a usable FQDN of 64 characters at most. */
 function validateNames(plan: InstallHostPlan): Violation[] {

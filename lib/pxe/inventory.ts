@@ -3,6 +3,7 @@
  * arch and Stack, on one IPv4 subnet. Validation collects every problem.
  */
 import { type Violation, violation } from "../validation";
+import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
 import { type DiskLayout, FIRMWARES, type Firmware, validateDiskLayout } from "./disk-layout";
 import { ipv4InRange, ipv4InSubnet, ipv4ToNumber, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 import { macViolation, normalizeMac } from "./mac";
@@ -75,8 +76,8 @@ export const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = [
   "uefi/arm64",
 ];
 
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const HOSTNAME = DNS_LABEL;
+const DOMAIN = DNS_NAME;
 
 /** Checks the subnet, gateway, DNS servers and DHCP range. */
 export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violation[] {

@@ -24,6 +24,7 @@ import {
 import { lines } from "../portage/syntax";
 import type { Environment } from "../snapshot/environments";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { GIT_COMMIT } from "../validation/patterns";
 import type { ProfileCatalog } from "./model";
 import type { ResolvedStack } from "./resolve";
 
@@ -141,9 +142,9 @@ export interface BuildProfileSettings {
 
 /** The commits of the Gentoo tree clone and of the overlay an environment builds from. */
 export interface TreeSnapshotCommits {
-  /** Commit of the Gentoo tree clone (40 or 64 hex digits). */
+  /** Commit of the Gentoo tree clone (40 lower-case hex digits, SHA-1). */
   readonly gentoo: string;
-  /** Commit of the overlay (40 or 64 hex digits). */
+  /** Commit of the overlay (40 lower-case hex digits, SHA-1). */
   readonly overlay: string;
 }
 
@@ -155,7 +156,7 @@ export interface BuildProfileFiles {
   readonly machine: Record<string, string>;
 }
 
-const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+const COMMIT = GIT_COMMIT;
 const URL = /^(?:https?|file|ssh|git):\/\/[^\s"'\\$`]+$/;
 const GIT_URL =
   /^(?:(?:https?|file|ssh|git):\/\/[^\s"'\\$`]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s"'\\$`]+)$/;
@@ -195,7 +196,7 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
           `treeSnapshots.${env}.${repo}`,
           commit,
           "is not a full commit id",
-          "use the 40 (or 64) lower-case hex digits git prints for the branch's commit",
+          "use the 40 lower-case hex digits git prints for the branch's commit",
         ),
       );
     }

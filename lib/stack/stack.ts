@@ -4,6 +4,7 @@ import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
 import { isRepositoryName } from "../portage/syntax";
 import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
 import { assertValid, type Violation, violation } from "../validation";
+import { GIT_COMMIT } from "../validation/patterns";
 import type { ProfileCatalog, StackDefinition } from "./model";
 import {
   renderBuildProfileFiles,
@@ -75,9 +76,9 @@ export interface StackArgs {
 
 /** An environment's tree snapshot as Stack input: each commit may be late-bound. */
 export interface TreeSnapshotInput {
-  /** Commit of the Gentoo tree clone (40 or 64 hex digits). */
+  /** Commit of the Gentoo tree clone (40 lower-case hex digits, SHA-1). */
   readonly gentoo: pulumi.Input<string>;
-  /** Commit of the overlay (40 or 64 hex digits). */
+  /** Commit of the overlay (40 lower-case hex digits, SHA-1). */
   readonly overlay: pulumi.Input<string>;
 }
 
@@ -208,13 +209,13 @@ export function validateStackArgs(name: string, args: StackArgs): Violation[] {
     const given = commits as Partial<Record<"gentoo" | "overlay", unknown>>;
     for (const repo of ["gentoo", "overlay"] as const) {
       const commit = given[repo];
-      if (typeof commit === "string" && !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit)) {
+      if (typeof commit === "string" && !GIT_COMMIT.test(commit)) {
         found.push(
           violation(
             `treeSnapshots.${environment}.${repo}`,
             commit,
             "is not a full commit id",
-            "use the 40 (or 64) lower-case hex digits git prints for the branch's commit",
+            "use the 40 lower-case hex digits git prints for the branch's commit",
           ),
         );
       }

@@ -190,4 +190,21 @@ describe("Stack", () => {
       [],
     );
   });
+
+  it("refuses a SHA-256 (64-digit) commit, as the build farm does (one commit grammar)", () => {
+    assert.throws(
+      () =>
+        new Stack("sha256", {
+          catalog: fixture.catalog,
+          systemProfile: "server",
+          environments: ["development"],
+          arches: ["amd64"],
+          ...late,
+          treeSnapshots: {
+            development: { gentoo: "a".repeat(64), overlay: fixture.OVERLAY_COMMIT },
+          },
+        }),
+      /- treeSnapshots\.development\.gentoo: is not a full commit id \(got "a{64}"\); use the 40 lower-case hex digits git prints for the branch's commit/,
+    );
+  });
 });

@@ -1,0 +1,32 @@
+/**
+ * One pattern per kind of text value that the components check, written once (issues 15, 16):
+ * DNS labels and names, and git commits. Each is anchored and admits no whitespace, quote,
+ * `$`, backtick, `;`, backslash, slash or control character, so a value that passes can go
+ * into a shell command, a unit or a configuration file as inert data. Pure: no Pulumi.
+ *
+ * Not here: a certificate's DNS name (lib/pki/validate.ts `validateDnsName`: a leading `*.`
+ * and upper case allowed, as in a SAN) and MAC addresses (lib/pxe/mac.ts `macViolation`).
+ */
+
+/** One DNS label: 1 to 63 lower-case letters, digits and inner hyphens (RFC 1123). */
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+
+/** A host name: one DNS label (`web1`). */
+export const DNS_LABEL = new RegExp(`^${LABEL}$`);
+
+/** A DNS name of one or more labels, 253 characters at most (`web1`, `dev.example.org`). */
+export const DNS_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
+
+/** A fully qualified DNS name: two or more labels, 253 characters at most. */
+export const FQDN = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})+$`);
+
+/**
+ * A full git commit id: 40 lower-case hex digits (SHA-1). The builders' and machines' git and
+ * the Gentoo repositories use SHA-1; a SHA-256 id (64 digits) is refused everywhere alike.
+ */
+export const GIT_COMMIT = /^[0-9a-f]{40}$/;
+
+/** True when `value` is a string that `pattern` matches. */
+export function matches(pattern: RegExp, value: unknown): value is string {
+  return typeof value === "string" && pattern.test(value);
+}
