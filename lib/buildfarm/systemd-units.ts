@@ -5,6 +5,7 @@
  */
 import type { BuildProfileRef } from "../binhost/paths";
 import { throwIfViolations, type Violation, violation } from "../validation";
+import { CALENDAR_FIX, isCalendarExpression } from "../validation/calendar";
 import { validateBuildProfileRef } from "./build-script-args";
 
 /** Inputs of {@link renderBuilderUnits}. */
@@ -48,7 +49,6 @@ export interface BuilderUnits {
 }
 
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
-const CALENDAR = /^[A-Za-z0-9*:,./~ -]+$/;
 
 /** The unit name stem of a build profile: `gentoo-infra-build-production-amd64-web`. */
 export function builderUnitStem(
@@ -83,14 +83,9 @@ export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
       ),
     );
   }
-  if (!CALENDAR.test(args.schedule ?? "")) {
+  if (!isCalendarExpression(args.schedule)) {
     out.push(
-      violation(
-        "schedule",
-        args.schedule,
-        "is not a systemd calendar expression",
-        "use e.g. *-*-* 03:00:00 or daily",
-      ),
+      violation("schedule", args.schedule, "is not a systemd calendar expression", CALENDAR_FIX),
     );
   }
   for (const [field, value] of [

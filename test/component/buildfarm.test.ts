@@ -617,7 +617,7 @@ describe("GentooBuildFarm validation", () => {
         '- notifyUrl: is not an http(s) URL (got "mailto:ops@example.ch"); use e.g. https://hooks.example.ch/builds',
         "- retentionDays: is not a positive whole number of days (got 0); use e.g. 30",
         '- kernelPackages[0]: is not a category/package name (got "gentoo-kernel"); use e.g. sys-kernel/gentoo-kernel',
-        '- schedule: is not a systemd calendar expression (got "daily\\nExecStart=/bin/sh"); use e.g. *-*-* 03:00:00 or daily',
+        '- schedule: is not a systemd calendar expression (got "daily\\nExecStart=/bin/sh"); use a systemd calendar expression such as "daily", "*-*-* 03:00:00", "Mon..Fri 22:30" or "Sun *-*-* 04:00 UTC"',
       ],
     ],
     [

@@ -22,6 +22,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import fc from "fast-check";
 import { renderBuildScript } from "../../lib/buildfarm/build-script";
 import { BUILDER_PATHS, PERSISTENT_BUILDER_PATHS } from "../../lib/buildfarm/builder-layout";
 import { validateCatalystSpecKeys } from "../../lib/buildfarm/catalyst-keys";
@@ -35,6 +36,7 @@ import {
 import { renderEphemeralRunner } from "../../lib/buildfarm/ephemeral-run";
 import { renderStageScript } from "../../lib/buildfarm/stage-script";
 import { renderBuilderUnits } from "../../lib/buildfarm/systemd-units";
+import { isCalendarExpression } from "../../lib/validation/calendar";
 import {
   buildScriptArgs,
   farmBuildScriptArgs,
@@ -42,6 +44,7 @@ import {
   stageArgs,
   stageScriptArgs,
 } from "../support/buildfarm-fixtures";
+import { ACCEPTED, REFUSED } from "../support/calendar-cases";
 import { expectGolden } from "../support/golden-files";
 import { requireTools } from "../support/tools";
 
@@ -132,6 +135,86 @@ describe("builder systemd units", () => {
     assert.match(r.output, /Unknown key 'Nise'/);
     assert.match(r.output, /missing is not executable/);
     assert.notEqual(run("systemd-analyze", ["calendar", "every day at 3"]).status, 0);
+  });
+});
+
+describe("the pure calendar check agrees with systemd-analyze calendar", () => {
+  const systemdAccepts = (e: string) => run("systemd-analyze", ["calendar", e]).status === 0;
+
+  it("accepts what systemd accepts of the written forms, refuses what it refuses", (t) => {
+    if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
+    for (const e of ACCEPTED) {
+      assert.equal(isCalendarExpression(e), true, e);
+      assert.equal(systemdAccepts(e), true, `systemd-analyze calendar ${JSON.stringify(e)}`);
+    }
+    for (const e of REFUSED) {
+      assert.equal(isCalendarExpression(e), false, e);
+      assert.equal(systemdAccepts(e), false, `systemd-analyze calendar ${JSON.stringify(e)}`);
+    }
+  });
+
+  it("property: every generated expression the check accepts, systemd-analyze accepts", (t) => {
+    if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
+    // Components near and past their bounds, ranges either way round, repetitions of 0..3.
+    // Mostly within bounds, sometimes just past them.
+    const value = (max: number) =>
+      fc
+        .oneof(
+          { weight: 6, arbitrary: fc.integer({ min: 0, max }) },
+          { weight: 1, arbitrary: fc.integer({ min: max + 1, max: max + 2 }) },
+        )
+        .map(String);
+    const item = (max: number) =>
+      fc
+        .tuple(
+          value(max),
+          fc.option(value(max), { freq: 3 }),
+          fc.option(fc.integer({ min: 0, max: 3 }), { freq: 3 }),
+        )
+        .map(([a, b, r]) => `${a}${b === null ? "" : `..${b}`}${r === null ? "" : `/${r}`}`);
+    const component = (max: number) =>
+      fc.oneof(
+        fc.constant("*"),
+        fc.array(item(max), { minLength: 1, maxLength: 2 }).map((l) => l.join(",")),
+      );
+    const day = fc.constantFrom("Mon", "tue", "Wednesday", "Fri", "Sun", "Thurs");
+    const weekdays = fc
+      .array(fc.tuple(day, fc.option(day)), { minLength: 1, maxLength: 2 })
+      .map((l) => l.map(([a, b]) => (b === null ? a : `${a}..${b}`)).join(","));
+    const year = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom("1970", "2026", "2199", "*") },
+      { weight: 1, arbitrary: fc.constantFrom("1969", "2200", "26") },
+    );
+    const date = fc
+      .tuple(fc.option(year), component(12), fc.constantFrom("-", "~"), component(31))
+      .map(([y, m, sep, d]) => `${y === null ? "" : `${y}-`}${m}${sep}${d}`);
+    const time = fc
+      .tuple(component(23), component(59), fc.option(component(59)))
+      .map(([h, m, s]) => `${h}:${m}${s === null ? "" : `:${s}`}`);
+    const expression = fc
+      .tuple(
+        fc.option(weekdays),
+        fc.option(date),
+        fc.option(time),
+        fc.option(fc.constantFrom("UTC", "Europe/Zurich", "America/New_York")),
+      )
+      .map((parts) => parts.filter((p) => p !== null).join(" "));
+    let accepted = 0;
+    fc.assert(
+      fc.property(expression, (e) => {
+        if (!isCalendarExpression(e)) return;
+        accepted++;
+        assert.equal(
+          systemdAccepts(e),
+          true,
+          `the check accepts ${JSON.stringify(e)}, systemd does not`,
+        );
+      }),
+      { numRuns: 1000 },
+    );
+    t.diagnostic(`${accepted} of 1000 generated expressions accepted, each by systemd-analyze too`);
+    // The generator must reach the accepted side often enough for the property to mean much.
+    assert.ok(accepted >= 30, `only ${accepted} of 1000 generated expressions were accepted`);
   });
 });
 

@@ -199,7 +199,7 @@ describe("builder units", () => {
         assert.ok(e instanceof ValidationError);
         assert.deepEqual(messages(e.violations), [
           "scriptPath: is not an absolute path; use e.g. /usr/local/libexec/gentoo-infra/build",
-          "schedule: is not a systemd calendar expression; use e.g. *-*-* 03:00:00 or daily",
+          'schedule: is not a systemd calendar expression; use a systemd calendar expression such as "daily", "*-*-* 03:00:00", "Mon..Fri 22:30" or "Sun *-*-* 04:00 UTC"',
           "timeoutHours: is not a whole number in range; use 1 or more",
         ]);
         return true;
