@@ -9,7 +9,7 @@
  */
 import { stringify as yamlStringify } from "yaml";
 import { machinePortageToolFiles } from "../portage/machine-tools";
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { isLateBound, throwIfViolations, type Violation, violation } from "../validation";
 import { type DiskLayout, GPT_TYPE_GUIDS, renderSfdiskScript } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateMachines, validatePxeNetwork } from "./inventory";
 import { parseIpv4Subnet } from "./ipv4";
@@ -386,7 +386,7 @@ function validateMachineExtras(args: InstallConfigArgs): Violation[] {
 export function validateAuthorizedKeys(keys: readonly unknown[]): Violation[] {
   const out: Violation[] = [];
   keys.forEach((key, i) => {
-    if (typeof key === "object" && key !== null) return;
+    if (isLateBound(key)) return;
     if (typeof key !== "string" || !AUTHORIZED_KEY.test(key.trim())) {
       out.push(
         violation(

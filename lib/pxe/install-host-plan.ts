@@ -8,7 +8,12 @@ import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { validateHostRecords } from "./dnsmasq-conf";
 import { validateAuthorizedKeys } from "./install-config";
-import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
+import {
+  type Machine,
+  type NetworkArgument,
+  type PxeNetwork,
+  validateInventory,
+} from "./inventory";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
 /**
@@ -72,6 +77,8 @@ export interface InstallHostPlan {
   /** Where the install host's iPXE binaries are (it reaches a root shell command). */
   readonly ipxeDirectory?: unknown;
   readonly network: PxeNetwork;
+  /** The argument each network field came from, for error paths (default `network.<field>`). */
+  readonly networkArgument?: NetworkArgument;
   readonly machines: readonly Machine[];
   readonly stacks: readonly StackCells[];
   readonly installers: Readonly<Record<string, InstallerImages>>;
@@ -118,11 +125,12 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
   const cells = plan.stacks.flatMap((s) => s.buildProfiles);
   const union = (part: 0 | 1) => [...new Set(cells.map((c) => c.split("/")[part] ?? ""))].sort();
   out.push(
-    ...validateInventory(plan.machines, plan.network, {
-      environments: union(0),
-      arches: union(1),
-      stacks: [...stackNames].sort(),
-    }),
+    ...validateInventory(
+      plan.machines,
+      plan.network,
+      { environments: union(0), arches: union(1), stacks: [...stackNames].sort() },
+      plan.networkArgument,
+    ),
   );
   plan.machines.forEach((m, i) => {
     const stack = plan.stacks.find((s) => s.name === m.stack);
@@ -348,6 +356,9 @@ function validateNames(plan: InstallHostPlan): Violation[] {
     ];
   }
   const out: Violation[] = [];
+  // A domain that is not a DNS name is reported by the network's check; the names made
+  // from it would only repeat that.
+  const domainOk = typeof domain === "string" && HOST.test(domain);
   if (!LABEL.test(plan.name)) {
     out.push(
       violation(
@@ -363,7 +374,7 @@ function validateNames(plan: InstallHostPlan): Violation[] {
     ...plan.machines.map((m, i): [string, unknown] => [`machines[${i}].hostname`, m.hostname]),
   ];
   for (const [argument, host] of names) {
-    if (typeof host !== "string" || !LABEL.test(host)) continue;
+    if (!domainOk || typeof host !== "string" || !LABEL.test(host)) continue;
     const fqdn = `${host}.${domain}`;
     const problems = [...validateCommonName(argument, fqdn), ...validateDnsName(argument, fqdn)];
     if (problems.length > 0) {

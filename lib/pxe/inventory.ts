@@ -3,7 +3,7 @@
  * arch and Stack, on one IPv4 subnet. Validation collects every problem.
  */
 import { type Violation, violation } from "../validation";
-import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
+import { DNS_LABEL, DNS_NAME, matches } from "../validation/patterns";
 import { type DiskLayout, FIRMWARES, type Firmware, validateDiskLayout } from "./disk-layout";
 import { ipv4InRange, ipv4InSubnet, ipv4ToNumber, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 import { macViolation, normalizeMac } from "./mac";
@@ -79,14 +79,25 @@ export const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = [
 const HOSTNAME = DNS_LABEL;
 const DOMAIN = DNS_NAME;
 
+/**
+ * Where a field of a {@link PxeNetwork} came from in the caller's arguments, for the error
+ * path: a prefix (`"network"` gives `network.domain`), or a function of the field (`domain`,
+ * `dhcpRange.start`, `dnsServers[0]`) for a caller whose arguments are laid out otherwise.
+ */
+export type NetworkArgument = string | ((field: string) => string);
+
 /** Checks the subnet, gateway, DNS servers and DHCP range. */
-export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violation[] {
+export function validatePxeNetwork(
+  network: PxeNetwork,
+  at: NetworkArgument = "network",
+): Violation[] {
+  const path = typeof at === "string" ? (field: string) => `${at}.${field}` : at;
   const out: Violation[] = [];
   const subnet = parseIpv4Subnet(network.subnet);
   if (!subnet) {
     out.push(
       violation(
-        `${at}.subnet`,
+        path("subnet"),
         network.subnet,
         "is not an IPv4 subnet",
         "use CIDR notation, e.g. 10.0.0.0/24",
@@ -95,7 +106,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
   } else if (subnet.prefixLength > 30) {
     out.push(
       violation(
-        `${at}.subnet`,
+        path("subnet"),
         network.subnet,
         "has no room for hosts",
         "use a prefix of /30 or shorter",
@@ -106,7 +117,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
     if (!isIpv4Address(value)) {
       out.push(
         violation(
-          `${at}.${field}`,
+          path(field),
           value,
           "is not an IPv4 address",
           "use dotted-quad form, e.g. 10.0.0.1",
@@ -115,7 +126,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
     } else if (subnet && !ipv4InSubnet(value, subnet)) {
       out.push(
         violation(
-          `${at}.${field}`,
+          path(field),
           value,
           `is outside the subnet ${network.subnet}`,
           "use an address inside the subnet",
@@ -124,7 +135,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
     } else if (subnet && (value === subnet.network || value === subnet.broadcast)) {
       out.push(
         violation(
-          `${at}.${field}`,
+          path(field),
           value,
           `is the network or broadcast address of ${network.subnet}`,
           "use a host address",
@@ -137,7 +148,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
     if (!isIpv4Address(dns)) {
       out.push(
         violation(
-          `${at}.dnsServers[${i}]`,
+          path(`dnsServers[${i}]`),
           dns,
           "is not an IPv4 address",
           "use dotted-quad form, e.g. 10.0.0.1",
@@ -145,10 +156,10 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
       );
     }
   });
-  if (network.domain !== undefined && !DOMAIN.test(network.domain)) {
+  if (network.domain !== undefined && !matches(DOMAIN, network.domain)) {
     out.push(
       violation(
-        `${at}.domain`,
+        path("domain"),
         network.domain,
         "is not a DNS domain",
         "use lower-case labels, e.g. example.ch",
@@ -165,7 +176,7 @@ export function validatePxeNetwork(network: PxeNetwork, at = "network"): Violati
   ) {
     out.push(
       violation(
-        `${at}.dhcpRange`,
+        path("dhcpRange"),
         range,
         "starts after it ends",
         "give the lower address as start",
@@ -350,6 +361,10 @@ export function validateInventory(
   machines: readonly Machine[],
   network: PxeNetwork,
   known?: KnownNames,
+  networkArgument: NetworkArgument = "network",
 ): Violation[] {
-  return [...validatePxeNetwork(network), ...validateMachines(machines, network, known)];
+  return [
+    ...validatePxeNetwork(network, networkArgument),
+    ...validateMachines(machines, network, known),
+  ];
 }

@@ -94,6 +94,12 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       `PxeInstallHost "${name}"`,
       validateInstallHostPlan({
         name,
+        // The network's fields are this component's own arguments, but for the subnet (and
+        // the gateway when not given) that come from the GuestNetwork.
+        networkArgument: (field) =>
+          field === "subnet" || (field === "gateway" && args.gateway === undefined)
+            ? `network.${field}`
+            : field,
         address: args.address,
         dhcpMode: args.dhcpMode ?? "full",
         efiBinary: args.efiBinary,

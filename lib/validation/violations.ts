@@ -76,3 +76,14 @@ export class ValidationError extends Error {
 export function throwIfViolations(subject: string, violations: readonly Violation[]): void {
   if (violations.length > 0) throw new ValidationError(subject, violations);
 }
+
+/**
+ * True for a value known only later: a `pulumi.Output` (recognised by the marker Pulumi sets
+ * on it, so that pure modules need not load Pulumi) or a promise. Its check waits until it
+ * resolves; any other object in place of a plain value is a mistake to report now.
+ */
+export function isLateBound(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as { __pulumiOutput?: unknown; then?: unknown };
+  return v.__pulumiOutput === true || typeof v.then === "function";
+}

@@ -15,11 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
 import {
   isSecret,
   outputValue,
   type Registered,
   registered,
+  registeredSince,
   registeredUnder,
 } from "../support/mocks";
 
@@ -731,4 +733,109 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       ]);
     });
   }
+});
+
+describe("PxeInstallHost refuses hostile values in its plain arguments (property)", () => {
+  /** Where a value goes in the arguments, the name the error must give, and a valid value. */
+  // `optional`: null there means "not given", as undefined does (Pulumi's convention).
+  const places: { at: string; set: (value: unknown) => Partial<Args>; optional?: true }[] = [
+    { at: "address", set: (v) => ({ address: v as string }) },
+    { at: "domain", set: (v) => ({ domain: v as string }) },
+    {
+      at: "dhcpRange.start",
+      set: (v) => ({ dhcpRange: { start: v as string, end: "10.0.0.199" } }),
+    },
+    { at: "dhcpRange.end", set: (v) => ({ dhcpRange: { start: "10.0.0.100", end: v as string } }) },
+    { at: "dhcpMode", set: (v) => ({ dhcpMode: v as "full" }), optional: true },
+    { at: "ipxeDirectory", set: (v) => ({ ipxeDirectory: v as string }), optional: true },
+    { at: "authorizedKeys[0]", set: (v) => ({ authorizedKeys: [v as string] }) },
+    ...(["mac", "hostname", "environment", "arch", "stack", "address"] as const).map((field) => ({
+      at: `machines[0].${field}`,
+      set: (v: unknown) => ({ machines: [{ ...web1, [field]: v }, db1] }),
+    })),
+  ];
+  const valid: Record<string, string> = {
+    address: "10.0.0.2",
+    domain: "example.ch",
+    "dhcpRange.start": "10.0.0.100",
+    "dhcpRange.end": "10.0.0.199",
+    dhcpMode: "full",
+    ipxeDirectory: "/usr/lib/ipxe",
+    "authorizedKeys[0]": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk admin@example.ch",
+    "machines[0].mac": web1.mac,
+    "machines[0].hostname": web1.hostname,
+    "machines[0].environment": web1.environment,
+    "machines[0].arch": web1.arch,
+    "machines[0].stack": web1.stack,
+    "machines[0].address": web1.address,
+  };
+  /** Shell and configuration metacharacters, and a character no text value may hold. */
+  const metacharacter = fc.constantFrom(
+    " ",
+    "\n",
+    "\0",
+    "'",
+    '"',
+    "`",
+    "$(id)",
+    ";",
+    "|",
+    "&",
+    "\\",
+    "#",
+    "{",
+    "}",
+  );
+  const wrongType = fc.constantFrom<unknown>(42, true, null, {}, [], ["web1"], () => "web1");
+
+  it("each is refused with one error naming that argument, and nothing is registered", async () => {
+    let n = 0;
+    const made: string[] = [];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...places),
+        fc.oneof(
+          wrongType.map((v) => ({ kind: "type" as const, v })),
+          fc
+            .tuple(metacharacter, fc.nat())
+            .map(([bad, at]) => ({ kind: "text" as const, bad, at })),
+        ),
+        (place, hostile) => {
+          if (place.optional && hostile.kind === "type" && hostile.v === null) return;
+          let value: unknown;
+          if (hostile.kind === "type") {
+            value = hostile.v;
+          } else {
+            // Inside the text keys: they may carry a comment or options after a space.
+            const base = valid[place.at] ?? "";
+            const i =
+              place.at === "authorizedKeys[0]" ? hostile.at % 12 : hostile.at % (base.length + 1);
+            value = `${base.slice(0, i)}${hostile.bad}${base.slice(i)}`;
+          }
+          const name = `hostile${n++}`;
+          made.push(name);
+          assert.throws(
+            () => new PxeInstallHost(name, { ...baseArgs, ...place.set(value) }),
+            (e: Error) => {
+              assert.ok(
+                e instanceof pulumi.ResourceError,
+                `${place.at}=${JSON.stringify(value)}: ${e}`,
+              );
+              assert.match(
+                e.message,
+                new RegExp(`^- ${place.at.replace(/[[\].]/g, "\\$&")}: `, "m"),
+                `${place.at}=${JSON.stringify(String(value))}: ${e.message}`,
+              );
+              return true;
+            },
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const children = (await registeredSince(0)).filter((r) =>
+      made.some((name) => r.name.startsWith(`${name}-`)),
+    );
+    assert.deepEqual(names(children), [], "no child of a refused PxeInstallHost");
+  });
 });
