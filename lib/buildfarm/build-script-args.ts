@@ -4,7 +4,7 @@
  */
 import type { BuildProfileRef } from "../binhost/paths";
 import { type Violation, violation } from "../validation";
-import { GIT_COMMIT } from "../validation/patterns";
+import { GIT_COMMIT, HTTP_URL, isWholeNumber } from "../validation/patterns";
 import { DEFAULT_BUILD_STATUS_DIR } from "./build-script-steps";
 
 /** A git repository pinned to a commit. */
@@ -109,7 +109,7 @@ export interface BuildScriptArgs {
 const COMMIT = GIT_COMMIT;
 const REPO_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const SAFE_URL = /^(https|ssh|git):\/\/[A-Za-z0-9._~:/@%+-]+$/;
-const NOTIFY_URL = /^https?:\/\/[A-Za-z0-9._~:/@%+?=&-]+$/;
+const NOTIFY_URL = HTTP_URL;
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
@@ -240,12 +240,12 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
         "use e.g. https://hooks.example.ch/builds",
       ),
     );
-  if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) {
+  if (!isWholeNumber(args.retentionDays, 1, 3650)) {
     out.push(
       violation(
         "retentionDays",
         args.retentionDays,
-        "is not a positive whole number of days",
+        "is not a whole number of days from 1 to 3650",
         "use e.g. 30",
       ),
     );

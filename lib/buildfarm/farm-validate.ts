@@ -9,7 +9,8 @@ import { validateVirtualMachineArgs } from "../libvirt/validate";
 import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { Stack } from "../stack/stack";
-import { type Violation, violation } from "../validation";
+import { isLateBound, type Violation, violation } from "../validation";
+import { HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
 import { validateBuildScriptArgs } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
@@ -175,6 +176,11 @@ function plain(value: unknown, placeholder: string): string {
   return typeof value === "string" ? value : placeholder;
 }
 
+/** A value as given, or `placeholder` when it is known only later (then checked as it resolves). */
+function given(value: unknown, placeholder: string): string {
+  return (isLateBound(value) ? placeholder : value) as string;
+}
+
 function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
   const builders = Array.isArray(args.builders) ? args.builders : [];
@@ -198,13 +204,13 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
         commit: plain(snapshot?.overlay?.commit, PLACEHOLDER_COMMIT),
       },
       upload: {
-        host: plain(upload?.host, "placeholder"),
-        user: plain(upload?.user, "placeholder"),
+        host: upload === undefined ? "placeholder" : given(upload.host, "placeholder"),
+        user: upload === undefined ? "placeholder" : given(upload.user, "placeholder"),
         rootDir: args.binhost?.rootDir ?? DEFAULT_UPLOAD_ROOT,
         sshKeyPath: "/placeholder",
         knownHostsPath: "/placeholder",
       },
-      notifyUrl: plain(args.notifyUrl, "https://placeholder"),
+      notifyUrl: given(args.notifyUrl, "https://placeholder"),
       retentionDays: args.retentionDays,
       kernelPackages: args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES,
     });
@@ -219,6 +225,17 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
             : a,
     ),
   );
+  const binhostUrl = args.binhost?.url;
+  if (!isLateBound(binhostUrl) && !matches(HTTP_URL, binhostUrl)) {
+    out.push(
+      violation(
+        "binhost.url",
+        binhostUrl,
+        "is not an http(s) URL",
+        'use the binhost\'s base URL, e.g. "https://binhost.example.org"',
+      ),
+    );
+  }
   const pin = args.binhost?.pinHostname;
   if (pin !== undefined && typeof pin !== "boolean") {
     out.push(violation("binhost.pinHostname", pin, "is not a boolean", "use true or false"));
@@ -251,15 +268,29 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       continue;
     }
     for (const which of ["tree", "overlay"] as const) {
-      if (typeof snapshot[which]?.url !== "string" || typeof snapshot[which]?.commit !== "string") {
+      const repository = snapshot[which] as Partial<Record<"url" | "commit", unknown>> | undefined;
+      if (typeof repository !== "object" || repository === null || Array.isArray(repository)) {
         out.push(
           violation(
             `snapshots.${environment}.${which}`,
-            snapshot[which],
-            "is not { url, commit } of plain strings",
+            repository,
+            "is not { url, commit }",
             "give the clone URL and the 40-digit commit",
           ),
         );
+        continue;
+      }
+      for (const field of ["url", "commit"] as const) {
+        if (typeof repository[field] !== "string") {
+          out.push(
+            violation(
+              `snapshots.${environment}.${which}.${field}`,
+              repository[field],
+              "is not a plain string",
+              field === "url" ? "give the clone URL" : "give the 40-digit commit",
+            ),
+          );
+        }
       }
     }
     out.push(
@@ -278,18 +309,19 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       schedule: args.schedule,
     }),
   );
-  for (const [field, min] of [
-    ["diskGiB", 10],
-    ["memoryMiB", 512],
-    ["vcpus", 1],
+  // Upper bounds: what one hypervisor could give a builder (64 TiB, 1 TiB, 256 vCPUs).
+  for (const [field, min, max] of [
+    ["diskGiB", 10, 65536],
+    ["memoryMiB", 512, 1048576],
+    ["vcpus", 1, 256],
   ] as const) {
     const value = args[field];
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+    if (value !== undefined && value !== null && !isWholeNumber(value, min, max)) {
       out.push(
         violation(
           field,
           value,
-          `is not a whole number of at least ${min}`,
+          `is not a whole number from ${min} to ${max}`,
           `use e.g. ${DEFAULT_BUILDER_SIZE[field]}`,
         ),
       );

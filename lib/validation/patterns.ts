@@ -1,8 +1,9 @@
 /**
  * One pattern per kind of text value that the components check, written once (issues 15, 16):
- * DNS labels and names, and git commits. Each is anchored and admits no whitespace, quote,
- * `$`, backtick, `;`, backslash, slash or control character, so a value that passes can go
- * into a shell command, a unit or a configuration file as inert data. Pure: no Pulumi.
+ * DNS labels and names, git commits and http(s) URLs. Each is anchored and admits no
+ * whitespace, quote, `$`, backtick, `;`, `|`, backslash or control character (nor, but in a
+ * URL, a slash), so a value that passes can go into a shell command, a unit or a
+ * configuration file as inert data. Pure: no Pulumi.
  *
  * Not here: a certificate's DNS name (lib/pki/validate.ts `validateDnsName`: a leading `*.`
  * and upper case allowed, as in a SAN) and MAC addresses (lib/pxe/mac.ts `macViolation`).
@@ -26,7 +27,21 @@ export const FQDN = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})+$`);
  */
 export const GIT_COMMIT = /^[0-9a-f]{40}$/;
 
+/**
+ * An http(s) URL: a host (a DNS name or an IPv4 address), an optional port, a path of
+ * letters, digits and `. _ ~ / % + = @ : -`, and an optional query that may also hold `&`.
+ * No quote, space, `$`, backtick, `;`, `|`, `#` or backslash anywhere.
+ */
+export const HTTP_URL = new RegExp(
+  `^https?://(?=[^/:?]{1,253}(?:[/:?]|$))${LABEL}(?:\\.${LABEL})*(?::\\d{1,5})?(?:/[A-Za-z0-9._~/%+=@:-]*)?(?:\\?[A-Za-z0-9._~/%+=@:&-]*)?$`,
+);
+
 /** True when `value` is a string that `pattern` matches. */
 export function matches(pattern: RegExp, value: unknown): value is string {
   return typeof value === "string" && pattern.test(value);
+}
+
+/** True when `value` is a whole number from `min` to `max` (a count or size with sane bounds). */
+export function isWholeNumber(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }

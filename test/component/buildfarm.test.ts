@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
 import {
   installMocks,
   isSecret,
@@ -615,7 +616,7 @@ describe("GentooBuildFarm validation", () => {
       },
       [
         '- notifyUrl: is not an http(s) URL (got "mailto:ops@example.ch"); use e.g. https://hooks.example.ch/builds',
-        "- retentionDays: is not a positive whole number of days (got 0); use e.g. 30",
+        "- retentionDays: is not a whole number of days from 1 to 3650 (got 0); use e.g. 30",
         '- kernelPackages[0]: is not a category/package name (got "gentoo-kernel"); use e.g. sys-kernel/gentoo-kernel',
         '- schedule: is not a systemd calendar expression (got "daily\\nExecStart=/bin/sh"); use a systemd calendar expression such as "daily", "*-*-* 03:00:00", "Mon..Fri 22:30" or "Sun *-*-* 04:00 UTC"',
       ],
@@ -632,7 +633,7 @@ describe("GentooBuildFarm validation", () => {
       [
         '- binhost.upload.host: is not a host name (got "bin host"); use e.g. binhost.example.ch',
         '- binhost.upload.user: is not a user name (got "Root"); use e.g. binhost',
-        "- vcpus: is not a whole number of at least 1 (got 0); use e.g. 4",
+        "- vcpus: is not a whole number from 1 to 256 (got 0); use e.g. 4",
       ],
     ],
     [
@@ -723,5 +724,114 @@ describe("GentooBuildFarm validation", () => {
         `gentoo-infra:buildfarm:GentooBuildFarm ${name}`,
       ]);
     });
+  });
+});
+
+describe("GentooBuildFarm refuses hostile values in its plain arguments (property)", () => {
+  const b0 = farmArgs().builders[0] as BuildfarmModule.BuildFarmBuilder;
+  const b1 = farmArgs().builders[1] as BuildfarmModule.BuildFarmBuilder;
+  const snapshot = farmArgs().snapshots.production as BuildfarmModule.BuildFarmSnapshot;
+  /** Where a value goes, the argument the error must name, and the valid value it replaces. */
+  const places: {
+    at: string;
+    valid: string;
+    set: (value: unknown) => Partial<FarmArgs>;
+    optional?: true;
+  }[] = [
+    ...(["environment", "arch", "hypervisor", "address"] as const).map((field) => ({
+      at: `builders[0].${field}`,
+      valid: String(b0[field]),
+      set: (v: unknown) => ({ builders: [{ ...b0, [field]: v }, b1] }),
+    })),
+    ...(["tree", "overlay"] as const).flatMap((repo) =>
+      (["url", "commit"] as const).map((field) => ({
+        at: `snapshots.production.${repo}.${field}`,
+        valid: snapshot[repo][field],
+        set: (v: unknown) => ({
+          snapshots: { production: { ...snapshot, [repo]: { ...snapshot[repo], [field]: v } } },
+        }),
+      })),
+    ),
+    {
+      at: "binhost.url",
+      valid: "https://binhost.example.ch",
+      set: (v) => ({ binhost: { ...farmArgs().binhost, url: v as string } }),
+    },
+    {
+      at: "notifyUrl",
+      valid: "https://hooks.example.ch/builds",
+      set: (v) => ({ notifyUrl: v as string }),
+    },
+    { at: "schedule", valid: "*-*-* 03:00:00", set: (v) => ({ schedule: v as string }) },
+    { at: "retentionDays", valid: "30", set: (v) => ({ retentionDays: v as number }) },
+    {
+      at: "kernelPackages[0]",
+      valid: "sys-kernel/gentoo-kernel",
+      set: (v) => ({ kernelPackages: [v as string] }),
+    },
+    { at: "diskGiB", valid: "40", set: (v) => ({ diskGiB: v as number }), optional: true },
+    { at: "memoryMiB", valid: "4096", set: (v) => ({ memoryMiB: v as number }), optional: true },
+    { at: "vcpus", valid: "2", set: (v) => ({ vcpus: v as number }), optional: true },
+  ];
+  const metacharacter = fc.constantFrom(
+    " ",
+    "\n",
+    "\0",
+    "'",
+    '"',
+    "`",
+    "$(id)",
+    ";",
+    "|",
+    "&",
+    "\\",
+    "#",
+  );
+  const wrongType = fc.constantFrom<unknown>(true, null, {}, [], ["x"], () => "x", -1, 1e9, 1.5);
+
+  it("each is refused with one error naming that argument, and nothing is registered", async () => {
+    let n = 0;
+    const made: string[] = [];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...places),
+        fc.oneof(
+          wrongType.map((v) => ({ kind: "type" as const, v })),
+          fc
+            .tuple(metacharacter, fc.nat())
+            .map(([bad, at]) => ({ kind: "text" as const, bad, at })),
+        ),
+        (place, hostile) => {
+          if (place.optional && hostile.kind === "type" && hostile.v === null) return;
+          let value: unknown;
+          if (hostile.kind === "type") {
+            value = hostile.v;
+          } else {
+            const i = hostile.at % (place.valid.length + 1);
+            const text = `${place.valid.slice(0, i)}${hostile.bad}${place.valid.slice(i)}`;
+            // Numbers get the text itself: "30;" is not a number of days.
+            value = text;
+          }
+          const name = `hostile${n++}`;
+          made.push(name);
+          assert.throws(
+            () => new GentooBuildFarm(name, farmArgs(place.set(value))),
+            (e: Error) => {
+              assert.ok(e instanceof pulumi.ResourceError, `${place.at}=${String(value)}: ${e}`);
+              assert.match(
+                e.message,
+                new RegExp(`^- ${place.at.replace(/[[\].]/g, "\\$&")}: `, "m"),
+                `${place.at}=${JSON.stringify(String(value))}: ${e.message}`,
+              );
+              return true;
+            },
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    await registeredSince(registered.length); // lets pending registrations reach the mocks
+    const children = registered.filter((r) => made.some((name) => r.name.startsWith(`${name}-`)));
+    assert.deepEqual(names(children), [], "no child of a refused GentooBuildFarm");
   });
 });

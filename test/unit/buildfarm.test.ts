@@ -165,7 +165,7 @@ describe("build script", () => {
         "overlay.name: is the tree's name too; give the overlay its own repository name",
         "upload.host: is not a host name; use e.g. binhost.example.ch",
         "notifyUrl: is not an http(s) URL; use e.g. https://hooks.example.ch/builds",
-        "retentionDays: is not a positive whole number of days; use e.g. 30",
+        "retentionDays: is not a whole number of days from 1 to 3650; use e.g. 30",
       ],
     );
   });

@@ -3,7 +3,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { DNS_LABEL, DNS_NAME, FQDN, GIT_COMMIT, matches } from "../../lib/validation/patterns";
+import {
+  DNS_LABEL,
+  DNS_NAME,
+  FQDN,
+  GIT_COMMIT,
+  HTTP_URL,
+  matches,
+} from "../../lib/validation/patterns";
 
 const LIB = path.resolve(__dirname, "../../lib");
 
@@ -18,7 +25,7 @@ function libFiles(dir = LIB): [string, string][] {
 
 /** Characters that mean something to a shell, a unit file, nginx or dnsmasq. */
 const HOSTILE = [" ", "\t", "\n", "\r", "\0", "'", '"', "`", "$", ";", "&", "|", "\\", "/"];
-const PATTERNS = { DNS_LABEL, DNS_NAME, FQDN, GIT_COMMIT };
+const PATTERNS = { DNS_LABEL, DNS_NAME, FQDN, GIT_COMMIT, HTTP_URL };
 
 describe("the shared value patterns (lib/validation/patterns.ts)", () => {
   it("accept and refuse the examples", () => {
@@ -46,6 +53,15 @@ describe("the shared value patterns (lib/validation/patterns.ts)", () => {
       [GIT_COMMIT, "a".repeat(64), false],
       [GIT_COMMIT, "a".repeat(39), false],
       [GIT_COMMIT, "HEAD", false],
+      [HTTP_URL, "https://binhost.example.ch", true],
+      [HTTP_URL, "http://10.0.0.1:8080/builds", true],
+      [HTTP_URL, "https://hooks.example.ch/builds?a=1&b=2", true],
+      [HTTP_URL, "https://B.example.ch", false],
+      [HTTP_URL, "ftp://binhost.example.ch", false],
+      [HTTP_URL, "https://binhost.example.ch/a b", false],
+      [HTTP_URL, "https://binhost.example.ch/#x", false],
+      [HTTP_URL, "https://binhost.example.ch/bu&ilds", false],
+      [HTTP_URL, "https://binhost.example.ch/$(id)", false],
     ];
     for (const [pattern, value, ok] of table) {
       assert.equal(matches(pattern, value), ok, `${pattern} on ${JSON.stringify(value)}`);
@@ -60,13 +76,15 @@ describe("the shared value patterns (lib/validation/patterns.ts)", () => {
       DNS_NAME: "web1.dev.test",
       FQDN: "web1.dev.test",
       GIT_COMMIT: "0123456789abcdef0123456789abcdef01234567",
+      HTTP_URL: "https://binhost.example.ch/packages",
     };
     for (const [name, pattern] of Object.entries(PATTERNS)) {
       const base = valid[name as keyof typeof valid];
       assert.ok(pattern.test(base), `${name} accepts ${base}`);
       fc.assert(
         fc.property(
-          fc.constantFrom(...HOSTILE),
+          // A slash is part of a URL.
+          fc.constantFrom(...HOSTILE.filter((c) => name !== "HTTP_URL" || c !== "/")),
           fc.nat(base.length),
           fc.boolean(),
           (bad, at, replace) => {
