@@ -7,8 +7,10 @@
  *   semiannually (any case), optionally followed by a time zone;
  * - `[weekdays] [date] [time] [time zone]`, one space apart, at least one of the first three:
  *   - weekdays: `Mon`, `Monday` (any case), ranges `Mon..Fri` (in week order), lists `Sat,Sun`;
- *   - date: `[year-]month-day`, or `[year-]month~day` (the day counted from the month's end,
- *     1..28, no repetition); year 1970..2199 in four digits, month 1..12, day 1..31;
+ *   - date: `[year-]month-day`, or `[year-]month~day` (the day counted from the month's end:
+ *     one value or range within 1..28, no list, no repetition: systemd 252 lowers the limit
+ *     by 3 for each further list item, so `*~26,2` fails there); year 1970..2199 in four
+ *     digits, month 1..12, day 1..31;
  *   - time: `hour:minute[:second]`, hour 0..23, minute and second 0..59, a second value with
  *     up to six decimals (a range of seconds is of whole seconds and, without a repetition,
  *     not a single second);
@@ -114,8 +116,8 @@ function isDate(text: string): boolean {
     (year === undefined || isComponent(year, 1970, 2199, { digits: 4 })) &&
     isComponent(month, 1, 12) &&
     (separator === "~"
-      ? // Counted from the month's end: within the shortest month, no repetition.
-        isComponent(day, 1, 28, { repeat: false })
+      ? // Counted from the month's end: within the shortest month, no list, no repetition.
+        !day.includes(",") && isComponent(day, 1, 28, { repeat: false })
       : isComponent(day, 1, 31))
   );
 }

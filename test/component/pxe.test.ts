@@ -806,10 +806,13 @@ describe("PxeInstallHost refuses hostile values in its plain arguments (property
           if (hostile.kind === "type") {
             value = hostile.v;
           } else {
-            // Inside the text keys: they may carry a comment or options after a space.
+            // Inside the key type of an authorized key: a comment may follow its first spaces,
+            // and the whitespace around a key (a .pub file's newline) is dropped by design.
             const base = valid[place.at] ?? "";
             const i =
-              place.at === "authorizedKeys[0]" ? hostile.at % 12 : hostile.at % (base.length + 1);
+              place.at === "authorizedKeys[0]"
+                ? 1 + (hostile.at % 11)
+                : hostile.at % (base.length + 1);
             value = `${base.slice(0, i)}${hostile.bad}${base.slice(i)}`;
           }
           const name = `hostile${n++}`;

@@ -27,6 +27,7 @@ export const ACCEPTED = [
   "*:*:3..4",
   "*-*-1/30",
   "*~28",
+  "*-*~1..7",
 ];
 
 /** Refused here; systemd-analyze refuses each too (render tier). */
@@ -60,6 +61,8 @@ export const REFUSED = [
   "*:*:3.5..4",
   "*~29",
   "*~1/1",
+  "*~26,2",
+  "*~1..26,1",
   "*-*-31/1",
   "*-*-1/31",
   "*:0/60",
