@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     console.log(`| pulumi preview | ${seconds(p0, u1)} |`);
     console.log(`| pulumi up | ${seconds(u1, u2)} |`);
     console.log(
-      `| linux rebuild published (outcome after up; the build itself ${rebuild.durationSeconds} s, emerge ${portage} s) | ${seconds(u2, u3)} |`,
+      `| linux rebuild published (its outcome, after up ended; the build, started by up, took ${rebuild.durationSeconds.toFixed(1)} s, of it emerge ${portage.toFixed(1)} s) | ${seconds(u2, u3)} |`,
     );
     console.log(`| web1: gentoo-infra-sync | ${seconds(u3, u4)} |`);
     console.log(
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     );
     console.log(`| whole rollout, promote to zlib-1.3.2 on web1 | ${rollout.toFixed(1)} |`);
     console.log(
-      `\nRatio of the whole rollout to Portage building the bump on the builder (baseline, ${portage} s): ${(rollout / portage).toFixed(2)}x`,
+      `\nRatio of the whole rollout to Portage building the bump on the builder (baseline, ${portage.toFixed(1)} s): ${(rollout / portage).toFixed(2)}x`,
     );
     console.log(`First boot to a package installed: ${(total / 1000).toFixed(1)} s.`);
   } catch (error) {
