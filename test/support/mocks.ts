@@ -42,9 +42,23 @@ export function installMocks(stack = "development"): void {
   );
 }
 
-/** Registrations since `mark`, after letting pending registrations reach the mocks. */
+/**
+ * Resolves once every registration started so far has reached the mocks: the SDK's own queue of
+ * outstanding RPCs drained, no fixed sleep. `runtime.waitForRPCs` is internal to
+ * @pulumi/pulumi (it is what the SDK awaits before it disconnects), hence the cast; an SDK
+ * without it fails here loudly rather than letting a test read a half-registered tree.
+ */
+export async function settled(): Promise<void> {
+  const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (typeof wait !== "function") {
+    throw new Error("@pulumi/pulumi has no runtime.waitForRPCs: update test/support/mocks.ts");
+  }
+  await wait();
+}
+
+/** Registrations since `mark`, once pending registrations have reached the mocks. */
 export async function registeredSince(mark: number): Promise<Registered[]> {
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await settled();
   return registered.slice(mark);
 }
 
@@ -60,11 +74,11 @@ export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
 
 /**
  * The resources named `name` or `name-…` (a component and the children named after it),
- * after letting pending registrations reach the mocks, sorted by type and name:
+ * once pending registrations have reached the mocks, sorted by type and name:
  * registration order is not part of a component's contract.
  */
 export async function registeredUnder(name: string): Promise<Registered[]> {
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await settled();
   return registered
     .filter((r) => r.name === name || r.name.startsWith(`${name}-`))
     .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
