@@ -1,8 +1,10 @@
 /**
- * The gentoo-infra command line: `promote`, `snapshot`, `build-status` and `machine`. Returns the exit code: 0 done,
- * 1 refused (the message names every problem and its fix), 2 usage error.
+ * The gentoo-infra command line: `promote`, `snapshot`, `build-status`, `machine` and
+ * `preview-report`. Returns the exit code: 0 done, 1 refused (the message names every problem
+ * and its fix), 2 usage error, 3 (preview-report only) a stateful resource is replaced or
+ * deleted.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GitFlowBranches } from "../snapshot/git-flow";
 import { promote } from "../snapshot/promote";
@@ -16,6 +18,7 @@ import {
   machineBootPlan,
   removeMachine,
 } from "./machine-boot";
+import { type EnvironmentPreview, type PreviewJson, previewReport } from "./preview-report";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -32,6 +35,7 @@ export const USAGE = `usage:
   gentoo-infra machine boot <hostname> [--outputs FILE] [--package ATOM] [--verbose]
                             [--timeout-minutes N] [--disk-gib N] [--dir DIR]
   gentoo-infra machine remove <hostname>... | --all [--outputs FILE] [--dir DIR]
+  gentoo-infra preview-report [ENVIRONMENT=]FILE... [--output FILE]
 
 environments: development, staging, production
 promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
@@ -50,9 +54,14 @@ machine boot  switches on a blank VM for a machine registered with the site's in
               does; reads the stack outputs like build-status; run it where the site's
               guests are reachable (scripts/site boot <hostname>)
 machine remove  powers off and removes the VMs machine boot made, with their files
+preview-report  Markdown for a pull-request comment from "pulumi preview --json" of each
+              environment (FILE, or - for standard input): per environment, by component
+              and in the site's words, replacements and deletions of stateful resources
+              first, every change folded below; exit 3 if a stateful resource is replaced
+              or deleted
 BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
                 --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
-exit codes: 0 done, 1 refused, 2 usage error
+exit codes: 0 done, 1 refused, 2 usage error, 3 stateful change (preview-report)
 `;
 
 const BRANCH_OPTIONS = {
@@ -78,6 +87,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await runBuildStatus(rest, io);
       case "machine":
         return await runMachine(rest, io);
+      case "preview-report":
+        return runPreviewReport(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -158,6 +169,47 @@ async function runBuildStatus(argv: readonly string[], io: CliIo): Promise<numbe
   io.out(formatBuildStatus(statuses));
   const bad = statuses.some((s) => s.error !== undefined || s.last?.status === "failure");
   return bad ? 1 : 0;
+}
+
+function runPreviewReport(argv: readonly string[], io: CliIo): number {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { output: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    throw new UsageError("preview-report needs a preview: [ENVIRONMENT=]FILE, or - for stdin");
+  }
+  const previews: EnvironmentPreview[] = positionals.map((arg) => {
+    const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
+    const file = m?.[2] ?? arg;
+    let preview: PreviewJson;
+    try {
+      preview = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8")) as PreviewJson;
+    } catch (error) {
+      throw new Error(
+        `${file === "-" ? "standard input" : file} is not the output of pulumi preview --json: ${(error as Error).message}`,
+      );
+    }
+    if (typeof preview !== "object" || preview === null || !Array.isArray(preview.steps ?? [])) {
+      throw new Error(`${file} is not the output of pulumi preview --json: no steps`);
+    }
+    return { environment: m?.[1] ?? stackOf(preview) ?? file, preview };
+  });
+  const report = previewReport(previews);
+  if (values.output) writeFileSync(values.output, report.markdown);
+  else io.out(report.markdown);
+  return report.stateful.length > 0 ? 3 : 0;
+}
+
+/** The stack a preview is of, from its steps' URNs (`urn:pulumi:<stack>::…`). */
+function stackOf(preview: PreviewJson): string | undefined {
+  const urn = preview.steps?.[0]?.urn;
+  return urn ? /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] : undefined;
 }
 
 /** A whole number option within bounds, or a usage error naming it. */

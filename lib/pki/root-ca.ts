@@ -310,6 +310,7 @@ export class RootCa extends pulumi.ComponentResource {
               serialNumber,
               notAfter,
               reason,
+              certificate: c.name,
             }));
         });
       const slug = `${args.intermediate}-${kind}`;

@@ -156,6 +156,11 @@ export interface DeclaredRevocation {
   readonly notAfter: string;
   /** Revocation date; when absent, the date the CRL first lists it. */
   readonly revokedAt?: string | undefined;
+  /**
+   * The certificate's name in its RootCa, for a reviewer (the preview report says "certificate
+   * web1 revoked"); not signed into the CRL, and no reason to re-sign it.
+   */
+  readonly certificate?: string | undefined;
 }
 
 /** A revocation as signed into a CRL. */

@@ -249,6 +249,7 @@ describe("RootCa", () => {
     assert.deepEqual(byName("pki-host-crl-crl").inputs.revocations, [
       {
         serialNumber: "serial-pki-cert-web1-cert",
+        certificate: "web1",
         notAfter: "2027-11-22T12:00:00.000Z",
         reason: "keyCompromise",
       },

@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { previewReport } from "../../lib/cli/preview-report";
 import { PulumiProgram, REPO_ROOT, runPulumi, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireTools } from "../support/tools";
@@ -49,6 +50,12 @@ test("the offline root and an environment PKI go up, stay unchanged, revoke thro
     await step("a second up of either stack changes nothing", async () => {
       await root.preview({ expectNoChanges: true });
       await env(["preview", "--non-interactive", "--expect-no-changes"]);
+      // The pull request's report of it (gentoo-infra preview-report) says so.
+      const unchanged = (await env(["preview", "--non-interactive", "--json"])).stdout;
+      assert.equal(
+        previewReport([{ environment: "production", preview: JSON.parse(unchanged) }]).markdown,
+        "## production: no change\n",
+      );
       await env(["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes"]);
     });
 
@@ -126,6 +133,17 @@ test("the offline root and an environment PKI go up, stay unchanged, revoke thro
           .filter((s) => s.op !== "same" && !isRead(s))
           .map((s) => `${s.op} ${s.urn.split("::").pop()}`);
         assert.deepEqual(changed, ["update pki-host-crl-crl"]);
+        // The report names the certificate, the reason and the CRL; nothing stateful.
+        const report = previewReport([{ environment: "production", preview }]);
+        assert.deepEqual(
+          report.markdown.split("\n").filter((l) => /^(## |### |- )/.test(l)),
+          [
+            "## production: 1 resource change",
+            "### PKI",
+            "- certificate web1 revoked (keyCompromise); host CRL re-signed",
+          ],
+        );
+        assert.deepEqual(report.stateful, []);
         await env(["up", "--yes", "--skip-preview", "--non-interactive"]);
         const r = await verifyWeb1();
         assert.notEqual(r.status, 0);

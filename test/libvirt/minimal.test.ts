@@ -8,6 +8,8 @@
  * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
  * - dnsmasq and nginx run on the install host;
  * - a second up reports no changes;
+ * - the preview report (gentoo-infra preview-report) of the real previews: no change, a tree
+ *   moved (builder and binhost commits), a machine added (its hostname, dnsmasq's hosts);
  * - adding a machine to the install host changes its files in place: no VM is replaced;
  * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
  * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
@@ -22,6 +24,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { type PreviewJson, previewReport } from "../../lib/cli/preview-report";
 import { NETNS, useLibvirtHarness } from "../support/harness";
 import { libvirtObjects, removeLibvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
@@ -136,12 +139,49 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       await program.up({ expectNoChanges: true });
     });
 
+    const previewJson = async () =>
+      JSON.parse(
+        (await program.run(["preview", "--non-interactive", "--json", "--stack", program.stack]))
+          .stdout,
+      ) as PreviewJson & { steps: { op: string; urn: string }[] };
+    /** The report's bullet lines for this environment (lib/cli/preview-report.ts). */
+    const reported = (preview: PreviewJson) => {
+      const r = previewReport([{ environment: "development", preview }]);
+      return { lines: r.markdown.split("\n").filter((l) => /^(## |- )/.test(l)), r };
+    };
+
+    await step("the preview report of a pull request: no change, then a tree moved", async () => {
+      assert.deepEqual(reported(await previewJson()).lines, ["## development: no change"]);
+      const commit = (ref: string) =>
+        spawnSync("git", ["-C", path.join(CACHE, "trees/gentoo.git"), "rev-parse", ref], {
+          encoding: "utf8",
+        }).stdout.trim();
+      const [from, to] = [commit("develop"), commit("bump")];
+      await program.setConfig("gentooCommit", to);
+      try {
+        const { lines, r } = reported(await previewJson());
+        assert.deepEqual(r.stateful, [], "moving the tree replaces nothing stateful");
+        for (const line of [
+          `- builder development/amd64/linux: tree ${from.slice(0, 7)} → ${to.slice(0, 7)}`,
+          `- serves gentoo at ${to.slice(0, 7)} (develop), was ${from.slice(0, 7)}`,
+        ]) {
+          assert.ok(lines.includes(line), `${line} in:\n${lines.join("\n")}`);
+        }
+      } finally {
+        await program.run(["config", "rm", "gentooCommit", "--stack", program.stack]);
+      }
+    });
+
     await step("adding a machine updates the install host in place, replacing no VM", async () => {
       await program.setConfig("machineCount", "2");
-      const preview = await program.run([
-        ...["preview", "--non-interactive", "--json", "--stack", program.stack],
-      ]);
-      const steps = (JSON.parse(preview.stdout) as { steps: { op: string; urn: string }[] }).steps;
+      const preview = await previewJson();
+      const report = reported(preview);
+      assert.deepEqual(report.r.stateful, []);
+      const lines = report.lines;
+      for (const line of ["- machine web2 (52:54:00:47:49:51) added", "- dnsmasq: +1 host"]) {
+        assert.ok(lines.includes(line), `${line} in:\n${lines.join("\n")}`);
+      }
+      const steps = preview.steps;
       const vmTypes = /libvirt:index\/(domain|volume|cloudInitDisk):/;
       const touched = steps.filter((s) => s.op !== "same" && vmTypes.test(s.urn));
       assert.deepEqual(touched, [], "no domain, disk or cloud-init disk changes");

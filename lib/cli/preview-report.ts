@@ -1,0 +1,431 @@
+/**
+ * The preview report (`gentoo-infra preview-report`): `pulumi preview --json` of one or more
+ * environments turned into Markdown a reviewer reads in a pull request, in the words of the
+ * site rather than of URNs: "builder development/amd64/linux: tree 7dd2473 → 286966b",
+ * "machine web2 added", "certificate web1 revoked, host CRL re-signed", "install host:
+ * dnsmasq +1 host". Replacements and deletions of things that hold state (VM disks and
+ * domains, keys, the package signing key, passphrases, CA certificates, pools, networks) come
+ * first, marked; every step is listed, folded, at the end. Pure: no Pulumi, no file system.
+ */
+
+/** One step of `pulumi preview --json`, as far as the report reads it. */
+export interface PreviewStep {
+  readonly op: string;
+  readonly urn: string;
+  readonly oldState?: StepState;
+  readonly newState?: StepState;
+}
+
+/** A resource's state in a step: its inputs (secrets appear as "[secret]"). */
+export interface StepState {
+  readonly type?: string;
+  readonly inputs?: Record<string, unknown>;
+  readonly outputs?: Record<string, unknown>;
+}
+
+/** A `pulumi preview --json` document. */
+export interface PreviewJson {
+  readonly steps?: readonly PreviewStep[];
+}
+
+/** One environment's preview. */
+export interface EnvironmentPreview {
+  /** The environment (or stack) the preview is of: the report's heading. */
+  readonly environment: string;
+  readonly preview: PreviewJson;
+}
+
+/** What a report says, and whether state is at stake. */
+export interface PreviewReport {
+  /** Markdown for a pull-request comment. */
+  readonly markdown: string;
+  /** The replacements and deletions of stateful resources, one line each (empty: none). */
+  readonly stateful: readonly string[];
+}
+
+/** A change of one resource, steps of a replacement merged. */
+interface Change {
+  readonly op: "create" | "update" | "replace" | "delete";
+  readonly type: string;
+  /** The type chain from the top component down to the resource. */
+  readonly chain: readonly string[];
+  readonly name: string;
+  readonly old?: StepState;
+  readonly new?: StepState;
+}
+
+/** Resource types whose replacement or deletion loses state, and what a reviewer calls them. */
+const STATEFUL: Record<string, string> = {
+  "libvirt:index/volume:Volume": "disk",
+  "libvirt:index/domain:Domain": "VM",
+  "libvirt:index/pool:Pool": "storage pool",
+  "libvirt:index/network:Network": "network",
+  "tls:index/privateKey:PrivateKey": "private key",
+  "pulumi-nodejs:dynamic/gentoo-infra:PackageSigningKey": "package signing key",
+  "random:index/randomPassword:RandomPassword": "passphrase",
+};
+
+/** The components of the library, by type token, as a reviewer calls them (report order). */
+const COMPONENTS: readonly (readonly [string, string])[] = [
+  ["gentoo-infra:buildfarm:GentooBuildFarm", "Build farm"],
+  ["gentoo-infra:binhost:BinhostMirror", "Binhost"],
+  ["gentoo-infra:pxe:PxeInstallHost", "Install host"],
+  ["gentoo-infra:pki:RootCa", "PKI"],
+  ["gentoo-infra:stack:Stack", "Stacks"],
+];
+const OTHER = "Other resources";
+
+const short = (commit: string) => commit.slice(0, 7);
+/** Inline code: a name or path as text, whatever Markdown characters it holds. */
+const code = (text: string) => `\`${text.replaceAll("`", "'").replaceAll("|", "\\|")}\``;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The type chain and name of a URN (`urn:pulumi:<stack>::<project>::<types>::<name>`). */
+function parseUrn(urn: string): { chain: string[]; name: string } {
+  const parts = urn.split("::");
+  const name = parts.slice(3).join("::");
+  return { chain: (parts[2] ?? "").split("$"), name };
+}
+
+/** The steps that change something, a replacement's steps merged into one change. */
+function changesOf(steps: readonly PreviewStep[]): Change[] {
+  const byUrn = new Map<string, Change>();
+  for (const step of steps) {
+    const op = opOf(step.op);
+    if (op === undefined) continue;
+    const { chain, name } = parseUrn(step.urn);
+    const type = chain[chain.length - 1] ?? "";
+    const before = byUrn.get(step.urn);
+    byUrn.set(step.urn, {
+      op: before && before.op !== op ? "replace" : op,
+      type,
+      chain,
+      name,
+      ...((before?.old ?? step.oldState) ? { old: before?.old ?? step.oldState } : {}),
+      ...((step.newState ?? before?.new) ? { new: step.newState ?? before?.new } : {}),
+    });
+  }
+  return [...byUrn.values()];
+}
+
+function opOf(op: string): Change["op"] | undefined {
+  switch (op) {
+    case "create":
+    case "update":
+    case "delete":
+      return op;
+    case "replace":
+    case "create-replacement":
+    case "delete-replaced":
+      return "replace";
+    default:
+      // same, read (a StackReference is read on every run), refresh, discard: no change.
+      return undefined;
+  }
+}
+
+/** The text of a pushed file's source asset in a state, or undefined (secret, not text). */
+function fileText(state: StepState | undefined): string | undefined {
+  const source = state?.inputs?.source as { text?: unknown } | undefined;
+  return typeof source?.text === "string" ? source.text : undefined;
+}
+
+/** `KEY="value"` lines of a shell-sourced file (the builders' tree-snapshot file). */
+function assignments(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of (text ?? "").matchAll(/^([A-Z_]+)="([^"\n]*)"$/gm)) {
+    if (m[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** dnsmasq's `dhcp-host=` lines: MAC (lower case) → hostname. */
+function dhcpHosts(text: string | undefined): Map<string, string> {
+  const hosts = new Map<string, string>();
+  for (const m of (text ?? "").matchAll(
+    /^dhcp-host=([0-9a-f:]{17}),(?:[^,\n]*,)*?([a-z0-9-]+),[^,\n]*$/gim,
+  )) {
+    if (m[1] !== undefined && m[2] !== undefined) hosts.set(m[1].toLowerCase(), m[2]);
+  }
+  return hosts;
+}
+
+/** Where a pushed file goes: its destination, and the push (PushedFiles) it belongs to. */
+interface Destination {
+  readonly path: string;
+  readonly push: string;
+}
+
+/**
+ * Incoming path → destination, read from the `<push>-install` commands' scripts (a
+ * PushedFiles copies each file to an incoming path, then installs it with
+ * `install … '<incoming>' '<destination>'`).
+ */
+function destinations(changes: readonly Change[]): Map<string, Destination> {
+  const out = new Map<string, Destination>();
+  for (const c of changes) {
+    if (!c.chain.includes(PUSHED_FILES) || !c.name.endsWith("-install")) continue;
+    const push = c.name.replace(/-install$/, "");
+    for (const state of [c.old, c.new]) {
+      const script = state?.inputs?.create;
+      if (typeof script !== "string") continue;
+      for (const m of script.matchAll(/ '([^'\n]+)' '([^'\n]+)'$/gm)) {
+        if (m[1] !== undefined && m[2] !== undefined) out.set(m[1], { path: m[2], push });
+      }
+    }
+  }
+  return out;
+}
+
+const PUSHED_FILES = "gentoo-infra:host:PushedFiles";
+
+/** A certificate's name for a reviewer: its first DNS name, e-mail or resource name. */
+function certificateName(c: Change): string {
+  const inputs = (c.new ?? c.old)?.inputs ?? {};
+  const first = (key: string) => {
+    const list = inputs[key];
+    return Array.isArray(list) && typeof list[0] === "string" ? list[0] : undefined;
+  };
+  return first("dnsNames") ?? first("emailAddresses") ?? c.name.replace(/-cert$/, "");
+}
+
+const VERB: Record<Change["op"], string> = {
+  create: "added",
+  update: "changed",
+  replace: "replaced",
+  delete: "deleted",
+};
+
+/** What the report says of one environment's changes: lines per group, stateful first. */
+interface Described {
+  readonly stateful: string[];
+  readonly groups: Map<string, string[]>;
+}
+
+function describe(changes: readonly Change[]): Described {
+  const stateful: string[] = [];
+  const groups = new Map<string, string[]>();
+  const say = (group: string, line: string) => {
+    const lines = groups.get(group) ?? [];
+    if (!lines.includes(line)) lines.push(line);
+    groups.set(group, lines);
+  };
+  const groupOf = (c: Change) => COMPONENTS.find(([type]) => c.chain[0] === type)?.[1] ?? OTHER;
+  const told = new Set<Change>();
+  const tell = (c: Change, group: string, line: string) => {
+    told.add(c);
+    say(group, line);
+  };
+
+  // Stateful replacements and deletions, whatever else is said of them.
+  for (const c of changes) {
+    const what = STATEFUL[c.type] ?? (isCaCertificate(c) ? "CA certificate" : undefined);
+    if (what && (c.op === "replace" || c.op === "delete")) {
+      stateful.push(`**${c.op}** ${what} ${code(c.name)} (${groupOf(c)})`);
+    }
+  }
+
+  // Builders: the tree snapshot they build.
+  for (const c of changes) {
+    const m =
+      /-(development|staging|production)-(amd64|arm64|x86)-(.+)-files-etc-gentoo-infra-tree-snapshot$/.exec(
+        c.name,
+      );
+    if (!m) continue;
+    const before = assignments(fileText(c.old));
+    const after = assignments(fileText(c.new));
+    const moves = (["GENTOO", "OVERLAY"] as const).flatMap((repo) => {
+      const from = before[`GI_${repo}_COMMIT`];
+      const to = after[`GI_${repo}_COMMIT`];
+      const label = repo === "GENTOO" ? "tree" : "overlay";
+      if (c.op === "create" && to) return [`${label} ${short(to)}`];
+      return from && to && from !== to ? [`${label} ${short(from)} → ${short(to)}`] : [];
+    });
+    const profile = `${m[1]}/${m[2]}/${m[3]}`;
+    tell(
+      c,
+      groupOf(c),
+      c.op === "delete"
+        ? `builder ${profile} removed`
+        : `builder ${profile}${c.op === "create" ? " added" : ""}: ${moves.join(", ") || "tree snapshot file rewritten"}`,
+    );
+  }
+
+  // The binhost's git: the commits it serves.
+  for (const c of changes) {
+    const m = /-git-([a-z0-9-]+)$/.exec(c.name);
+    if (
+      !m ||
+      c.chain[0] !== "gentoo-infra:binhost:BinhostMirror" ||
+      c.type !== "command:local:Command"
+    )
+      continue;
+    const served = (s: StepState | undefined) => {
+      const triggers = s?.inputs?.triggers;
+      const ref = Array.isArray(triggers)
+        ? triggers.find((t): t is string => typeof t === "string" && / refs\/heads\//.test(t))
+        : undefined;
+      const [commit, head] = ref?.split(" ") ?? [];
+      return commit && head ? { commit, branch: head.replace("refs/heads/", "") } : undefined;
+    };
+    const from = served(c.old);
+    const to = served(c.new);
+    if (to && (!from || from.commit !== to.commit)) {
+      tell(
+        c,
+        groupOf(c),
+        `serves ${m[1]} at ${short(to.commit)} (${to.branch})${from ? `, was ${short(from.commit)}` : ""}`,
+      );
+    }
+  }
+
+  // The install host: machines by MAC, dnsmasq's hosts.
+  const dnsmasq = changes.find((c) => c.name.endsWith("-files-etc-dnsmasq.conf"));
+  const hostsBefore = dhcpHosts(fileText(dnsmasq?.old));
+  const hostsAfter = dhcpHosts(fileText(dnsmasq?.new));
+  for (const c of changes) {
+    const m = /-machines-((?:[0-9a-f]{2}-){5}[0-9a-f]{2})-install\.json$/.exec(c.name);
+    if (!m?.[1]) continue;
+    const mac = m[1].replaceAll("-", ":");
+    const hostname = hostsAfter.get(mac) ?? hostsBefore.get(mac);
+    const what = c.op === "update" ? "install configuration changed" : VERB[c.op];
+    tell(c, groupOf(c), `machine ${hostname ? `${hostname} (${mac})` : mac} ${what}`);
+  }
+  if (dnsmasq && dnsmasq.op === "update") {
+    const added = [...hostsAfter.keys()].filter((mac) => !hostsBefore.has(mac)).length;
+    const removed = [...hostsBefore.keys()].filter((mac) => !hostsAfter.has(mac)).length;
+    const counts = [
+      added ? `+${plural(added, "host")}` : "",
+      removed ? `-${plural(removed, "host")}` : "",
+    ];
+    tell(
+      dnsmasq,
+      groupOf(dnsmasq),
+      `dnsmasq: ${counts.filter(Boolean).join(", ") || "configuration changed, same hosts"}`,
+    );
+  }
+
+  // Certificates and CRLs.
+  for (const c of changes) {
+    if (c.type === "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate") {
+      const verb = { create: "issued", update: "changed", replace: "re-issued", delete: "dropped" }[
+        c.op
+      ];
+      // A machine's certificates: <host>-<hostname>-host-cert, …-puppet-cert.
+      const kind = /-(host|puppet)-cert$/.exec(c.name)?.[1];
+      tell(c, groupOf(c), `${kind ? `${kind} ` : ""}certificate ${certificateName(c)} ${verb}`);
+    } else if (c.type === "pulumi-nodejs:dynamic/gentoo-infra:SignedCrl") {
+      const serials = (s: StepState | undefined) =>
+        new Map(
+          (Array.isArray(s?.inputs?.revocations) ? s.inputs.revocations : [])
+            .filter(
+              (r): r is { serialNumber: string; reason?: string; certificate?: string } =>
+                typeof (r as { serialNumber?: unknown })?.serialNumber === "string",
+            )
+            .map((r) => [r.serialNumber, r]),
+        );
+      const before = serials(c.old);
+      const revoked = [...serials(c.new).values()].filter((r) => !before.has(r.serialNumber));
+      // <rootca>-<kind>-crl-crl: the host CRL, the level1 CRL, …
+      const label = c.name
+        .replace(/-crl-crl$/, "")
+        .split("-")
+        .pop();
+      const lines = revoked.map(
+        (r) =>
+          `certificate ${r.certificate ?? `serial ${r.serialNumber.slice(0, 12)}…`} revoked${r.reason ? ` (${r.reason})` : ""}`,
+      );
+      tell(
+        c,
+        groupOf(c),
+        `${lines.length ? `${lines.join(", ")}; ` : ""}${label} CRL ${c.op === "create" ? "created" : "re-signed"}`,
+      );
+    }
+  }
+
+  // VMs.
+  for (const c of changes) {
+    if (c.type !== "libvirt:index/domain:Domain") continue;
+    tell(c, groupOf(c), `VM ${c.name} ${VERB[c.op]}`);
+  }
+
+  // Everything else: pushed files by push and destination, then the other resources by type
+  // (components are containers: what they hold is said).
+  const where = destinations(changes);
+  const rest = new Map<string, { group: string; what: string; names: string[] }>();
+  const add = (group: string, what: string, name: string) => {
+    const key = `${group}\0${what}`;
+    const entry = rest.get(key) ?? { group, what, names: [] };
+    entry.names.push(name);
+    rest.set(key, entry);
+  };
+  for (const c of changes) {
+    if (told.has(c) || c.type.startsWith("gentoo-infra:")) continue;
+    if (c.chain.includes(PUSHED_FILES)) {
+      const remote = (c.new ?? c.old)?.inputs?.remotePath;
+      const to = typeof remote === "string" ? where.get(remote) : undefined;
+      if (c.type === "command:remote:CopyToRemote") {
+        const push = (to?.push ?? c.name).replace(/-files$/, "");
+        add(groupOf(c), `${push}: files ${VERB[c.op]}`, to?.path ?? c.name);
+      }
+      // The `-install` command is the push of those files: said with them.
+      continue;
+    }
+    add(groupOf(c), `${shortType(c.type)} ${VERB[c.op]}`, c.name);
+  }
+  for (const { group, what, names } of rest.values()) {
+    say(group, `${what}: ${names.sort().map(code).join(", ")}`);
+  }
+  return { stateful, groups };
+}
+
+/** A certificate of a CA (a SignedCertificate below a CertificateAuthority). */
+function isCaCertificate(c: Change): boolean {
+  return (
+    c.type === "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate" &&
+    c.chain.includes("gentoo-infra:pki:CertificateAuthority")
+  );
+}
+
+/** `tls:index/privateKey:PrivateKey` → `PrivateKey`. */
+const shortType = (type: string) => type.split(":").pop() ?? type;
+
+/** The report of one or more environments' previews. */
+export function previewReport(previews: readonly EnvironmentPreview[]): PreviewReport {
+  const out: string[] = [];
+  const allStateful: string[] = [];
+  for (const { environment, preview } of previews) {
+    const changes = changesOf(preview.steps ?? []);
+    if (changes.length === 0) {
+      out.push(`## ${environment}: no change`, "");
+      continue;
+    }
+    const { stateful, groups } = describe(changes);
+    out.push(`## ${environment}: ${plural(changes.length, "resource")} change`, "");
+    if (stateful.length > 0) {
+      out.push(
+        "### ⚠ Replaced or deleted, with their state",
+        "",
+        ...stateful.map((s) => `- ${s}`),
+        "",
+      );
+      allStateful.push(...stateful.map((s) => `${environment}: ${s}`));
+    }
+    for (const group of [...COMPONENTS.map(([, g]) => g), OTHER]) {
+      const lines = groups.get(group);
+      if (!lines?.length) continue;
+      out.push(`### ${group}`, "", ...lines.map((l) => `- ${l}`), "");
+    }
+    out.push(
+      `<details><summary>Every change (${changes.length})</summary>`,
+      "",
+      "| change | type | name |",
+      "|---|---|---|",
+      ...changes.map((c) => `| ${c.op} | ${code(c.type)} | ${code(c.name)} |`).sort(),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  return { markdown: out.join("\n"), stateful: allStateful };
+}
