@@ -3,6 +3,7 @@ export * from "./buildfarm";
 export * from "./cloud-init";
 export * from "./host";
 export * from "./libvirt";
+export * from "./network";
 export * from "./pki";
 export * from "./portage";
 export * from "./pxe";

@@ -2,7 +2,7 @@
 // Environment stacks (examples/pki) read the level-1 certificates and keys through a
 // StackReference.
 import * as pulumi from "@pulumi/pulumi";
-import { OfflineRoot, type RevocationReason } from "../../lib";
+import { type RevocationReason, RootAuthority } from "../../lib";
 
 const config = new pulumi.Config();
 const intermediates = config.getObject<string[]>("intermediates") ?? [
@@ -11,7 +11,7 @@ const intermediates = config.getObject<string[]>("intermediates") ?? [
   "production",
 ];
 
-const root = new OfflineRoot("pki", {
+const root = new RootAuthority("pki", {
   baseDn: config.get("baseDn") ?? "dc=example,dc=ch",
   crlBaseUrl: config.get("crlBaseUrl") ?? "http://binhost.example.ch/pki",
   intermediates,

@@ -25,12 +25,7 @@ import {
   validateBinhostMirrorArgs,
 } from "./mirror-validate";
 import { renderBinhostNginxConf } from "./nginx-conf";
-import {
-  BINHOST_DIRECTORIES,
-  binhostClientPath,
-  binhostRepositoryUrl,
-  CLIENT_TREE_SNAPSHOT,
-} from "./paths";
+import { binhostClientPath, binhostRepositoryUrl, CLIENT_TREE_SNAPSHOT } from "./paths";
 import {
   BINHOST_FILES,
   BINHOST_ROOT,
@@ -326,15 +321,3 @@ export class BinhostMirror extends pulumi.ComponentResource {
     });
   }
 }
-
-/** Where clients find the published files below {@link BinhostMirror.url}. */
-export const BINHOST_PUBLISHED = {
-  /** The CA chain (host sub-CA, level-1). */
-  caChain: `${BINHOST_DIRECTORIES.keys}ca-chain.pem`,
-  /** The root certificate. */
-  rootCertificate: `${BINHOST_DIRECTORIES.keys}root-ca.pem`,
-  /** The package-signing public key. */
-  signingKey: `${BINHOST_DIRECTORIES.keys}package-signing.asc`,
-  /** The CRLs, one `<slug>.crl` per CA. */
-  crl: BINHOST_DIRECTORIES.crl,
-} as const;

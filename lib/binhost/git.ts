@@ -7,7 +7,7 @@
  * commands, git-http-backend's configuration and the push script.
  */
 import { execFileSync } from "node:child_process";
-import { shQuote } from "../host/names";
+import { shQuote } from "../host/shell";
 import { GIT_COMMIT } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 
@@ -55,7 +55,7 @@ const COMMIT = GIT_COMMIT;
 const BRANCH_CHARS = /^[A-Za-z0-9._/-]+$/;
 
 /** `/srv/git/<name>.git`. */
-export function gitRepositoryPath(name: string, root = BINHOST_GIT_ROOT): string {
+function gitRepositoryPath(name: string, root = BINHOST_GIT_ROOT): string {
   return `${root}/${name}.git`;
 }
 

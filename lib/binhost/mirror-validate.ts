@@ -1,9 +1,9 @@
 /**
  * Validation of {@link BinhostMirrorArgs}: every problem, before anything is created.
  */
-import { validateServerArgs } from "../host/server";
+import { validateServerArgs } from "../host/validate";
 import { validateVirtualMachineArgs } from "../libvirt/validate";
-import { validateCertificateArgs } from "../pki/certificate";
+import { validateCertificateArgs } from "../pki/certificate-validate";
 import { formatDn, parseDn } from "../pki/dn";
 import type { RootCa } from "../pki/root-ca";
 import type { Stack } from "../stack/stack";

@@ -16,8 +16,9 @@
  * (read-only smart HTTP, and dumb HTTP for old clients); pushes are refused with 403 here
  * and by git-http-backend's configuration. Any other name under `git/` is 404.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+
 import { DNS_NAME } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import {
   BINHOST_GIT_ROOT,
   FCGIWRAP_SOCKET,

@@ -3,7 +3,7 @@
  * restricted SSH login (rsync through `rrsync`, confined to the document root), the
  * known_hosts line builders use, and the first-boot and after-change commands. No Pulumi.
  */
-import { shQuote } from "../host/names";
+import { shQuote } from "../host/shell";
 import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
 
 /** The binhost's document root; repositories live at `<root>/<env>/<arch>/<stack>/`. */
@@ -13,13 +13,13 @@ export const BINHOST_ROOT = "/srv/binhost";
 export const UPLOAD_USER = "gi-upload";
 
 /** The upload user's home directory. */
-export const UPLOAD_HOME = "/var/lib/gi-upload";
+const UPLOAD_HOME = "/var/lib/gi-upload";
 
 /**
  * rsync's restricted-rsync wrapper (Debian bookworm and later ship it in the rsync package;
  * on Gentoo, net-misc/rsync with USE="rrsync").
  */
-export const RRSYNC = "/usr/bin/rrsync";
+const RRSYNC = "/usr/bin/rrsync";
 
 /** Where BinhostMirror puts its files on the server. */
 export const BINHOST_FILES = {

@@ -3,8 +3,8 @@
  * shell quoting the farm's scripts share. Pure.
  */
 import type { BuildProfileRef } from "../binhost/paths";
-import { type Violation, violation } from "../validation";
 import { GIT_COMMIT, HTTP_URL, isWholeNumber } from "../validation/patterns";
+import { type Violation, violation } from "../validation/violations";
 import { DEFAULT_BUILD_STATUS_DIR } from "./build-script-steps";
 
 /** A git repository pinned to a commit. */
@@ -363,9 +363,4 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
       ),
     );
   return out;
-}
-
-/** Single-quotes `value` for bash. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }

@@ -11,12 +11,12 @@
  * PYTHON_TARGETS change is picked up by `--newuse` in the world update.
  */
 import { binhostRepositoryPath } from "../binhost/paths";
+import { shQuote } from "../host/shell";
 import { SYNC_REPO_FUNCTION } from "../portage/shell-functions";
-import { throwIfViolations } from "../validation";
+import { throwIfViolations } from "../validation/violations";
 import {
   type BuildRepository,
   type BuildScriptArgs,
-  shellQuote,
   validateBuildScriptArgs,
 } from "./build-script-args";
 import {
@@ -35,7 +35,7 @@ export function renderBuildScript(args: BuildScriptArgs): string {
   const profile = binhostRepositoryPath(args.buildProfile).slice(0, -1);
   const slug = profile.replaceAll("/", "-");
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
-  const q = shellQuote;
+  const q = shQuote;
   const location = (r: BuildRepository) => r.location ?? `/var/db/repos/${r.name}`;
   const statusDir = args.statusDir ?? DEFAULT_BUILD_STATUS_DIR;
   const kernels = args.kernelPackages ?? [];

@@ -15,7 +15,7 @@
  *   whitespace, continuation lines extend the last key's list, '#' starts a comment and
  *   values pass through Python '%' formatting.
  */
-import { type Violation, violation } from "../validation";
+import { type Violation, violation } from "../validation/violations";
 
 /** catalyst targets gentoo-infra renders. */
 export type CatalystTarget = "stage1" | "stage2" | "stage3" | "stage4";
@@ -56,7 +56,7 @@ const COMMON_VALID = [
 ] as const;
 
 /** Keys per target beyond the common ones: [required, valid]. */
-export const CATALYST_TARGET_KEYS: Readonly<
+const CATALYST_TARGET_KEYS: Readonly<
   Record<CatalystTarget, readonly [readonly string[], readonly string[]]>
 > = {
   stage1: [[], ["chost", "update_seed", "update_seed_command"]],
@@ -85,7 +85,7 @@ export const CATALYST_TARGET_KEYS: Readonly<
 };
 
 /** Per-kernel keys, valid as `boot/kernel/<label>/<key>` for each label listed in `boot/kernel`. */
-export const CATALYST_KERNEL_KEYS: readonly string[] = [
+const CATALYST_KERNEL_KEYS: readonly string[] = [
   "aliases",
   "config",
   "console",
@@ -107,7 +107,7 @@ export function catalystRequiredKeys(target: CatalystTarget): string[] {
 }
 
 /** The keys a spec for `target` may have, given its kernel labels. */
-export function catalystValidKeys(
+function catalystValidKeys(
   target: CatalystTarget,
   kernelLabels: readonly string[] = [],
 ): Set<string> {

@@ -3,7 +3,7 @@
  * arch, system profile), and stage4 per environment. Keys are checked against the table in
  * ./catalyst-keys (derived from catalyst's source) before anything is rendered.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import { type CatalystTarget, validateCatalystSpecKeys } from "./catalyst-keys";
 
 /** A spec as ordered key → value (a list for multi-value keys). */

@@ -12,8 +12,8 @@
  * (unshare, mount) and coreutils (chroot) are needed, so it works on the Debian stand-in
  * image and on Gentoo alike.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
-import { shellQuote } from "./build-script-args";
+import { shQuote } from "../host/shell";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 
 /** Inputs of {@link renderEphemeralRunner}. */
 export interface EphemeralRunnerArgs {
@@ -94,7 +94,7 @@ export function validateEphemeralRunnerArgs(args: EphemeralRunnerArgs): Violatio
  */
 export function renderEphemeralRunner(args: EphemeralRunnerArgs): string {
   throwIfViolations("ephemeral runner", validateEphemeralRunnerArgs(args));
-  const q = shellQuote;
+  const q = shQuote;
   const work = args.workDir ?? DEFAULT_EPHEMERAL_WORK_DIR;
   return `#!/bin/bash
 # gentoo-infra: runs a build in a throwaway overlay of this machine's root filesystem.

@@ -8,7 +8,8 @@ import type { GuestNetwork } from "../libvirt/network";
 import type { ImageSource } from "../libvirt/virtual-machine";
 import type { ArchName } from "../portage/arch";
 import type { Environment } from "../snapshot/environments";
-import { Stack } from "../stack/stack";
+import { isStack } from "../stack/model";
+import type { Stack } from "../stack/stack";
 
 /** One builder: the build profile it builds and where its VM runs. */
 export interface BuildFarmBuilder {
@@ -167,9 +168,7 @@ export function stackOverlayName(stack: Stack): string | undefined {
 
 /** The overlay name all of a farm's Stacks share ("gentoo-infra" when there is none). */
 export function farmOverlayName(args: Pick<GentooBuildFarmArgs, "builders">): string {
-  const first = (Array.isArray(args.builders) ? args.builders : []).find(
-    (b) => b.stack instanceof Stack,
-  );
+  const first = (Array.isArray(args.builders) ? args.builders : []).find((b) => isStack(b.stack));
   return (first && stackOverlayName(first.stack)) ?? "gentoo-infra";
 }
 

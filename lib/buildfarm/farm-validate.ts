@@ -2,15 +2,13 @@
  * Validation of {@link GentooBuildFarmArgs}: every problem that can be known before anything
  * is created, collected into one list.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { validateServerArgs } from "../host/server";
-import { Hypervisor } from "../libvirt/hypervisor";
-import { validateVirtualMachineArgs } from "../libvirt/validate";
+import { validateServerArgs } from "../host/validate";
+import { isHypervisor, validateVirtualMachineArgs } from "../libvirt/validate";
 import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
-import { Stack } from "../stack/stack";
-import { isLateBound, type Violation, violation } from "../validation";
+import { isStack } from "../stack/model";
 import { HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
+import { isLateBound, type Violation, violation } from "../validation/violations";
 import { validateBuildScriptArgs } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
@@ -49,8 +47,8 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
   const addresses = new Map<string, number>();
   builders.forEach((b, i) => {
     const at = `builders[${i}]`;
-    const isStack = b.stack instanceof Stack;
-    if (!isStack) {
+    const stackGiven = isStack(b.stack);
+    if (!stackGiven) {
       out.push(
         violation(`${at}.stack`, typeof b.stack, "is not a Stack", "pass a Stack component"),
       );
@@ -63,7 +61,7 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
     if (!isArchName(b.arch)) {
       out.push(violation(`${at}.arch`, b.arch, "is not a known arch", ARCH_FIX));
     }
-    if (isStack && isEnvironment(b.environment) && isArchName(b.arch)) {
+    if (stackGiven && isEnvironment(b.environment) && isArchName(b.arch)) {
       const stack = b.stack.resolved.name;
       const key = `${b.environment}/${b.arch}`;
       if (!Object.hasOwn(b.stack.buildProfiles, key)) {
@@ -123,7 +121,7 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
           `use one of ${Object.keys(hypervisors).join(", ") || "(none given)"}`,
         ),
       );
-    } else if (!(hypervisors[b.hypervisor] instanceof Hypervisor)) {
+    } else if (!isHypervisor(hypervisors[b.hypervisor])) {
       out.push(
         violation(
           `hypervisors.${b.hypervisor}`,
@@ -185,7 +183,7 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
   const builders = Array.isArray(args.builders) ? args.builders : [];
   const environments = [...new Set(builders.map((b) => b.environment).filter(isEnvironment))];
-  const upload = pulumi.Output.isInstance(args.binhost?.upload)
+  const upload = isLateBound(args.binhost?.upload)
     ? undefined
     : (args.binhost?.upload as BuildFarmUpload | undefined);
   const overlayName = farmOverlayName(args);

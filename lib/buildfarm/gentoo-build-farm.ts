@@ -4,7 +4,7 @@ import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
 import { TREE_SNAPSHOT_PATH } from "../portage/repos-conf";
 import { renderBuildProfileFiles } from "../stack/render";
-import { assertValid } from "../validation";
+import { assertValid } from "../validation/resource-error";
 import { renderBuildScript } from "./build-script";
 import {
   BUILDER_FIRST_BOOT,
@@ -88,7 +88,7 @@ function withNewline(text: string): string {
  * The `/etc/hosts` lines a build pins: the binhost URL's host name to the upload address,
  * when that is an IPv4 address and pinning is not turned off.
  */
-export function pinnedHosts(
+function pinnedHosts(
   pin: boolean | undefined,
   binhostUrl: string,
   uploadHost: string,

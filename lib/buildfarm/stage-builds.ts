@@ -9,9 +9,9 @@ import type { BuildProfileRef } from "../binhost/paths";
 import type { PushedFile } from "../host/pushed-files";
 import { ARCHES } from "../portage/arch";
 import type { Environment } from "../snapshot/environments";
+import { isStack } from "../stack/model";
 import { stackProfilePath } from "../stack/render";
-import { Stack } from "../stack/stack";
-import { ValidationError, type Violation, violation } from "../validation";
+import { ValidationError, type Violation, violation } from "../validation/violations";
 import {
   BUILDER_PATHS,
   buildProfileLabel,
@@ -54,7 +54,7 @@ function prefixed(e: unknown, prefix: string): Violation[] {
  * host builder's label, and every violation (seed missing for an arch, a stage4 that names
  * no builder, a spec catalyst would reject). Expects builders already validated.
  */
-export function planStages(
+function planStages(
   args: GentooBuildFarmArgs,
   overlayName: string,
 ): { plans: Map<string, StagePlan>; violations: Violation[] } {
@@ -232,7 +232,7 @@ export function validateStages(args: GentooBuildFarmArgs): Violation[] {
   if (args.stages === undefined) return [];
   const builders = (Array.isArray(args.builders) ? args.builders : []).filter(
     (b) =>
-      b.stack instanceof Stack &&
+      isStack(b.stack) &&
       Object.hasOwn(b.stack.buildProfiles, `${b.environment}/${b.arch}`) &&
       typeof args.snapshots?.[b.environment as Environment]?.tree?.commit === "string",
   );
@@ -240,7 +240,7 @@ export function validateStages(args: GentooBuildFarmArgs): Violation[] {
 }
 
 /** Path of the stage script of a builder. */
-export function stageScriptPath(host: BuildProfileRef): string {
+function stageScriptPath(host: BuildProfileRef): string {
   return `${BUILDER_PATHS.libexec}/stages-${buildProfileSlug(host)}`;
 }
 

@@ -4,9 +4,10 @@
  * tarballs (with their .DIGESTS and .CONTENTS) to `stages/<env>/<arch>/` on the binhost
  * (the binhost's stage layout, `stagePath`), and report the outcome.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { shQuote } from "../host/shell";
 import { GIT_COMMIT } from "../validation/patterns";
-import { shellQuote, type UploadTarget } from "./build-script-args";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
+import type { UploadTarget } from "./build-script-args";
 
 /** One catalyst build of a {@link StageScriptArgs}. */
 export interface StageBuild {
@@ -119,7 +120,7 @@ export function validateStageScriptArgs(args: StageScriptArgs): Violation[] {
 /** Renders the stage script. Throws a ValidationError naming every problem with `args`. */
 export function renderStageScript(args: StageScriptArgs): string {
   throwIfViolations("stage script", validateStageScriptArgs(args));
-  const q = shellQuote;
+  const q = shQuote;
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
   const steps = args.builds.map((b) => {
     const name = b.output.split("/").pop() ?? b.output;

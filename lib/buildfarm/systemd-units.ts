@@ -4,8 +4,8 @@
  * component runs `systemctl start`), so the timer is the periodic path only.
  */
 import type { BuildProfileRef } from "../binhost/paths";
-import { throwIfViolations, type Violation, violation } from "../validation";
 import { CALENDAR_FIX, isCalendarExpression } from "../validation/calendar";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import { validateBuildProfileRef } from "./build-script-args";
 
 /** Inputs of {@link renderBuilderUnits}. */

@@ -60,12 +60,12 @@ const ATOM = /^[A-Za-z0-9][A-Za-z0-9+_.-]*\/[A-Za-z0-9+_][A-Za-z0-9+_-]*$/;
 export const DEFAULT_MACHINE_PACKAGE = "net-misc/openssh";
 
 /** The domain name of a blank machine: `<namePrefix>-machine-<hostname>`. */
-export function machineDomainName(namePrefix: string, hostname: string): string {
+function machineDomainName(namePrefix: string, hostname: string): string {
   return `${namePrefix}-machine-${hostname}`;
 }
 
 /** Where blank machines' files live by default: next to the site's pool, never inside it. */
-export function defaultMachineDirectory(namePrefix: string): string {
+function defaultMachineDirectory(namePrefix: string): string {
   return `/var/lib/libvirt/images/${namePrefix}-machines`;
 }
 
@@ -246,7 +246,7 @@ export function parseMachineInstall(output: string): {
 }
 
 /** Whether `atom` is a category/package atom `machine boot --package` accepts. */
-export function isMachineAtom(atom: string): boolean {
+function isMachineAtom(atom: string): boolean {
   return ATOM.test(atom);
 }
 

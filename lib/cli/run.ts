@@ -27,7 +27,7 @@ export interface CliIo {
 }
 
 /** The usage text printed by --help and on a usage error. */
-export const USAGE = `usage:
+const USAGE = `usage:
   gentoo-infra promote <from> <to> [--repo PATH]... [--cherry-pick COMMIT]...
                        [--allow-skip] [--push] [--remote NAME] [--dry-run] [BRANCH OPTIONS]
   gentoo-infra snapshot <environment> --gentoo PATH --overlay PATH [--json] [BRANCH OPTIONS]

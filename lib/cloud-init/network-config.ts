@@ -3,10 +3,10 @@
  * matched by MAC so the interface name the image picks does not matter.
  */
 import { stringify } from "yaml";
-import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
-import { macViolation, normalizeMac } from "../pxe/mac";
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
+import { macViolation, normalizeMac } from "../network/mac";
 import { DNS_NAME } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 
 /** Inputs of {@link renderNetworkConfig}. */
 export interface StaticNetworkArgs {

@@ -4,8 +4,8 @@
  * the `yaml` package, never by string concatenation, so any content is quoted correctly.
  */
 import { stringify } from "yaml";
-import { throwIfViolations, type Violation, violation } from "../validation";
 import { DNS_LABEL, FQDN } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 
 /** A user cloud-init creates. */
 export interface CloudInitUser {

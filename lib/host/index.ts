@@ -1,3 +1,5 @@
-export * from "./names";
 export * from "./pushed-files";
 export * from "./server";
+export * from "./shell";
+export * from "./staged-files";
+export * from "./validate";

@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { assertValid } from "../validation/resource-error";
-import { type Violation, violation } from "../validation/violations";
-import { contentHash, installScript, pathSlug, stagedPath } from "./names";
 import { type Server, STAGING_DIR } from "./server";
+import { contentHash, installScript, pathSlug, stagedPath } from "./staged-files";
+import { validatePushedFiles } from "./validate";
 
 /** One file pushed to a server. */
 export interface PushedFile {
@@ -47,57 +47,6 @@ export interface PushedFilesArgs {
    * @default none
    */
   readonly afterChange?: string;
-}
-
-/** Checks the files; returns every violation. */
-export function validatePushedFiles(
-  files: readonly (Pick<PushedFile, "path" | "mode" | "owner"> &
-    Partial<Pick<PushedFile, "content" | "localPath">>)[],
-): Violation[] {
-  const out: Violation[] = [];
-  const slugs = new Map<string, string>();
-  files.forEach((f, i) => {
-    if (f.content !== undefined && f.localPath !== undefined) {
-      out.push(
-        violation(
-          `files[${i}].localPath`,
-          f.localPath,
-          "is given together with content",
-          "give either content or localPath",
-        ),
-      );
-    }
-    if (!/^\/[^\0]*[^/]$/.test(f.path) || f.path.split("/").includes("..")) {
-      out.push(
-        violation(
-          `files[${i}].path`,
-          f.path,
-          "is not an absolute file path",
-          "use e.g. /etc/nginx/nginx.conf",
-        ),
-      );
-      return;
-    }
-    const slug = pathSlug(f.path);
-    const other = slugs.get(slug);
-    if (other !== undefined) {
-      out.push(
-        violation(`files[${i}].path`, f.path, `collides with ${other}`, "push each file once"),
-      );
-    }
-    slugs.set(slug, f.path);
-    if (f.mode !== undefined && !/^0?[0-7]{3,4}$/.test(f.mode)) {
-      out.push(
-        violation(`files[${i}].mode`, f.mode, "is not an octal mode", 'use e.g. "0644" or "0600"'),
-      );
-    }
-    if (f.owner !== undefined && !/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/.test(f.owner)) {
-      out.push(
-        violation(`files[${i}].owner`, f.owner, "is not user:group", 'use e.g. "root:root"'),
-      );
-    }
-  });
-  return out;
 }
 
 /**

@@ -6,10 +6,10 @@ import { renderUserData } from "../cloud-init/user-data";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import type { GuestNetwork } from "../libvirt/network";
 import { type ImageSource, VirtualMachine } from "../libvirt/virtual-machine";
-import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../pxe/ipv4";
+import { parseIpv4Subnet } from "../network/ipv4";
+import { derivedMac } from "../network/mac";
 import { assertValid } from "../validation/resource-error";
-import { type Violation, violation } from "../validation/violations";
-import { derivedMac } from "./names";
+import { validateServerArgs } from "./validate";
 
 /** The user our SSH connections log in as (sudo without password). */
 export const ADMIN_USER = "gi-admin";
@@ -56,41 +56,6 @@ export interface ServerArgs {
    * @default "image"
    */
   readonly hostKey?: "image" | "pinned";
-}
-
-/** Checks a server's arguments; returns every violation. */
-export function validateServerArgs(
-  args: Pick<ServerArgs, "address" | "hostKey">,
-  subnet: string,
-): Violation[] {
-  if (args.hostKey !== undefined && args.hostKey !== "image" && args.hostKey !== "pinned") {
-    return [
-      violation("hostKey", args.hostKey, "is not a host key mode", "use image or pinned"),
-      ...validateServerArgs({ address: args.address }, subnet),
-    ];
-  }
-  const parsed = parseIpv4Subnet(subnet);
-  if (!isIpv4Address(args.address)) {
-    return [
-      violation(
-        "address",
-        args.address,
-        "is not an IPv4 address",
-        "use a dotted quad such as 192.168.150.10",
-      ),
-    ];
-  }
-  if (parsed && !ipv4InSubnet(args.address, parsed)) {
-    return [
-      violation(
-        "address",
-        args.address,
-        `is outside the network's subnet ${subnet}`,
-        "pick an address inside the subnet",
-      ),
-    ];
-  }
-  return [];
 }
 
 /**
@@ -214,7 +179,7 @@ export class Server extends pulumi.ComponentResource {
  * Waits for cloud-init on server `name`: `cloud-init status --wait` exits 1 when it failed
  * (2, from cloud-init 23.4 on, when it finished with recoverable errors: accepted).
  */
-export function readyScript(name: string): string {
+function readyScript(name: string): string {
   return [
     "set -u",
     "rc=0",

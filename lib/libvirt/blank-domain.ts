@@ -6,7 +6,7 @@
  * virtio NIC); UEFI machines use OVMF (machine `q35`, its own PXE client, IPv4 only, no option
  * ROM), which chainloads the install host's iPXE binary.
  */
-import { DEFAULT_UEFI_FIRMWARE } from "./hypervisor";
+import { DEFAULT_UEFI_FIRMWARE } from "./domain-xml";
 
 /** A blank machine's domain. */
 export interface BlankDomain {

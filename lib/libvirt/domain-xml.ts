@@ -1,11 +1,17 @@
 /**
- * Pure helpers for the libvirt domains of our VMs: names, the domain type decision and the
- * XSLT that the libvirt provider applies to the domain XML it generates (the provider has no
+ * Pure helpers for the libvirt domains of our VMs: names, the domain type decision, the
+ * default UEFI firmware and the XSLT that the libvirt provider applies to the domain XML it generates (the provider has no
  * field for a file-backed serial console, which we need to read a guest's boot log).
  */
 
 /** libvirt domain types we create: `kvm` (hardware virtualisation) or `qemu` (TCG). */
 export type DomainType = "kvm" | "qemu";
+
+/** Default UEFI firmware paths (Debian's `ovmf` package). */
+export const DEFAULT_UEFI_FIRMWARE = {
+  code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
+  varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+} as const;
 
 /** How a hypervisor picks its domain type. */
 export type DomainTypeChoice = DomainType | "detect";

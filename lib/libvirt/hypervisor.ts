@@ -2,8 +2,13 @@ import * as fs from "node:fs";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { assertValid } from "../validation/resource-error";
-import { type DomainType, type DomainTypeChoice, resolveDomainType } from "./domain-xml";
-import { validateHypervisorArgs } from "./validate";
+import {
+  DEFAULT_UEFI_FIRMWARE,
+  type DomainType,
+  type DomainTypeChoice,
+  resolveDomainType,
+} from "./domain-xml";
+import { HYPERVISOR_TYPE, validateHypervisorArgs } from "./validate";
 
 /** Where a hypervisor keeps our volumes. */
 export type HypervisorPool =
@@ -50,12 +55,6 @@ export interface HypervisorArgs {
   readonly uefiFirmware?: { readonly code: string; readonly varsTemplate: string };
 }
 
-/** Default UEFI firmware paths (Debian's `ovmf` package). */
-export const DEFAULT_UEFI_FIRMWARE = {
-  code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
-  varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd",
-} as const;
-
 function kvmUsable(): boolean {
   try {
     fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
@@ -91,7 +90,7 @@ export class Hypervisor extends pulumi.ComponentResource {
   public readonly poolName: pulumi.Output<string>;
 
   constructor(name: string, args: HypervisorArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("gentoo-infra:libvirt:Hypervisor", name, {}, opts);
+    super(HYPERVISOR_TYPE, name, {}, opts);
     assertValid(this, `Hypervisor "${name}"`, validateHypervisorArgs(args));
 
     this.uri = args.uri ?? "qemu:///system";

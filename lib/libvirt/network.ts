@@ -1,7 +1,7 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { firstHostAddress, parseIpv4Subnet } from "../pxe/ipv4";
+import { firstHostAddress, parseIpv4Subnet } from "../network/ipv4";
 import { assertValid } from "../validation/resource-error";
 import { violation } from "../validation/violations";
 import type { Hypervisor } from "./hypervisor";

@@ -1,8 +1,17 @@
+import { isResourceOfType } from "../validation/resource-type";
 import { type Violation, violation } from "../validation/violations";
-import type { HypervisorArgs } from "./hypervisor";
+import type { Hypervisor, HypervisorArgs } from "./hypervisor";
+
+/** The Pulumi type of the {@link Hypervisor} component. */
+export const HYPERVISOR_TYPE = "gentoo-infra:libvirt:Hypervisor";
+
+/** True when `value` is a {@link Hypervisor} component (recognised without loading Pulumi). */
+export function isHypervisor(value: unknown): value is Hypervisor {
+  return isResourceOfType(value, HYPERVISOR_TYPE);
+}
 
 /** Letters, digits and hyphens, starting with a letter: safe in libvirt and host names. */
-export const OBJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+const OBJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 const NAME_FIX = "use 1 to 40 lower-case letters, digits or hyphens, starting with a letter";
 

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { assertValid } from "../validation/resource-error";
-import type { Violation } from "../validation/violations";
 import type { Issuer } from "./certificate-authority";
+import { validateCertificateArgs } from "./certificate-validate";
 import { formatDn, subjectBelow, toX509Order } from "./dn";
 import {
   type CertificateKind,
@@ -13,7 +13,6 @@ import {
   tlsKeyArgs,
 } from "./profiles";
 import { SignedCertificate } from "./signed-certificate";
-import { validateBase, validateCertificateSpec, validateDays } from "./validate";
 import { DEFAULT_BACKDATE_MINUTES } from "./validity";
 
 /** Default validity of an end-entity certificate, days. */
@@ -48,15 +47,6 @@ export interface CertificateArgs {
   readonly backdateMinutes?: number;
   /** Revoked: never renewed or re-signed again; list its serial on the issuer's CRL. @default false */
   readonly revoked?: boolean;
-}
-
-/** Validates {@link CertificateArgs}; returns every violation. */
-export function validateCertificateArgs(args: CertificateArgs): Violation[] {
-  return [
-    ...validateBase(args.baseDn, undefined),
-    ...validateCertificateSpec("", args),
-    ...validateDays("backdateMinutes", args.backdateMinutes, 0),
-  ];
 }
 
 /**

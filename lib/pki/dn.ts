@@ -7,7 +7,7 @@
 import { type Violation, violation } from "../validation/violations";
 
 /** The attribute types a DN in this library may use (RFC 4519 short names). */
-export const DN_ATTRIBUTES = ["DC", "C", "ST", "L", "O", "OU", "CN", "UID"] as const;
+const DN_ATTRIBUTES = ["DC", "C", "ST", "L", "O", "OU", "CN", "UID"] as const;
 
 /** One attribute type of {@link DN_ATTRIBUTES}. */
 export type DnAttribute = (typeof DN_ATTRIBUTES)[number];
@@ -21,7 +21,7 @@ export interface Rdn {
 }
 
 /** Object identifiers of {@link DN_ATTRIBUTES}. */
-export const DN_ATTRIBUTE_OIDS: Readonly<Record<DnAttribute, string>> = {
+const DN_ATTRIBUTE_OIDS: Readonly<Record<DnAttribute, string>> = {
   DC: "0.9.2342.19200300.100.1.25",
   C: "2.5.4.6",
   ST: "2.5.4.8",
@@ -198,7 +198,7 @@ export type AsnStringType = "utf8String" | "ia5String" | "printableString";
  * The ASN.1 string type each attribute is encoded with: DC is an IA5String (RFC 4519),
  * C a PrintableString (RFC 5280), everything else a UTF8String (RFC 5280 4.1.2.6).
  */
-export function asnStringType(type: DnAttribute): AsnStringType {
+function asnStringType(type: DnAttribute): AsnStringType {
   if (type === "DC") return "ia5String";
   if (type === "C") return "printableString";
   return "utf8String";

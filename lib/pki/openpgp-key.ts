@@ -6,7 +6,7 @@ import type * as OpenPgp from "openpgp";
 import { type Violation, violation } from "../validation/violations";
 
 /** Key algorithms: EdDSA ed25519 with a cv25519 encryption subkey, or RSA 4096. */
-export const PGP_ALGORITHMS = ["ed25519", "rsa-4096"] as const;
+const PGP_ALGORITHMS = ["ed25519", "rsa-4096"] as const;
 
 /** One of {@link PGP_ALGORITHMS}. */
 export type PgpAlgorithm = (typeof PGP_ALGORITHMS)[number];

@@ -22,7 +22,7 @@ export interface PackageSigningKeyArgs {
 const FIELDS = ["name", "email", "algorithm", "validityDays"] as const;
 
 /** The dynamic provider: generates once; a changed field replaces the key. */
-export const packageSigningKeyProvider: pulumi.dynamic.ResourceProvider = {
+const packageSigningKeyProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PgpKeyRequest, news: PgpKeyRequest) {
     const replaces = FIELDS.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
     return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };

@@ -9,7 +9,6 @@ import {
   type Issuer,
 } from "./certificate-authority";
 import { organizationOf } from "./dn";
-import { caCommonNames, crlFileName, OfflineRoot } from "./offline-root";
 import { validatePgpKeyRequest } from "./openpgp-key";
 import { PackageSigningKey, type PackageSigningKeyArgs } from "./package-signing-key";
 import {
@@ -20,6 +19,7 @@ import {
   type RevocationReason,
 } from "./profiles";
 import { CRL_REFRESH_BEFORE_DAYS, CRL_VALIDITY_DAYS, RevocationList } from "./revocation-list";
+import { caCommonNames, crlFileName, RootAuthority } from "./root-authority";
 import {
   type CertificateSpec,
   validateBase,
@@ -180,13 +180,13 @@ export function validateRootCaArgs(args: RootCaArgs): Violation[] {
  * that signs binary packages. With `root.mode: "offline"` the root and level 1 come from the
  * offline root stack and this stack never sees the root key.
  *
- * Children: `${name}-root` (OfflineRoot, in-stack only), `${name}-<kind>-ca` (4),
+ * Children: `${name}-root` (RootAuthority, in-stack only), `${name}-<kind>-ca` (4),
  * `${name}-level1-crl`, `${name}-<kind>-crl` (4), `${name}-cert-<certificate>`,
  * `${name}-package-signing` (when `packageSigningKey` is set).
  */
 export class RootCa extends pulumi.ComponentResource {
-  /** The offline root, when `root.mode` is "in-stack". */
-  public readonly offlineRoot: OfflineRoot | undefined;
+  /** The root CA, level 1 and root CRL of this stack, when `root.mode` is "in-stack". */
+  public readonly rootAuthority: RootAuthority | undefined;
   /** The level-2 sub-CAs by kind. */
   public readonly subCas: Readonly<Record<CertificateKind, CertificateAuthority>>;
   /** The end-entity certificates by name. */
@@ -214,7 +214,7 @@ export class RootCa extends pulumi.ComponentResource {
 
     let level1: Issuer;
     if (args.root.mode === "in-stack") {
-      this.offlineRoot = new OfflineRoot(
+      this.rootAuthority = new RootAuthority(
         `${name}-root`,
         {
           baseDn: args.baseDn,
@@ -225,11 +225,11 @@ export class RootCa extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      level1 = (this.offlineRoot.intermediates[args.intermediate] as CertificateAuthority).issuer;
-      this.rootCertificatePem = this.offlineRoot.rootCertificatePem;
-      files[crlFileName("root")] = this.offlineRoot.crl.crlPem;
+      level1 = (this.rootAuthority.intermediates[args.intermediate] as CertificateAuthority).issuer;
+      this.rootCertificatePem = this.rootAuthority.rootCertificatePem;
+      files[crlFileName("root")] = this.rootAuthority.crl.crlPem;
     } else {
-      this.offlineRoot = undefined;
+      this.rootAuthority = undefined;
       level1 = {
         certificatePem: args.root.level1CertificatePem,
         privateKeyPem: pulumi.secret(args.root.level1PrivateKeyPem),

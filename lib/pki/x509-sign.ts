@@ -124,7 +124,7 @@ export function publicKeySha256(key: string | nodeCrypto.KeyObject): string {
 }
 
 /** A fresh positive 128-bit serial number with a non-zero first octet, hex. */
-export function randomSerialNumber(): string {
+function randomSerialNumber(): string {
   const bytes = nodeCrypto.randomBytes(16);
   bytes[0] = ((bytes[0] as number) & 0x7f) | 0x01;
   return bytes.toString("hex");
@@ -285,7 +285,7 @@ export function derInteger(value: number): Uint8Array {
 }
 
 /** Encodes DER as PEM with `label`, 64 characters a line. */
-export function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
+function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
   const b64 = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString("base64");
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;

@@ -49,7 +49,7 @@ export const ARCHES = {
 export type ArchName = keyof typeof ARCHES;
 
 /** The known arch names in table order. */
-export const ARCH_NAMES = Object.keys(ARCHES) as ArchName[];
+const ARCH_NAMES = Object.keys(ARCHES) as ArchName[];
 
 /** Whether `value` names a known arch. */
 export function isArchName(value: unknown): value is ArchName {

@@ -13,7 +13,7 @@ import { TREE_SNAPSHOT_PATH } from "./repos-conf";
 import { LOCAL_TRUST_KEY_UID, SYNC_REPO_FUNCTION, TRUST_KEYRING_FUNCTION } from "./shell-functions";
 
 /** Where an installed machine keeps its Portage tools and the key they trust. */
-export const MACHINE_PORTAGE_PATHS = {
+const MACHINE_PORTAGE_PATHS = {
   /** The trust helper (make.conf's PORTAGE_TRUST_HELPER). */
   trustHelper: DEFAULT_MACHINE_TRUST_HELPER,
   /** The sync command. */

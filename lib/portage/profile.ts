@@ -5,7 +5,7 @@
 import { lines, shellAssignment } from "./syntax";
 
 /** The EAPI every rendered profile directory declares. */
-export const PROFILE_EAPI = "8";
+const PROFILE_EAPI = "8";
 
 /** One profile directory's content, in Portage's own terms. */
 export interface ProfileDirectoryContent {

@@ -36,7 +36,7 @@ export const ATOM_FIX =
 const USE_FLAG = /^[A-Za-z0-9][A-Za-z0-9+_@.-]*$/;
 
 /** Whether `flag` is a USE flag name (without a leading `-`). */
-export function isUseFlagName(flag: string): boolean {
+function isUseFlagName(flag: string): boolean {
   return USE_FLAG.test(flag);
 }
 

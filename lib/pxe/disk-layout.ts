@@ -3,7 +3,7 @@
  * sfdisk (util-linux) reads the script; the render tier feeds it to the real sfdisk on a
  * sparse image file.
  */
-import { type Violation, violation } from "../validation";
+import { type Violation, violation } from "../validation/violations";
 
 /** Firmware a machine boots with. */
 export type Firmware = "bios" | "uefi";

@@ -4,12 +4,13 @@
  * script over HTTP). iPXE announces itself with DHCP user-class "iPXE"; that tag is what
  * stops the loop of iPXE chainloading iPXE.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+
+import { isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
+import { macTag, normalizeMac } from "../network/mac";
 import { DNS_NAME } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { Firmware } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateInventory } from "./inventory";
-import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
-import { macTag, normalizeMac } from "./mac";
 import { joinUrl, pxeHttpPaths } from "./netboot";
 
 /**

@@ -8,12 +8,17 @@
  * JSON, versioned (`version: 1`), so the installer can refuse a format it does not know.
  */
 import { stringify as yamlStringify } from "yaml";
+import { parseIpv4Subnet } from "../network/ipv4";
+import { normalizeMac } from "../network/mac";
 import { machinePortageToolFiles } from "../portage/machine-tools";
-import { isLateBound, throwIfViolations, type Violation, violation } from "../validation";
+import {
+  isLateBound,
+  throwIfViolations,
+  type Violation,
+  violation,
+} from "../validation/violations";
 import { type DiskLayout, GPT_TYPE_GUIDS, renderSfdiskScript } from "./disk-layout";
 import { type Machine, type PxeNetwork, validateMachines, validatePxeNetwork } from "./inventory";
-import { parseIpv4Subnet } from "./ipv4";
-import { normalizeMac } from "./mac";
 import { joinUrl, pxeHttpPaths } from "./netboot";
 
 /** A file the installer downloads into the installed system (certificates, keys). */

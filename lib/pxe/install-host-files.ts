@@ -13,10 +13,11 @@
  * install otherwise. Install configurations and secrets are in the web root only while a
  * machine is in the install state.
  */
+
+import { isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
+import { macFileName, macViolation } from "../network/mac";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { Machine, PxeNetwork } from "./inventory";
-import { isIpv4Address, parseIpv4Subnet } from "./ipv4";
-import { macFileName, macViolation } from "./mac";
 import type { InstallRecord } from "./netboot";
 
 /** Where the install host keeps its files. Every path is absolute. */
@@ -112,7 +113,7 @@ export const REPORT_INBOX = "report";
 export const REPORT_STORE = "last-report";
 
 /** Files of one machine's secrets directory: served over HTTPS, only to its own address. */
-export const MACHINE_SECRET_FILES = [
+const MACHINE_SECRET_FILES = [
   "ca.pem",
   "host.pem",
   "host.key",

@@ -3,6 +3,8 @@
  * lookups. Pure: no `@pulumi/pulumi`; the component extracts plain values from its
  * arguments (Stack names and build profiles, file existence) and calls these.
  */
+
+import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
 import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
@@ -14,7 +16,6 @@ import {
   type PxeNetwork,
   validateInventory,
 } from "./inventory";
-import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "./ipv4";
 
 /**
  * What the install host needs from the binhost for one `<env>/<arch>/<stack>` cell: a
@@ -62,7 +63,7 @@ export interface StackCells {
  * only, none of them `.` or `..` (a trailing slash allowed): safe in a shell command
  * without quoting, and not a way out of where it points.
  */
-export function isPlainAbsolutePath(value: unknown): value is string {
+function isPlainAbsolutePath(value: unknown): value is string {
   if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+\/?$/.test(value)) return false;
   return value.split("/").every((segment) => segment !== "." && segment !== "..");
 }

@@ -2,11 +2,18 @@
  * The install host's machine inventory: machines known by MAC, grouped by environment,
  * arch and Stack, on one IPv4 subnet. Validation collects every problem.
  */
-import { type Violation, violation } from "../validation";
+
+import {
+  ipv4InRange,
+  ipv4InSubnet,
+  ipv4ToNumber,
+  isIpv4Address,
+  parseIpv4Subnet,
+} from "../network/ipv4";
+import { macViolation, normalizeMac } from "../network/mac";
 import { DNS_LABEL, DNS_NAME, matches } from "../validation/patterns";
+import { type Violation, violation } from "../validation/violations";
 import { type DiskLayout, FIRMWARES, type Firmware, validateDiskLayout } from "./disk-layout";
-import { ipv4InRange, ipv4InSubnet, ipv4ToNumber, isIpv4Address, parseIpv4Subnet } from "./ipv4";
-import { macViolation, normalizeMac } from "./mac";
 
 /** The subnet the install host serves. */
 export interface PxeNetwork {
@@ -69,7 +76,7 @@ export interface KnownNames {
 }
 
 /** Firmware/arch pairs that have an iPXE binary: BIOS on x86 only, UEFI on amd64 and arm64. */
-export const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = [
+const SUPPORTED_FIRMWARE_ARCHES: readonly string[] = [
   "bios/amd64",
   "bios/x86",
   "uefi/amd64",

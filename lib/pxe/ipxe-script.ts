@@ -3,10 +3,11 @@
  * local-boot script (netboot off after a successful install) and a default script for
  * unknown MACs. None of them writes anything to a disk.
  */
+
+import { normalizeMac } from "../network/mac";
 import type { Firmware } from "./disk-layout";
 import type { Machine } from "./inventory";
-import { normalizeMac } from "./mac";
-import { type InstallRecord, joinUrl, netbootAction, pxeHttpPaths } from "./netboot";
+import { joinUrl, pxeHttpPaths } from "./netboot";
 
 /** Where the install host serves its files. */
 export interface PxeHttpEndpoint {
@@ -81,21 +82,6 @@ export function renderDefaultScript(): string {
     "exit",
     "",
   ].join("\n");
-}
-
-/**
- * The per-MAC script the install host serves `machine`, given the successful installs
- * recorded so far: the install script, or the local-boot script once its current
- * generation is installed (see {@link netbootAction}).
- */
-export function renderMachineScript(
-  machine: Machine,
-  records: readonly InstallRecord[],
-  endpoint: PxeHttpEndpoint,
-): string {
-  return netbootAction(machine, records) === "install"
-    ? renderInstallScript(machine, endpoint)
-    : renderLocalBootScript(machine);
 }
 
 function localBootLines(firmware: Firmware): string[] {

@@ -5,8 +5,8 @@
  * reinstall. So no machine reinstalls in a loop.
  */
 
+import { macFileName, normalizeMac } from "../network/mac";
 import { REPORT_INBOX } from "./install-host-files";
-import { macFileName, normalizeMac } from "./mac";
 
 /** A successful install, as the installer reported it to the install host. */
 export interface InstallRecord {

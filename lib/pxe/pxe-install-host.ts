@@ -3,8 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
+import { normalizeMac } from "../network/mac";
 import { Certificate } from "../pki/certificate";
-import { assertValid, formatViolations } from "../validation";
+import { assertValid } from "../validation/resource-error";
+import { formatViolations } from "../validation/violations";
 import { ipxeTftpFiles, renderDnsmasqConf } from "./dnsmasq-conf";
 import { renderInstallConfig } from "./install-config";
 import {
@@ -28,7 +30,6 @@ import {
 } from "./install-host-plan";
 import type { Machine, PxeNetwork } from "./inventory";
 import { renderDefaultScript, renderInstallScript, renderLocalBootScript } from "./ipxe-script";
-import { normalizeMac } from "./mac";
 import { pxeHttpPaths } from "./netboot";
 import type { PxeInstallHostArgs } from "./pxe-install-host-args";
 

@@ -2,13 +2,14 @@
  * The install host's pure modules (renderers, validation, names), without the component:
  * importing this does not load `@pulumi/pulumi` or any provider SDK.
  */
+
+export * from "../network/ipv4";
+export * from "../network/mac";
 export * from "./disk-layout";
 export * from "./dnsmasq-conf";
 export * from "./install-config";
 export * from "./install-host-files";
 export * from "./install-host-plan";
 export * from "./inventory";
-export * from "./ipv4";
 export * from "./ipxe-script";
-export * from "./mac";
 export * from "./netboot";

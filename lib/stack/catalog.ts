@@ -10,7 +10,7 @@ import {
   SHELL_VALUE_FIX,
   USE_FIX,
 } from "../portage/syntax";
-import { type Violation, violation } from "../validation";
+import { type Violation, violation } from "../validation/violations";
 import {
   type ApplicationProfileDefinition,
   PROFILE_NAME_FIX,

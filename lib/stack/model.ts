@@ -4,6 +4,8 @@
  * from a base Stack (rails → ruby → linux). Names and validation need these before any
  * resource exists, so nothing here is a `pulumi.Input`.
  */
+import { isResourceOfType } from "../validation/resource-type";
+import type { Stack } from "./stack";
 
 /** Settings a profile contributes; every field is optional. */
 export interface ProfileSettings {
@@ -99,3 +101,11 @@ export const PROFILE_NAME_FIX =
 
 /** make.defaults variables a profile may not set through `makeDefaults`. */
 export const RESERVED_MAKE_DEFAULTS = ["ARCH", "CHOST", "USE"] as const;
+
+/** The Pulumi type of the {@link Stack} component. */
+export const STACK_TYPE = "gentoo-infra:stack:Stack";
+
+/** True when `value` is a {@link Stack} component (recognised without loading Pulumi). */
+export function isStack(value: unknown): value is Stack {
+  return isResourceOfType(value, STACK_TYPE);
+}

@@ -23,8 +23,8 @@ import {
 } from "../portage/repos-conf";
 import { lines } from "../portage/syntax";
 import type { Environment } from "../snapshot/environments";
-import { throwIfViolations, type Violation, violation } from "../validation";
 import { GIT_COMMIT } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { ProfileCatalog } from "./model";
 import type { ResolvedStack } from "./resolve";
 
@@ -32,7 +32,7 @@ import type { ResolvedStack } from "./resolve";
 export const DEFAULT_GENTOO_LOCATION = "/var/db/repos/gentoo";
 
 /** The overlay's checkout: `/var/db/repos/<overlay name>`. */
-export function defaultOverlayLocation(overlayName: string): string {
+function defaultOverlayLocation(overlayName: string): string {
   return `/var/db/repos/${overlayName}`;
 }
 
@@ -237,7 +237,7 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
 }
 
 /** The binrepos.conf entries of a Stack's build profile: its own binhost path and its bases'. */
-export function binaryRepositories(
+function binaryRepositories(
   stack: ResolvedStack,
   settings: Pick<BuildProfileSettings, "environment" | "arch" | "binhostUrl">,
 ): BinaryRepository[] {

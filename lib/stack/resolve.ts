@@ -2,7 +2,7 @@
  * Resolution of a Stack definition against a catalog: inheritance of Stacks and profiles,
  * the merged settings, the package sets, and every conflict. Pure.
  */
-import { throwIfViolations, type Violation, violation } from "../validation";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import {
   describeProfile,
   hasProfile,

@@ -3,9 +3,10 @@ import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
 import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
 import { isRepositoryName } from "../portage/syntax";
 import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
-import { assertValid, type Violation, violation } from "../validation";
 import { GIT_COMMIT } from "../validation/patterns";
-import type { ProfileCatalog, StackDefinition } from "./model";
+import { assertValid } from "../validation/resource-error";
+import { type Violation, violation } from "../validation/violations";
+import { type ProfileCatalog, STACK_TYPE, type StackDefinition } from "./model";
 import {
   renderBuildProfileFiles,
   renderOverlayFiles,
@@ -244,7 +245,7 @@ export class Stack extends pulumi.ComponentResource {
   public readonly buildProfiles: Readonly<Record<string, StackBuildProfile>>;
 
   constructor(name: string, args: StackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gentoo-infra:stack:Stack", name, {}, opts);
+    super(STACK_TYPE, name, {}, opts);
     const definition = stackDefinitionOf(name, args);
     assertValid(this, `Stack "${definition.name}"`, validateStackArgs(name, args));
 

@@ -1,2 +1,3 @@
 export * from "./resource-error";
+export * from "./resource-type";
 export * from "./violations";

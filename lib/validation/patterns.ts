@@ -6,7 +6,7 @@
  * configuration file as inert data. Pure: no Pulumi.
  *
  * Not here: a certificate's DNS name (lib/pki/validate.ts `validateDnsName`: a leading `*.`
- * and upper case allowed, as in a SAN) and MAC addresses (lib/pxe/mac.ts `macViolation`).
+ * and upper case allowed, as in a SAN) and MAC addresses (lib/network/mac.ts `macViolation`).
  */
 
 /** One DNS label: 1 to 63 lower-case letters, digits and inner hyphens (RFC 1123). */

@@ -19,14 +19,6 @@ export interface Violation {
   readonly fix: string;
 }
 
-/** A rule checks one aspect of `T` and returns every violation it finds. */
-export type Rule<T> = (args: T) => readonly Violation[];
-
-/** Runs every rule and returns all violations in rule order. */
-export function validateAll<T>(args: T, rules: readonly Rule<T>[]): Violation[] {
-  return rules.flatMap((rule) => rule(args));
-}
-
 /** Shorthand for building a violation. */
 export function violation(
   argument: string,

@@ -21,8 +21,8 @@ import {
 installMocks("production");
 
 import type * as BuildfarmModule from "../../lib/buildfarm";
-import type * as HostModule from "../../lib/host";
 import type * as LibvirtModule from "../../lib/libvirt";
+import { derivedMac } from "../../lib/network/mac";
 import type * as StackModule from "../../lib/stack";
 import {
   FARM_OVERLAY_URL,
@@ -36,7 +36,6 @@ import * as catalog from "../support/stack-catalog";
 const { GentooBuildFarm } = require("../../lib/buildfarm") as typeof BuildfarmModule;
 const { GuestNetwork, Hypervisor } = require("../../lib/libvirt") as typeof LibvirtModule;
 const { Stack } = require("../../lib/stack") as typeof StackModule;
-const { derivedMac } = require("../../lib/host") as typeof HostModule;
 
 type FarmArgs = BuildfarmModule.GentooBuildFarmArgs;
 

@@ -16,10 +16,11 @@ installMocks("development");
 
 import type * as HostModule from "../../lib/host";
 import type * as LibvirtModule from "../../lib/libvirt";
+import { derivedMac } from "../../lib/network/mac";
 
 const { GuestNetwork, Hypervisor, VirtualMachine } =
   require("../../lib/libvirt") as typeof LibvirtModule;
-const { PushedFiles, Server, derivedMac } = require("../../lib/host") as typeof HostModule;
+const { PushedFiles, Server } = require("../../lib/host") as typeof HostModule;
 
 // Shared by several tests (their own registrations are not asserted).
 const hv = new Hypervisor("local", { domainType: "qemu" });

@@ -1,6 +1,6 @@
 /**
  * Component tier for the PKI under `pulumi.runtime.setMocks`: which children RootCa,
- * OfflineRoot and the building blocks create, with which names and inputs.
+ * RootAuthority and the building blocks create, with which names and inputs.
  *
  * Not proven here: that the dynamic providers sign anything (render tier) or that the
  * engine runs them (engine tier). The providers are serialized, though, as under the engine.
@@ -220,7 +220,7 @@ describe("RootCa", () => {
     await settle([ca.crlFiles]);
     assert.deepEqual(
       registered.filter(
-        (r) => /root|level1-production/.test(r.name) || r.type.includes("OfflineRoot"),
+        (r) => /root|level1-production/.test(r.name) || r.type.includes("RootAuthority"),
       ),
       [],
     );
@@ -299,9 +299,9 @@ describe("RootCa", () => {
   });
 });
 
-describe("OfflineRoot", () => {
+describe("RootAuthority", () => {
   it("creates the root, one level 1 per intermediate and the root CRL listing revoked ones", async () => {
-    const root = new pki.OfflineRoot("offline", {
+    const root = new pki.RootAuthority("offline", {
       baseDn: "dc=example,dc=ch",
       crlBaseUrl: "http://binhost.example.ch/pki",
       intermediates: ["production", "staging"],

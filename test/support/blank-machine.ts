@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { blankDomainXml } from "../../lib/libvirt/blank-domain";
-import { DEFAULT_UEFI_FIRMWARE } from "../../lib/libvirt/hypervisor";
+import { DEFAULT_UEFI_FIRMWARE } from "../../lib/libvirt/domain-xml";
 import { removeDomain, virsh, virshQuiet } from "./libvirt";
 
 /** Debian's OVMF (package `ovmf`): firmware code and the variables template. */

@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
 import { renderBuildScript } from "../../lib/buildfarm/build-script";
-import {
-  isPackageName,
-  shellQuote,
-  validateBuildScriptArgs,
-} from "../../lib/buildfarm/build-script-args";
+import { isPackageName, validateBuildScriptArgs } from "../../lib/buildfarm/build-script-args";
 import {
   builderAfterChange,
   builderName,
@@ -143,10 +139,6 @@ describe("catalyst stage specs", () => {
 });
 
 describe("build script", () => {
-  it("quotes any string for bash", () => {
-    assert.equal(shellQuote("it's"), "'it'\\''s'");
-  });
-
   it("names every bad argument", () => {
     assert.deepEqual(
       messages(

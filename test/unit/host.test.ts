@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import {
-  contentHash,
-  derivedMac,
-  installScript,
-  pathSlug,
-  shQuote,
-  stagedPath,
-} from "../../lib/host/names";
-import { validatePushedFiles } from "../../lib/host/pushed-files";
-import { validateServerArgs } from "../../lib/host/server";
+import { shQuote } from "../../lib/host/shell";
+import { contentHash, installScript, pathSlug, stagedPath } from "../../lib/host/staged-files";
+import { validatePushedFiles, validateServerArgs } from "../../lib/host/validate";
+import { derivedMac } from "../../lib/network/mac";
 import { formatViolations } from "../../lib/validation";
 
 describe("host names", () => {

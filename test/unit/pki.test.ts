@@ -20,8 +20,8 @@ import {
   subjectBelow,
   toX509Order,
   UNKNOWN,
-  validateOfflineRootArgs,
   validatePgpKeyRequest,
+  validateRootAuthorityArgs,
   validateRootCaArgs,
   validityWindow,
 } from "../../lib/pki";
@@ -340,7 +340,7 @@ describe("signing plan (provider diff)", () => {
   });
 });
 
-describe("RootCa and OfflineRoot validation", () => {
+describe("RootCa and RootAuthority validation", () => {
   const good = {
     baseDn: "dc=example,dc=ch",
     crlBaseUrl: "http://binhost.example.ch/pki",
@@ -416,8 +416,8 @@ describe("RootCa and OfflineRoot validation", () => {
     );
   });
 
-  it("OfflineRoot refuses path length 1, duplicate intermediates, a level 1 outliving the root and revoking an unknown one", () => {
-    const violations = validateOfflineRootArgs({
+  it("RootAuthority refuses path length 1, duplicate intermediates, a level 1 outliving the root and revoking an unknown one", () => {
+    const violations = validateRootAuthorityArgs({
       baseDn: "dc=example,dc=ch",
       crlBaseUrl: "http://binhost.example.ch/pki",
       intermediates: ["production", "production", "Staging"],

@@ -11,7 +11,6 @@ import {
   netbootAction,
   normalizeMac,
   renderDnsmasqConf,
-  renderMachineScript,
   validateDiskLayout,
   validateInventory,
 } from "../../lib/pxe/renderers";
@@ -275,18 +274,6 @@ describe("netbootAction", () => {
           "install",
         );
       }),
-    );
-  });
-
-  it("serves the install script before and the local-boot script after a recorded install", () => {
-    const endpoint = { baseUrl: "http://10.0.0.2/" };
-    assert.match(
-      renderMachineScript(web1, [], endpoint),
-      /^kernel --name vmlinuz http:\/\/10\.0\.0\.2\/installer\/amd64\/vmlinuz /m,
-    );
-    assert.equal(
-      renderMachineScript(web1, [{ mac: web1.mac, generation: 1 }], endpoint),
-      "#!ipxe\n# gentoo-infra: web1 (52:54:00:12:34:56) is installed (generation 1); boot its local disk.\n# Bump installGeneration to reinstall.\nexit 1\n",
     );
   });
 });

@@ -4,23 +4,10 @@ import {
   formatViolations,
   throwIfViolations,
   ValidationError,
-  validateAll,
   violation,
 } from "../../lib/validation";
 
 describe("validation", () => {
-  it("collects the violations of every rule in rule order", () => {
-    const rules = [
-      (n: number) => (n < 0 ? [violation("n", n, "is negative", "use 0 or more")] : []),
-      (n: number) => (n % 2 ? [violation("n", n, "is odd", "use an even number")] : []),
-    ];
-    assert.deepEqual(
-      validateAll(-3, rules).map((v) => v.problem),
-      ["is negative", "is odd"],
-    );
-    assert.deepEqual(validateAll(4, rules), []);
-  });
-
   it("formats one line per violation naming argument, value and fix", () => {
     const text = formatViolations('Stack "web"', [
       violation("arch", "sparc", "is not a known arch", "use one of amd64, arm64"),

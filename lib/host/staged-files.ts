@@ -1,18 +1,9 @@
 /**
- * Pure naming helpers for hosts and pushed files.
+ * Pure logic of PushedFiles: where a file is staged on the server, the hash that tells a
+ * change, and the script that installs staged files into place.
  */
 import { createHash } from "node:crypto";
-
-/**
- * A stable, locally administered MAC for a VM of ours, derived from its libvirt name
- * (QEMU's 52:54:00 prefix, then three bytes of SHA-256), so that cloud-init can match the
- * interface by MAC before the domain exists, and the MAC never changes between runs.
- */
-export function derivedMac(seed: string): string {
-  const hash = createHash("sha256").update(seed).digest();
-  const tail = [hash[0], hash[1], hash[2]].map((b) => (b ?? 0).toString(16).padStart(2, "0"));
-  return ["52", "54", "00", ...tail].join(":");
-}
+import { shQuote } from "./shell";
 
 /** A resource-name-safe slug of a file path: `/etc/nginx/nginx.conf` → `etc-nginx-nginx.conf`. */
 export function pathSlug(path: string): string {
@@ -27,11 +18,6 @@ export function contentHash(parts: readonly string[]): string {
   const hash = createHash("sha256");
   for (const p of parts) hash.update(`${Buffer.byteLength(p)}:`).update(p);
   return hash.digest("hex");
-}
-
-/** Quotes a string for POSIX sh. */
-export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A staged file and where it goes. */

@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { type Violation, violation } from "../validation/violations";
 
 /**
- * MAC addresses as the install host uses them: one canonical form (lower-case, colon
- * separated) for comparison and dnsmasq, and a hyphen form for file names in URLs.
+ * MAC addresses: one canonical form (lower-case, colon separated) for comparison and
+ * dnsmasq, a hyphen form for file names in URLs, and the MACs derived for our own VMs.
  */
 
 const SEPARATED =
@@ -40,7 +41,7 @@ export function macTag(mac: string): string {
 }
 
 /** The fix text shared by every malformed-MAC violation. */
-export const MAC_FIX = "use six colon-separated hex pairs, e.g. 52:54:00:12:34:56";
+const MAC_FIX = "use six colon-separated hex pairs, e.g. 52:54:00:12:34:56";
 
 /**
  * The one check of a machine's MAC, shared by every component: a MAC (see
@@ -62,4 +63,15 @@ export function macViolation(at: string, value: unknown): Violation | undefined 
     );
   }
   return undefined;
+}
+
+/**
+ * A stable, locally administered MAC for a VM of ours, derived from its libvirt name
+ * (QEMU's 52:54:00 prefix, then three bytes of SHA-256), so that cloud-init can match the
+ * interface by MAC before the domain exists, and the MAC never changes between runs.
+ */
+export function derivedMac(seed: string): string {
+  const hash = createHash("sha256").update(seed).digest();
+  const tail = [hash[0], hash[1], hash[2]].map((b) => (b ?? 0).toString(16).padStart(2, "0"));
+  return ["52", "54", "00", ...tail].join(":");
 }

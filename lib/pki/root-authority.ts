@@ -46,7 +46,7 @@ export const caCommonNames = {
 };
 
 /** Arguments of {@link OfflineRoot}. */
-export interface OfflineRootArgs {
+export interface RootAuthorityArgs {
   /** Base DN, most specific first, e.g. "dc=example,dc=ch". */
   readonly baseDn: string;
   /** Label in CA common names ("<organization> Root CA"). @default the first DC (or O) of baseDn */
@@ -78,8 +78,8 @@ export interface OfflineRootArgs {
   }[];
 }
 
-/** Validates {@link OfflineRootArgs}; returns every violation. */
-export function validateOfflineRootArgs(args: OfflineRootArgs): Violation[] {
+/** Validates {@link RootAuthorityArgs}; returns every violation. */
+export function validateRootAuthorityArgs(args: RootAuthorityArgs): Violation[] {
   const rootDays = args.validityDays ?? CA_VALIDITY_DAYS.root;
   const level1Days = args.intermediateValidityDays ?? CA_VALIDITY_DAYS.level1;
   const out: Violation[] = [
@@ -140,14 +140,19 @@ export function validateOfflineRootArgs(args: OfflineRootArgs): Violation[] {
   return out;
 }
 
+/** The Pulumi type of {@link RootAuthority}. */
+const ROOT_AUTHORITY_TYPE = "gentoo-infra:pki:RootAuthority";
+
 /**
- * The offline part of the PKI, for a stack of its own on an offline machine: the root CA,
- * one level-1 intermediate per name in `intermediates` (path length 1, CRL distribution
- * point → the root's CRL) and the root's CRL. Environment stacks take a level-1
- * certificate and key through a StackReference; they never see the root key.
+ * The root of the PKI: the root CA, one level-1 intermediate per name in `intermediates`
+ * (path length 1, CRL distribution point → the root's CRL) and the root's CRL. In
+ * production it runs in a stack of its own on an offline machine (examples/pki-root,
+ * docs/pki-ceremony.md): environment stacks take a level-1 certificate and key through a
+ * StackReference and never see the root key. A `RootCa` with `root.mode: "in-stack"`
+ * creates one inside the environment's stack instead (development only).
  * Children: `${name}-ca` (root), `${name}-level1-<intermediate>`, `${name}-crl`.
  */
-export class OfflineRoot extends pulumi.ComponentResource {
+export class RootAuthority extends pulumi.ComponentResource {
   /** The root CA. */
   public readonly root: CertificateAuthority;
   /** The level-1 intermediates by name. */
@@ -159,9 +164,16 @@ export class OfflineRoot extends pulumi.ComponentResource {
   /** URL of the root's CRL. */
   public readonly crlUrl: string;
 
-  constructor(name: string, args: OfflineRootArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("gentoo-infra:pki:OfflineRoot", name, {}, opts);
-    assertValid(this, `OfflineRoot "${name}"`, validateOfflineRootArgs(args));
+  constructor(name: string, args: RootAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
+    // It was called OfflineRoot: the alias keeps the URNs of existing roots, and with them
+    // their keys, when a stack moves to the new name.
+    super(
+      ROOT_AUTHORITY_TYPE,
+      name,
+      {},
+      pulumi.mergeOptions(opts, { aliases: [{ type: "gentoo-infra:pki:OfflineRoot" }] }),
+    );
+    assertValid(this, `RootAuthority "${name}"`, validateRootAuthorityArgs(args));
 
     const organization = args.organization ?? organizationOf(args.baseDn);
     const keyAlgorithm = args.keyAlgorithm ?? "ecdsa-p384";
@@ -231,3 +243,10 @@ export class OfflineRoot extends pulumi.ComponentResource {
     this.registerOutputs({ rootCertificatePem: this.rootCertificatePem, crlPem: this.crl.crlPem });
   }
 }
+
+/** @deprecated Renamed {@link RootAuthority}: the root runs offline or, in development, in-stack. */
+export const OfflineRoot = RootAuthority;
+/** @deprecated Renamed {@link RootAuthority}. */
+export type OfflineRoot = RootAuthority;
+/** @deprecated Renamed {@link RootAuthorityArgs}. */
+export type OfflineRootArgs = RootAuthorityArgs;
