@@ -45,7 +45,7 @@ export const caCommonNames = {
     `${organization} ${kind[0]?.toUpperCase()}${kind.slice(1)} CA ${intermediate}`,
 };
 
-/** Arguments of {@link OfflineRoot}. */
+/** Arguments of {@link RootAuthority}. */
 export interface RootAuthorityArgs {
   /** Base DN, most specific first, e.g. "dc=example,dc=ch". */
   readonly baseDn: string;
