@@ -109,6 +109,17 @@ export function validateGitRepositories(repos: unknown, checkClones = true): Vio
   const first = new Map<string, number>();
   repos.forEach((repo: Partial<BinhostGitRepository> | undefined, i) => {
     const at = `gitRepositories[${i}]`;
+    if (typeof repo !== "object" || repo === null || Array.isArray(repo)) {
+      out.push(
+        violation(
+          at,
+          repo,
+          "is not a git repository",
+          'give { name, clone, branches }, e.g. { name: "gentoo", clone: "../gentoo", branches: { master: "<40 hex digits>" } }',
+        ),
+      );
+      return;
+    }
     const name = repo?.name;
     if (typeof name !== "string" || !NAME.test(name) || name.endsWith(".git")) {
       out.push(
@@ -132,7 +143,9 @@ export function validateGitRepositories(repos: unknown, checkClones = true): Vio
 
     const branches = repo?.branches;
     const entries =
-      typeof branches === "object" && branches !== null ? Object.entries(branches) : [];
+      typeof branches === "object" && branches !== null && !Array.isArray(branches)
+        ? Object.entries(branches)
+        : [];
     if (entries.length === 0) {
       out.push(
         violation(

@@ -23,7 +23,7 @@ export interface ServedProfile extends BuildProfileRef {
 /** The build profiles of `stacks`, in order, with the Stack that owns each. */
 export function servedProfiles(stacks: readonly Stack[]): ServedProfile[] {
   return stacks.flatMap((stack, stackIndex) =>
-    Object.entries(stack.buildProfiles ?? {}).map(([profileKey, p]) => ({
+    Object.entries(isStack(stack) ? stack.buildProfiles : {}).map(([profileKey, p]) => ({
       environment: p.environment,
       arch: p.arch,
       stack: stack.definition.name,
@@ -31,6 +31,19 @@ export function servedProfiles(stacks: readonly Stack[]): ServedProfile[] {
       stackIndex,
       profileKey,
     })),
+  );
+}
+
+/** Whether `value` has the shape of a {@link Stack} (its definition and build profiles). */
+function isStack(value: unknown): value is Stack {
+  const v = value as Partial<Stack> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.definition === "object" &&
+    v.definition !== null &&
+    typeof v.buildProfiles === "object" &&
+    v.buildProfiles !== null
   );
 }
 
@@ -84,6 +97,11 @@ export function validateBinhostMirrorArgs(name: string, args: BinhostMirrorArgs)
 
   const stacks = Array.isArray(args.stacks) ? args.stacks : [];
   const profiles = servedProfiles(stacks);
+  stacks.forEach((stack: unknown, i) => {
+    if (!isStack(stack)) {
+      out.push(violation(`stacks[${i}]`, stack, "is not a Stack", "list Stack components"));
+    }
+  });
   if (stacks.length === 0) {
     out.push(
       violation(
@@ -93,7 +111,7 @@ export function validateBinhostMirrorArgs(name: string, args: BinhostMirrorArgs)
         "list the Stacks whose packages it serves",
       ),
     );
-  } else if (profiles.length === 0) {
+  } else if (profiles.length === 0 && stacks.every(isStack)) {
     out.push(
       violation(
         "stacks",
@@ -119,7 +137,7 @@ export function validateBinhostMirrorArgs(name: string, args: BinhostMirrorArgs)
     }
   }
   for (const p of profiles) {
-    const chain: readonly string[] = stacks[p.stackIndex]?.resolved.stackChain ?? [];
+    const chain: readonly string[] = stacks[p.stackIndex]?.resolved?.stackChain ?? [];
     for (const base of chain.filter((s) => s !== p.stack)) {
       const key = `${p.environment}/${p.arch}/${base}`;
       if (!firstOwner.has(key)) {

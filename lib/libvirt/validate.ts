@@ -1,3 +1,4 @@
+import { HTTP_URL, isPlainAbsolutePath, isWholeNumber, matches } from "../validation/patterns";
 import { isResourceOfType } from "../validation/resource-type";
 import { type Violation, violation } from "../validation/violations";
 import type { Hypervisor, HypervisorArgs } from "./hypervisor";
@@ -92,12 +93,12 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
       ),
     );
   }
-  if (args.memoryMiB !== undefined && (!Number.isInteger(args.memoryMiB) || args.memoryMiB < 256)) {
+  if (args.memoryMiB !== undefined && !isWholeNumber(args.memoryMiB, 256, 1048576)) {
     out.push(
       violation(
         "memoryMiB",
         args.memoryMiB,
-        "is not a whole number of MiB of at least 256",
+        "is not a whole number of MiB from 256 to 1048576",
         "give memory in MiB, e.g. 2048",
       ),
     );
@@ -131,9 +132,12 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
       ),
     );
   }
-  const image = args.image;
+  const image = args.image as Record<string, unknown> | undefined;
   if (image !== undefined) {
-    const kinds = ["path", "url", "volumeId"].filter((k) => k in image);
+    const kinds =
+      typeof image === "object" && image !== null
+        ? ["path", "url", "volumeId"].filter((k) => k in image)
+        : [];
     if (kinds.length !== 1) {
       out.push(
         violation(
@@ -141,6 +145,24 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
           args.image,
           "must name exactly one source",
           "give one of { path }, { url } or { volumeId }",
+        ),
+      );
+    } else if ("path" in image && !isPlainAbsolutePath(image.path)) {
+      out.push(
+        violation(
+          "image.path",
+          image.path,
+          "is not an absolute path of plain segments",
+          "use the image file's path on the hypervisor, e.g. /var/lib/libvirt/images/debian-12.qcow2: letters, digits and . _ + - between slashes",
+        ),
+      );
+    } else if ("url" in image && !matches(HTTP_URL, image.url)) {
+      out.push(
+        violation(
+          "image.url",
+          image.url,
+          "is not an http(s) URL",
+          "use the image's URL, e.g. https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2",
         ),
       );
     }

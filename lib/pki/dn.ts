@@ -4,6 +4,7 @@
  * into the X.509 RDN sequence (least specific first) with the ASN.1 string type each
  * attribute needs. Pure: no `@pulumi/pulumi`.
  */
+import { isOneLine } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 
 /** The attribute types a DN in this library may use (RFC 4519 short names). */
@@ -83,10 +84,21 @@ export function parseDn(text: string): ParsedDn {
     if (!(DN_ATTRIBUTES as readonly string[]).includes(type)) {
       return { ok: false, problem: `has an unsupported attribute type ${JSON.stringify(type)}` };
     }
-    const value = unescapeValue(part.slice(eq + 1).trim());
+    // Spaces around a value are not part of it, but an escaped one (`\ `) is.
+    const raw = part
+      .slice(eq + 1)
+      .trimStart()
+      .replace(/(?<!\\)\s+$/, "");
+    const value = unescapeValue(raw);
     if (value === undefined)
       return { ok: false, problem: `has a bad escape in ${JSON.stringify(part)}` };
     if (value === "") return { ok: false, problem: `has an empty ${type} value` };
+    if (!isOneLine(value)) {
+      return {
+        ok: false,
+        problem: `has a control character (a line break, tab or NUL) in ${type}`,
+      };
+    }
     const max = MAX_LENGTH[type as DnAttribute];
     if (value.length > max) {
       return { ok: false, problem: `has a ${type} longer than ${max} characters` };

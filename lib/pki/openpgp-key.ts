@@ -3,6 +3,7 @@
  * Pure: no `@pulumi/pulumi`; the dynamic provider in `./package-signing-key` calls it.
  */
 import type * as OpenPgp from "openpgp";
+import { EMAIL, isOneLine, isWholeNumber, matches } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 
 /** Key algorithms: EdDSA ed25519 with a cv25519 encryption subkey, or RSA 4096. */
@@ -38,20 +39,17 @@ export interface PgpKey {
 /** Validates a key request; returns every violation (argument names as in the component). */
 export function validatePgpKeyRequest(request: Partial<PgpKeyRequest>): Violation[] {
   const out: Violation[] = [];
-  if (typeof request.name !== "string" || request.name.trim() === "" || /[<>]/.test(request.name)) {
+  if (!isOneLine(request.name) || request.name.trim() === "" || /[<>]/.test(request.name)) {
     out.push(
       violation(
         "name",
         request.name,
         "is not a user ID name",
-        'use a plain name without <>, e.g. "Example binhost"',
+        'use a plain name on one line without <>, e.g. "Example binhost"',
       ),
     );
   }
-  if (
-    typeof request.email !== "string" ||
-    !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(request.email)
-  ) {
+  if (!matches(EMAIL, request.email)) {
     out.push(
       violation("email", request.email, "is not an email address", "use e.g. binhost@example.ch"),
     );
@@ -70,13 +68,13 @@ export function validatePgpKeyRequest(request: Partial<PgpKeyRequest>): Violatio
     );
   }
   const days = request.validityDays;
-  if (days !== undefined && !(Number.isInteger(days) && days >= 0)) {
+  if (days !== undefined && !isWholeNumber(days, 0, 36500)) {
     out.push(
       violation(
         "validityDays",
         days,
-        "is not a whole number of days >= 0",
-        "use 0 (never expires) or more",
+        "is not a whole number of days from 0 to 36500",
+        "use 0 (never expires) or up to 36500",
       ),
     );
   }

@@ -22,11 +22,13 @@ import { CRL_REFRESH_BEFORE_DAYS, CRL_VALIDITY_DAYS, RevocationList } from "./re
 import { caCommonNames, crlFileName, RootAuthority } from "./root-authority";
 import {
   type CertificateSpec,
+  isRecord,
   validateBase,
   validateCertificateSpec,
   validateCrlBaseUrl,
   validateDays,
   validateKeyAlgorithm,
+  validateList,
   validateName,
   validateOutlives,
   validateRevocations,
@@ -133,8 +135,31 @@ export function validateRootCaArgs(args: RootCaArgs): Violation[] {
       ),
     );
   }
-  const certificates = args.certificates ?? [];
-  certificates.forEach((c, i) => {
+  out.push(
+    ...validateList(
+      "certificates",
+      args.certificates,
+      '[{ name: "web1", kind: "host", commonName: "web1.example.ch" }]',
+    ),
+    ...validateList("revoked", args.revoked, '[{ certificate: "web1" }]'),
+  );
+  const certificates: readonly RootCaCertificate[] = Array.isArray(args.certificates)
+    ? args.certificates
+    : [];
+  certificates.forEach((c: unknown, i) => {
+    if (!isRecord(c)) {
+      out.push(
+        violation(
+          `certificates[${i}]`,
+          c,
+          "is not a certificate",
+          'give { name, kind, commonName }, e.g. { name: "web1", kind: "host", commonName: "web1.example.ch" }',
+        ),
+      );
+    }
+  });
+  certificates.filter(isRecord).forEach((c) => {
+    const i = certificates.indexOf(c);
     const spec = { ...c, renewBeforeDays: c.renewBeforeDays ?? args.renewBeforeDays };
     out.push(...validateCertificateSpec(`certificates[${i}]`, spec));
     out.push(
@@ -149,7 +174,7 @@ export function validateRootCaArgs(args: RootCaArgs): Violation[] {
   out.push(
     ...validateUnique(
       "certificates",
-      certificates.map((c) => c.name),
+      certificates.map((c) => (isRecord(c) ? c.name : Symbol())),
       "certificate name",
     ),
   );
@@ -157,11 +182,15 @@ export function validateRootCaArgs(args: RootCaArgs): Violation[] {
     ...validateRevocations(
       "revoked",
       "certificate",
-      (args.revoked ?? []).map((r) => ({
-        name: r.certificate,
-        ...(r.reason ? { reason: r.reason } : {}),
-      })),
-      certificates.map((c) => c.name),
+      (Array.isArray(args.revoked) ? args.revoked : []).map((r: unknown) =>
+        isRecord(r)
+          ? {
+              name: r.certificate as string,
+              ...(r.reason ? { reason: r.reason as RevocationReason } : {}),
+            }
+          : undefined,
+      ),
+      certificates.filter(isRecord).map((c) => c.name),
       "certificate",
     ),
   );

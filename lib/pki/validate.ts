@@ -3,7 +3,14 @@
  * and throw one error before creating anything. Pure: no `@pulumi/pulumi`.
  */
 
-import { DNS_LABEL } from "../validation/patterns";
+import {
+  DNS_LABEL,
+  EMAIL,
+  HTTP_URL,
+  isOneLine,
+  isWholeNumber,
+  matches,
+} from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { parseDn, validateBaseDn } from "./dn";
 import {
@@ -26,18 +33,34 @@ export function validateName(argument: string, value: unknown): Violation[] {
   return [violation(argument, value, "is not a valid name", NAME_FIX)];
 }
 
-/** A whole number of days, at least `min`. */
+/**
+ * The most days of any validity, renewal or CRL window: 100 years keeps every date well
+ * inside X.509's GeneralizedTime (year 9999) and OpenPGP's 32-bit expiry.
+ */
+export const MAX_DAYS = 36500;
+
+/** A whole number of days from `min` to {@link MAX_DAYS}. */
 export function validateDays(argument: string, value: unknown, min = 1): Violation[] {
-  if (value === undefined) return [];
-  if (typeof value === "number" && Number.isInteger(value) && value >= min) return [];
+  if (value === undefined || isWholeNumber(value, min, MAX_DAYS)) return [];
   return [
     violation(
       argument,
       value,
-      `is not a whole number of days >= ${min}`,
-      `use an integer >= ${min}`,
+      `is not a whole number of days from ${min} to ${MAX_DAYS}`,
+      `use an integer from ${min} to ${MAX_DAYS}`,
     ),
   ];
+}
+
+/** A violation when `value`, if given, is not a list. */
+export function validateList(argument: string, value: unknown, example: string): Violation[] {
+  if (value === undefined || Array.isArray(value)) return [];
+  return [violation(argument, value, "is not a list", `give a list, e.g. ${example}`)];
+}
+
+/** Whether `value` is a plain object (not a list, a function or null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** renewBefore must leave part of the validity: 0 <= renewBefore < validity. */
@@ -120,17 +143,10 @@ export function validateReason(argument: string, value: unknown): Violation[] {
 /** An http(s) URL without a trailing slash, under which CRL files are served. */
 export function validateCrlBaseUrl(argument: string, value: unknown): Violation[] {
   const fix = 'use an http:// URL without a trailing slash, e.g. "http://binhost.example.ch/pki"';
-  if (typeof value !== "string") return [violation(argument, value, "is not a URL", fix)];
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return [violation(argument, value, "is not a URL", fix)];
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
+  if (!matches(HTTP_URL, value)) {
     return [violation(argument, value, "is not an http(s) URL", fix)];
   }
-  if (value.endsWith("/") || url.search !== "" || url.hash !== "") {
+  if (value.endsWith("/") || value.includes("?")) {
     return [violation(argument, value, "ends with a slash, query or fragment", fix)];
   }
   return [];
@@ -150,14 +166,14 @@ export function validateRootPathLength(argument: string, value: unknown): Violat
   ];
 }
 
-/** A common name: non-empty, at most 64 characters. */
+/** A common name: one line (no control character), 1 to 64 characters. */
 export function validateCommonName(argument: string, value: unknown): Violation[] {
-  if (typeof value === "string" && value.length > 0 && value.length <= 64) return [];
+  if (isOneLine(value) && value.length > 0 && value.length <= 64) return [];
   return [
     violation(
       argument,
       value,
-      "is not a common name of 1 to 64 characters",
+      "is not a common name of 1 to 64 characters on one line",
       "give a short name, e.g. web1.example.ch",
     ),
   ];
@@ -193,11 +209,7 @@ export function validateIpAddress(argument: string, value: unknown): Violation[]
 
 /** An email address (SAN rfc822Name, ASCII). */
 export function validateEmail(argument: string, value: unknown): Violation[] {
-  if (
-    typeof value === "string" &&
-    /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(value)
-  )
-    return [];
+  if (matches(EMAIL, value)) return [];
   return [violation(argument, value, "is not an email address", "use e.g. alice@example.ch")];
 }
 
@@ -240,11 +252,24 @@ export function validateCertificateSpec(prefix: string, spec: CertificateSpec): 
       spec.validityDays,
     ),
   ];
-  for (const [i, d] of (spec.dnsNames ?? []).entries())
+  // A host or Puppet certificate's common name is also its DNS name (its SAN by default).
+  if (
+    (spec.kind === "host" || spec.kind === "puppet") &&
+    out.every((v) => v.argument !== p("commonName"))
+  ) {
+    out.push(...validateDnsName(p("commonName"), spec.commonName));
+  }
+  out.push(
+    ...validateList(p("dnsNames"), spec.dnsNames, '["web1.example.ch"]'),
+    ...validateList(p("ipAddresses"), spec.ipAddresses, '["192.0.2.10"]'),
+    ...validateList(p("emailAddresses"), spec.emailAddresses, '["alice@example.ch"]'),
+  );
+  const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+  for (const [i, d] of list(spec.dnsNames).entries())
     out.push(...validateDnsName(p(`dnsNames[${i}]`), d));
-  for (const [i, a] of (spec.ipAddresses ?? []).entries())
+  for (const [i, a] of list(spec.ipAddresses).entries())
     out.push(...validateIpAddress(p(`ipAddresses[${i}]`), a));
-  for (const [i, e] of (spec.emailAddresses ?? []).entries())
+  for (const [i, e] of list(spec.emailAddresses).entries())
     out.push(...validateEmail(p(`emailAddresses[${i}]`), e));
   if (spec.kind === "puppet" && spec.keyAlgorithm === "ecdsa-p384") {
     out.push(
@@ -256,7 +281,11 @@ export function validateCertificateSpec(prefix: string, spec: CertificateSpec): 
       ),
     );
   }
-  if (spec.kind === "user" && (spec.emailAddresses ?? []).length === 0) {
+  if (
+    spec.kind === "user" &&
+    (spec.emailAddresses === undefined ||
+      (Array.isArray(spec.emailAddresses) && spec.emailAddresses.length === 0))
+  ) {
     out.push(
       violation(
         p("emailAddresses"),
@@ -268,7 +297,7 @@ export function validateCertificateSpec(prefix: string, spec: CertificateSpec): 
   }
   if (
     (spec.kind === "host" || spec.kind === "puppet") &&
-    spec.dnsNames !== undefined &&
+    Array.isArray(spec.dnsNames) &&
     !spec.dnsNames.includes(spec.commonName)
   ) {
     out.push(
@@ -319,12 +348,23 @@ export interface RevocationSpec {
 export function validateRevocations(
   argument: string,
   field: string,
-  revocations: readonly RevocationSpec[],
+  revocations: readonly (RevocationSpec | undefined)[],
   known: readonly string[],
   what: string,
 ): Violation[] {
   const out: Violation[] = [];
   revocations.forEach((r, i) => {
+    if (r === undefined) {
+      out.push(
+        violation(
+          `${argument}[${i}]`,
+          r,
+          "is not a revocation",
+          `give { ${field}, reason }, e.g. { ${field}: "${known[0] ?? "web1"}" }`,
+        ),
+      );
+      return;
+    }
     if (!known.includes(r.name)) {
       out.push(
         violation(
@@ -340,7 +380,7 @@ export function validateRevocations(
   out.push(
     ...validateUnique(
       argument,
-      revocations.map((r) => r.name),
+      revocations.map((r) => (r === undefined ? Symbol() : r.name)),
       `revoked ${what}`,
     ),
   );
@@ -352,7 +392,7 @@ export function validateBase(baseDn: unknown, organization: unknown): Violation[
   const out = validateBaseDn("baseDn", baseDn);
   if (organization !== undefined) {
     const ok =
-      typeof organization === "string" &&
+      isOneLine(organization) &&
       parseDn(`CN=${organization} Root CA`).ok &&
       organization.length <= 40;
     if (!ok)

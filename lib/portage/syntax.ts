@@ -4,6 +4,7 @@
  * These are deliberately stricter than Portage where that keeps rendering trivially
  * correct (no quoting or escaping of shell metacharacters is ever needed).
  */
+import { isOneLine } from "../validation/patterns";
 
 const CATEGORY = "[A-Za-z0-9+_][A-Za-z0-9+_.-]*";
 const PACKAGE_NAME = "[A-Za-z0-9+_][A-Za-z0-9+_-]*?";
@@ -22,7 +23,8 @@ const VERSIONED_ATOM = new RegExp(
  * `cat/pkg`, optionally with a version operator and version (`>=dev-lang/ruby-3.3`),
  * a slot (`:3.3`) and a repository (`::gentoo`). USE dependencies are not allowed here.
  */
-export function isPackageAtom(atom: string): boolean {
+export function isPackageAtom(atom: unknown): atom is string {
+  if (typeof atom !== "string") return false;
   if (VERSIONED_ATOM.test(atom)) return true;
   // PMS: a package name must not end in a hyphen and something that looks like a version.
   const name = atom.split(/:/)[0] ?? "";
@@ -36,13 +38,13 @@ export const ATOM_FIX =
 const USE_FLAG = /^[A-Za-z0-9][A-Za-z0-9+_@.-]*$/;
 
 /** Whether `flag` is a USE flag name (without a leading `-`). */
-function isUseFlagName(flag: string): boolean {
-  return USE_FLAG.test(flag);
+export function isUseFlagName(flag: unknown): flag is string {
+  return typeof flag === "string" && USE_FLAG.test(flag);
 }
 
 /** Whether `token` is a USE token: a flag, or `-flag` to disable it. */
-export function isUseToken(token: string): boolean {
-  return isUseFlagName(token.startsWith("-") ? token.slice(1) : token);
+export function isUseToken(token: unknown): token is string {
+  return typeof token === "string" && isUseFlagName(token.startsWith("-") ? token.slice(1) : token);
 }
 
 /** Fix text for an invalid USE token. */
@@ -50,21 +52,23 @@ export const USE_FIX =
   'use a flag name of letters, digits and + _ @ . -, prefixed with "-" to disable it, e.g. "ipv6" or "-X"';
 
 /** Whether `name` is a shell variable name as make.conf and make.defaults use them. */
-export function isVariableName(name: string): boolean {
+export function isVariableName(name: unknown): name is string {
+  if (typeof name !== "string") return false;
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 }
 
 /**
- * Whether `value` can be written inside double quotes in make.conf or make.defaults with no
- * escaping: no double quote, backslash, dollar sign, backtick or line break.
+ * Whether `value` is text that can be written inside double quotes in make.conf or
+ * make.defaults with no escaping: no double quote, backslash, dollar sign, backtick, line
+ * break or other control character.
  */
-export function isSafeShellValue(value: string): boolean {
-  return !/["\\$`\r\n]/.test(value);
+export function isSafeShellValue(value: unknown): value is string {
+  return isOneLine(value) && !/["\\$`]/.test(value);
 }
 
 /** Fix text for an unsafe shell value. */
 export const SHELL_VALUE_FIX =
-  'remove double quotes, backslashes, "$", backticks and line breaks from the value';
+  'remove double quotes, backslashes, "$", backticks, line breaks and other control characters from the value';
 
 /** `NAME="value"` for make.conf and make.defaults; `value` must pass {@link isSafeShellValue}. */
 export function shellAssignment(name: string, value: string): string {
@@ -85,8 +89,10 @@ export function iniValue(value: string): string {
 }
 
 /** Whether `name` is a repository name Portage accepts in `profiles/repo_name`. */
-export function isRepositoryName(name: string): boolean {
-  return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name) && !/-[0-9]+$/.test(name);
+export function isRepositoryName(name: unknown): name is string {
+  return (
+    typeof name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name) && !/-[0-9]+$/.test(name)
+  );
 }
 
 /** Joins lines with a trailing newline. */

@@ -6,7 +6,7 @@
 
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
-import { DNS_LABEL, DNS_NAME } from "../validation/patterns";
+import { DNS_LABEL, DNS_NAME, isPlainAbsolutePath } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { validateHostRecords } from "./dnsmasq-conf";
 import { validateAuthorizedKeys } from "./install-config";
@@ -56,16 +56,6 @@ export interface StackCells {
   readonly name: string;
   /** `<environment>/<arch>` keys of its build profiles. */
   readonly buildProfiles: readonly string[];
-}
-
-/**
- * Whether `value` is an absolute path whose segments are letters, digits and `. _ + -`
- * only, none of them `.` or `..` (a trailing slash allowed): safe in a shell command
- * without quoting, and not a way out of where it points.
- */
-function isPlainAbsolutePath(value: unknown): value is string {
-  if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+\/?$/.test(value)) return false;
-  return value.split("/").every((segment) => segment !== "." && segment !== "..");
 }
 
 /** Everything {@link validateInstallHostPlan} checks, as plain values. */

@@ -10,6 +10,7 @@ import {
   SHELL_VALUE_FIX,
   USE_FIX,
 } from "../portage/syntax";
+import { isOneLine } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import {
   type ApplicationProfileDefinition,
@@ -35,12 +36,62 @@ export function profilesOf(
   catalog: ProfileCatalog,
   kind: ProfileKind,
 ): Readonly<Record<string, SystemProfileDefinition | ApplicationProfileDefinition>> {
-  return (kind === "system" ? catalog.systemProfiles : catalog.applicationProfiles) ?? {};
+  const table = kind === "system" ? catalog.systemProfiles : catalog.applicationProfiles;
+  return isTable(table) ? table : {};
+}
+
+/** Whether `value` is a plain object (a table by name), not a list, a function or null. */
+export function isTable(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The strings of `value` when it is a list; nothing otherwise. */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** What a profile contributes to a Stack, with every value of the wrong type left out. */
+export interface ProfileContribution {
+  readonly packages: readonly string[];
+  readonly use: readonly string[];
+  readonly packageUse: Readonly<Record<string, readonly string[]>>;
+  readonly makeDefaults: Readonly<Record<string, string>>;
+}
+
+/**
+ * The settings of a profile as a Stack combines them: lists and tables of the wrong type,
+ * and entries of the wrong type, are left out ({@link validateCatalog} reports them), so
+ * that the rest can still be checked for conflicts.
+ */
+export function contributionOf(catalog: ProfileCatalog, ref: ProfileRef): ProfileContribution {
+  const found: unknown = profilesOf(catalog, ref.kind)[ref.name];
+  const p: ProfileSettings = isTable(found) ? found : {};
+  const table = (value: unknown) => Object.entries(isTable(value) ? value : {});
+  return {
+    packages: strings(p.packages),
+    use: strings(p.use),
+    packageUse: Object.fromEntries(table(p.packageUse).map(([atom, t]) => [atom, strings(t)])),
+    makeDefaults: Object.fromEntries(
+      table(p.makeDefaults).filter((e): e is [string, string] => typeof e[1] === "string"),
+    ),
+  };
+}
+
+/** A violation when `value`, if given, is not a list. */
+function notAList(argument: string, value: unknown, example: string): Violation[] {
+  if (value === undefined || Array.isArray(value)) return [];
+  return [violation(argument, value, "is not a list", `give a list, e.g. ${example}`)];
+}
+
+/** A violation when `value`, if given, is not a table by name. */
+function notATable(argument: string, value: unknown, example: string): Violation[] {
+  if (value === undefined || isTable(value)) return [];
+  return [violation(argument, value, "is not a table by name", `give an object, e.g. ${example}`)];
 }
 
 /** Whether the catalog has profile `name` of `kind`. */
-export function hasProfile(catalog: ProfileCatalog, kind: ProfileKind, name: string): boolean {
-  return Object.hasOwn(profilesOf(catalog, kind), name);
+export function hasProfile(catalog: ProfileCatalog, kind: ProfileKind, name: unknown): boolean {
+  return typeof name === "string" && Object.hasOwn(profilesOf(catalog, kind), name);
 }
 
 /** The argument path of a profile: `catalog.systemProfiles.server`. */
@@ -72,39 +123,53 @@ export function profileChain(
 ): string[] | undefined {
   const table = profilesOf(catalog, kind);
   const chain: string[] = [];
+  if (typeof name !== "string") return undefined;
   let current: string | undefined = name;
   while (current !== undefined) {
     if (!Object.hasOwn(table, current) || chain.includes(current)) return undefined;
     chain.push(current);
-    current = table[current]?.parent;
+    const parent: unknown = table[current]?.parent;
+    if (parent !== undefined && typeof parent !== "string") return undefined;
+    current = parent;
   }
   return chain.reverse();
 }
 
 function settingsViolations(path: string, settings: ProfileSettings): Violation[] {
-  const found: Violation[] = [];
-  for (const [i, atom] of (settings.packages ?? []).entries()) {
+  const found: Violation[] = [
+    ...notAList(`${path}.packages`, settings.packages, '["app-admin/sudo"]'),
+    ...notAList(`${path}.use`, settings.use, '["ipv6", "-X"]'),
+    ...notAList(`${path}.acceptKeywords`, settings.acceptKeywords, '["dev-ruby/rails"]'),
+    ...notATable(`${path}.packageUse`, settings.packageUse, '{ "app-admin/sudo": ["-sendmail"] }'),
+    ...notATable(`${path}.makeDefaults`, settings.makeDefaults, '{ VIDEO_CARDS: "intel" }'),
+  ];
+  const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+  for (const [i, atom] of list(settings.packages).entries()) {
     if (!isPackageAtom(atom)) {
       found.push(violation(`${path}.packages[${i}]`, atom, "is not a package atom", ATOM_FIX));
     }
   }
-  found.push(...useListViolations(`${path}.use`, settings.use ?? []));
-  for (const [atom, tokens] of Object.entries(settings.packageUse ?? {})) {
+  if (Array.isArray(settings.use)) found.push(...useListViolations(`${path}.use`, settings.use));
+  const packageUse = isTable(settings.packageUse) ? settings.packageUse : {};
+  for (const [atom, tokens] of Object.entries(packageUse)) {
+    const argument = `${path}.packageUse["${atom}"]`;
     if (!isPackageAtom(atom)) {
       found.push(
         violation(`${path}.packageUse`, atom, "has a key that is not a package atom", ATOM_FIX),
       );
     }
-    found.push(...useListViolations(`${path}.packageUse["${atom}"]`, tokens));
+    if (Array.isArray(tokens)) found.push(...useListViolations(argument, tokens));
+    else found.push(...notAList(argument, tokens ?? null, '["-sendmail"]'));
   }
-  for (const [i, atom] of (settings.acceptKeywords ?? []).entries()) {
+  for (const [i, atom] of list(settings.acceptKeywords).entries()) {
     if (!isPackageAtom(atom)) {
       found.push(
         violation(`${path}.acceptKeywords[${i}]`, atom, "is not a package atom", ATOM_FIX),
       );
     }
   }
-  for (const [name, value] of Object.entries(settings.makeDefaults ?? {})) {
+  const makeDefaults = isTable(settings.makeDefaults) ? settings.makeDefaults : {};
+  for (const [name, value] of Object.entries(makeDefaults)) {
     const argument = `${path}.makeDefaults.${name}`;
     if ((RESERVED_MAKE_DEFAULTS as readonly string[]).includes(name)) {
       found.push(
@@ -118,20 +183,32 @@ function settingsViolations(path: string, settings: ProfileSettings): Violation[
     } else if (!isVariableName(name)) {
       found.push(violation(argument, name, "is not a variable name", "use letters, digits and _"));
     }
-    if (!isSafeShellValue(value)) {
+    if (typeof value !== "string") {
+      found.push(
+        violation(argument, value, "is not text", 'give the value as a string, e.g. "intel"'),
+      );
+    } else if (!isSafeShellValue(value)) {
       found.push(violation(argument, value, "cannot be written without escaping", SHELL_VALUE_FIX));
     }
   }
-  if (settings.description !== undefined && /[\r\n]/.test(settings.description)) {
+  const description = settings.description;
+  if (description !== undefined && !isOneLine(description)) {
     found.push(
-      violation(`${path}.description`, settings.description, "has a line break", "use one line"),
+      violation(
+        `${path}.description`,
+        description,
+        typeof description === "string"
+          ? "has a line break or another control character"
+          : "is not text",
+        "use one line of text",
+      ),
     );
   }
   return found;
 }
 
 /** Violations of a list of USE tokens: bad syntax, and a flag both enabled and disabled. */
-export function useListViolations(argument: string, tokens: readonly string[]): Violation[] {
+export function useListViolations(argument: string, tokens: readonly unknown[]): Violation[] {
   const found: Violation[] = [];
   for (const [i, token] of tokens.entries()) {
     if (!isUseToken(token)) {
@@ -157,13 +234,24 @@ function kindViolations(catalog: ProfileCatalog, kind: ProfileKind): Violation[]
   for (const name of Object.keys(table)) {
     const ref = { kind, name };
     const path = profilePath(ref);
-    const profile = table[name] as ProfileSettings & { parent?: string };
+    const profile = table[name] as ProfileSettings & { parent?: unknown };
     if (!PROFILE_NAME_PATTERN.test(name)) {
       found.push(violation(path, name, `is not a valid ${kind} profile name`, PROFILE_NAME_FIX));
     }
+    if (!isTable(profile)) {
+      found.push(
+        violation(
+          path,
+          profile,
+          "is not a profile",
+          'give its settings, e.g. { packages: ["app-admin/sudo"] }',
+        ),
+      );
+      continue;
+    }
     found.push(...settingsViolations(path, profile));
     if (profile.parent === undefined) continue;
-    if (!Object.hasOwn(table, profile.parent)) {
+    if (typeof profile.parent !== "string" || !Object.hasOwn(table, profile.parent)) {
       found.push(
         violation(
           `${path}.parent`,
@@ -214,15 +302,26 @@ function findCycle(
  */
 export function validateCatalog(catalog: ProfileCatalog): Violation[] {
   const found: Violation[] = [];
-  if (catalog === undefined || catalog === null || typeof catalog.systemProfiles !== "object") {
+  if (!isTable(catalog) || !isTable(catalog.systemProfiles)) {
+    const given = isTable(catalog) ? catalog.systemProfiles : undefined;
     return [
       violation(
         "catalog.systemProfiles",
-        catalog?.systemProfiles,
-        "is missing",
+        given,
+        given === undefined ? "is missing" : "is not a table of profiles by name",
         "define at least one system profile",
       ),
     ];
+  }
+  if (catalog.applicationProfiles !== undefined && !isTable(catalog.applicationProfiles)) {
+    found.push(
+      violation(
+        "catalog.applicationProfiles",
+        catalog.applicationProfiles,
+        "is not a table of profiles by name",
+        'give an object, e.g. { "ruby-app": { packages: ["dev-lang/ruby"] } }',
+      ),
+    );
   }
   found.push(...kindViolations(catalog, "system"));
   found.push(...kindViolations(catalog, "application"));

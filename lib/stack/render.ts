@@ -23,7 +23,14 @@ import {
 } from "../portage/repos-conf";
 import { lines } from "../portage/syntax";
 import type { Environment } from "../snapshot/environments";
-import { GIT_COMMIT } from "../validation/patterns";
+import {
+  GIT_COMMIT,
+  GIT_URL,
+  HTTP_URL,
+  isWholeNumber,
+  matches,
+  OPENPGP_FINGERPRINT,
+} from "../validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { ProfileCatalog } from "./model";
 import type { ResolvedStack } from "./resolve";
@@ -156,11 +163,6 @@ export interface BuildProfileFiles {
   readonly machine: Record<string, string>;
 }
 
-const COMMIT = GIT_COMMIT;
-const URL = /^(?:https?|file|ssh|git):\/\/[^\s"'\\$`]+$/;
-const GIT_URL =
-  /^(?:(?:https?|file|ssh|git):\/\/[^\s"'\\$`]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s"'\\$`]+)$/;
-
 /**
  * Violations of the late-bound values of a build profile (known only when their
  * `pulumi.Input` resolves): URLs, commits, the signing key fingerprint, make jobs.
@@ -168,7 +170,7 @@ const GIT_URL =
 export function validateBuildProfileSettings(settings: BuildProfileSettings): Violation[] {
   const found: Violation[] = [];
   const env = settings.environment;
-  if (!/^https?:\/\/[^\s"'\\$`%]+$/.test(settings.binhostUrl)) {
+  if (!matches(HTTP_URL, settings.binhostUrl)) {
     found.push(
       violation(
         "binhostUrl",
@@ -182,7 +184,7 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
     ["gentooSyncUri", settings.gentooSyncUri],
     ["overlaySyncUri", settings.overlaySyncUri],
   ] as const) {
-    if (!GIT_URL.test(value)) {
+    if (!matches(GIT_URL, value)) {
       found.push(
         violation(key, value, "is not a git URL", 'use e.g. "https://git.example.org/gentoo.git"'),
       );
@@ -190,7 +192,7 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
   }
   for (const repo of ["gentoo", "overlay"] as const) {
     const commit = settings.snapshot?.[repo];
-    if (typeof commit !== "string" || !COMMIT.test(commit)) {
+    if (!matches(GIT_COMMIT, commit)) {
       found.push(
         violation(
           `treeSnapshots.${env}.${repo}`,
@@ -201,7 +203,7 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
       );
     }
   }
-  if (!/^[0-9A-Fa-f]{40}$/.test(settings.signingKeyFingerprint)) {
+  if (!matches(OPENPGP_FINGERPRINT, settings.signingKeyFingerprint)) {
     found.push(
       violation(
         "signingKeyFingerprint",
@@ -212,23 +214,23 @@ export function validateBuildProfileSettings(settings: BuildProfileSettings): Vi
     );
   }
   for (const [i, mirror] of settings.gentooMirrors.entries()) {
-    if (!URL.test(mirror)) {
+    if (!matches(HTTP_URL, mirror)) {
       found.push(
         violation(
           `gentooMirrors[${i}]`,
           mirror,
-          "is not a URL",
+          "is not an http(s) URL",
           "use e.g. https://distfiles.gentoo.org",
         ),
       );
     }
   }
-  if (!Number.isInteger(settings.builderMakeJobs) || settings.builderMakeJobs < 1) {
+  if (!isWholeNumber(settings.builderMakeJobs, 1, 256)) {
     found.push(
       violation(
         "builderMakeJobs",
         settings.builderMakeJobs,
-        "is not a positive integer",
+        "is not a whole number from 1 to 256",
         "use the builder's number of vCPUs, e.g. 4",
       ),
     );

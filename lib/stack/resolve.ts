@@ -4,13 +4,13 @@
  */
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import {
+  contributionOf,
   describeProfile,
   hasProfile,
   knownProfilesFix,
   type ProfileRef,
   profileChain,
   profilePath,
-  profilesOf,
   validateCatalog,
 } from "./catalog";
 import {
@@ -100,6 +100,17 @@ function stackChainOf(definition: StackDefinition): {
         violation(field(prefix, "name"), name, "is not a valid Stack name", PROFILE_NAME_FIX),
       );
     }
+    const apps: unknown = current.applicationProfiles;
+    if (apps !== undefined && !Array.isArray(apps)) {
+      violations.push(
+        violation(
+          field(prefix, "applicationProfiles"),
+          apps,
+          "is not a list",
+          'list application profile names, e.g. ["ruby-app"]',
+        ),
+      );
+    }
     chain.push(current);
     current = current.base;
     depth += 1;
@@ -135,15 +146,10 @@ export function conflictViolations(
   catalog: ProfileCatalog,
   profiles: readonly ProfileRef[],
 ): Violation[] {
-  const contributions: Contribution[] = profiles.map((ref) => {
-    const p = profilesOf(catalog, ref.kind)[ref.name] ?? {};
-    return {
-      ref,
-      use: p.use ?? [],
-      packageUse: p.packageUse ?? {},
-      makeDefaults: p.makeDefaults ?? {},
-    };
-  });
+  const contributions: Contribution[] = profiles.map((ref) => ({
+    ref,
+    ...contributionOf(catalog, ref),
+  }));
   const found: Violation[] = [];
   const where = `in Stack "${stackName}"`;
   for (const [j, later] of contributions.entries()) {
@@ -274,7 +280,9 @@ function resolveChain(catalog: ProfileCatalog, chain: readonly StackDefinition[]
     } else if (own !== undefined) {
       systemProfile = own;
     }
-    const ownApps = definition.applicationProfiles ?? [];
+    const ownApps: readonly string[] = Array.isArray(definition.applicationProfiles)
+      ? definition.applicationProfiles
+      : [];
     for (const [i, name] of ownApps.entries()) {
       if (!hasProfile(catalog, "application", name)) {
         violations.push(
@@ -314,14 +322,12 @@ function resolveChain(catalog: ProfileCatalog, chain: readonly StackDefinition[]
       ...applicationProfiles.map((name) => ({ kind: "application" as const, name })),
     ];
     violations.push(...conflictViolations(definition.name, catalog, refs));
-    const settingsOf = (ref: ProfileRef) => profilesOf(catalog, ref.kind)[ref.name] ?? {};
+    const settingsOf = (ref: ProfileRef) => contributionOf(catalog, ref);
     const systemPackages = sortedUnique(
-      systemProfiles.flatMap((name) => settingsOf({ kind: "system", name }).packages ?? []),
+      systemProfiles.flatMap((name) => settingsOf({ kind: "system", name }).packages),
     );
     const applicationPackages = sortedUnique(
-      applicationProfiles.flatMap(
-        (name) => settingsOf({ kind: "application", name }).packages ?? [],
-      ),
+      applicationProfiles.flatMap((name) => settingsOf({ kind: "application", name }).packages),
     );
     const packages = sortedUnique([...systemPackages, ...applicationPackages]);
     const basePackages = new Set(base?.packages ?? []);
@@ -338,7 +344,7 @@ function resolveChain(catalog: ProfileCatalog, chain: readonly StackDefinition[]
       applicationPackages,
       packages,
       ownPackages: packages.filter((p) => !basePackages.has(p)),
-      use: mergeUse(refs.map((ref) => settingsOf(ref).use ?? [])),
+      use: mergeUse(refs.map((ref) => settingsOf(ref).use)),
     };
   }
   return { resolved: broken ? undefined : resolved, violations };

@@ -3,9 +3,9 @@ import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
 import { ARCH_FIX, type ArchName, isArchName } from "../portage/arch";
 import { isRepositoryName } from "../portage/syntax";
 import { ENVIRONMENT_FIX, type Environment, isEnvironment } from "../snapshot/environments";
-import { GIT_COMMIT } from "../validation/patterns";
+import { GIT_COMMIT, matches } from "../validation/patterns";
 import { assertValid } from "../validation/resource-error";
-import { type Violation, violation } from "../validation/violations";
+import { isLateBound, type Violation, violation } from "../validation/violations";
 import { type ProfileCatalog, STACK_TYPE, type StackDefinition } from "./model";
 import {
   renderBuildProfileFiles,
@@ -149,7 +149,10 @@ function listViolations<T extends string>(
  * tree snapshots, the overlay name, and any late-bound value given as a plain value.
  */
 export function validateStackArgs(name: string, args: StackArgs): Violation[] {
-  const found = validateStackDefinition(stackDefinitionOf(name, args), args.catalog);
+  // The definition's own name is the stackName argument when one is given.
+  const found = validateStackDefinition(stackDefinitionOf(name, args), args.catalog).map((v) =>
+    v.argument === "name" && args.stackName !== undefined ? { ...v, argument: "stackName" } : v,
+  );
   found.push(
     ...listViolations(
       "environments",
@@ -160,7 +163,10 @@ export function validateStackArgs(name: string, args: StackArgs): Violation[] {
     ),
   );
   found.push(...listViolations("arches", args.arches, isArchName, "arch", ARCH_FIX));
-  for (const environment of (args.environments ?? []).filter(isEnvironment)) {
+  const environments = (Array.isArray(args.environments) ? args.environments : []).filter(
+    isEnvironment,
+  );
+  for (const environment of environments) {
     if (args.treeSnapshots?.[environment] === undefined) {
       found.push(
         violation(
@@ -184,15 +190,26 @@ export function validateStackArgs(name: string, args: StackArgs): Violation[] {
     );
   }
   // Late-bound values given as plain values are checked now, not at render time: the
-  // probe substitutes a valid placeholder for every value that is still an Output.
+  // probe substitutes a valid placeholder for every value that is still an Output (any
+  // other value, of whatever type, is checked as given).
   const known = <T>(value: unknown, placeholder: T): T =>
-    typeof value === "string" ? (value as T) : placeholder;
-  const mirrors = args.gentooMirrors;
+    (isLateBound(value) ? placeholder : value) as T;
+  const mirrors: unknown = args.gentooMirrors;
+  if (mirrors !== undefined && !isLateBound(mirrors) && !Array.isArray(mirrors)) {
+    found.push(
+      violation(
+        "gentooMirrors",
+        mirrors,
+        "is not a list",
+        'list the mirrors in order of preference, e.g. ["https://distfiles.gentoo.org"]',
+      ),
+    );
+  }
   found.push(
     ...validateBuildProfileSettings({
       environment: "development",
       arch: "amd64",
-      overlayName,
+      overlayName: typeof overlayName === "string" ? overlayName : DEFAULT_OVERLAY_NAME,
       binhostUrl: known(args.binhostUrl, "https://placeholder"),
       gentooSyncUri: known(args.gentooSyncUri, "https://placeholder"),
       overlaySyncUri: known(args.overlaySyncUri, "https://placeholder"),
@@ -204,13 +221,24 @@ export function validateStackArgs(name: string, args: StackArgs): Violation[] {
       builderMakeJobs: args.builderMakeJobs ?? DEFAULT_BUILDER_MAKE_JOBS,
     }),
   );
-  for (const environment of (args.environments ?? []).filter(isEnvironment)) {
-    const commits = args.treeSnapshots?.[environment];
-    if (commits === undefined || pulumi.Output.isInstance(commits)) continue;
+  for (const environment of environments) {
+    const commits: unknown = args.treeSnapshots?.[environment];
+    if (commits === undefined || isLateBound(commits)) continue;
+    if (typeof commits !== "object" || commits === null || Array.isArray(commits)) {
+      found.push(
+        violation(
+          `treeSnapshots.${environment}`,
+          commits,
+          "is not a tree snapshot",
+          "give { gentoo, overlay }: the commits of the Gentoo tree clone and of the overlay",
+        ),
+      );
+      continue;
+    }
     const given = commits as Partial<Record<"gentoo" | "overlay", unknown>>;
     for (const repo of ["gentoo", "overlay"] as const) {
       const commit = given[repo];
-      if (typeof commit === "string" && !GIT_COMMIT.test(commit)) {
+      if (!isLateBound(commit) && !matches(GIT_COMMIT, commit)) {
         found.push(
           violation(
             `treeSnapshots.${environment}.${repo}`,

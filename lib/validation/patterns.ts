@@ -36,9 +36,42 @@ export const HTTP_URL = new RegExp(
   `^https?://(?=[^/:?]{1,253}(?:[/:?]|$))${LABEL}(?:\\.${LABEL})*(?::\\d{1,5})?(?:/[A-Za-z0-9._~/%+=@:-]*)?(?:\\?[A-Za-z0-9._~/%+=@:&-]*)?$`,
 );
 
+/**
+ * A git URL as Portage's repos.conf `sync-uri` and git take it: `https`, `http`, `ssh`, `git`
+ * or `file` with letters, digits and `. _ ~ : / @ % + -` after the `://`, or the scp form
+ * `user@host:path`. No quote, space, `$`, backtick, `;`, `|`, `&`, `#` or backslash.
+ */
+export const GIT_URL = new RegExp(
+  `^(?:(?:https?|ssh|git|file)://[A-Za-z0-9._~:/@%+-]+|[A-Za-z0-9._-]+@${LABEL}(?:\\.${LABEL})*:[A-Za-z0-9._~/%+-]+)$`,
+);
+
+/** An OpenPGP v4 fingerprint: 40 hex digits (either case), no spaces. */
+export const OPENPGP_FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
+
+/** An email address (ASCII): a local part of letters, digits and `. _ % + -`, then a DNS name. */
+export const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
+
 /** True when `value` is a string that `pattern` matches. */
 export function matches(pattern: RegExp, value: unknown): value is string {
   return typeof value === "string" && pattern.test(value);
+}
+
+/**
+ * True when `value` is text without control characters (no line break, tab or NUL): free
+ * text such as a description or a name in a certificate, which a renderer puts on one line.
+ */
+export function isOneLine(value: unknown): value is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  return typeof value === "string" && !/[\u0000-\u001f\u007f]/.test(value);
+}
+
+/**
+ * True when `value` is an absolute path of plain segments (letters, digits and `. _ + -`
+ * between slashes, no `.` or `..` segment), inert in a shell command.
+ */
+export function isPlainAbsolutePath(value: unknown): value is string {
+  if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+\/?$/.test(value)) return false;
+  return value.split("/").every((segment) => segment !== "." && segment !== "..");
 }
 
 /** True when `value` is a whole number from `min` to `max` (a count or size with sane bounds). */

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { commit, initRepo, scratch } from "../support/git-fixture";
+import * as hostile from "../support/hostile";
 import {
   isSecret,
   outputValue,
@@ -724,7 +725,7 @@ describe("BinhostMirror rejects bad input", () => {
       "bh10",
       { certificateValidityDays: 0 },
       [
-        "- certificateValidityDays: is not a whole number of days >= 1 (got 0); use an integer >= 1",
+        "- certificateValidityDays: is not a whole number of days from 1 to 36500 (got 0); use an integer from 1 to 36500",
       ],
     ],
   ];
@@ -752,5 +753,82 @@ describe("BinhostMirror rejects bad input", () => {
     assert.deepEqual(names(await registeredUnder("Bin_Host")), [
       "gentoo-infra:binhost:BinhostMirror Bin_Host",
     ]);
+  });
+});
+
+describe("BinhostMirror refuses hostile values in its plain arguments (property)", () => {
+  type Args = BinhostModule.BinhostMirrorArgs;
+  type Mirror = InstanceType<typeof BinhostMirror>;
+  /** Every optional plain argument given too, one git repository with one branch. */
+  const plainArgs = (): Args => ({
+    ...site,
+    http: "redirect",
+    diskGiB: 50,
+    memoryMiB: 1024,
+    vcpus: 1,
+    certificateValidityDays: 365,
+    gitRepositories: [{ name: "gentoo", clone: gentooClone, branches: { master: TREE_MASTER } }],
+  });
+  const place = hostile.placesOver<Args, Mirror>(plainArgs);
+  const within = (min: number, max: number) => (v: unknown) =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+  // Left out: the resource name (Pulumi's, typed string; checked as the VM's name above),
+  // hypervisor, network and rootCa (resources), and image.volumeId (an Output).
+  const places: hostile.HostilePlace<Args, Mirror>[] = [
+    place("address", "192.168.150.10", ["address"]),
+    place("hostname", "binhost.example.ch", ["hostname"]),
+    place("http", "redirect", ["http"], { optional: true }),
+    place("diskGiB", "50", ["diskGiB"], { optional: true, accepts: within(1, 4096) }),
+    place("memoryMiB", "1024", ["memoryMiB"], { optional: true, accepts: within(256, 1048576) }),
+    place("vcpus", "1", ["vcpus"], { optional: true, accepts: within(1, 256) }),
+    place("certificateValidityDays", "365", ["certificateValidityDays"], {
+      optional: true,
+      accepts: within(1, 1825),
+    }),
+    place("image.path", "/var/lib/libvirt/images/debian-12.qcow2", ["image"], {
+      set: (v) => ({ ...plainArgs(), image: { path: v as string } }),
+    }),
+    place("image.url", "https://cloud.debian.org/images/debian-12.qcow2", ["image"], {
+      set: (v) => ({ ...plainArgs(), image: { url: v as string } }),
+    }),
+    place("stacks", "linux", ["stacks"], {
+      accepts: (v) => Array.isArray(v) && v.length > 0,
+    }),
+    place("stacks[0]", "linux", ["stacks", 0], { accepts: (v) => v instanceof Stack }),
+    place("gitRepositories", "gentoo", ["gitRepositories"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("gitRepositories[0]", "gentoo", ["gitRepositories", 0], { accepts: hostile.isTable }),
+    place("gitRepositories[0].name", "gentoo", ["gitRepositories", 0, "name"]),
+    // A path on the machine running Pulumi: only an existing clone passes, and the push
+    // script quotes it.
+    place("gitRepositories[0].clone", gentooClone, ["gitRepositories", 0, "clone"]),
+    place("gitRepositories[0].branches", "master", ["gitRepositories", 0, "branches"], {
+      accepts: hostile.isTable,
+    }),
+    place("gitRepositories[0].branches", "release/2026.1", ["gitRepositories", 0, "branches"], {
+      textOnly: true,
+      set: (v) =>
+        hostile.withValue(plainArgs(), ["gitRepositories", 0, "branches"], {
+          [v as string]: TREE_MASTER,
+        }),
+    }),
+    place("gitRepositories[0].branches.master", TREE_MASTER, [
+      "gitRepositories",
+      0,
+      "branches",
+      "master",
+    ]),
+  ];
+
+  it("each is refused with one error naming that argument, and nothing is registered", async () => {
+    const made = hostile.assertHostileValuesRefused(
+      places,
+      (name, a) => new BinhostMirror(name, a),
+    );
+    await registeredUnder("hostile"); // lets pending registrations reach the mocks
+    const children = registered.filter((r) => made.some((name) => r.name.startsWith(`${name}-`)));
+    assert.deepEqual(names(children), [], "no child of a refused BinhostMirror");
   });
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
+import { METACHARACTERS } from "../support/hostile";
 import {
   installMocks,
   isSecret,
@@ -772,20 +773,7 @@ describe("GentooBuildFarm refuses hostile values in its plain arguments (propert
     { at: "memoryMiB", valid: "4096", set: (v) => ({ memoryMiB: v as number }), optional: true },
     { at: "vcpus", valid: "2", set: (v) => ({ vcpus: v as number }), optional: true },
   ];
-  const metacharacter = fc.constantFrom(
-    " ",
-    "\n",
-    "\0",
-    "'",
-    '"',
-    "`",
-    "$(id)",
-    ";",
-    "|",
-    "&",
-    "\\",
-    "#",
-  );
+  const metacharacter = fc.constantFrom(...METACHARACTERS);
   const wrongType = fc.constantFrom<unknown>(true, null, {}, [], ["x"], () => "x", -1, 1e9, 1.5);
 
   it("each is refused with one error naming that argument, and nothing is registered", async () => {

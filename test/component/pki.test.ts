@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import * as hostile from "../support/hostile";
 
 interface Registered {
   readonly type: string;
@@ -392,5 +393,169 @@ describe("building blocks", () => {
     );
     // additionalSecretOutputs is applied by the engine, not by mocks: the engine tier greps
     // the state for the armored private key.
+  });
+});
+
+describe("RootCa refuses hostile values in its plain arguments (property)", () => {
+  type Args = import("../../lib/pki").RootCaArgs;
+  type Ca = import("../../lib/pki").RootCa;
+  /** Every plain argument given, as text where it is text. */
+  const plainArgs = () => ({
+    baseDn: "dc=example,dc=ch",
+    organization: "Example",
+    keyAlgorithm: "ecdsa-p384",
+    crlBaseUrl: "http://binhost.example.ch/crl",
+    intermediate: "development",
+    root: { mode: "in-stack" },
+    subCaValidityDays: 1825,
+    subCaRenewBeforeDays: 90,
+    renewBeforeDays: 30,
+    crlValidityDays: 7,
+    crlRefreshBeforeDays: 3,
+    certificates: [
+      {
+        name: "web1",
+        kind: "host",
+        commonName: "web1.example.ch",
+        dnsNames: ["web1.example.ch"],
+        ipAddresses: ["192.0.2.10"],
+        keyAlgorithm: "ecdsa-p384",
+        validityDays: 365,
+        renewBeforeDays: 30,
+      },
+      {
+        name: "alice",
+        kind: "user",
+        commonName: "Alice Example",
+        emailAddresses: ["alice@example.ch"],
+      },
+    ],
+    revoked: [{ certificate: "alice", reason: "keyCompromise" }],
+    packageSigningKey: {
+      name: "Example binhost",
+      email: "binhost@example.ch",
+      algorithm: "ed25519",
+      validityDays: 0,
+    },
+  });
+  type Place = hostile.HostilePlace<Args, Ca>;
+  const place = hostile.placesOver<Args, Ca>(plainArgs as () => Args);
+  const days = (min: number) => (v: unknown) =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= 1825;
+  /** The value of the first RDN (the CN) of a DN. */
+  const cnOf = (dn: string) => {
+    const parsed = pki.parseDn(dn);
+    assert.ok(parsed.ok, dn);
+    return parsed.rdns[0]?.value;
+  };
+
+  const places: Place[] = [
+    // A base DN: whitespace around "," and "=" is not part of a value, so the CAs' subjects
+    // are those of the valid base.
+    place("baseDn", "dc=example,dc=ch", ["baseDn"], {
+      inert: (ca) =>
+        assert.equal(ca.subCas.host.subjectDn, "CN=Example Host CA development,DC=example,DC=ch"),
+    }),
+    // Free text in the CAs' common names: one line, and it stays one DN value.
+    place("organization", "Example", ["organization"], {
+      optional: true,
+      inert: (ca, value) => {
+        assert.doesNotMatch(value, hostile.CONTROL);
+        assert.equal(cnOf(ca.subCas.host.subjectDn), `${value} Host CA development`);
+      },
+    }),
+    place("keyAlgorithm", "ecdsa-p384", ["keyAlgorithm"], { optional: true }),
+    place("crlBaseUrl", "http://binhost.example.ch/crl", ["crlBaseUrl"]),
+    place("intermediate", "development", ["intermediate"]),
+    place("root.mode", "in-stack", ["root", "mode"]),
+    ...(
+      [
+        ["subCaValidityDays", 1],
+        ["subCaRenewBeforeDays", 0],
+        ["renewBeforeDays", 0],
+        ["crlValidityDays", 4],
+        ["crlRefreshBeforeDays", 0],
+      ] as const
+    ).map(([field, min]) =>
+      place(field, "30", [field], {
+        optional: true,
+        accepts: (v) => days(min)(v) && (field !== "crlRefreshBeforeDays" || (v as number) < 7),
+      }),
+    ),
+    place("certificates", "web1", ["certificates"], { optional: true, accepts: hostile.isList }),
+    place("certificates[0]", "web1", ["certificates", 0], { accepts: hostile.isTable }),
+    place("certificates[0].name", "web1", ["certificates", 0, "name"]),
+    place("certificates[0].kind", "host", ["certificates", 0, "kind"]),
+    place("certificates[0].commonName", "web1.example.ch", ["certificates", 0, "commonName"]),
+    place("certificates[0].dnsNames", "web1.example.ch", ["certificates", 0, "dnsNames"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("certificates[0].dnsNames[0]", "web1.example.ch", ["certificates", 0, "dnsNames", 0]),
+    place("certificates[0].ipAddresses", "192.0.2.10", ["certificates", 0, "ipAddresses"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("certificates[0].ipAddresses[0]", "192.0.2.10", ["certificates", 0, "ipAddresses", 0]),
+    place("certificates[0].keyAlgorithm", "ecdsa-p384", ["certificates", 0, "keyAlgorithm"], {
+      optional: true,
+    }),
+    place("certificates[0].validityDays", "365", ["certificates", 0, "validityDays"], {
+      optional: true,
+      accepts: (v) => days(31)(v),
+    }),
+    place("certificates[0].renewBeforeDays", "30", ["certificates", 0, "renewBeforeDays"], {
+      optional: true,
+      accepts: (v) => days(0)(v) && (v as number) < 365,
+    }),
+    // Free text: a user's name in the subject of a user certificate, one line, one DN value.
+    place("certificates[1].commonName", "Alice Example", ["certificates", 1, "commonName"], {
+      inert: (ca, value) => {
+        assert.doesNotMatch(value, hostile.CONTROL);
+        assert.equal(cnOf(ca.certificates.alice?.subjectDn ?? ""), value);
+      },
+    }),
+    place(
+      "certificates[1].emailAddresses",
+      "alice@example.ch",
+      ["certificates", 1, "emailAddresses"],
+      { accepts: (v) => hostile.isList(v) && (v as unknown[]).length > 0 },
+    ),
+    place("certificates[1].emailAddresses[0]", "alice@example.ch", [
+      "certificates",
+      1,
+      "emailAddresses",
+      0,
+    ]),
+    place("revoked", "alice", ["revoked"], { optional: true, accepts: hostile.isList }),
+    place("revoked[0]", "alice", ["revoked", 0], { accepts: hostile.isTable }),
+    place("revoked[0].certificate", "alice", ["revoked", 0, "certificate"]),
+    place("revoked[0].reason", "keyCompromise", ["revoked", 0, "reason"], { optional: true }),
+    // Free text in the signing key's user ID "name <email>": one line, without < or >.
+    place("packageSigningKey.name", "Example binhost", ["packageSigningKey", "name"], {
+      inert: (_ca, value) => {
+        assert.doesNotMatch(value, hostile.CONTROL);
+        assert.doesNotMatch(value, /[<>]/);
+      },
+    }),
+    place("packageSigningKey.email", "binhost@example.ch", ["packageSigningKey", "email"]),
+    place("packageSigningKey.algorithm", "ed25519", ["packageSigningKey", "algorithm"], {
+      optional: true,
+    }),
+    place("packageSigningKey.validityDays", "0", ["packageSigningKey", "validityDays"], {
+      optional: true,
+      accepts: (v) => days(0)(v),
+    }),
+  ];
+
+  it("each is refused with one error naming that argument, and nothing is registered", async () => {
+    const made = hostile.assertHostileValuesRefused(places, (name, a) => new pki.RootCa(name, a));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const children = registered.filter((r) => made.some((name) => r.name.startsWith(`${name}-`)));
+    assert.deepEqual(
+      children.map((r) => `${r.type} ${r.name}`),
+      [],
+      "no child of a refused RootCa",
+    );
   });
 });

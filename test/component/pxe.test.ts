@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
+import { METACHARACTERS } from "../support/hostile";
 import {
   isSecret,
   outputValue,
@@ -770,22 +771,7 @@ describe("PxeInstallHost refuses hostile values in its plain arguments (property
     "machines[0].address": web1.address,
   };
   /** Shell and configuration metacharacters, and a character no text value may hold. */
-  const metacharacter = fc.constantFrom(
-    " ",
-    "\n",
-    "\0",
-    "'",
-    '"',
-    "`",
-    "$(id)",
-    ";",
-    "|",
-    "&",
-    "\\",
-    "#",
-    "{",
-    "}",
-  );
+  const metacharacter = fc.constantFrom(...METACHARACTERS);
   const wrongType = fc.constantFrom<unknown>(42, true, null, {}, [], ["web1"], () => "web1");
 
   it("each is refused with one error naming that argument, and nothing is registered", async () => {

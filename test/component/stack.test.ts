@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import * as hostile from "../support/hostile";
 
 interface Registered {
   readonly type: string;
@@ -206,5 +207,184 @@ describe("Stack", () => {
         }),
       /- treeSnapshots\.development\.gentoo: is not a full commit id \(got "a{64}"\); use the 40 lower-case hex digits git prints for the branch's commit/,
     );
+  });
+});
+
+describe("Stack refuses hostile values in its plain arguments (property)", () => {
+  type Args = StackModule.StackArgs;
+  /** The arguments every case starts from: rails-like, every plain value given as text. */
+  const plainArgs = (): Args => ({
+    catalog: fixture.catalog,
+    base: fixture.linux,
+    applicationProfiles: ["ruby-app"],
+    environments: ["development"],
+    arches: ["amd64"],
+    binhostUrl: fixture.BINHOST_URL,
+    gentooSyncUri: fixture.GENTOO_SYNC_URI,
+    overlaySyncUri: fixture.OVERLAY_SYNC_URI,
+    treeSnapshots: {
+      development: { gentoo: fixture.GENTOO_COMMIT, overlay: fixture.OVERLAY_COMMIT },
+    },
+    signingKeyFingerprint: fixture.FINGERPRINT,
+  });
+  const server = ["catalog", "systemProfiles", "server"] as const;
+  const serverPath = "catalog.systemProfiles.server";
+  type Place = hostile.HostilePlace<Args, InstanceType<typeof Stack>>;
+  const place = hostile.placesOver<Args, InstanceType<typeof Stack>>(plainArgs);
+  /** The lines of the rendered overlay files that hold `text`. */
+  const linesWith = (stack: InstanceType<typeof Stack>, text: string) =>
+    Object.values(stack.overlayFiles).flatMap((f) => f.split("\n").filter((l) => l.includes(text)));
+
+  const places: Place[] = [
+    place("stackName", "web", ["stackName"], { optional: true }),
+    place("systemProfile", "server", ["systemProfile"], { optional: true }),
+    place("applicationProfiles[0]", "ruby-app", ["applicationProfiles", 0]),
+    place("applicationProfiles", "ruby-app", ["applicationProfiles"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("base.name", "linux", ["base", "name"]),
+    place("base.systemProfile", "server", ["base", "systemProfile"]),
+    place("environments[0]", "development", ["environments", 0]),
+    place("environments", "development", ["environments"], {
+      accepts: (v) => hostile.isList(v) && (v as unknown[]).length > 0,
+    }),
+    place("arches[0]", "amd64", ["arches", 0]),
+    place("arches", "amd64", ["arches"], {
+      accepts: (v) => hostile.isList(v) && (v as unknown[]).length > 0,
+    }),
+    place("binhostUrl", fixture.BINHOST_URL, ["binhostUrl"]),
+    place("gentooSyncUri", fixture.GENTOO_SYNC_URI, ["gentooSyncUri"]),
+    place("overlaySyncUri", fixture.OVERLAY_SYNC_URI, ["overlaySyncUri"]),
+    place("signingKeyFingerprint", fixture.FINGERPRINT, ["signingKeyFingerprint"]),
+    ...(["gentoo", "overlay"] as const).map((repo) =>
+      place(`treeSnapshots.development.${repo}`, fixture.GENTOO_COMMIT, [
+        "treeSnapshots",
+        "development",
+        repo,
+      ]),
+    ),
+    place("treeSnapshots.development", fixture.GENTOO_COMMIT, ["treeSnapshots", "development"], {
+      accepts: hostile.isTable,
+    }),
+    place("overlayName", "gentoo-infra", ["overlayName"], { optional: true }),
+    place("gentooMirrors[0]", "https://distfiles.gentoo.org", ["gentooMirrors", 0], {
+      set: (v) => ({ ...plainArgs(), gentooMirrors: [v as string] }),
+    }),
+    place("gentooMirrors", "https://distfiles.gentoo.org", ["gentooMirrors"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("builderMakeJobs", "4", ["builderMakeJobs"], {
+      optional: true,
+      accepts: (v) => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 256,
+    }),
+    place("catalog.systemProfiles", "server", ["catalog", "systemProfiles"], {
+      accepts: hostile.isTable,
+    }),
+    place("catalog.applicationProfiles", "ruby-app", ["catalog", "applicationProfiles"], {
+      optional: true,
+      accepts: hostile.isTable,
+    }),
+    place(serverPath, "server", [...server], { accepts: hostile.isTable }),
+    place(`${serverPath}.packages[0]`, "app-admin/sudo", [...server, "packages", 0]),
+    place(`${serverPath}.packages`, "app-admin/sudo", [...server, "packages"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place("catalog.systemProfiles.base.use[0]", "-X", [
+      "catalog",
+      "systemProfiles",
+      "base",
+      "use",
+      0,
+    ]),
+    place("catalog.systemProfiles.base.use", "-X", ["catalog", "systemProfiles", "base", "use"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place(`${serverPath}.packageUse["app-admin/sudo"][0]`, "-sendmail", [
+      ...server,
+      "packageUse",
+      "app-admin/sudo",
+      0,
+    ]),
+    place(
+      `${serverPath}.packageUse["app-admin/sudo"]`,
+      "-sendmail",
+      [...server, "packageUse", "app-admin/sudo"],
+      { accepts: hostile.isList },
+    ),
+    place(`${serverPath}.packageUse`, "app-admin/sudo", [...server, "packageUse"], {
+      optional: true,
+      accepts: hostile.isTable,
+    }),
+    place(`${serverPath}.packageUse`, "app-admin/sudo", [...server, "packageUse"], {
+      textOnly: true,
+      set: (v) =>
+        hostile.withValue(plainArgs(), [...server, "packageUse"], { [v as string]: ["-sendmail"] }),
+    }),
+    place(`${serverPath}.acceptKeywords[0]`, "app-admin/sudo", [...server, "acceptKeywords", 0]),
+    place(`${serverPath}.acceptKeywords`, "app-admin/sudo", [...server, "acceptKeywords"], {
+      optional: true,
+      accepts: hostile.isList,
+    }),
+    place(`${serverPath}.parent`, "base", [...server, "parent"], { optional: true }),
+    place(`${serverPath}.makeDefaults`, "VIDEO_CARDS", [...server, "makeDefaults"], {
+      optional: true,
+      accepts: hostile.isTable,
+    }),
+    {
+      at: (v) => `${serverPath}.makeDefaults.${v}`,
+      valid: "VIDEO_CARDS",
+      textOnly: true,
+      set: (v) =>
+        hostile.withValue(plainArgs(), [...server, "makeDefaults"], { [v as string]: "intel" }),
+    },
+    // Free text in double quotes: refused where it would need escaping, else written as is.
+    place(
+      `${serverPath}.makeDefaults.VIDEO_CARDS`,
+      "intel i965",
+      [...server, "makeDefaults", "VIDEO_CARDS"],
+      {
+        inert: (stack, value) => {
+          assert.doesNotMatch(value, /["\\$`]/);
+          assert.doesNotMatch(value, hostile.CONTROL);
+          assert.deepEqual(linesWith(stack, value), [`VIDEO_CARDS="${value}"`]);
+        },
+      },
+    ),
+    // Free text in a comment: accepted on one line, only ever after a "#".
+    place(`${serverPath}.description`, "headless servers", [...server, "description"], {
+      optional: true,
+      inert: (stack, value) => {
+        assert.doesNotMatch(value, hostile.CONTROL);
+        const found = linesWith(stack, value);
+        assert.ok(found.length > 0 && found.every((l) => l.startsWith("# ")), found.join("\n"));
+      },
+    }),
+    {
+      at: (v) => `catalog.applicationProfiles.${v}`,
+      valid: "perl-app",
+      textOnly: true,
+      set: (v) =>
+        hostile.withValue(plainArgs(), ["catalog", "applicationProfiles", v as string], {
+          packages: ["dev-lang/perl"],
+        }),
+    },
+    place(
+      "catalog.applicationProfiles.rails-app.parent",
+      "ruby-app",
+      ["catalog", "applicationProfiles", "rails-app", "parent"],
+      { optional: true },
+    ),
+  ];
+
+  it("each is refused with one error naming that argument, and nothing is registered", async () => {
+    const made = hostile.assertHostileValuesRefused(places, (name, a) => new Stack(name, a));
+    const children = (await since(0)).filter((r) =>
+      made.some((name) => r.name.startsWith(`${name}-`)),
+    );
+    assert.deepEqual(children, [], "no child of a refused Stack");
   });
 });

@@ -89,7 +89,7 @@ describe("libvirt validation", () => {
         "VirtualMachine: 11 problems:",
         '- name: is not a valid VM name (got "Web_1"); use 1 to 40 lower-case letters, digits or hyphens, starting with a letter',
         "- diskGiB: is not a whole number of GiB between 1 and 4096 (got 0.5); give the disk size in GiB, e.g. 20",
-        "- memoryMiB: is not a whole number of MiB of at least 256 (got 128); give memory in MiB, e.g. 2048",
+        "- memoryMiB: is not a whole number of MiB from 256 to 1048576 (got 128); give memory in MiB, e.g. 2048",
         "- vcpus: is not a whole number between 1 and 256 (got 0); give the number of virtual CPUs, e.g. 2",
         '- firmware: is not a firmware (got "coreboot"); use bios or uefi',
         '- boot: is not a boot mode (got "floppy"); use disk or network',

@@ -379,7 +379,7 @@ describe("RootCa and RootAuthority validation", () => {
     );
   });
 
-  it("refuses a user certificate without email, a single-label DNS name and a renewal window as long as the validity", () => {
+  it("refuses a user certificate without email, a single-label DNS name (as a Puppet common name too) and a renewal window as long as the validity", () => {
     const violations = validateRootCaArgs({
       ...good,
       certificates: [
@@ -399,6 +399,7 @@ describe("RootCa and RootAuthority validation", () => {
       [
         "certificates[0].emailAddresses: is empty for a user certificate",
         "certificates[1].renewBeforeDays: is not shorter than certificates[1].validityDays (30)",
+        "certificates[1].commonName: is not a fully qualified DNS name",
         "certificates[1].dnsNames[0]: is not a fully qualified DNS name",
       ],
     );

@@ -200,7 +200,7 @@ describe("renderBuildProfileFiles", () => {
             '- binhostUrl: is not an http(s) URL (got "ftp://h"); use the binhost base URL, e.g. "https://binhost.example.org/packages"',
             '- treeSnapshots.development.gentoo: is not a full commit id (got "develop"); use the 40 lower-case hex digits git prints for the branch\'s commit',
             '- signingKeyFingerprint: is not an OpenPGP v4 fingerprint (got "0123 4567"); use the key\'s 40 hex digits without spaces (gpg --list-keys --with-colons, fpr line)',
-            "- builderMakeJobs: is not a positive integer (got 0); use the builder's number of vCPUs, e.g. 4",
+            "- builderMakeJobs: is not a whole number from 1 to 256 (got 0); use the builder's number of vCPUs, e.g. 4",
           ].join("\n"),
         );
         return true;

@@ -207,7 +207,7 @@ describe("validateCatalog", () => {
       '- catalog.applicationProfiles.php-app.acceptKeywords[0]: is not a package atom (got "dev-lang/php-8"); use category/package, optionally with an operator and version, slot or repository, e.g. "dev-lang/ruby" or ">=dev-lang/ruby-3.3:3.3"',
       '- catalog.applicationProfiles.php-app.makeDefaults.CHOST: sets CHOST, which gentoo-infra decides (got "x"); remove it: the arch table decides it',
       '- catalog.applicationProfiles.php-app.makeDefaults.PHP TARGETS: is not a variable name (got "PHP TARGETS"); use letters, digits and _',
-      '- catalog.applicationProfiles.php-app.makeDefaults.PHP TARGETS: cannot be written without escaping (got "a\\"b"); remove double quotes, backslashes, "$", backticks and line breaks from the value',
+      '- catalog.applicationProfiles.php-app.makeDefaults.PHP TARGETS: cannot be written without escaping (got "a\\"b"); remove double quotes, backslashes, "$", backticks, line breaks and other control characters from the value',
     ]);
   });
 });
