@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as hostile from "../support/hostile";
+import { settled } from "../support/mocks";
 
 interface Registered {
   readonly type: string;
@@ -62,7 +63,7 @@ function value<T>(output: pulumi.Output<T>): Promise<T> {
 
 async function settle(outputs: pulumi.Output<unknown>[]): Promise<void> {
   await Promise.all(outputs.map(value));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await settled();
 }
 
 const byName = (name: string) => {
@@ -550,7 +551,7 @@ describe("RootCa refuses hostile values in its plain arguments (property)", () =
 
   it("each is refused with one error naming that argument, and nothing is registered", async () => {
     const made = hostile.assertHostileValuesRefused(places, (name, a) => new pki.RootCa(name, a));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await settled();
     const children = registered.filter((r) => made.some((name) => r.name.startsWith(`${name}-`)));
     assert.deepEqual(
       children.map((r) => `${r.type} ${r.name}`),

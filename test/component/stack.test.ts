@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as hostile from "../support/hostile";
+import { settled } from "../support/mocks";
 
 interface Registered {
   readonly type: string;
@@ -56,9 +57,9 @@ const late = {
   },
 };
 
-/** Registrations since `mark`, after letting pending registrations reach the mocks. */
+/** Registrations since `mark`, once pending registrations have reached the mocks. */
 async function since(mark: number): Promise<Registered[]> {
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await settled();
   return registered.slice(mark);
 }
 

@@ -59,6 +59,25 @@ test("the offline root and an environment PKI go up, stay unchanged, revoke thro
       await env(["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes"]);
     });
 
+    await step(
+      "a root stack made when its class was OfflineRoot keeps every resource (the alias)",
+      async () => {
+        // The state as the library wrote it before the rename: the old type in every URN.
+        const exported = (await root.run(["stack", "export", "--stack", root.stack])).stdout;
+        assert.match(exported, /gentoo-infra:pki:RootAuthority/);
+        const old = path.join(work, "old-root-state.json");
+        await writeFile(
+          old,
+          exported.replaceAll("gentoo-infra:pki:RootAuthority", "gentoo-infra:pki:OfflineRoot"),
+        );
+        await root.run(["stack", "import", "--file", old, "--stack", root.stack]);
+        await root.preview({ expectNoChanges: true });
+        await root.up({ expectNoChanges: true });
+        const after = (await root.run(["stack", "export", "--stack", root.stack])).stdout;
+        assert.doesNotMatch(after, /gentoo-infra:pki:OfflineRoot/, "the up moved the URNs");
+      },
+    );
+
     const outputs = async () =>
       JSON.parse((await env(["stack", "output", "--json", "--show-secrets"])).stdout) as {
         rootCertificatePem: string;
