@@ -401,7 +401,8 @@ export function previewReport(previews: readonly EnvironmentPreview[]): PreviewR
       continue;
     }
     const { stateful, groups } = describe(changes);
-    out.push(`## ${environment}: ${plural(changes.length, "resource")} change`, "");
+    const verb = changes.length === 1 ? "changes" : "change";
+    out.push(`## ${environment}: ${plural(changes.length, "resource")} ${verb}`, "");
     if (stateful.length > 0) {
       out.push(
         "### ⚠ Replaced or deleted, with their state",

@@ -157,7 +157,7 @@ test("the offline root and an environment PKI go up, stay unchanged, revoke thro
         assert.deepEqual(
           report.markdown.split("\n").filter((l) => /^(## |### |- )/.test(l)),
           [
-            "## production: 1 resource change",
+            "## production: 1 resource changes",
             "### PKI",
             "- certificate web1 revoked (keyCompromise); host CRL re-signed",
           ],

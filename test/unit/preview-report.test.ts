@@ -76,7 +76,7 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
       { environment: "production", preview: fixture("certificate-revoked") },
     ]);
     assert.deepEqual(said(r.markdown), [
-      "## production: 1 resource change",
+      "## production: 1 resource changes",
       "### PKI",
       "- certificate web1 revoked (keyCompromise); host CRL re-signed",
     ]);
