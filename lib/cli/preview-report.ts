@@ -202,7 +202,12 @@ interface Described {
   readonly groups: Map<string, string[]>;
 }
 
-function describe(changes: readonly Change[]): Described {
+function describe(unordered: readonly Change[]): Described {
+  // The engine reports steps in the order they finish, which varies from run to run: the same
+  // preview must give the same report, so changes are taken by name and type.
+  const changes = [...unordered].sort((a, b) =>
+    compare(`${a.name}\0${a.type}`, `${b.name}\0${b.type}`),
+  );
   const stateful: string[] = [];
   const groups = new Map<string, string[]>();
   const say = (group: string, line: string) => {
@@ -373,7 +378,12 @@ function describe(changes: readonly Change[]): Described {
     }
     add(groupOf(c), `${shortType(c.type)} ${VERB[c.op]}`, c.name);
   }
-  for (const { group, what, names } of rest.values()) {
+  // Other resources by type, then pushed files, each in the order of its words.
+  const isFiles = (what: string) => what.includes(": files ");
+  const entries = [...rest.values()].sort(
+    (a, b) => Number(isFiles(a.what)) - Number(isFiles(b.what)) || compare(a.what, b.what),
+  );
+  for (const { group, what, names } of entries) {
     say(group, `${what}: ${names.sort().map(code).join(", ")}`);
   }
   return { stateful, groups };
@@ -386,6 +396,9 @@ function isCaCertificate(c: Change): boolean {
     c.chain.includes("gentoo-infra:pki:CertificateAuthority")
   );
 }
+
+/** A byte-order comparison, the same in every locale. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `tls:index/privateKey:PrivateKey` → `PrivateKey`. */
 const shortType = (type: string) => type.split(":").pop() ?? type;

@@ -8,8 +8,9 @@
  * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
  * - dnsmasq and nginx run on the install host;
  * - a second up reports no changes;
- * - the preview report (gentoo-infra preview-report) of the real previews: no change, a tree
- *   moved (builder and binhost commits), a machine added (its hostname, dnsmasq's hosts);
+ * - the preview report (gentoo-infra preview-report) of the real previews lists exactly what
+ *   each means: no change; a tree moved (builder and binhost commits, the files that follow);
+ *   a machine added (its hostname and MAC, certificates, dnsmasq's hosts, its files);
  * - adding a machine to the install host changes its files in place: no VM is replaced;
  * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
  * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
@@ -161,12 +162,16 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       try {
         const { lines, r } = reported(await previewJson());
         assert.deepEqual(r.stateful, [], "moving the tree replaces nothing stateful");
-        for (const line of [
-          `- builder development/amd64/linux: tree ${from.slice(0, 7)} → ${to.slice(0, 7)}`,
-          `- serves gentoo at ${to.slice(0, 7)} (develop), was ${from.slice(0, 7)}`,
-        ]) {
-          assert.ok(lines.includes(line), `${line} in:\n${lines.join("\n")}`);
-        }
+        // Exactly what moving the tree means, and nothing else.
+        const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
+        assert.deepEqual(lines, [
+          "## development: 9 resources change",
+          `- builder development/amd64/linux: tree ${a} → ${b}`,
+          "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
+          `- serves gentoo at ${b} (develop), was ${a}`,
+          "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`",
+          "- machine 52:54:00:47:49:50 install configuration changed",
+        ]);
       } finally {
         await program.run(["config", "rm", "gentooCommit", "--stack", program.stack]);
       }
@@ -178,9 +183,26 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       const report = reported(preview);
       assert.deepEqual(report.r.stateful, []);
       const lines = report.lines;
-      for (const line of ["- machine web2 (52:54:00:47:49:51) added", "- dnsmasq: +1 host"]) {
-        assert.ok(lines.includes(line), `${line} in:\n${lines.join("\n")}`);
-      }
+      const web2 = "/etc/gentoo-infra/pxe/machines/52-54-00-47-49-51";
+      const files = [
+        "host.key",
+        "host.pem",
+        "install.ipxe",
+        "local.ipxe",
+        "puppet.key",
+        "puppet.pem",
+      ];
+      assert.deepEqual(lines, [
+        "## development: 18 resources change",
+        "- machine web2 (52:54:00:47:49:51) added",
+        "- dnsmasq: +1 host",
+        "- host certificate web2.dev.gentoo-infra.test issued",
+        "- puppet certificate web2.dev.gentoo-infra.test issued",
+        "- PrivateKey added: `pxe-web2-host-key`, `pxe-web2-puppet-key`",
+        "- RandomPassword added: `pxe-web2-autosign`",
+        `- pxe: files added: ${files.map((f) => `\`${web2}/${f}\``).join(", ")}`,
+        "- pxe: files changed: `/etc/gentoo-infra/pxe/netboot.tsv`, `/etc/nginx/nginx.conf`",
+      ]);
       const steps = preview.steps;
       const vmTypes = /libvirt:index\/(domain|volume|cloudInitDisk):/;
       const touched = steps.filter((s) => s.op !== "same" && vmTypes.test(s.urn));

@@ -21,6 +21,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -49,27 +50,6 @@ export class PulumiCommandError extends Error {
     super(`pulumi ${args.join(" ")} exited with ${exitCode}:\n${stdout}\n${stderr}`);
     this.name = "PulumiCommandError";
   }
-}
-
-/**
- * What the libvirt provider (terraform-provider-libvirt v0.8.3) prints when it reads back a
- * cloud-init disk it has just uploaded and finds no ISO there yet (dmacvicar/terraform-provider-
- * libvirt#324, #973). The upload itself succeeded: the disk is in the state with an init error,
- * and the next up only reads it again. docs/libvirt.md, "Known provider faults".
- */
-export const LIBVIRT_ISO_READBACK_RACE =
-  "error while retrieving remote ISO: error initializing ISO reader";
-
-/** Whether a failed up's output shows {@link LIBVIRT_ISO_READBACK_RACE} and no other error. */
-export function isIsoReadbackRace(output: string): boolean {
-  const errors = output
-    .split("\n")
-    .filter(
-      (line) =>
-        /^\s*error: /.test(line) &&
-        !/error: (update failed|\d+ errors? occurred:)$/.test(line.trim()),
-    );
-  return errors.length > 0 && errors.every((line) => line.includes(LIBVIRT_ISO_READBACK_RACE));
 }
 
 /**
@@ -120,6 +100,42 @@ function processTree(pid: number): number[] {
   return tree;
 }
 
+/** Whether process `pid` is a Pulumi resource provider plugin (`pulumi-resource-<name>`). */
+function isProviderPlugin(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("pulumi-resource");
+  } catch {
+    return false;
+  }
+}
+
+/** Packages of a plugin's plumbing, left out of {@link goroutineSummary}. */
+const PLUMBING = /^(google\.golang\.org\/grpc|github\.com\/pulumi\/|github\.com\/golang\/glog|golang\.org\/x\/net)/;
+
+/**
+ * The goroutines of a Go stack dump (a plugin's answer to SIGQUIT, as the CLI prints it) that
+ * wait inside a provider or a library it uses: each as its state and the (innermost six)
+ * calls of packages outside Go's own and the plumbing, innermost first, by the last element of
+ * their package path. "" when there is none.
+ */
+export function goroutineSummary(output: string): string {
+  const summaries = new Set<string>();
+  for (const block of output.split(/\n\s*\n|(?=\n\s*goroutine \d+ )/)) {
+    const header = /goroutine \d+ [^[]*\[([^\]]+)\]/.exec(block);
+    if (!header) continue;
+    const calls = block
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => /^[\w.-]+\.[\w.-]+\/.*\(/.test(line) && !line.startsWith("created by"))
+      .map((line) => line.replace(/\([^()]*\)$/, ""))
+      .filter((call) => !PLUMBING.test(call))
+      .map((call) => call.slice(call.lastIndexOf("/") + 1));
+    if (calls.length > 0) summaries.add(`[${header[1]}] ${calls.slice(0, 6).join(" < ")}`);
+  }
+  if (summaries.size === 0) return "";
+  return `\nprovider goroutines at the stop:\n${[...summaries].map((s) => `  ${s}`).join("\n")}`;
+}
+
 /** Sends `sig` to each of `pids` that still runs. */
 function signal(pids: readonly number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
@@ -134,15 +150,19 @@ function signal(pids: readonly number[], sig: NodeJS.Signals): void {
 /**
  * Runs `pulumi ARGS` in `cwd` with `env` (inside network namespace `netns` when given, so that
  * the command provider reaches guests that exist only there); rejects with
- * {@link PulumiCommandError} on failure. After {@link PULUMI_TIMEOUT_MS} the CLI is stopped
- * with every process under it, so that no provider plugin outlives it (orphaned plugins
- * kept the harness's namespace alive after a timed-out up).
+ * {@link PulumiCommandError} on failure. After `timeoutMs` the CLI is stopped with every process
+ * under it, so that no provider plugin outlives it (orphaned plugins kept the harness's namespace
+ * alive after a timed-out up). Provider plugins are Go programs: each first gets SIGQUIT, which
+ * makes it print every goroutine's stack and exit, and the CLI then reports the plugin's output;
+ * the error names the waiting goroutines of providers and libraries ({@link goroutineSummary}),
+ * so a hang in CI says where it hung.
  */
 export function runPulumi(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
   netns?: string,
+  timeoutMs = PULUMI_TIMEOUT_MS,
 ): Promise<CliResult> {
   const [file, argv] = netns
     ? ["ip", ["netns", "exec", netns, "pulumi", ...args]]
@@ -157,9 +177,10 @@ export function runPulumi(
     const timer = setTimeout(() => {
       timedOut = true;
       const tree = child.pid ? processTree(child.pid) : [];
-      signal(tree, "SIGTERM");
-      setTimeout(() => signal(tree, "SIGKILL"), 10_000).unref();
-    }, PULUMI_TIMEOUT_MS);
+      signal(tree.filter(isProviderPlugin), "SIGQUIT");
+      setTimeout(() => signal(tree, "SIGTERM"), 5_000).unref();
+      setTimeout(() => signal(tree, "SIGKILL"), 15_000).unref();
+    }, timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(new PulumiCommandError(args, null, "", String(error)));
@@ -170,7 +191,9 @@ export function runPulumi(
       const stderr = Buffer.concat(err).toString("utf8");
       if (code === 0) resolve({ stdout, stderr });
       else {
-        const note = timedOut ? `\n(stopped after ${PULUMI_TIMEOUT_MS / 60_000} min)` : "";
+        const note = timedOut
+          ? `\n(stopped after ${timeoutMs / 1000} s)${goroutineSummary(stdout)}`
+          : "";
         reject(new PulumiCommandError(args, code, stdout, `${stderr}${note}`));
       }
     });
@@ -224,9 +247,12 @@ export class PulumiProgram {
     return program;
   }
 
-  /** Runs `pulumi ARGS` in the program directory with this program's environment. */
-  run(args: readonly string[]): Promise<CliResult> {
-    return runPulumi(args, this.dir, this.env, this.netns);
+  /**
+   * Runs `pulumi ARGS` in the program directory with this program's environment; stopped (with
+   * its plugins' goroutines in the error, see {@link runPulumi}) after `timeoutMs`.
+   */
+  run(args: readonly string[], timeoutMs?: number): Promise<CliResult> {
+    return runPulumi(args, this.dir, this.env, this.netns, timeoutMs);
   }
 
   /** `pulumi config set [--secret] KEY VALUE`. */
@@ -244,24 +270,18 @@ export class PulumiProgram {
     return this.run(["preview", "--non-interactive", "--diff", ...expect, "--stack", this.stack]);
   }
 
-  /**
-   * `pulumi up --yes --skip-preview`; with `expectNoChanges` the CLI fails on any change.
-   * An up that failed only on the libvirt provider's read-back of a cloud-init disk it had
-   * just uploaded ({@link LIBVIRT_ISO_READBACK_RACE}) runs once more, as `scripts/site up`
-   * does; any other failure, or a second one, rejects.
-   */
-  async up(options: { expectNoChanges?: boolean } = {}): Promise<CliResult> {
+  /** `pulumi up --yes --skip-preview`; with `expectNoChanges` the CLI fails on any change. */
+  up(options: { expectNoChanges?: boolean } = {}): Promise<CliResult> {
     const expect = options.expectNoChanges ? ["--expect-no-changes"] : [];
-    const args = ["up", "--yes", "--skip-preview", "--non-interactive", ...expect];
-    try {
-      return await this.run([...args, "--stack", this.stack]);
-    } catch (error) {
-      if (!(error instanceof PulumiCommandError) || !isIsoReadbackRace(error.stdout)) throw error;
-      console.error(
-        `pulumi up of ${this.stack} failed on the libvirt provider's cloud-init read-back race (docs/libvirt.md, "Known provider faults"): running up once more`,
-      );
-      return this.run([...args, "--stack", this.stack]);
-    }
+    return this.run([
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--non-interactive",
+      ...expect,
+      "--stack",
+      this.stack,
+    ]);
   }
 
   /** The stack outputs; secrets in plain text only with `showSecrets`. */

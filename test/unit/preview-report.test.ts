@@ -159,6 +159,23 @@ describe("gentoo-infra preview-report", () => {
     assert.match(r.stdout, /^## staging: no change\n\n## development: 18 resources change\n/);
   });
 
+  it("is the same report whatever order the engine reported the steps in", () => {
+    // The engine lists steps as they finish: a live preview of the same change had the
+    // machine's RandomPassword before its PrivateKeys and changed files before added ones.
+    for (const name of ["machine-added", "tree-moved", "certificate-revoked", "firmware-changed"]) {
+      const preview = fixture(name);
+      const steps = preview.steps ?? [];
+      const shuffled = [
+        ...steps.filter((_, i) => i % 2 === 1),
+        ...steps.filter((_, i) => i % 2 === 0),
+      ];
+      const report = (s: typeof steps) =>
+        previewReport([{ environment: "development", preview: { ...preview, steps: s } }]).markdown;
+      assert.equal(report([...steps].reverse()), report(steps), `${name}, reversed`);
+      assert.equal(report(shuffled), report(steps), `${name}, interleaved`);
+    }
+  });
+
   it("names the environment after the stack when no name is given; --output writes a file", () => {
     const out = join(dir, "report.md");
     const r = cli([join(DATA, "nothing.json"), "--output", out]);

@@ -1,44 +1,35 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
-import { isIsoReadbackRace } from "../support/pulumi";
+import { goroutineSummary } from "../support/pulumi";
 
-// The diagnostics of a failed up, as the pinned CLI printed them in a CI run (URN shortened).
-const readbackRace = `
-Diagnostics:
-  libvirt:index:CloudInitDisk (binhost-cloudinit):
-    error:   sdk-v2/provider2.go:572: sdk.helper_schema: error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF: provider=libvirt@0.5.4
-    error: 1 error occurred:
-    	* creating urn:pulumi:bf-4d97::minimal::libvirt:index/cloudInitDisk:CloudInitDisk::binhost-cloudinit: 1 error occurred:
-    	* error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF
+describe("test support: the goroutines of a provider that hung", () => {
+  // Four goroutines of what the libvirt provider printed on SIGQUIT while an up hung on the
+  // go-libvirt deadlock (toolchain/libvirt/patches/go-libvirt-stream-order.patch), as the CLI
+  // relayed them.
+  const dump = readFileSync(
+    path.join(__dirname, "testdata/goroutines/libvirt-provider-deadlock.txt"),
+    "utf8",
+  );
 
-  pulumi:pulumi:Stack (minimal-bf-4d97):
-    error: update failed
-`;
-
-describe("test support: the libvirt cloud-init read-back race", () => {
-  it("is recognised when it is the only error of the up", () => {
-    assert.equal(isIsoReadbackRace(readbackRace), true);
+  it("names each waiting goroutine by its state and its provider and library calls", () => {
+    assert.equal(
+      goroutineSummary(dump),
+      [
+        "",
+        "provider goroutines at the stop:",
+        "  [chan receive] go-libvirt.(*Libvirt).getResponse < go-libvirt.(*Libvirt).requestStream < go-libvirt.(*Libvirt).StorageVolCreateXML < libvirt.(*defCloudInit).UploadIso < libvirt.resourceCloudInitDiskCreate < schema.(*Resource).create",
+        "  [sync.Mutex.Lock] go-libvirt.(*Libvirt).requestStream.func1 < go-libvirt.(*Libvirt).requestStream < go-libvirt.(*Libvirt).StorageVolDownload < libvirt.downloadISO.newVolumeDownloader.func1 < libvirt.downloadISO < libvirt.newCloudInitDefFromRemoteISO",
+        "  [chan send] go-libvirt.(*Libvirt).callback < go-libvirt.(*Libvirt).Route < socket.listen < socket.(*Socket).listenAndRoute < socket.(*Socket).Connect.gowrap2",
+      ].join("\n"),
+    );
   });
 
-  it("is not recognised beside another resource's error", () => {
-    const other = readbackRace.replace(
-      "  pulumi:pulumi:Stack",
-      "  libvirt:index:Domain (binhost):\n    error: domain did not start\n\n  pulumi:pulumi:Stack",
-    );
-    assert.equal(isIsoReadbackRace(other), false);
-  });
-
-  it("is not recognised in an up that failed for another reason, or showed no error", () => {
-    assert.equal(
-      isIsoReadbackRace(
-        readbackRace.replace(/error while retrieving remote ISO/g, "error creating volume"),
-      ),
-      false,
-    );
-    assert.equal(
-      isIsoReadbackRace("Diagnostics:\n  pulumi:pulumi:Stack (x):\n    error: update failed\n"),
-      false,
-    );
-    assert.equal(isIsoReadbackRace(""), false);
+  it("leaves out goroutines of Go, gRPC and Pulumi's plumbing only, and output without a dump", () => {
+    const grpcOnly = dump.slice(0, dump.indexOf("goroutine 44"));
+    assert.match(grpcOnly, /grpcsync/);
+    assert.equal(goroutineSummary(grpcOnly), "");
+    assert.equal(goroutineSummary("Updating (dev):\n error: update failed\n"), "");
   });
 });
