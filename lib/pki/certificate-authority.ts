@@ -124,7 +124,7 @@ export function validateCertificateAuthorityArgs(args: CertificateAuthorityArgs)
         "crlUrl",
         args.crlUrl,
         "is not an http(s) URL of a file",
-        "use e.g. http://binhost.example.ch/pki/host.crl",
+        "use e.g. http://binhost.example.ch/crl/host.crl",
       ),
     );
   }

@@ -53,7 +53,7 @@ export interface RootAuthorityArgs {
   readonly organization?: string;
   /** Key algorithm of the root and level-1 keys. @default "ecdsa-p384" */
   readonly keyAlgorithm?: KeyAlgorithm;
-  /** URL under which CRL files are served, e.g. "http://binhost.example.ch/pki" (root.crl, level1-<name>.crl, ...). */
+  /** URL under which CRL files are served, e.g. "http://binhost.example.ch/crl", where BinhostMirror serves them (root.crl, level1-<name>.crl, ...). */
   readonly crlBaseUrl: string;
   /** Names of the level-1 intermediates to sign, one per environment stack, e.g. ["production", "staging"]. */
   readonly intermediates: readonly string[];

@@ -69,7 +69,7 @@ export interface RootCaArgs {
   readonly organization?: string;
   /** Key algorithm of CA keys and of leaf keys that name none (puppet leaves default to rsa-4096). @default "ecdsa-p384" */
   readonly keyAlgorithm?: KeyAlgorithm;
-  /** URL under which the CRL files in `crlFiles` are served (by BinhostMirror), e.g. "http://binhost.example.ch/pki". */
+  /** URL under which the CRL files in `crlFiles` are served (by BinhostMirror, under `/crl`), e.g. "http://binhost.example.ch/crl". */
   readonly crlBaseUrl: string;
   /** Name of the level-1 intermediate (usually the environment), e.g. "production". */
   readonly intermediate: string;

@@ -142,7 +142,8 @@ export function validateReason(argument: string, value: unknown): Violation[] {
 
 /** An http(s) URL without a trailing slash, under which CRL files are served. */
 export function validateCrlBaseUrl(argument: string, value: unknown): Violation[] {
-  const fix = 'use an http:// URL without a trailing slash, e.g. "http://binhost.example.ch/pki"';
+  const fix =
+    'use an http:// URL without a trailing slash, e.g. "http://binhost.example.ch/crl" (where BinhostMirror serves CRLs)';
   if (!matches(HTTP_URL, value)) {
     return [violation(argument, value, "is not an http(s) URL", fix)];
   }

@@ -369,7 +369,7 @@ describe("RootCa and RootAuthority validation", () => {
       [
         'RootCa "pki": 7 problems:',
         '- baseDn: is not a valid DN: it has DC="exa mple", which is not a DNS label (got "dc=exa mple,dc=ch"); write it most specific first, e.g. "dc=example,dc=ch" or "O=Example,C=CH"',
-        '- crlBaseUrl: is not an http(s) URL (got "ftp://x/"); use an http:// URL without a trailing slash, e.g. "http://binhost.example.ch/pki"',
+        '- crlBaseUrl: is not an http(s) URL (got "ftp://x/"); use an http:// URL without a trailing slash, e.g. "http://binhost.example.ch/crl" (where BinhostMirror serves CRLs)',
         "- certificates[0].validityDays: outlives its issuer (subCaValidityDays is 1825) (got 4000); use at most 1825 days, or lengthen subCaValidityDays",
         '- certificates[1].kind: is not a certificate kind (got "printer"); use one of host, client, user, puppet',
         '- certificates[2].keyAlgorithm: cannot carry keyEncipherment, which Puppet requires (RFC 5480 forbids it for EC keys) (got "ecdsa-p384"); use rsa-3072 or rsa-4096, or leave it unset (rsa-4096)',
