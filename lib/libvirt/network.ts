@@ -1,10 +1,9 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
-import * as ipaddr from "ipaddr.js";
 import { firstHostAddress, parseIpv4Subnet } from "../network/ipv4";
 import { assertValid } from "../validation/resource-error";
-import { violation } from "../validation/violations";
 import type { Hypervisor } from "./hypervisor";
+import { validateGuestNetworkArgs } from "./validate";
 
 /** Arguments of a {@link GuestNetwork}. */
 export interface GuestNetworkArgs {
@@ -38,15 +37,6 @@ export interface GuestNetworkArgs {
   readonly ipv6Prefix?: string;
 }
 
-/** Whether `value` is an IPv6 prefix of length 64 in CIDR form, on its network address. */
-function isIpv6Slash64(value: unknown): boolean {
-  if (typeof value !== "string" || !ipaddr.IPv6.isValidCIDR(value)) return false;
-  const [address, length] = ipaddr.IPv6.parseCIDR(value);
-  return (
-    length === 64 && ipaddr.IPv6.networkAddressFromCIDR(value).toString() === address.toString()
-  );
-}
-
 /**
  * A libvirt network for a site's machines: a bridge on the hypervisor with the subnet's first
  * address.
@@ -65,29 +55,8 @@ export class GuestNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuestNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:libvirt:GuestNetwork", name, {}, opts);
+    assertValid(this, `GuestNetwork "${name}"`, validateGuestNetworkArgs(args));
     const parsed = parseIpv4Subnet(args.subnet);
-    assertValid(this, `GuestNetwork "${name}"`, [
-      ...(parsed === undefined
-        ? [
-            violation(
-              "subnet",
-              args.subnet,
-              "is not an IPv4 subnet in CIDR form",
-              "use e.g. 192.168.150.0/24",
-            ),
-          ]
-        : []),
-      ...(args.ipv6Prefix !== undefined && !isIpv6Slash64(args.ipv6Prefix)
-        ? [
-            violation(
-              "ipv6Prefix",
-              args.ipv6Prefix,
-              "is not an IPv6 /64 prefix in CIDR form",
-              "use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)",
-            ),
-          ]
-        : []),
-    ]);
     // assertValid above threw unless the subnet parsed.
     const subnet = parsed as NonNullable<typeof parsed>;
     this.subnet = args.subnet;

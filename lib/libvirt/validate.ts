@@ -1,7 +1,10 @@
+import * as ipaddr from "ipaddr.js";
+import { parseIpv4Subnet } from "../network/ipv4";
 import { HTTP_URL, isPlainAbsolutePath, isWholeNumber, matches } from "../validation/patterns";
 import { isResourceOfType } from "../validation/resource-type";
 import { type Violation, violation } from "../validation/violations";
 import type { Hypervisor, HypervisorArgs } from "./hypervisor";
+import type { GuestNetworkArgs } from "./network";
 
 /** The Pulumi type of the {@link Hypervisor} component. */
 export const HYPERVISOR_TYPE = "gentoo-infra:libvirt:Hypervisor";
@@ -208,4 +211,56 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
     }
   });
   return out;
+}
+
+/** Whether `value` is an IPv6 prefix of length 64 in CIDR form, on its network address. */
+function isIpv6Slash64(value: unknown): boolean {
+  if (typeof value !== "string" || !ipaddr.IPv6.isValidCIDR(value)) return false;
+  const [address, length] = ipaddr.IPv6.parseCIDR(value);
+  return (
+    length === 64 && ipaddr.IPv6.networkAddressFromCIDR(value).toString() === address.toString()
+  );
+}
+
+/** One of `allowed` or undefined (the default); else a violation naming the choices. */
+function oneOf(argument: string, value: unknown, allowed: readonly string[]): Violation[] {
+  if (value === undefined || (typeof value === "string" && allowed.includes(value))) return [];
+  return [
+    violation(
+      argument,
+      value,
+      `is not one of ${allowed.join(", ")}`,
+      `use ${allowed.join(" or ")}`,
+    ),
+  ];
+}
+
+/** Checks a guest network's plain arguments; returns every violation. */
+export function validateGuestNetworkArgs(
+  args: Pick<GuestNetworkArgs, "subnet" | "mode" | "dhcp" | "ipv6Prefix">,
+): Violation[] {
+  return [
+    ...(parseIpv4Subnet(args.subnet) === undefined
+      ? [
+          violation(
+            "subnet",
+            args.subnet,
+            "is not an IPv4 subnet in CIDR form",
+            "use e.g. 192.168.150.0/24",
+          ),
+        ]
+      : []),
+    ...oneOf("mode", args.mode, ["isolated", "nat"]),
+    ...oneOf("dhcp", args.dhcp, ["off", "libvirt"]),
+    ...(args.ipv6Prefix !== undefined && !isIpv6Slash64(args.ipv6Prefix)
+      ? [
+          violation(
+            "ipv6Prefix",
+            args.ipv6Prefix,
+            "is not an IPv6 /64 prefix in CIDR form",
+            "use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)",
+          ),
+        ]
+      : []),
+  ];
 }

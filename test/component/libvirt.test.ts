@@ -82,6 +82,28 @@ describe("GuestNetwork", () => {
       "gentoo-infra:libvirt:GuestNetwork badnet",
     ]);
   });
+
+  it("rejects a mode or a DHCP choice it does not know, creating nothing", async () => {
+    assert.throws(
+      () =>
+        new GuestNetwork("oddnet", {
+          hypervisor: site,
+          subnet: "192.168.162.0/24",
+          mode: "bridge" as "nat",
+          dhcp: "on" as "off",
+        }),
+      (e: Error) => {
+        assert.equal(
+          e.message.replace(/^.*?GuestNetwork/s, "GuestNetwork"),
+          'GuestNetwork "oddnet": 2 problems:\n- mode: is not one of isolated, nat (got "bridge"); use isolated or nat\n- dhcp: is not one of off, libvirt (got "on"); use off or libvirt',
+        );
+        return true;
+      },
+    );
+    assertSameSet(names(await registeredUnder("oddnet")), [
+      "gentoo-infra:libvirt:GuestNetwork oddnet",
+    ]);
+  });
 });
 
 describe("Hypervisor", () => {

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isLocalUri, resolveDomainType, serialLogPath } from "../../lib/libvirt/domain-xml";
-import { validateHypervisorArgs, validateVirtualMachineArgs } from "../../lib/libvirt/validate";
+import {
+  validateGuestNetworkArgs,
+  validateHypervisorArgs,
+  validateVirtualMachineArgs,
+} from "../../lib/libvirt/validate";
 import { formatViolations } from "../../lib/validation";
 
 describe("libvirt domain type", () => {
@@ -52,6 +56,41 @@ describe("libvirt validation", () => {
         '- namePrefix: is not a valid name prefix (got "Dev_1"); use 1 to 40 lower-case letters, digits or hyphens, starting with a letter',
         '- pool.path: is not an absolute path (got "images"); use an absolute directory path on the hypervisor',
         '- logDirectory: is not an absolute path (got "logs"); use an absolute directory path on the hypervisor',
+      ].join("\n"),
+    );
+  });
+
+  it("accepts a guest network's arguments, with or without their options", () => {
+    assert.deepEqual(validateGuestNetworkArgs({ subnet: "192.168.150.0/24" }), []);
+    assert.deepEqual(
+      validateGuestNetworkArgs({
+        subnet: "10.20.0.0/16",
+        mode: "nat",
+        dhcp: "libvirt",
+        ipv6Prefix: "fd00:67:69:150::/64",
+      }),
+      [],
+    );
+  });
+
+  it("names every problem of a guest network's arguments (mode and dhcp were taken as off)", () => {
+    const text = formatViolations(
+      "GuestNetwork",
+      validateGuestNetworkArgs({
+        subnet: "192.168.150.0/33",
+        mode: "bridge" as "nat",
+        dhcp: "on" as "off",
+        ipv6Prefix: "fd00:67:69:150::1/64",
+      }),
+    );
+    assert.equal(
+      text,
+      [
+        "GuestNetwork: 4 problems:",
+        '- subnet: is not an IPv4 subnet in CIDR form (got "192.168.150.0/33"); use e.g. 192.168.150.0/24',
+        '- mode: is not one of isolated, nat (got "bridge"); use isolated or nat',
+        '- dhcp: is not one of off, libvirt (got "on"); use off or libvirt',
+        '- ipv6Prefix: is not an IPv6 /64 prefix in CIDR form (got "fd00:67:69:150::1/64"); use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)',
       ].join("\n"),
     );
   });
