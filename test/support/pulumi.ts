@@ -110,7 +110,8 @@ function isProviderPlugin(pid: number): boolean {
 }
 
 /** Packages of a plugin's plumbing, left out of {@link goroutineSummary}. */
-const PLUMBING = /^(google\.golang\.org\/grpc|github\.com\/pulumi\/|github\.com\/golang\/glog|golang\.org\/x\/net)/;
+const PLUMBING =
+  /^(google\.golang\.org\/grpc|github\.com\/pulumi\/|github\.com\/golang\/glog|golang\.org\/x\/net)/;
 
 /**
  * The goroutines of a Go stack dump (a plugin's answer to SIGQUIT, as the CLI prints it) that
