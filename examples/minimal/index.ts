@@ -29,8 +29,10 @@ import {
   GentooBuildFarm,
   GuestNetwork,
   Hypervisor,
+  hostAddress,
   PushedFiles,
   PxeInstallHost,
+  parseIpv4Subnet,
   RootCa,
   readTreeSnapshot,
   Stack,
@@ -50,13 +52,19 @@ export = async () => {
   const withTools = config.getBoolean("tools") ?? true;
   const shortName = { development: "dev", staging: "staging", production: "prod" }[environment];
   const domain = config.get("domain") ?? `${shortName}.gentoo-infra.test`;
+  // Any subnet of /24 or larger: the site numbers its hosts from the network address (the
+  // binhost is host 10, machines from 50, the install host's DHCP range 100 to 150).
   const subnet = config.get("subnet") ?? "192.168.150.0/24";
-  const prefix = subnet.replace(/\.0\/24$/, "");
+  const lan = parseIpv4Subnet(subnet);
+  if (lan === undefined || lan.prefixLength > 24) {
+    throw new Error(`config subnet: "${subnet}" is not an IPv4 subnet of /24 or larger`);
+  }
+  const host = (n: number) => hostAddress(lan, n);
   const addresses = {
-    binhost: `${prefix}.10`,
-    pxe: `${prefix}.11`,
-    builder: `${prefix}.20`,
-    toolsBuilder: `${prefix}.21`,
+    binhost: host(10),
+    pxe: host(11),
+    builder: host(20),
+    toolsBuilder: host(21),
   };
   const binhostHostname = `binhost.${domain}`;
   const binhostUrl = `https://${binhostHostname}/`;
@@ -101,7 +109,7 @@ export = async () => {
     domainType: (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu",
   });
   // An IPv6 prefix that the hypervisor advertises: iPXE waits ~13 s per network boot without one.
-  const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${prefix.split(".")[2]}::/64`;
+  const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${lan.network.split(".")[2]}::/64`;
   const network = new GuestNetwork("lan", {
     hypervisor,
     subnet,
@@ -236,7 +244,7 @@ export = async () => {
       environment,
       arch,
       stack: "linux",
-      address: `${prefix}.${50 + i}`,
+      address: host(50 + i),
       firmware,
       diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
       installGeneration: config.getNumber(`${hostname}InstallGeneration`) ?? 1,
@@ -256,7 +264,7 @@ export = async () => {
           address: addresses.pxe,
           image,
           dhcpMode: "full",
-          dhcpRange: { start: `${prefix}.100`, end: `${prefix}.150` },
+          dhcpRange: { start: host(100), end: host(150) },
           // The install host answers DNS for the binhost's name, so the installer (and the
           // installed machines) resolve the stage and binrepos URLs; the root CA reaches the
           // installer through its iPXE script (docs/pxe-install-host.md), so the installer is

@@ -26,9 +26,11 @@ import {
   GentooBuildFarm,
   GuestNetwork,
   Hypervisor,
+  hostAddress,
   isEnvironment,
   PxeInstallHost,
   type PxeMachine,
+  parseIpv4Subnet,
   RootCa,
   type RootCaRoot,
   readTreeSnapshot,
@@ -44,7 +46,12 @@ const environment: Environment = isEnvironment(stackName) ? stackName : "develop
 const domain = config.get("domain") ?? "example.ch";
 const baseDn = config.get("baseDn") ?? "dc=example,dc=ch";
 const subnet = config.get("subnet") ?? "10.20.0.0/24";
-const net = (host: number) => subnet.replace(/\.0\/24$/, `.${host}`);
+const lan = parseIpv4Subnet(subnet);
+if (lan === undefined || lan.prefixLength > 24) {
+  throw new Error(`config subnet: "${subnet}" is not an IPv4 subnet of /24 or larger`);
+}
+/** The `host`th address of the site's subnet (from its network address). */
+const net = (host: number) => hostAddress(lan, host);
 const binhostHostname = `binhost.${environment}.${domain}`;
 const binhostUrl = `https://${binhostHostname}/`;
 const gentooSyncUri = config.get("gentooSyncUri") ?? "https://git.example.ch/gentoo.git";

@@ -55,6 +55,20 @@ export function ipv4InRange(address: string, start: string, end: string): boolea
 
 /** The first host address of a subnet (network address + 1), where gateways usually sit. */
 export function firstHostAddress(subnet: Ipv4Subnet): string {
-  const n = ipv4ToNumber(subnet.network) + 1;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+  return hostAddress(subnet, 1);
+}
+
+/**
+ * The `n`th host address of a subnet: its network address + `n` (`10.0.0.0/16`, 300 →
+ * `10.0.1.44`). Throws a RangeError unless it is a host address of the subnet (neither the
+ * network nor the broadcast address).
+ */
+export function hostAddress(subnet: Ipv4Subnet, n: number): string {
+  const address = ipv4ToNumber(subnet.network) + n;
+  if (!Number.isInteger(n) || n < 1 || address >= ipv4ToNumber(subnet.broadcast)) {
+    throw new RangeError(
+      `${subnet.network}/${subnet.prefixLength} has no host address number ${n}`,
+    );
+  }
+  return [address >>> 24, (address >>> 16) & 255, (address >>> 8) & 255, address & 255].join(".");
 }
