@@ -222,19 +222,6 @@ function isIpv6Slash64(value: unknown): boolean {
   );
 }
 
-/** One of `allowed` or undefined (the default); else a violation naming the choices. */
-function oneOf(argument: string, value: unknown, allowed: readonly string[]): Violation[] {
-  if (value === undefined || (typeof value === "string" && allowed.includes(value))) return [];
-  return [
-    violation(
-      argument,
-      value,
-      `is not one of ${allowed.join(", ")}`,
-      `use ${allowed.join(" or ")}`,
-    ),
-  ];
-}
-
 /** Checks a guest network's plain arguments; returns every violation. */
 export function validateGuestNetworkArgs(
   args: Pick<GuestNetworkArgs, "subnet" | "mode" | "dhcp" | "ipv6Prefix">,
@@ -250,8 +237,12 @@ export function validateGuestNetworkArgs(
           ),
         ]
       : []),
-    ...oneOf("mode", args.mode, ["isolated", "nat"]),
-    ...oneOf("dhcp", args.dhcp, ["off", "libvirt"]),
+    ...(args.mode !== undefined && !["isolated", "nat"].includes(args.mode)
+      ? [violation("mode", args.mode, "is not a network mode", "use isolated or nat")]
+      : []),
+    ...(args.dhcp !== undefined && !["off", "libvirt"].includes(args.dhcp)
+      ? [violation("dhcp", args.dhcp, "is not a DHCP choice", "use off or libvirt")]
+      : []),
     ...(args.ipv6Prefix !== undefined && !isIpv6Slash64(args.ipv6Prefix)
       ? [
           violation(

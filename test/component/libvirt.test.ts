@@ -95,7 +95,7 @@ describe("GuestNetwork", () => {
       (e: Error) => {
         assert.equal(
           e.message.replace(/^.*?GuestNetwork/s, "GuestNetwork"),
-          'GuestNetwork "oddnet": 2 problems:\n- mode: is not one of isolated, nat (got "bridge"); use isolated or nat\n- dhcp: is not one of off, libvirt (got "on"); use off or libvirt',
+          'GuestNetwork "oddnet": 2 problems:\n- mode: is not a network mode (got "bridge"); use isolated or nat\n- dhcp: is not a DHCP choice (got "on"); use off or libvirt',
         );
         return true;
       },
