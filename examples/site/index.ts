@@ -14,6 +14,11 @@
 //   the first, arm64 builders to `arm64Hypervisor` (default: the last).
 // - baseImagePath, installerDir: the guest image and the installer (STAND-INS built by
 //   scripts/build-base-image and scripts/build-installer unless you point at Gentoo's).
+//
+// Policies (docs/pull-requests.md, "Policies"): preview with gentoo-infra's policy pack, e.g.
+//   npm run pulumi -- -C examples/site preview --stack production --policy-pack ../../policy
+// (-C makes the pack's path relative to examples/site).
+// A staging or production stack without rootStack fails it (its root would be created here).
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";

@@ -311,6 +311,9 @@ export class BinhostMirror extends pulumi.ComponentResource {
       .apply((resolved) => clientConfigOf(name, url, profiles, resolved));
 
     this.registerOutputs({
+      // Known in a preview: what the policy pack (policy/) checks.
+      http: args.http ?? "redirect",
+      certificate: this.certificate.urn,
       url: this.url,
       address: this.address,
       buildProfiles: this.buildProfiles,

@@ -153,6 +153,8 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
     );
 
     const builders: Record<string, FarmBuilder> = {};
+    // Per builder, what the policy pack (policy/) compares with its Stack: registered below.
+    const checked: Record<string, Record<string, unknown>> = {};
     for (const b of args.builders) {
       const buildProfile: BuildProfileRef = {
         environment: b.environment,
@@ -162,6 +164,11 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
       const label = buildProfileLabel(buildProfile);
       const child = builderName(name, buildProfile);
       const snapshot = must(args.snapshots[b.environment], `snapshots.${b.environment}`);
+      checked[label] = {
+        environment: b.environment,
+        stack: b.stack.urn,
+        snapshot: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
+      };
       const server = new Server(
         child,
         {
@@ -289,7 +296,12 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
       builders: Object.fromEntries(
         Object.entries(builders).map(([label, b]) => [
           label,
-          { address: b.server.address, serviceName: b.serviceName, binhostUrl: b.binhostUrl },
+          {
+            ...checked[label],
+            address: b.server.address,
+            serviceName: b.serviceName,
+            binhostUrl: b.binhostUrl,
+          },
         ]),
       ),
     });

@@ -23,6 +23,12 @@ export interface Issuer {
   readonly privateKeyPem: pulumi.Input<string>;
   /** URL of the issuer's CRL, written into what it signs. @default none (no CRL distribution point) */
   readonly crlUrl?: pulumi.Input<string>;
+  /**
+   * The issuer's subject DN (RFC 4514), registered as `issuerDn` of what it signs so that policies
+   * (policy/, docs/pull-requests.md) see in a preview which CA signs a certificate.
+   * @default none: the certificate registers no `issuerDn`
+   */
+  readonly subjectDn?: string;
 }
 
 /** Default validity of a CA certificate by level, days. */
@@ -198,8 +204,10 @@ export class CertificateAuthority extends pulumi.ComponentResource {
       certificatePem: this.certificatePem,
       privateKeyPem: this.privateKeyPem,
       ...(args.crlUrl === undefined ? {} : { crlUrl: args.crlUrl }),
+      subjectDn: this.subjectDn,
     };
     this.registerOutputs({
+      subjectDn: this.subjectDn,
       certificatePem: this.certificatePem,
       privateKeyPem: this.privateKeyPem,
       serialNumber: this.serialNumber,

@@ -109,6 +109,10 @@ export class Certificate extends pulumi.ComponentResource {
     this.serialNumber = this.certificate.serialNumber;
     this.notAfter = this.certificate.notAfter;
     this.registerOutputs({
+      // Plain and known in a preview: what the policy pack (policy/) checks.
+      kind: args.kind,
+      subjectDn: this.subjectDn,
+      issuerDn: args.issuer.subjectDn,
       certificatePem: this.certificatePem,
       privateKeyPem: this.privateKeyPem,
       serialNumber: this.serialNumber,

@@ -360,6 +360,13 @@ export class RootCa extends pulumi.ComponentResource {
     this.crls = crls;
     this.chainPems = chainPems;
     this.crlFiles = pulumi.output(files) as pulumi.Output<Record<string, string>>;
-    this.registerOutputs({ rootCertificatePem: this.rootCertificatePem, crlFiles: this.crlFiles });
+    this.registerOutputs({
+      // Plain and known in a preview: what the policy pack (policy/) checks.
+      intermediate: args.intermediate,
+      rootMode: args.root.mode,
+      subCaDns: Object.fromEntries(Object.entries(subCas).map(([k, ca]) => [k, ca.subjectDn])),
+      rootCertificatePem: this.rootCertificatePem,
+      crlFiles: this.crlFiles,
+    });
   }
 }

@@ -370,6 +370,8 @@ export class PxeInstallHost extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({
+      // Known in a preview: what the policy pack (policy/) checks.
+      machines: machines.map((m) => m.hostname),
       httpBaseUrl: this.httpBaseUrl,
       machineScripts: this.machineScripts,
       installConfigs: this.installConfigs,

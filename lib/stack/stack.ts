@@ -332,6 +332,8 @@ export class Stack extends pulumi.ComponentResource {
     this.buildProfiles = buildProfiles;
 
     this.registerOutputs({
+      // Known in a preview: what the policy pack (policy/) checks.
+      treeSnapshots: args.treeSnapshots,
       overlayFiles: this.overlayFiles,
       packages: this.packages,
       buildProfiles: Object.fromEntries(

@@ -5,11 +5,17 @@
 // v3.68.0): every release-commit pseudo-version is refused. The newest served source of the
 // language host is the package github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 // inside sdk/v3 v3.68.0. See docs/toolchain.md "The language host" for what that implies.
+// toolchain/build adds RunPlugin for policy packs to it (patches/, and the package runplugin
+// of this module): docs/toolchain.md "The language host: policy packs".
 module gentoo-infra/toolchain/language-nodejs
 
 go 1.21
 
-require github.com/pulumi/pulumi/sdk/v3 v3.68.0
+require (
+	github.com/pulumi/pulumi/sdk/v3 v3.68.0
+	google.golang.org/grpc v1.51.0
+	google.golang.org/protobuf v1.28.1
+)
 
 require (
 	github.com/Microsoft/go-winio v0.5.2 // indirect
@@ -68,8 +74,6 @@ require (
 	golang.org/x/term v0.5.0 // indirect
 	golang.org/x/text v0.7.0 // indirect
 	google.golang.org/genproto v0.0.0-20220802133213-ce4fa296bf78 // indirect
-	google.golang.org/grpc v1.51.0 // indirect
-	google.golang.org/protobuf v1.28.1 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
