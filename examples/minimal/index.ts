@@ -284,7 +284,6 @@ export = async () => {
           // Machines trust binary packages signed by the RootCa's package-signing key only.
           rootCa: pki,
           authorizedKeys: [machineAdmin.publicKeyOpenssh],
-          baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
           puppet: { server: `puppet.${domain}` },
           installers: {
             [arch]: {

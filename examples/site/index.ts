@@ -267,7 +267,6 @@ export = async () => {
       ]),
     ),
     rootCa: pki,
-    baseDn,
     puppet: { server: `puppet.${domain}` },
     installers: {
       amd64: {

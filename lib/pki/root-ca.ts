@@ -216,6 +216,8 @@ export function validateRootCaArgs(args: RootCaArgs): Violation[] {
 export class RootCa extends pulumi.ComponentResource {
   /** The root CA, level 1 and root CRL of this stack, when `root.mode` is "in-stack". */
   public readonly rootAuthority: RootAuthority | undefined;
+  /** The base DN every certificate of this PKI is issued under (the `baseDn` argument). */
+  public readonly baseDn: string;
   /** The level-2 sub-CAs by kind. */
   public readonly subCas: Readonly<Record<CertificateKind, CertificateAuthority>>;
   /** The end-entity certificates by name. */
@@ -235,6 +237,7 @@ export class RootCa extends pulumi.ComponentResource {
     super("gentoo-infra:pki:RootCa", name, {}, opts);
     assertValid(this, `RootCa "${name}"`, validateRootCaArgs(args));
 
+    this.baseDn = args.baseDn;
     const organization = args.organization ?? organizationOf(args.baseDn);
     const keyAlgorithm = args.keyAlgorithm ?? "ecdsa-p384";
     const url = (slug: string) => `${args.crlBaseUrl}/${crlFileName(slug)}`;

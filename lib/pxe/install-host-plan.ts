@@ -5,7 +5,8 @@
  */
 
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
-import { validateBase, validateCommonName, validateDnsName } from "../pki/validate";
+import { validateBaseDn } from "../pki/dn";
+import { validateCommonName, validateDnsName } from "../pki/validate";
 import { DNS_LABEL, DNS_NAME, isPlainAbsolutePath } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { validateHostRecords } from "./dnsmasq-conf";
@@ -73,7 +74,10 @@ export interface InstallHostPlan {
   readonly machines: readonly Machine[];
   readonly stacks: readonly StackCells[];
   readonly installers: Readonly<Record<string, InstallerImages>>;
+  /** The RootCa's base DN (`rootCa.baseDn`). */
   readonly baseDn: unknown;
+  /** A `baseDn` argument as the component took it before 2026-12-03: refused, with the fix. */
+  readonly removedBaseDn?: unknown;
   readonly puppetServer: unknown;
   readonly kernelArguments: readonly unknown[] | undefined;
   /** Names the install host answers DNS for (dnsmasq host-record). */
@@ -221,7 +225,17 @@ export function validateInstallHostPlan(plan: InstallHostPlan): Violation[] {
     }
   }
 
-  out.push(...validateBase(plan.baseDn, undefined));
+  out.push(...validateBaseDn("rootCa.baseDn", plan.baseDn));
+  if (plan.removedBaseDn !== undefined) {
+    out.push(
+      violation(
+        "baseDn",
+        plan.removedBaseDn,
+        "is no longer an argument: the base DN is the RootCa's (rootCa.baseDn)",
+        "remove baseDn; give the base DN to the RootCa",
+      ),
+    );
+  }
   if (typeof plan.puppetServer !== "string" || !HOST.test(plan.puppetServer)) {
     out.push(
       violation(

@@ -49,6 +49,8 @@ export interface PxePki {
     readonly puppet: pulumi.Input<string>;
   };
   readonly rootCertificatePem: pulumi.Input<string>;
+  /** The base DN its certificates are issued under (`dc=example,dc=ch`): a RootCa's `baseDn`. */
+  readonly baseDn: string;
   /**
    * The farm's package-signing key (a RootCa's, when it has one): installed machines trust
    * binary packages signed by it and by no other key.
@@ -116,10 +118,11 @@ export interface PxeInstallHostArgs {
    * the binhost) and its SHA-512. Changing one changes the install configurations only.
    */
   readonly stages: pulumi.Input<Readonly<Record<string, PxeStage>>>;
-  /** The PKI: host certificates from its host sub-CA, agent certificates from its puppet sub-CA. */
+  /**
+   * The PKI: host certificates from its host sub-CA, agent certificates from its puppet
+   * sub-CA, both under its base DN.
+   */
   readonly rootCa: PxePki;
-  /** The RootCa's base DN (`dc=example,dc=ch`). */
-  readonly baseDn: string;
   /** Puppet bootstrap: the server's host name. The agent's environment is the machine's. */
   readonly puppet: { readonly server: string };
   /** Installer kernel and initramfs per arch (local files), served over HTTP. */

@@ -112,7 +112,8 @@ export class PxeInstallHost extends pulumi.ComponentResource {
           buildProfiles: Object.keys(s.buildProfiles),
         })),
         installers: args.installers ?? {},
-        baseDn: args.baseDn,
+        baseDn: args.rootCa?.baseDn,
+        removedBaseDn: (args as { baseDn?: unknown }).baseDn,
         puppetServer: args.puppet?.server,
         kernelArguments: args.kernelArguments,
         hostRecords: args.hostRecords,
@@ -151,7 +152,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       {
         kind: "host",
         commonName: fqdn(name),
-        baseDn: args.baseDn,
+        baseDn: args.rootCa.baseDn,
         issuer: hostCa,
         ipAddresses: [args.address],
       },
@@ -195,7 +196,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
         {
           kind: "host",
           commonName: host,
-          baseDn: args.baseDn,
+          baseDn: args.rootCa.baseDn,
           issuer: hostCa,
           ipAddresses: [m.address],
         },
@@ -203,7 +204,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       );
       const puppetCert = new Certificate(
         `${name}-${m.hostname}-puppet`,
-        { kind: "puppet", commonName: host, baseDn: args.baseDn, issuer: puppetCa },
+        { kind: "puppet", commonName: host, baseDn: args.rootCa.baseDn, issuer: puppetCa },
         { parent: this },
       );
       const token = new random.RandomPassword(

@@ -122,6 +122,7 @@ const pki = {
   },
   chainPems: { host: "HOST-CHAIN\n", puppet: "PUPPET-CHAIN\n" },
   rootCertificatePem: ROOT_PEM,
+  baseDn: "dc=example,dc=ch",
 };
 const stage = (env: string, stack: string) => ({
   url: `https://binhost.example.ch/stages/${env}/amd64/stage4-amd64-${stack}-20261122T030000Z.tar.xz`,
@@ -181,7 +182,6 @@ const baseArgs: Args = {
   binhost: { url: "https://binhost.example.ch", clientConfig: pulumi.output(clientConfig) },
   stages,
   rootCa: pki,
-  baseDn: "dc=example,dc=ch",
   puppet: { server: "puppet.example.ch" },
   installers: { amd64: { kernel, initrd } },
 };
@@ -715,6 +715,14 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       name: "mode",
       args: { dhcpMode: "relay" as "full" },
       message: ['- dhcpMode: is not a DHCP mode (got "relay"); use full or proxy'],
+    },
+    {
+      // The base DN is the RootCa's: a program written before it was taken from there.
+      name: "basedn",
+      args: { baseDn: "dc=example,dc=ch" } as Partial<Args>,
+      message: [
+        '- baseDn: is no longer an argument: the base DN is the RootCa\'s (rootCa.baseDn) (got "dc=example,dc=ch"); remove baseDn; give the base DN to the RootCa',
+      ],
     },
   ];
   for (const c of cases) {

@@ -139,7 +139,7 @@ describe("validateInstallHostPlan", () => {
       "a bad base DN",
       { baseDn: "example.ch" },
       [
-        '- baseDn: is not a valid DN: it has an RDN without "type=value": "example.ch" (got "example.ch"); write it most specific first, e.g. "dc=example,dc=ch" or "O=Example,C=CH"',
+        '- rootCa.baseDn: is not a valid DN: it has an RDN without "type=value": "example.ch" (got "example.ch"); write it most specific first, e.g. "dc=example,dc=ch" or "O=Example,C=CH"',
       ],
     ],
   ];
