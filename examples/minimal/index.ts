@@ -316,7 +316,6 @@ export = async () => {
       upload: binhost.upload,
       rootCertificatePem: pki.rootCertificatePem,
     },
-    snapshots: { [environment]: snapshot },
     signingKey,
     notifyUrl: config.get("notifyUrl") ?? `http://${addresses.pxe}/notify`,
     retentionDays: 30,

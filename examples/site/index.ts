@@ -206,12 +206,6 @@ export = async () => {
       })),
     ),
     binhost: { url: binhostUrl, upload: binhost.upload },
-    snapshots: {
-      [environment]: {
-        tree: { url: gentooSyncUri, commit: snapshot.gentoo },
-        overlay: { url: overlaySyncUri, commit: snapshot.overlay },
-      },
-    },
     signingKey,
     notifyUrl: config.get("notifyUrl") ?? `https://hooks.${domain}/gentoo-builds`,
     retentionDays: 60,

@@ -88,33 +88,3 @@ export function builderAfterChange(profile: BuildProfileRef): string {
   // daemon-reload is tried twice: on an overloaded host systemd can miss its 25 s D-Bus timeout.
   return `{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now ${stem}.timer && systemctl start --no-block ${stem}.service`;
 }
-
-/** The commits in a tree-snapshot file (`GI_GENTOO_COMMIT=…`, `GI_OVERLAY_COMMIT=…`). */
-export function treeSnapshotFileCommits(text: string): { gentoo?: string; overlay?: string } {
-  const read = (name: string) => new RegExp(`^${name}=["']?([0-9a-f]+)["']?$`, "m").exec(text)?.[1];
-  const gentoo = read("GI_GENTOO_COMMIT");
-  const overlay = read("GI_OVERLAY_COMMIT");
-  return {
-    ...(gentoo !== undefined ? { gentoo } : {}),
-    ...(overlay !== undefined ? { overlay } : {}),
-  };
-}
-
-/**
- * Why a Stack's tree-snapshot file and the farm's snapshot of the same environment disagree,
- * or undefined when they agree: the build script would check out one pair of commits while
- * repos.conf names another.
- */
-export function snapshotMismatch(
-  treeSnapshotFile: string,
-  snapshot: {
-    readonly tree: { readonly commit: string };
-    readonly overlay: { readonly commit: string };
-  },
-): string | undefined {
-  const stack = treeSnapshotFileCommits(treeSnapshotFile);
-  if (stack.gentoo === snapshot.tree.commit && stack.overlay === snapshot.overlay.commit) {
-    return undefined;
-  }
-  return `the Stack pins tree ${stack.gentoo ?? "?"} and overlay ${stack.overlay ?? "?"}, the farm's snapshots give tree ${snapshot.tree.commit} and overlay ${snapshot.overlay.commit}`;
-}

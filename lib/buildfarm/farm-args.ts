@@ -13,7 +13,11 @@ import type { Stack } from "../stack/stack";
 
 /** One builder: the build profile it builds and where its VM runs. */
 export interface BuildFarmBuilder {
-  /** The Stack built; the build profile is `stack.buildProfiles["<environment>/<arch>"]`. */
+  /**
+   * The Stack built; the build profile is `stack.buildProfiles["<environment>/<arch>"]`, and
+   * the tree it builds is the Stack's for the environment (`stack.treeSources`: its clone URLs
+   * at its `treeSnapshots` commits).
+   */
   readonly stack: Stack;
   /** The environment (one of the Stack's environments). */
   readonly environment: Environment;
@@ -23,22 +27,6 @@ export interface BuildFarmBuilder {
   readonly hypervisor: string;
   /** Its static IPv4 address in the network's subnet. */
   readonly address: string;
-}
-
-/** A git repository at the environment's snapshot commit. */
-export interface BuildFarmRepository {
-  /** Clone URL (https, ssh or git). */
-  readonly url: string;
-  /** The snapshot commit, 40 lower-case hex digits. */
-  readonly commit: string;
-}
-
-/** An environment's tree snapshot (e.g. from `readTreeSnapshot`). */
-export interface BuildFarmSnapshot {
-  /** The Gentoo tree clone. */
-  readonly tree: BuildFarmRepository;
-  /** The overlay. */
-  readonly overlay: BuildFarmRepository;
 }
 
 /** How builders reach the binhost's upload account (BinhostMirror's `upload`). */
@@ -112,8 +100,6 @@ export interface GentooBuildFarmArgs {
      */
     readonly pinHostname?: boolean;
   };
-  /** The tree snapshot of every environment a builder builds. */
-  readonly snapshots: Readonly<Partial<Record<Environment, BuildFarmSnapshot>>>;
   /** The package-signing key (`rootCa.packageSigningKey`); its private key is pushed as a secret file. */
   readonly signingKey: { readonly privateKeyArmored: pulumi.Input<string> };
   /** URL that receives a JSON POST with each build's outcome. */

@@ -12,7 +12,6 @@ import { isLateBound, type Violation, violation } from "../validation/violations
 import { validateBuildScriptArgs } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
-  type BuildFarmSnapshot,
   type BuildFarmUpload,
   DEFAULT_BUILDER_SIZE,
   DEFAULT_KERNEL_PACKAGES,
@@ -170,10 +169,6 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
   return out;
 }
 
-function plain(value: unknown, placeholder: string): string {
-  return typeof value === "string" ? value : placeholder;
-}
-
 /** A value as given, or `placeholder` when it is known only later (then checked as it resolves). */
 function given(value: unknown, placeholder: string): string {
   return (isLateBound(value) ? placeholder : value) as string;
@@ -182,25 +177,17 @@ function given(value: unknown, placeholder: string): string {
 function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
   const builders = Array.isArray(args.builders) ? args.builders : [];
-  const environments = [...new Set(builders.map((b) => b.environment).filter(isEnvironment))];
   const upload = isLateBound(args.binhost?.upload)
     ? undefined
     : (args.binhost?.upload as BuildFarmUpload | undefined);
   const overlayName = farmOverlayName(args);
   // The build script's own validator, fed plain values and placeholders for late-bound ones.
-  const probe = (environment: string, snapshot: BuildFarmSnapshot | undefined) =>
+  // The tree and overlay come from the Stacks, which check their commits and clone URLs.
+  const probe = (environment: string) =>
     validateBuildScriptArgs({
       buildProfile: { environment, arch: "amd64", stack: "probe" },
-      tree: {
-        name: "gentoo",
-        url: plain(snapshot?.tree?.url, "https://placeholder"),
-        commit: plain(snapshot?.tree?.commit, PLACEHOLDER_COMMIT),
-      },
-      overlay: {
-        name: overlayName,
-        url: plain(snapshot?.overlay?.url, "https://placeholder"),
-        commit: plain(snapshot?.overlay?.commit, PLACEHOLDER_COMMIT),
-      },
+      tree: { name: "gentoo", url: "https://placeholder", commit: PLACEHOLDER_COMMIT },
+      overlay: { name: overlayName, url: "https://placeholder", commit: PLACEHOLDER_COMMIT },
       upload: {
         host: upload === undefined ? "placeholder" : given(upload.host, "placeholder"),
         user: upload === undefined ? "placeholder" : given(upload.user, "placeholder"),
@@ -213,14 +200,12 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       kernelPackages: args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES,
     });
   out.push(
-    ...renamed(
-      probe("probe", undefined).filter((v) => !/^(tree|overlay)\.(url|commit)$/.test(v.argument)),
-      (a) =>
-        a.startsWith("upload.rootDir")
-          ? "binhost.rootDir"
-          : a.startsWith("upload.")
-            ? `binhost.${a}`
-            : a,
+    ...renamed(probe("probe"), (a) =>
+      a.startsWith("upload.rootDir")
+        ? "binhost.rootDir"
+        : a.startsWith("upload.")
+          ? `binhost.${a}`
+          : a,
     ),
   );
   const binhostUrl = args.binhost?.url;
@@ -252,51 +237,13 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       ),
     );
   }
-  for (const environment of environments) {
-    const snapshot = args.snapshots?.[environment];
-    if (snapshot === undefined) {
-      out.push(
-        violation(
-          `snapshots.${environment}`,
-          undefined,
-          "is missing",
-          `give the tree and overlay commits ${environment} builds from (readTreeSnapshot)`,
-        ),
-      );
-      continue;
-    }
-    for (const which of ["tree", "overlay"] as const) {
-      const repository = snapshot[which] as Partial<Record<"url" | "commit", unknown>> | undefined;
-      if (typeof repository !== "object" || repository === null || Array.isArray(repository)) {
-        out.push(
-          violation(
-            `snapshots.${environment}.${which}`,
-            repository,
-            "is not { url, commit }",
-            "give the clone URL and the 40-digit commit",
-          ),
-        );
-        continue;
-      }
-      for (const field of ["url", "commit"] as const) {
-        if (typeof repository[field] !== "string") {
-          out.push(
-            violation(
-              `snapshots.${environment}.${which}.${field}`,
-              repository[field],
-              "is not a plain string",
-              field === "url" ? "give the clone URL" : "give the 40-digit commit",
-            ),
-          );
-        }
-      }
-    }
+  if ((args as { snapshots?: unknown }).snapshots !== undefined) {
     out.push(
-      ...renamed(
-        probe(environment, snapshot).filter((v) =>
-          /^(tree|overlay)\.(url|commit)$/.test(v.argument),
-        ),
-        (a) => `snapshots.${environment}.${a}`,
+      violation(
+        "snapshots",
+        (args as { snapshots?: unknown }).snapshots,
+        "is no longer an argument: each builder builds its Stack's tree (stack.treeSources)",
+        "remove snapshots; give the commits to the Stacks' treeSnapshots and the clone URLs to their gentooSyncUri and overlaySyncUri",
       ),
     );
   }

@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { type BuildProfileRef, binhostRepositoryUrl } from "../binhost/paths";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
-import { TREE_SNAPSHOT_PATH } from "../portage/repos-conf";
 import { renderBuildProfileFiles } from "../stack/render";
 import { assertValid } from "../validation/resource-error";
 import { renderBuildScript } from "./build-script";
@@ -15,7 +14,6 @@ import {
   buildScriptPath,
   buildStatusFile,
   PERSISTENT_BUILDER_PATHS,
-  snapshotMismatch,
 } from "./builder-layout";
 import { renderEphemeralRunner } from "./ephemeral-run";
 import {
@@ -145,11 +143,24 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         ? undefined
         : pulumi.output(args.binhost.rootCertificatePem).apply(withNewline);
     const runner = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
+    // What each builder builds: its Stack's tree for its environment, by the builder's label.
+    const sources = new Map(
+      args.builders.map((b) => {
+        const ref = { environment: b.environment, arch: b.arch, stack: b.stack.resolved.name };
+        const label = buildProfileLabel(ref);
+        return [label, must(b.stack.treeSources[b.environment], `${label}: its Stack's tree`)];
+      }),
+    );
     const stageFiles = stageBuildFiles(
       args,
       overlayName,
       uploadTarget,
       pulumi.output(args.notifyUrl),
+      pulumi.all(
+        Object.fromEntries(
+          [...sources].map(([label, s]) => [label, s.apply((t) => t.tree.commit)]),
+        ),
+      ),
     );
 
     const builders: Record<string, FarmBuilder> = {};
@@ -163,11 +174,11 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
       };
       const label = buildProfileLabel(buildProfile);
       const child = builderName(name, buildProfile);
-      const snapshot = must(args.snapshots[b.environment], `snapshots.${b.environment}`);
+      const snapshot = must(sources.get(label), label);
       checked[label] = {
         environment: b.environment,
         stack: b.stack.urn,
-        snapshot: { gentoo: snapshot.tree.commit, overlay: snapshot.overlay.commit },
+        snapshot: snapshot.apply((t) => ({ gentoo: t.tree.commit, overlay: t.overlay.commit })),
       };
       const server = new Server(
         child,
@@ -200,16 +211,12 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             ),
         );
       const script = pulumi
-        .all([uploadTarget, args.notifyUrl, args.binhost.url, baseRepositories])
-        .apply(([target, notifyUrl, binhostUrl, bases]) =>
+        .all([uploadTarget, args.notifyUrl, args.binhost.url, baseRepositories, snapshot])
+        .apply(([target, notifyUrl, binhostUrl, bases, tree]) =>
           renderBuildScript({
             buildProfile,
-            tree: { name: "gentoo", url: snapshot.tree.url, commit: snapshot.tree.commit },
-            overlay: {
-              name: overlayName,
-              url: snapshot.overlay.url,
-              commit: snapshot.overlay.commit,
-            },
+            tree: { name: "gentoo", url: tree.tree.url, commit: tree.tree.commit },
+            overlay: { name: overlayName, url: tree.overlay.url, commit: tree.overlay.commit },
             upload: {
               host: target.host,
               user: target.user,
@@ -237,13 +244,6 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             const content = f[path];
             if (content === undefined) {
               throw new Error(`Stack "${buildProfile.stack}" rendered no ${path} for ${label}`);
-            }
-            const mismatch =
-              path === TREE_SNAPSHOT_PATH ? snapshotMismatch(content, snapshot) : undefined;
-            if (mismatch !== undefined) {
-              throw new Error(
-                `GentooBuildFarm "${name}" builder ${label}: ${mismatch}; pass the same tree snapshot (readTreeSnapshot) to the Stack's treeSnapshots and the farm's snapshots`,
-              );
             }
             // An empty file (the world file of a Stack without application packages) is
             // pushed as one newline: Pulumi cannot read back an empty string asset.

@@ -2,13 +2,15 @@
  * The catalyst stage builds of a build farm: stage1 → stage2 → stage3 per (environment,
  * arch, system profile), run on one builder of that cell, and stage4 per environment, run
  * on the builder named in `stages.stage4`. Plans are computed (and every spec rendered)
- * before anything is created, so a spec catalyst would reject is an argument error.
+ * before anything is created, so a spec catalyst would reject is an argument error. The
+ * tree commit a spec pins is its builder's Stack's (`stack.treeSources`), known only as an
+ * Output: plans are made first with a placeholder commit (what validation and the file list
+ * need), then rendered again with the real commits.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { BuildProfileRef } from "../binhost/paths";
 import type { PushedFile } from "../host/pushed-files";
 import { ARCHES } from "../portage/arch";
-import type { Environment } from "../snapshot/environments";
 import { isStack } from "../stack/model";
 import { stackProfilePath } from "../stack/render";
 import { ValidationError, type Violation, violation } from "../validation/violations";
@@ -41,6 +43,11 @@ export interface StagePlan {
 }
 
 const STAMP = /^\d{8}T\d{6}Z$/;
+/** The commit plans are made with before the real ones are known (any 40 hex digits render). */
+const PLACEHOLDER_COMMIT = "0".repeat(40);
+
+/** The tree commit of a builder's Stack for its environment, by the builder's build profile. */
+type TreeCommitOf = (builder: BuildProfileRef) => string;
 
 function prefixed(e: unknown, prefix: string): Violation[] {
   if (e instanceof ValidationError) {
@@ -57,6 +64,7 @@ function prefixed(e: unknown, prefix: string): Violation[] {
 function planStages(
   args: GentooBuildFarmArgs,
   overlayName: string,
+  treeCommitOf: TreeCommitOf,
 ): { plans: Map<string, StagePlan>; violations: Violation[] } {
   const plans = new Map<string, StagePlan>();
   const stages = args.stages;
@@ -117,7 +125,7 @@ function planStages(
       );
       continue;
     }
-    const treeCommit = args.snapshots[cell.environment as Environment]?.tree.commit ?? "";
+    const treeCommit = treeCommitOf(cell);
     try {
       const specs = stageSpecs({
         environment: cell.environment,
@@ -171,7 +179,7 @@ function planStages(
     }
     const arch = ARCHES[b.arch];
     const stack = b.stack.resolved;
-    const treeCommit = args.snapshots[b.environment]?.tree.commit ?? "";
+    const treeCommit = treeCommitOf({ environment, arch: b.arch, stack: stack.name });
     try {
       const spec = stage4Spec({
         environment,
@@ -234,9 +242,10 @@ export function validateStages(args: GentooBuildFarmArgs): Violation[] {
     (b) =>
       isStack(b.stack) &&
       Object.hasOwn(b.stack.buildProfiles, `${b.environment}/${b.arch}`) &&
-      typeof args.snapshots?.[b.environment as Environment]?.tree?.commit === "string",
+      b.stack.treeSources?.[b.environment] !== undefined,
   );
-  return planStages({ ...args, builders }, farmOverlayName(args)).violations;
+  return planStages({ ...args, builders }, farmOverlayName(args), () => PLACEHOLDER_COMMIT)
+    .violations;
 }
 
 /** Path of the stage script of a builder. */
@@ -246,16 +255,29 @@ function stageScriptPath(host: BuildProfileRef): string {
 
 /**
  * The files of each stage-building builder (specs, stage script, service) and the command
- * that starts the stage build after they change, keyed by the builder's label.
+ * that starts the stage build after they change, keyed by the builder's label. `commits`:
+ * each builder's tree commit (its Stack's for its environment), by the builder's label.
  */
 export function stageBuildFiles(
   args: GentooBuildFarmArgs,
   overlayName: string,
   upload: pulumi.Output<Pick<BuildFarmUpload, "host" | "user">>,
   notifyUrl: pulumi.Output<string>,
+  commits: pulumi.Output<Readonly<Record<string, string>>>,
 ): Map<string, { files: PushedFile[]; afterChange: string }> {
   const result = new Map<string, { files: PushedFile[]; afterChange: string }>();
-  for (const [label, plan] of planStages(args, overlayName).plans) {
+  const rendered = commits.apply((byLabel) => {
+    const { plans, violations } = planStages(args, overlayName, (host) => {
+      const commit = byLabel[buildProfileLabel(host)];
+      if (commit === undefined) throw new Error(`no tree commit for ${buildProfileLabel(host)}`);
+      return commit;
+    });
+    if (violations.length > 0)
+      throw new ValidationError("GentooBuildFarm stage builds", violations);
+    return plans;
+  });
+  for (const [label, plan] of planStages(args, overlayName, () => PLACEHOLDER_COMMIT).plans) {
+    const real = rendered.apply((plans) => plans.get(label) as StagePlan);
     const scriptPath = stageScriptPath(plan.host);
     const units = renderBuilderUnits({
       buildProfile: plan.host,
@@ -267,25 +289,30 @@ export function stageBuildFiles(
     });
     const script = upload.apply((u) =>
       notifyUrl.apply((url) =>
-        renderStageScript({
-          label,
-          treeCommit: plan.treeCommit,
-          builds: plan.builds,
-          upload: {
-            host: u.host,
-            user: u.user,
-            rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
-            sshKeyPath: BUILDER_PATHS.uploadKey,
-            knownHostsPath: BUILDER_PATHS.knownHosts,
-          },
-          notifyUrl: url,
-          storeDir: CATALYST_STOREDIR,
-        }),
+        real.apply((r) =>
+          renderStageScript({
+            label,
+            treeCommit: r.treeCommit,
+            builds: r.builds,
+            upload: {
+              host: u.host,
+              user: u.user,
+              rootDir: args.binhost.rootDir ?? DEFAULT_UPLOAD_ROOT,
+              sshKeyPath: BUILDER_PATHS.uploadKey,
+              knownHostsPath: BUILDER_PATHS.knownHosts,
+            },
+            notifyUrl: url,
+            storeDir: CATALYST_STOREDIR,
+          }),
+        ),
       ),
     );
     result.set(label, {
       files: [
-        ...plan.specs.map((s) => ({ path: s.path, content: s.text })),
+        ...plan.specs.map((s, i) => ({
+          path: s.path,
+          content: real.apply((r) => r.specs[i]?.text ?? ""),
+        })),
         { path: scriptPath, content: script, mode: "0755" },
         { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },
       ],

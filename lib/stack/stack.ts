@@ -83,6 +83,17 @@ export interface TreeSnapshotInput {
   readonly overlay: pulumi.Input<string>;
 }
 
+/**
+ * What an environment's builders build from: the Stack's clone URLs at its tree snapshot's
+ * commits (`gentooSyncUri` and `overlaySyncUri` with `treeSnapshots[<environment>]`).
+ */
+export interface StackTreeSources {
+  /** The Gentoo tree clone at the snapshot's `gentoo` commit. */
+  readonly tree: { readonly url: string; readonly commit: string };
+  /** The overlay at the snapshot's `overlay` commit. */
+  readonly overlay: { readonly url: string; readonly commit: string };
+}
+
 /** One build profile of a Stack: one (environment, arch) cell. */
 export interface StackBuildProfile {
   /** The environment. */
@@ -271,6 +282,14 @@ export class Stack extends pulumi.ComponentResource {
   public readonly packages: readonly string[];
   /** Build profiles keyed by `<environment>/<arch>`. */
   public readonly buildProfiles: Readonly<Record<string, StackBuildProfile>>;
+  /**
+   * Per environment, the clone URLs and commits its builders build from: a GentooBuildFarm
+   * takes them from here, so that the tree a builder builds and the tree its Stack's
+   * machines sync are one fact.
+   */
+  public readonly treeSources: Readonly<
+    Partial<Record<Environment, pulumi.Output<StackTreeSources>>>
+  >;
 
   constructor(name: string, args: StackArgs, opts?: pulumi.ComponentResourceOptions) {
     super(STACK_TYPE, name, {}, opts);
@@ -301,10 +320,15 @@ export class Stack extends pulumi.ComponentResource {
         gentooMirrors: [...gentooMirrors],
       }));
     const buildProfiles: Record<string, StackBuildProfile> = {};
+    const treeSources: Partial<Record<Environment, pulumi.Output<StackTreeSources>>> = {};
     for (const environment of args.environments) {
       const snapshot: pulumi.Output<TreeSnapshotCommits> = pulumi.output(
         args.treeSnapshots[environment] as pulumi.Input<TreeSnapshotInput>,
       );
+      treeSources[environment] = pulumi.all([shared, snapshot]).apply(([s, commits]) => ({
+        tree: { url: s.gentooSyncUri, commit: commits.gentoo },
+        overlay: { url: s.overlaySyncUri, commit: commits.overlay },
+      }));
       for (const arch of args.arches) {
         const files = pulumi.all([shared, snapshot]).apply(([s, commits]) =>
           renderBuildProfileFiles(resolved, {
@@ -330,6 +354,7 @@ export class Stack extends pulumi.ComponentResource {
       }
     }
     this.buildProfiles = buildProfiles;
+    this.treeSources = treeSources;
 
     this.registerOutputs({
       // Known in a preview: what the policy pack (policy/) checks.

@@ -76,11 +76,8 @@ const UPLOAD_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nupload\n-----END OPENSS
 const SIGNING_KEY =
   "-----BEGIN PGP PRIVATE KEY BLOCK-----\nsigning\n-----END PGP PRIVATE KEY BLOCK-----";
 
-function farmArgs(
-  overrides: Partial<FarmArgs> = {},
-  treeCommit = TREE_COMMIT,
-  s = { linux, ruby },
-): FarmArgs {
+/** The farm's arguments; its builders build the tree of `s`, the Stacks. */
+function farmArgs(overrides: Partial<FarmArgs> = {}, s = { linux, ruby }): FarmArgs {
   return {
     hypervisors: { kvm1, kvm2 },
     network: lan,
@@ -109,12 +106,6 @@ function farmArgs(
         privateKeyOpenssh: UPLOAD_KEY,
         knownHosts: "192.168.150.10 ssh-ed25519 AAAAC3NzaBinhost",
       }),
-    },
-    snapshots: {
-      production: {
-        tree: { url: FARM_TREE_URL, commit: treeCommit },
-        overlay: { url: FARM_OVERLAY_URL, commit: OVERLAY_COMMIT },
-      },
     },
     signingKey: { privateKeyArmored: pulumi.secret(SIGNING_KEY) },
     notifyUrl: "https://hooks.example.ch/builds",
@@ -370,11 +361,11 @@ describe("GentooBuildFarm", () => {
 
   it("turns a new tree snapshot commit into new file contents only: no VM, disk or key changes", async () => {
     const before = registered.length;
-    const a = new GentooBuildFarm("snap", farmArgs({}, TREE_COMMIT));
+    const a = new GentooBuildFarm("snap", farmArgs({}));
     const first = (await registeredSince(before)).filter((r) => r.name.startsWith("snap"));
     const next = stacks(NEXT_TREE_COMMIT);
     const mid = registered.length;
-    const b = new GentooBuildFarm("snap", farmArgs({}, NEXT_TREE_COMMIT, next));
+    const b = new GentooBuildFarm("snap", farmArgs({}, next));
     const second = (await registeredSince(mid)).filter((r) => r.name.startsWith("snap"));
     assert.deepEqual(names(second), names(first));
     // Resources whose inputs differ (file contents travel as assets the mocks cannot read;
@@ -404,6 +395,15 @@ describe("GentooBuildFarm", () => {
         "/etc/portage/repos.conf/gentoo-infra.conf",
         `/usr/local/libexec/gentoo-infra/build-production-amd64-${stack}`,
       ]);
+      // The build script checks out the Stack's tree: its clone URLs at its new commit.
+      const script = await contentOf(
+        now,
+        `/usr/local/libexec/gentoo-infra/build-production-amd64-${stack}`,
+      );
+      for (const expected of [NEXT_TREE_COMMIT, OVERLAY_COMMIT, FARM_TREE_URL, FARM_OVERLAY_URL]) {
+        assert.ok(script.includes(expected), `the build script names ${expected}`);
+      }
+      assert.ok(!script.includes(TREE_COMMIT), "and not the old commit");
     }
   });
 
@@ -541,7 +541,6 @@ describe("GentooBuildFarm validation", () => {
       { builders: [{ ...b0, environment: "development" }] },
       [
         '- builders[0]: is not a build profile of Stack "linux" (it has production/amd64, staging/amd64) (got "development/amd64"); add the environment and arch to the Stack\'s environments and arches',
-        "- snapshots.development: is missing (got undefined); give the tree and overlay commits development builds from (readTreeSnapshot)",
       ],
     ],
     [
@@ -578,32 +577,11 @@ describe("GentooBuildFarm validation", () => {
       ],
     ],
     [
-      "a missing snapshot for a builder's environment",
-      {
-        snapshots: {
-          staging: {
-            tree: { url: FARM_TREE_URL, commit: "HEAD" },
-            overlay: { url: "file:///srv/overlay", commit: OVERLAY_COMMIT },
-          },
-        },
-      },
+      // The tree is the Stacks' (stack.treeSources): a program written before it was.
+      "a snapshots argument",
+      { snapshots: { production: {} } } as Partial<FarmArgs>,
       [
-        "- snapshots.production: is missing (got undefined); give the tree and overlay commits production builds from (readTreeSnapshot)",
-      ],
-    ],
-    [
-      "a bad commit and URL in a snapshot",
-      {
-        snapshots: {
-          production: {
-            tree: { url: FARM_TREE_URL, commit: "HEAD" },
-            overlay: { url: "file:///srv/overlay", commit: OVERLAY_COMMIT },
-          },
-        },
-      },
-      [
-        '- snapshots.production.tree.commit: is not a full commit hash (got "HEAD"); give the 40 hex digits of the snapshot commit',
-        '- snapshots.production.overlay.url: is not an https, ssh or git URL (got "file:///srv/overlay"); use e.g. https://git.example.ch/gentoo.git',
+        "- snapshots: is no longer an argument: each builder builds its Stack's tree (stack.treeSources) (got {\"production\":{}}); remove snapshots; give the commits to the Stacks' treeSnapshots and the clone URLs to their gentooSyncUri and overlaySyncUri",
       ],
     ],
     [
@@ -640,7 +618,7 @@ describe("GentooBuildFarm validation", () => {
       "a builder name longer than libvirt allows",
       { builders: [{ ...b0, stack: longName }] },
       [
-        "- builders[0]: gives a builder name libvirt cannot take (got \"bad11-production-amd64-storefront-checkout-service\"); shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
+        "- builders[0]: gives a builder name libvirt cannot take (got \"bad10-production-amd64-storefront-checkout-service\"); shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
       ],
     ],
     [
@@ -730,7 +708,6 @@ describe("GentooBuildFarm validation", () => {
 describe("GentooBuildFarm refuses hostile values in its plain arguments (property)", () => {
   const b0 = farmArgs().builders[0] as BuildfarmModule.BuildFarmBuilder;
   const b1 = farmArgs().builders[1] as BuildfarmModule.BuildFarmBuilder;
-  const snapshot = farmArgs().snapshots.production as BuildfarmModule.BuildFarmSnapshot;
   /** Where a value goes, the argument the error must name, and the valid value it replaces. */
   const places: {
     at: string;
@@ -743,15 +720,6 @@ describe("GentooBuildFarm refuses hostile values in its plain arguments (propert
       valid: String(b0[field]),
       set: (v: unknown) => ({ builders: [{ ...b0, [field]: v }, b1] }),
     })),
-    ...(["tree", "overlay"] as const).flatMap((repo) =>
-      (["url", "commit"] as const).map((field) => ({
-        at: `snapshots.production.${repo}.${field}`,
-        valid: snapshot[repo][field],
-        set: (v: unknown) => ({
-          snapshots: { production: { ...snapshot, [repo]: { ...snapshot[repo], [field]: v } } },
-        }),
-      })),
-    ),
     {
       at: "binhost.url",
       valid: "https://binhost.example.ch",

@@ -8,8 +8,6 @@ import {
   builderName,
   buildScriptPath,
   PERSISTENT_BUILDER_PATHS,
-  snapshotMismatch,
-  treeSnapshotFileCommits,
 } from "../../lib/buildfarm/builder-layout";
 import { catalystRequiredKeys, validateCatalystSpecKeys } from "../../lib/buildfarm/catalyst-keys";
 import {
@@ -25,17 +23,13 @@ import {
 } from "../../lib/buildfarm/ephemeral-run";
 import { renderStageScript, validateStageScriptArgs } from "../../lib/buildfarm/stage-script";
 import { builderUnitStem, renderBuilderUnits } from "../../lib/buildfarm/systemd-units";
-import { renderTreeSnapshotFile } from "../../lib/portage/repos-conf";
 import { ValidationError } from "../../lib/validation";
 import {
   buildScriptArgs,
   farmBuildScriptArgs,
-  NEXT_TREE_COMMIT,
-  OVERLAY_COMMIT,
   stage4Args,
   stageArgs,
   stageScriptArgs,
-  TREE_COMMIT,
 } from "../support/buildfarm-fixtures";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
@@ -352,40 +346,6 @@ describe("builder layout", () => {
           );
         },
       ),
-    );
-  });
-});
-
-describe("tree snapshot agreement between Stack and farm", () => {
-  const file = renderTreeSnapshotFile({
-    environment: "production",
-    gentoo: {
-      name: "gentoo",
-      location: "/var/db/repos/gentoo",
-      syncUri: "https://g",
-      commit: TREE_COMMIT,
-    },
-    overlay: {
-      name: "gentoo-infra",
-      location: "/var/db/repos/gentoo-infra",
-      syncUri: "https://o",
-      commit: OVERLAY_COMMIT,
-    },
-  });
-
-  it("reads both commits from the Stack's tree-snapshot file", () => {
-    assert.deepEqual(treeSnapshotFileCommits(file), {
-      gentoo: TREE_COMMIT,
-      overlay: OVERLAY_COMMIT,
-    });
-  });
-
-  it("agrees when the commits match and names both pairs when they do not", () => {
-    const same = { tree: { commit: TREE_COMMIT }, overlay: { commit: OVERLAY_COMMIT } };
-    assert.equal(snapshotMismatch(file, same), undefined);
-    assert.equal(
-      snapshotMismatch(file, { ...same, tree: { commit: NEXT_TREE_COMMIT } }),
-      `the Stack pins tree ${TREE_COMMIT} and overlay ${OVERLAY_COMMIT}, the farm's snapshots give tree ${NEXT_TREE_COMMIT} and overlay ${OVERLAY_COMMIT}`,
     );
   });
 });
