@@ -62,7 +62,6 @@ test("examples/site previews development, staging and production from their comm
   const before = { site: snapshotDir(SITE), root: snapshotDir(ROOT) };
   const work = await mkdtemp(path.join(tmpdir(), "gi-site-env-"));
   const backend = path.join(work, "backend");
-  await mkdir(backend);
   const env = isolatedEnv(backend, randomBytes(24).toString("hex"));
 
   /**
@@ -86,18 +85,26 @@ test("examples/site previews development, staging and production from their comm
     } catch (error) {
       // Its JSON holds every planned input; the errors are what to read.
       if (!(error instanceof PulumiCommandError)) throw error;
-      const { diagnostics = [] } = JSON.parse(error.stdout || "{}") as Partial<Preview>;
+      let diagnostics: Preview["diagnostics"] = [];
+      try {
+        diagnostics = (JSON.parse(error.stdout) as Partial<Preview>).diagnostics;
+      } catch {
+        diagnostics = [{ severity: "error", message: error.stdout }];
+      }
+      diagnostics ??= [];
       const errors = diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
       throw new Error(`the ${stack} preview failed:\n${errors.join("\n")}${error.stderr}`);
     }
   };
-  const rootConfig = await initStack(ROOT, "prod", "");
+  let rootConfig = "";
   const root = (args: string[]) =>
     runPulumi([...args, "--stack", "prod", "--config-file", rootConfig], ROOT, env);
   let rootUp = false;
   const step = scenarioSteps(t);
   try {
     await step("the offline root goes up as organization/pki-root/prod", async () => {
+      await mkdir(backend);
+      rootConfig = await initStack(ROOT, "prod", "");
       rootUp = true;
       await root(["up", "--yes", "--skip-preview", "--non-interactive"]);
     });
