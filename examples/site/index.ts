@@ -1,19 +1,25 @@
 // A whole site (docs/getting-started.md): three Stacks with inheritance (rails → ruby → linux,
-// see stacks.ts), two arches (amd64, arm64), builders spread over two hypervisors, a binhost, an
+// see stacks.ts), two arches (amd64, arm64), builders spread over the hypervisors, a binhost, an
 // install host with several machines, and the PKI below an offline root.
 //
 // One program, one Pulumi stack per environment: the stack's name (development, staging,
-// production) picks the environment; any other name previews as development.
-//
-// Configuration (all optional, so that a fresh clone previews):
-// - rootStack: the offline root stack (examples/pki-root), e.g. "organization/pki-root/prod";
-//   without it the root is created in this stack (development only).
-// - gentooClone / overlayClone: local clones whose git-flow branches give the tree snapshot
-//   (docs/tree-snapshots.md); without them, fixed commits.
-// - hypervisors: { name: libvirt URI }, default { hv1: "qemu:///system" }; amd64 builders go to
+// production) picks the environment; any other name previews as development. Pulumi.<env>.yaml
+// holds what differs, as `site:` keys that site-config.ts checks before anything is declared
+// (one error naming each wrong key); a stack without a file gets the defaults:
+// - hypervisors: { name: libvirt URI }; amd64 builders, the binhost and the install host go to
 //   the first, arm64 builders to `arm64Hypervisor` (default: the last).
-// - baseImagePath, installerDir: the guest image and the installer (STAND-INS built by
-//   scripts/build-base-image and scripts/build-installer unless you point at Gentoo's).
+//   Default { hv1: "qemu:///system" }.
+// - machines: { hostname: { mac, host, stack, firmware } }, installed by MAC; `host` numbers
+//   the address in the subnet (50-99). Default: web1, web2, worker1, mail1 (site-config.ts).
+// - rootStack (staging, production): the offline root stack (examples/pki-root), e.g.
+//   "organization/pki-root/prod"; without it the root is created in this stack (development
+//   only, with a warning).
+// Each environment builds its git-flow branch (develop, release/*, master) of the clones
+// `gentooClone` / `overlayClone` (docs/tree-snapshots.md); without them, fixed commits.
+// Also optional: domain, baseDn, subnet, gentooSyncUri, overlaySyncUri, revoked, notifyUrl,
+// dhcpMode, stageSha512, and baseImagePath / installerDir: the guest image and the installer
+// (STAND-INS built by scripts/build-base-image and scripts/build-installer unless you point at
+// Gentoo's).
 //
 // Policies (docs/pull-requests.md, "Policies"): preview with gentoo-infra's policy pack, e.g.
 //   npm run pulumi -- -C examples/site preview --stack production --policy-pack ../../policy
@@ -41,6 +47,7 @@ import {
   readTreeSnapshot,
   Stack,
 } from "../../lib";
+import { readSiteConfig } from "./site-config";
 import { arches, catalog, stacks } from "./stacks";
 
 const config = new pulumi.Config();
@@ -55,6 +62,15 @@ const lan = parseIpv4Subnet(subnet);
 if (lan === undefined || lan.prefixLength > 24) {
   throw new Error(`config subnet: "${subnet}" is not an IPv4 subnet of /24 or larger`);
 }
+// What differs per environment, checked before anything is declared.
+const site = readSiteConfig(
+  {
+    hypervisors: config.getObject("hypervisors"),
+    arm64Hypervisor: config.get("arm64Hypervisor"),
+    machines: config.getObject("machines"),
+  },
+  stacks.map((s) => s.name),
+);
 /** The `host`th address of the site's subnet (from its network address). */
 const net = (host: number) => hostAddress(lan, host);
 const binhostHostname = `binhost.${environment}.${domain}`;
@@ -85,18 +101,15 @@ export = async () => {
   const snapshot = await readSnapshot();
 
   // Hypervisors: builders spread over them.
-  const hypervisorUris = config.getObject<Record<string, string>>("hypervisors") ?? {
-    hv1: "qemu:///system",
-  };
   const hypervisors = Object.fromEntries(
-    Object.entries(hypervisorUris).map(([name, uri]) => [
+    Object.entries(site.hypervisors).map(([name, uri]) => [
       name,
       new Hypervisor(name, { uri, domainType: "qemu" }),
     ]),
   );
   const hypervisorNames = Object.keys(hypervisors);
   const first = hypervisorNames[0] as string;
-  const arm64Hypervisor = config.get("arm64Hypervisor") ?? (hypervisorNames.at(-1) as string);
+  const arm64Hypervisor = site.arm64Hypervisor;
   const imagePath =
     config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2");
   const networks = Object.fromEntries(
@@ -213,27 +226,16 @@ export = async () => {
   });
 
   // Machines installed by MAC (amd64: the installer built here is amd64).
-  const machine = (
-    n: number,
-    hostname: string,
-    stack: string,
-    firmware: "bios" | "uefi",
-  ): PxeMachine => ({
-    mac: `52:54:00:20:00:${n.toString(16).padStart(2, "0")}`,
+  const machines: PxeMachine[] = Object.entries(site.machines).map(([hostname, m]) => ({
+    mac: m.mac,
     hostname,
     environment,
     arch: "amd64",
-    stack,
-    address: net(n),
-    firmware,
-    diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
-  });
-  const machines: PxeMachine[] = [
-    machine(51, "web1", "rails", "uefi"),
-    machine(52, "web2", "rails", "uefi"),
-    machine(53, "worker1", "ruby", "bios"),
-    machine(54, "mail1", "linux", "bios"),
-  ];
+    stack: m.stack,
+    address: net(m.host),
+    firmware: m.firmware,
+    diskLayout: defaultDiskLayout(m.firmware, "/dev/vda"),
+  }));
   const installerDir = config.get("installerDir") ?? path.join(cache, "installer", "amd64");
   const stageSha512 = config.get("stageSha512");
   if (!stageSha512 && !existsSync(installerDir)) {
