@@ -7,6 +7,11 @@
 // the network namespace of scripts/libvirt-harness; the first builds start right after.
 // A smaller environment: `tools: false` (linux only, one builder), `machineCount: 0` (no
 // machines, so no install host); the e2e's staging and production stacks are such.
+// Certificates for services outside this program: `certificates` (a JSON list of RootCa
+// certificates, e.g. `[{"name":"mail","kind":"host","commonName":"mail.dev.gentoo-infra.test"}]`;
+// output `certificates`), and `revoked` (e.g. `[{"certificate":"mail","reason":"keyCompromise"}]`):
+// a revoked certificate stays in `certificates` until it expires; its serial goes on the CRL of
+// its kind's sub-CA, which the binhost serves.
 //
 // STAND-INS (named so): the guest image is a Debian image with real Portage standing in for
 // Gentoo's cloud-init image (scripts/build-base-image), the Gentoo tree and overlay are
@@ -33,7 +38,9 @@ import {
   PushedFiles,
   PxeInstallHost,
   parseIpv4Subnet,
+  type RevocationReason,
   RootCa,
+  type RootCaCertificate,
   readTreeSnapshot,
   Stack,
 } from "../../lib";
@@ -130,6 +137,9 @@ export = async () => {
     crlBaseUrl: `http://${binhostHostname}/crl`,
     intermediate: environment,
     root: { mode: "in-stack" },
+    certificates: config.getObject<RootCaCertificate[]>("certificates") ?? [],
+    revoked:
+      config.getObject<{ certificate: string; reason?: RevocationReason }[]>("revoked") ?? [],
     packageSigningKey: {
       name: `gentoo-infra ${environment} binhost`,
       email: `binhost@${domain}`,
@@ -368,6 +378,15 @@ export = async () => {
       stage: pxe ? `${binhostUrl}${stageRelative}` : undefined,
       git: binhost.gitUrls.apply((u) => Object.values(u).join(" ")),
     },
+    /** The `certificates` of the configuration by name, with their private keys (secret). */
+    certificates: pulumi.secret(
+      Object.fromEntries(
+        Object.entries(pki.certificates).map(([name, c]) => [
+          name,
+          { certificatePem: c.certificatePem, privateKeyPem: c.privateKeyPem },
+        ]),
+      ),
+    ),
     /** The root CA certificate: `curl --cacert` it to reach the binhost. */
     caCertificatePem: pki.rootCertificatePem,
     /** The package-signing public key: every served package verifies with it. */

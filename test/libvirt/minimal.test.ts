@@ -8,11 +8,20 @@
  * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
  * - dnsmasq and nginx run on the install host;
  * - a second up reports no changes;
- * - the preview report (gentoo-infra preview-report) of the real previews lists exactly what
- *   each means: no change; a tree moved (builder and binhost commits, the files that follow);
- *   a machine added (its hostname and MAC, certificates, dnsmasq's hosts, its files);
- * - adding a machine to the install host changes its files in place: no VM is replaced;
+ * - pull requests as a site repository has them: the program runs from a temporary git
+ *   repository (a copy of examples/minimal, its stack configuration committed on main; see
+ *   `siteRepository`), and each branch made from main is checked out for a real preview. The
+ *   preview report (gentoo-infra preview-report) lists exactly what each branch means and
+ *   nothing else: pr/no-change (a README) says no change; pr/promote-tree (gentooCommit: builder
+ *   and binhost commits, the files that follow); pr/revoke (a certificate of the `certificates`
+ *   config revoked: its CRL re-signed, the binhost's copy of it); pr/add-machine (machineCount 2: its hostname and MAC,
+ *   certificates, dnsmasq's hosts, its files);
+ * - pr/add-machine, merged into main and brought up, changes the install host's files in place:
+ *   no VM is replaced;
  * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
+ * Not proven here: that the binhost serves the re-signed CRL (pr/revoke is previewed, not brought
+ * up; the engine tier's test/engine/pki.test.ts brings a revocation up and openssl rejects the
+ * certificate).
  * STAND-INS: the guest image (scripts/build-base-image), the installer and the stage are built
  * from Debian packages; see docs/base-image.md and docs/installer.md. Not proven here: that a
  * machine installs or that the builders build (the e2e tier: test/e2e/site.test.ts; here
@@ -21,7 +30,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -45,6 +64,39 @@ interface Servers {
   [name: string]: { address: string; user: string; privateKeyOpenssh: string };
 }
 
+/**
+ * A site repository as a user keeps one, in `root`: a git repository (branch main, user set
+ * locally) at `<root>/sites/minimal` holding a copy of examples/minimal's program, committed.
+ * Its `../../lib` resolves to `<root>/lib`: the library's files (lib, package.json,
+ * tsconfig.json, node_modules) and the cache are symlinks into this repository, standing in for
+ * the installed package; the program runs from the copy, so a checked-out branch is what Pulumi
+ * runs.
+ */
+function siteRepository(root: string): { dir: string; git: (...args: string[]) => string } {
+  for (const entry of ["lib", "package.json", "tsconfig.json", "node_modules"]) {
+    symlinkSync(path.join(REPO_ROOT, entry), path.join(root, entry));
+  }
+  symlinkSync(CACHE, path.join(root, ".cache"));
+  const source = path.join(REPO_ROOT, "examples/minimal");
+  const dir = path.join(root, "sites/minimal");
+  mkdirSync(dir, { recursive: true });
+  for (const file of readdirSync(source).filter((f) => f === "Pulumi.yaml" || f.endsWith(".ts"))) {
+    copyFileSync(path.join(source, file), path.join(dir, file));
+  }
+  const git = (...args: string[]) => {
+    const r = spawnSync("git", ["-C", dir, ...args], { encoding: "utf8" });
+    assert.equal(r.status, 0, `git ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+    return r.stdout.trim();
+  };
+  git("init", "--quiet", "--initial-branch=main");
+  git("config", "user.name", "Site Operator");
+  git("config", "user.email", "operator@dev.gentoo-infra.test");
+  git("config", "commit.gpgsign", "false");
+  git("add", "--all");
+  git("commit", "--quiet", "-m", "The development site: examples/minimal");
+  return { dir, git };
+}
+
 /** The UUID of every domain whose name starts with `prefix`: a replaced VM gets a new one. */
 function domainUuids(prefix: string): Record<string, string> {
   return Object.fromEntries(
@@ -58,18 +110,20 @@ function domainUuids(prefix: string): Record<string, string> {
 
 test("examples/minimal goes up on libvirt, converges, grows in place and goes down clean", async (t) => {
   if (!requireRoot(t, "network namespaces, libvirtd")) return;
-  if (!requireTools(t, ["pulumi", "virsh", "curl", "ssh", "ip"], TOOLCHAIN_HINT)) return;
+  if (!requireTools(t, ["pulumi", "virsh", "curl", "ssh", "ip", "git"], TOOLCHAIN_HINT)) return;
   if (!requireFiles(t, IMAGES, "run scripts/setup (step 60-images)")) return;
 
+  const work = mkdtempSync(path.join(tmpdir(), "gi-minimal-"));
+  const site = siteRepository(work);
   // A short stack name: it prefixes every libvirt name (gi-<stack>-farm-development-amd64-linux
   // must stay within libvirt's limits).
-  const program = await PulumiProgram.create("examples/minimal", {
+  const program = await PulumiProgram.create(site.dir, {
     netns: NETNS,
     stack: `lv-${randomBytes(2).toString("hex")}`,
   });
   // The stack name is the libvirt name prefix of everything it makes (gi-<stack>-…).
   const prefix = `gi-${program.stack}`;
-  const work = mkdtempSync(path.join(tmpdir(), "gi-minimal-"));
+  const stackFile = `Pulumi.${program.stack}.yaml`;
   let destroyed = false;
   const step = scenarioSteps(t);
   const ssh = (servers: Servers, name: string, command: string) => {
@@ -93,10 +147,18 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
     let uuids: Record<string, string> = {};
     let outputs: Record<string, unknown> = {};
     await step("up creates three running servers whose cloud-init finished", async () => {
-      // One builder (linux): a second one only adds a boot and a build to the tier's time.
+      // One builder (linux): a second one only adds a boot and a build to the tier's time. A
+      // certificate for a service outside the program, for pr/revoke to revoke.
       await program.setConfig("tools", "false");
+      await program.setConfig(
+        "certificates",
+        JSON.stringify([{ name: "mail", kind: "host", commonName: "mail.dev.gentoo-infra.test" }]),
+      );
+      site.git("add", stackFile);
+      site.git("commit", "--quiet", "-m", "development: linux only, a certificate for mail");
       await program.up();
       outputs = await program.outputs({ showSecrets: true });
+      assert.deepEqual(Object.keys(outputs.certificates as object), ["mail"]);
       uuids = domainUuids(prefix);
       // binhost, install host, and linux's builder.
       assert.equal(Object.keys(uuids).length, 3, `domains: ${Object.keys(uuids).join(", ")}`);
@@ -150,21 +212,57 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       const r = previewReport([{ environment: "development", preview }]);
       return { lines: r.markdown.split("\n").filter((l) => /^(## |- )/.test(l)), r };
     };
-
-    await step("the preview report of a pull request: no change, then a tree moved", async () => {
-      assert.deepEqual(reported(await previewJson()).lines, ["## development: no change"]);
-      const commit = (ref: string) =>
-        spawnSync("git", ["-C", path.join(CACHE, "trees/gentoo.git"), "rev-parse", ref], {
-          encoding: "utf8",
-        }).stdout.trim();
-      const [from, to] = [commit("develop"), commit("bump")];
-      await program.setConfig("gentooCommit", to);
+    /**
+     * A pull request: branch `branch` made from main, `change` committed on it (the files it
+     * changed are `files`), its preview with the branch checked out, then main checked out.
+     */
+    const pullRequest = async (branch: string, change: () => Promise<void> | void) => {
+      site.git("checkout", "--quiet", "-b", branch, "main");
       try {
-        const { lines, r } = reported(await previewJson());
-        assert.deepEqual(r.stateful, [], "moving the tree replaces nothing stateful");
+        await change();
+        site.git("add", "--all");
+        site.git("commit", "--quiet", "-m", branch);
+        const files = site.git("diff", "--name-only", "main", branch).split("\n");
+        const started = Date.now();
+        const preview = await previewJson();
+        t.diagnostic(`${branch}: preview ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return { files, preview, ...reported(preview) };
+      } finally {
+        site.git("checkout", "--quiet", "--force", "main");
+      }
+    };
+
+    /**
+     * A pull request that sets configuration key `key` to `value`: it changes only the stack's
+     * Pulumi.<stack>.yaml, and its preview replaces or deletes nothing stateful.
+     */
+    const configPullRequest = async (branch: string, key: string, value: string) => {
+      const pr = await pullRequest(branch, () => program.setConfig(key, value));
+      assert.deepEqual(pr.files, [stackFile]);
+      assert.deepEqual(pr.r.stateful, [], `${branch} replaces nothing stateful`);
+      return pr;
+    };
+
+    await step("pull request pr/no-change (a README): the report says no change", async () => {
+      const pr = await pullRequest("pr/no-change", () =>
+        writeFileSync(path.join(site.dir, "README.md"), "# The development site\n"),
+      );
+      assert.deepEqual(pr.files, ["README.md"]);
+      assert.deepEqual(pr.lines, ["## development: no change"]);
+    });
+
+    await step(
+      "pull request pr/promote-tree (gentooCommit): the report lists the tree moved, nothing else",
+      async () => {
+        const commit = (ref: string) =>
+          spawnSync("git", ["-C", path.join(CACHE, "trees/gentoo.git"), "rev-parse", ref], {
+            encoding: "utf8",
+          }).stdout.trim();
+        const [from, to] = [commit("develop"), commit("bump")];
+        const pr = await configPullRequest("pr/promote-tree", "gentooCommit", to);
         // Exactly what moving the tree means, and nothing else.
         const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
-        assert.deepEqual(lines, [
+        assert.deepEqual(pr.lines, [
           "## development: 9 resources change",
           `- builder development/amd64/linux: tree ${a} → ${b}`,
           "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
@@ -172,50 +270,62 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
           "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`",
           "- machine 52:54:00:47:49:50 install configuration changed",
         ]);
-      } finally {
-        await program.run(["config", "rm", "gentooCommit", "--stack", program.stack]);
-      }
-    });
+      },
+    );
 
-    await step("adding a machine updates the install host in place, replacing no VM", async () => {
-      await program.setConfig("machineCount", "2");
-      const preview = await previewJson();
-      const report = reported(preview);
-      assert.deepEqual(report.r.stateful, []);
-      const lines = report.lines;
-      const web2 = "/etc/gentoo-infra/pxe/machines/52-54-00-47-49-51";
-      const files = [
-        "host.key",
-        "host.pem",
-        "install.ipxe",
-        "local.ipxe",
-        "puppet.key",
-        "puppet.pem",
-      ];
-      assert.deepEqual(lines, [
-        "## development: 18 resources change",
-        "- machine web2 (52:54:00:47:49:51) added",
-        "- dnsmasq: +1 host",
-        "- host certificate web2.dev.gentoo-infra.test issued",
-        "- puppet certificate web2.dev.gentoo-infra.test issued",
-        "- PrivateKey added: `pxe-web2-host-key`, `pxe-web2-puppet-key`",
-        "- RandomPassword added: `pxe-web2-autosign`",
-        `- pxe: files added: ${files.map((f) => `\`${web2}/${f}\``).join(", ")}`,
-        "- pxe: files changed: `/etc/gentoo-infra/pxe/netboot.tsv`, `/etc/nginx/nginx.conf`",
-      ]);
-      const steps = preview.steps;
-      const vmTypes = /libvirt:index\/(domain|volume|cloudInitDisk):/;
-      const touched = steps.filter((s) => s.op !== "same" && vmTypes.test(s.urn));
-      assert.deepEqual(touched, [], "no domain, disk or cloud-init disk changes");
-      assert.ok(
-        steps.some((s) => s.op === "create" && s.urn.endsWith("pxe-web2-host-cert")),
-        "web2 gets its host certificate",
-      );
-      await program.up();
-      assert.deepEqual(domainUuids(prefix), uuids, "every VM kept its domain UUID");
-      const r = ssh(outputs.servers as Servers, "pxe", "grep -c web2 /etc/dnsmasq.conf");
-      assert.equal(r.stdout.trim(), "1", r.stderr);
-    });
+    await step(
+      "pull request pr/revoke (a certificate revoked): the report lists the revocation, its CRL and the binhost's copy, nothing else",
+      async () => {
+        const revoked = [{ certificate: "mail", reason: "keyCompromise" }];
+        const pr = await configPullRequest("pr/revoke", "revoked", JSON.stringify(revoked));
+        // The host CRL, and the binhost's copy of the CRLs it serves (its install re-runs).
+        assert.deepEqual(pr.lines, [
+          "## development: 3 resources change",
+          "- binhost-config: files changed: `/var/lib/gentoo-infra/binhost/crl-files.json`",
+          "- certificate mail revoked (keyCompromise); host CRL re-signed",
+        ]);
+      },
+    );
+
+    await step(
+      "pull request pr/add-machine (machineCount 2), merged and brought up, updates the install host in place, replacing no VM",
+      async () => {
+        const pr = await configPullRequest("pr/add-machine", "machineCount", "2");
+        const web2 = "/etc/gentoo-infra/pxe/machines/52-54-00-47-49-51";
+        const files = [
+          "host.key",
+          "host.pem",
+          "install.ipxe",
+          "local.ipxe",
+          "puppet.key",
+          "puppet.pem",
+        ];
+        assert.deepEqual(pr.lines, [
+          "## development: 18 resources change",
+          "- machine web2 (52:54:00:47:49:51) added",
+          "- dnsmasq: +1 host",
+          "- host certificate web2.dev.gentoo-infra.test issued",
+          "- puppet certificate web2.dev.gentoo-infra.test issued",
+          "- PrivateKey added: `pxe-web2-host-key`, `pxe-web2-puppet-key`",
+          "- RandomPassword added: `pxe-web2-autosign`",
+          `- pxe: files added: ${files.map((f) => `\`${web2}/${f}\``).join(", ")}`,
+          "- pxe: files changed: `/etc/gentoo-infra/pxe/netboot.tsv`, `/etc/nginx/nginx.conf`",
+        ]);
+        const steps = pr.preview.steps;
+        const vmTypes = /libvirt:index\/(domain|volume|cloudInitDisk):/;
+        const touched = steps.filter((s) => s.op !== "same" && vmTypes.test(s.urn));
+        assert.deepEqual(touched, [], "no domain, disk or cloud-init disk changes");
+        assert.ok(
+          steps.some((s) => s.op === "create" && s.urn.endsWith("pxe-web2-host-cert")),
+          "web2 gets its host certificate",
+        );
+        site.git("merge", "--quiet", "--no-ff", "-m", "Merge pr/add-machine", "pr/add-machine");
+        await program.up();
+        assert.deepEqual(domainUuids(prefix), uuids, "every VM kept its domain UUID");
+        const r = ssh(outputs.servers as Servers, "pxe", "grep -c web2 /etc/dnsmasq.conf");
+        assert.equal(r.stdout.trim(), "1", r.stderr);
+      },
+    );
 
     await step("destroy leaves no domain, volume, pool, network or pool directory", async () => {
       await program.destroy();

@@ -232,7 +232,11 @@ export class PulumiProgram {
     readonly netns?: string,
   ) {}
 
-  /** Makes a temporary backend and initialises the stack of the program in `dir`. */
+  /**
+   * Makes a temporary backend and initialises the stack of the program in `dir`: relative to
+   * the repository root, or absolute (a program copied outside it, e.g. a temporary site
+   * repository).
+   */
   static async create(dir: string, options: ProgramOptions = {}): Promise<PulumiProgram> {
     const absolute = path.resolve(REPO_ROOT, dir);
     const backendDir = await mkdtemp(path.join(tmpdir(), "gi-pulumi-"));
