@@ -109,6 +109,11 @@ export interface BuildScriptArgs {
 const COMMIT = GIT_COMMIT;
 const REPO_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const SAFE_URL = /^(https|ssh|git):\/\/[A-Za-z0-9._~:/@%+-]+$/;
+
+/** Whether builders can clone from `url`: an https, ssh or git URL of safe characters. */
+export function isCloneUrl(url: unknown): boolean {
+  return typeof url === "string" && SAFE_URL.test(url);
+}
 const NOTIFY_URL = HTTP_URL;
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;

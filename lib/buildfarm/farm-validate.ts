@@ -9,7 +9,7 @@ import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { isStack } from "../stack/model";
 import { HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
 import { isLateBound, type Violation, violation } from "../validation/violations";
-import { validateBuildScriptArgs } from "./build-script-args";
+import { isCloneUrl, validateBuildScriptArgs } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
   type BuildFarmUpload,
@@ -42,6 +42,7 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
     );
   }
   const hypervisors = args.hypervisors ?? {};
+  const checkedStacks = new Set<unknown>();
   const profiles = new Map<string, number>();
   const addresses = new Map<string, number>();
   builders.forEach((b, i) => {
@@ -83,6 +84,25 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
             "give every Stack of one farm the same overlayName",
           ),
         );
+      }
+      // Builders clone the Stack's tree: a URL they cannot fetch is an error now, not at render.
+      if (!checkedStacks.has(b.stack)) {
+        checkedStacks.add(b.stack);
+        for (const [argument, url] of [
+          ["gentooSyncUri", b.stack.syncUris.gentoo],
+          ["overlaySyncUri", b.stack.syncUris.overlay],
+        ] as const) {
+          if (!isLateBound(url) && !isCloneUrl(url)) {
+            out.push(
+              violation(
+                `${at}.stack`,
+                url,
+                `has a ${argument} builders cannot clone: not an https, ssh or git URL`,
+                `give Stack "${stack}" an https, ssh or git ${argument}, e.g. https://git.example.ch/gentoo.git`,
+              ),
+            );
+          }
+        }
       }
       const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
       const child = builderName(name, { environment: b.environment, arch: b.arch, stack });

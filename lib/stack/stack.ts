@@ -282,6 +282,13 @@ export class Stack extends pulumi.ComponentResource {
   public readonly packages: readonly string[];
   /** Build profiles keyed by `<environment>/<arch>`. */
   public readonly buildProfiles: Readonly<Record<string, StackBuildProfile>>;
+  /** The clone URLs as given, for components that check them before anything is created. */
+  public readonly syncUris: {
+    /** The Gentoo tree clone's URL, as given (`gentooSyncUri`). */
+    readonly gentoo: pulumi.Input<string>;
+    /** The overlay's URL, as given (`overlaySyncUri`). */
+    readonly overlay: pulumi.Input<string>;
+  };
   /**
    * Per environment, the clone URLs and commits its builders build from: a GentooBuildFarm
    * takes them from here, so that the tree a builder builds and the tree its Stack's
@@ -355,6 +362,7 @@ export class Stack extends pulumi.ComponentResource {
     }
     this.buildProfiles = buildProfiles;
     this.treeSources = treeSources;
+    this.syncUris = { gentoo: args.gentooSyncUri, overlay: args.overlaySyncUri };
 
     this.registerOutputs({
       // Known in a preview: what the policy pack (policy/) checks.

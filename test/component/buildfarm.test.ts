@@ -577,6 +577,26 @@ describe("GentooBuildFarm validation", () => {
       ],
     ],
     [
+      // A Stack may name a local clone (machines sync it as Portage does); builders clone
+      // over the network only, so the farm refuses it before anything is created.
+      "a Stack whose overlay builders cannot clone",
+      {
+        builders: [
+          {
+            ...b0,
+            stack: new Stack("fileoverlay", {
+              ...sharedStackArgs(TREE_COMMIT),
+              systemProfile: "server",
+              overlaySyncUri: "file:///srv/overlay",
+            }),
+          },
+        ],
+      },
+      [
+        '- builders[0].stack: has a overlaySyncUri builders cannot clone: not an https, ssh or git URL (got "file:///srv/overlay"); give Stack "fileoverlay" an https, ssh or git overlaySyncUri, e.g. https://git.example.ch/gentoo.git',
+      ],
+    ],
+    [
       // The tree is the Stacks' (stack.treeSources): a program written before it was.
       "a snapshots argument",
       { snapshots: { production: {} } } as Partial<FarmArgs>,
@@ -618,7 +638,7 @@ describe("GentooBuildFarm validation", () => {
       "a builder name longer than libvirt allows",
       { builders: [{ ...b0, stack: longName }] },
       [
-        "- builders[0]: gives a builder name libvirt cannot take (got \"bad10-production-amd64-storefront-checkout-service\"); shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
+        "- builders[0]: gives a builder name libvirt cannot take (got \"<farm>-production-amd64-storefront-checkout-service\"); shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
       ],
     ],
     [
@@ -694,7 +714,9 @@ describe("GentooBuildFarm validation", () => {
         (e: unknown) => {
           assert.ok(e instanceof Error);
           const count = lines.length === 1 ? "1 problem" : `${lines.length} problems`;
-          assert.equal(e.message, [`GentooBuildFarm "${name}": ${count}:`, ...lines].join("\n"));
+          // `(got "<farm>-…` in an expected line starts with the farm's name (bad<case number>).
+          const expected = lines.map((l) => l.replaceAll('(got "<farm>-', `(got "${name}-`));
+          assert.equal(e.message, [`GentooBuildFarm "${name}": ${count}:`, ...expected].join("\n"));
           return true;
         },
       );
