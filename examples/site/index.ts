@@ -62,6 +62,10 @@ const lan = parseIpv4Subnet(subnet);
 if (lan === undefined || lan.prefixLength > 24) {
   throw new Error(`config subnet: "${subnet}" is not an IPv4 subnet of /24 or larger`);
 }
+/** The `host`th address of the site's subnet (from its network address). */
+const net = (host: number) => hostAddress(lan, host);
+/** The install host's DHCP pool: machines sit below it (site-config.ts). */
+const dhcpRange = { start: net(100), end: net(199) };
 // What differs per environment, checked before anything is declared.
 const site = readSiteConfig(
   {
@@ -69,10 +73,8 @@ const site = readSiteConfig(
     arm64Hypervisor: config.get("arm64Hypervisor"),
     machines: config.getObject("machines"),
   },
-  stacks.map((s) => s.name),
+  { environment, stacks: stacks.map((s) => s.name), network: { subnet, dhcpRange }, address: net },
 );
-/** The `host`th address of the site's subnet (from its network address). */
-const net = (host: number) => hostAddress(lan, host);
 const binhostHostname = `binhost.${environment}.${domain}`;
 const binhostUrl = `https://${binhostHostname}/`;
 const gentooSyncUri = config.get("gentooSyncUri") ?? "https://git.example.ch/gentoo.git";
@@ -247,7 +249,7 @@ export = async () => {
     address: net(11),
     image: images[first] as { volumeId: pulumi.Output<string> },
     dhcpMode: (config.get("dhcpMode") as "full" | "proxy" | undefined) ?? "proxy",
-    dhcpRange: { start: net(100), end: net(199) },
+    dhcpRange,
     domain: `${environment}.${domain}`,
     machines,
     stacks: built,

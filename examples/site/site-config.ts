@@ -6,7 +6,8 @@
  * (test/unit/site-config.test.ts) holds the messages.
  */
 import { validateHypervisorArgs } from "../../lib/libvirt/validate";
-import { macViolation, normalizeMac } from "../../lib/network/mac";
+import { defaultDiskLayout, type Firmware } from "../../lib/pxe/disk-layout";
+import { type Machine, type PxeNetwork, validateMachines } from "../../lib/pxe/inventory";
 import { DNS_LABEL, isWholeNumber, matches } from "../../lib/validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../../lib/validation/violations";
 
@@ -87,7 +88,13 @@ function hypervisorViolations(value: unknown): Violation[] {
   ]);
 }
 
-function machineViolations(value: unknown, stacks: readonly string[]): Violation[] {
+/**
+ * The machines' checks: the shape of the config and the site's address plan here; everything
+ * else (MAC, host name, Stack, firmware and disk, duplicates, the address against the subnet
+ * and the DHCP range) by the install host's own validateMachines, on the machines as the
+ * program builds them, with its `machines[i]` paths renamed to the config keys.
+ */
+function machineViolations(value: unknown, site: SitePlan): Violation[] {
   const at = "site:machines";
   if (!isMap(value) || Object.keys(value).length === 0) {
     return [
@@ -100,13 +107,11 @@ function machineViolations(value: unknown, stacks: readonly string[]): Violation
     ];
   }
   const out: Violation[] = [];
-  const seenMacs = new Map<string, string>();
-  const seenHosts = new Map<number, string>();
+  // The machines as the program builds them; one without a valid host number has no address
+  // (reported above), so its address is not judged again.
+  const checked: { key: string; machine: Machine; hostValid: boolean }[] = [];
   for (const [hostname, machine] of Object.entries(value)) {
     const here = `${at}.${hostname}`;
-    if (!matches(DNS_LABEL, hostname)) {
-      out.push(violation(here, hostname, "is not a hostname", "use a DNS label, e.g. web1"));
-    }
     if (!isMap(machine)) {
       out.push(violation(here, machine, "is not a machine", MACHINE_EXAMPLE));
       continue;
@@ -121,24 +126,8 @@ function machineViolations(value: unknown, stacks: readonly string[]): Violation
         ),
       );
     }
-    const mac = macViolation(`${here}.mac`, machine.mac);
-    if (mac) out.push(mac);
-    const normal = normalizeMac(machine.mac);
-    if (!mac && normal !== undefined) {
-      const other = seenMacs.get(normal);
-      if (other !== undefined) {
-        out.push(
-          violation(
-            `${here}.mac`,
-            machine.mac,
-            `is ${other}'s MAC too`,
-            "give each machine its own",
-          ),
-        );
-      }
-      seenMacs.set(normal, hostname);
-    }
-    if (!isWholeNumber(machine.host, 50, 99)) {
+    const hostValid = isWholeNumber(machine.host, 50, 99);
+    if (!hostValid) {
       out.push(
         violation(
           `${here}.host`,
@@ -147,41 +136,60 @@ function machineViolations(value: unknown, stacks: readonly string[]): Violation
           "use 50 to 99 (the nth address of the subnet; servers sit below, DHCP above)",
         ),
       );
-    } else {
-      const other = seenHosts.get(machine.host);
-      if (other !== undefined) {
-        out.push(
-          violation(
-            `${here}.host`,
-            machine.host,
-            `is ${other}'s host number too`,
-            "give each machine its own",
-          ),
-        );
-      }
-      seenHosts.set(machine.host, hostname);
     }
-    if (typeof machine.stack !== "string" || !stacks.includes(machine.stack)) {
-      out.push(
-        violation(
-          `${here}.stack`,
-          machine.stack,
-          "is not a Stack of the site",
-          `use ${stacks.join(", ")}`,
-        ),
-      );
-    }
-    if (machine.firmware !== "bios" && machine.firmware !== "uefi") {
-      out.push(
-        violation(`${here}.firmware`, machine.firmware, "is not a firmware", "use bios or uefi"),
-      );
-    }
+    const firmware = machine.firmware as Firmware;
+    checked.push({
+      key: here,
+      hostValid,
+      machine: {
+        mac: machine.mac as string,
+        hostname,
+        environment: site.environment,
+        arch: "amd64",
+        stack: machine.stack as string,
+        address: hostValid ? site.address(machine.host as number) : "",
+        firmware,
+        disk: defaultDiskLayout(firmware === "uefi" ? "uefi" : "bios", "/dev/vda"),
+      },
+    });
   }
+  const keyOf = (argument: string) =>
+    argument.replace(/^machines\[(\d+)\]/, (_, i) => checked[Number(i)]?.key ?? argument);
+  const found = validateMachines(
+    checked.map((c) => c.machine),
+    site.network,
+    { environments: [site.environment], arches: ["amd64"], stacks: site.stacks },
+  );
+  const judged = found.filter((v) => {
+    const i = /^machines\[(\d+)\]\.address$/.exec(v.argument)?.[1];
+    return i === undefined || checked[Number(i)]?.hostValid !== false;
+  });
+  out.push(
+    ...judged.map((v) => ({
+      ...v,
+      argument: keyOf(v.argument).replace(/\.address$/, ".host"),
+      problem: v.problem.replace(/machines\[\d+\]\.\w+/g, (m) =>
+        keyOf(m).replace(/\.address$/, ".host"),
+      ),
+    })),
+  );
   return out;
 }
 
-/** Every problem of the site's configuration; `stacks` are the names a machine may use. */
-export function validateSiteConfig(input: SiteConfigInput, stacks: readonly string[]): Violation[] {
+/** What the machines are checked against: the program's environment, Stacks and network. */
+export interface SitePlan {
+  /** The stack's environment (every machine is installed for it). */
+  readonly environment: string;
+  /** The Stacks a machine may run. */
+  readonly stacks: readonly string[];
+  /** The install subnet and its DHCP range. */
+  readonly network: PxeNetwork;
+  /** The `host`th address of the subnet. */
+  readonly address: (host: number) => string;
+}
+
+/** Every problem of the site's configuration. */
+export function validateSiteConfig(input: SiteConfigInput, site: SitePlan): Violation[] {
   const out: Violation[] = [];
   if (input.hypervisors !== undefined) out.push(...hypervisorViolations(input.hypervisors));
   const names = Object.keys(isMap(input.hypervisors) ? input.hypervisors : DEFAULT_HYPERVISORS);
@@ -195,7 +203,7 @@ export function validateSiteConfig(input: SiteConfigInput, stacks: readonly stri
       ),
     );
   }
-  if (input.machines !== undefined) out.push(...machineViolations(input.machines, stacks));
+  if (input.machines !== undefined) out.push(...machineViolations(input.machines, site));
   return out;
 }
 
@@ -203,8 +211,8 @@ export function validateSiteConfig(input: SiteConfigInput, stacks: readonly stri
  * The site's configuration with defaults applied; throws one ValidationError naming every
  * problem (the config key, the value and the fix).
  */
-export function readSiteConfig(input: SiteConfigInput, stacks: readonly string[]): SiteConfig {
-  throwIfViolations("examples/site stack configuration", validateSiteConfig(input, stacks));
+export function readSiteConfig(input: SiteConfigInput, site: SitePlan): SiteConfig {
+  throwIfViolations("examples/site stack configuration", validateSiteConfig(input, site));
   const hypervisors =
     (input.hypervisors as Record<string, string> | undefined) ?? DEFAULT_HYPERVISORS;
   return {

@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
+import { POLICY_PACK, policyViolations as reported } from "../support/policy";
 import {
   type CliResult,
   PulumiCommandError,
@@ -27,7 +28,7 @@ import { requireFiles, requireTools } from "../support/tools";
 
 const FIXTURE = "test/engine/fixtures/policy";
 /** The pack's directory as a user types it, relative to the program's directory. */
-const PACK = path.relative(path.join(REPO_ROOT, FIXTURE), path.join(REPO_ROOT, "policy"));
+const PACK = path.relative(path.join(REPO_ROOT, FIXTURE), POLICY_PACK);
 const PACK_HINT =
   "run 'npm run setup' (scripts/setup.d/47-policy.sh installs and compiles policy/)";
 
@@ -76,13 +77,6 @@ async function previewWithPack(
   } finally {
     await program.cleanup({ force: true });
   }
-}
-
-/** The lines of the CLI's Policies section that report violations: "[level]  policy  (…)". */
-function reported(output: string): string[] {
-  return [...output.matchAll(/^\s+- \[(mandatory|advisory)\]\s+(\S+)\s/gm)]
-    .map((m) => `${m[1]} ${m[2]}`)
-    .sort();
 }
 
 test("a program that keeps every mandatory policy previews with the pack, printing the advisory one", async (t) => {

@@ -17,7 +17,13 @@ import {
 } from "../../examples/site/site-config";
 import { environments, stacks } from "../../examples/site/stacks";
 
-const STACKS = stacks.map((s) => s.name);
+/** examples/site's plan with its default subnet, as index.ts builds it. */
+const STACKS = {
+  environment: "development",
+  stacks: stacks.map((s) => s.name),
+  network: { subnet: "10.20.0.0/24", dhcpRange: { start: "10.20.0.100", end: "10.20.0.199" } },
+  address: (host: number) => `10.20.0.${host}`,
+};
 const SITE = path.resolve(__dirname, "../../examples/site");
 
 describe("examples/site stack configuration", () => {
@@ -58,12 +64,13 @@ describe("examples/site stack configuration", () => {
         '- site:hypervisors.Kvm2: is not a hypervisor name (got "Kvm2"); use a DNS label, e.g. kvm1',
         '- site:arm64Hypervisor: is not one of site:hypervisors (got "kvm3"); use kvm1, Kvm2',
         '- site:machines.web2.disk: is not a machine field (got "sda"); use mac, host, stack, firmware',
-        '- site:machines.web2.mac: is web1\'s MAC too (got "52-54-00-20-00-33"); give each machine its own',
-        "- site:machines.web2.host: is web1's host number too (got 51); give each machine its own",
-        '- site:machines.web2.stack: is not a Stack of the site (got "rail"); use linux, ruby, rails',
-        '- site:machines.web2.firmware: is not a firmware (got "efi"); use bios or uefi',
-        "- site:machines.mail1.mac: is not a MAC address (got 525400200036); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
         "- site:machines.mail1.host: is not a machine's host number (got 10); use 50 to 99 (the nth address of the subnet; servers sit below, DHCP above)",
+        // The rest as the install host's own validateMachines says it, on the config's keys.
+        '- site:machines.web2.mac: duplicates site:machines.web1.mac (got "52-54-00-20-00-33"); give each machine its own MAC address',
+        '- site:machines.web2.stack: is not a known Stack (got "rail"); use one of linux, ruby, rails',
+        '- site:machines.web2.host: duplicates site:machines.web1.host (got "10.20.0.51"); give each machine its own address',
+        '- site:machines.web2.firmware: is not a firmware kind (got "efi"); use bios or uefi',
+        "- site:machines.mail1.mac: is not a MAC address (got 525400200036); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56",
       ].join("\n"),
     });
   });
