@@ -22,6 +22,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PulumiProgram, REPO_ROOT } from "../test/support/pulumi";
 import { userSite } from "../test/support/user-site";
+import { median } from "./site";
 
 const RUNS = 2;
 
@@ -38,13 +39,10 @@ async function previewSeconds(dir: string, env: Record<string, string>): Promise
   }
 }
 
-async function median(dir: string, env: Record<string, string>): Promise<number> {
+async function previews(dir: string, env: Record<string, string>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) times.push(await previewSeconds(dir, env));
-  times.sort((a, b) => a - b);
-  return RUNS % 2
-    ? (times[(RUNS - 1) / 2] as number)
-    : ((times[RUNS / 2 - 1] as number) + (times[RUNS / 2] as number)) / 2;
+  return median(times);
 }
 
 async function main(): Promise<void> {
@@ -58,13 +56,13 @@ async function main(): Promise<void> {
     const inRepo = path.join(REPO_ROOT, "examples/pki-root");
     rows.push([
       "source, type-checked (baseline)",
-      await median(inRepo, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }),
+      await previews(inRepo, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }),
     ]);
     rows.push([
       "source, transpile-only",
-      await median(inRepo, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
+      await previews(inRepo, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
     ]);
-    rows.push(["compiled: JavaScript importing dist/", await median(site, {})]);
+    rows.push(["compiled: JavaScript importing dist/", await previews(site, {})]);
     // The same site as TypeScript, checked against the declarations (no library source).
     await writeFile(
       path.join(site, "Pulumi.yaml"),
@@ -72,7 +70,7 @@ async function main(): Promise<void> {
     );
     rows.push([
       "user's TypeScript against dist/*.d.ts, type-checked",
-      await median(site, {
+      await previews(site, {
         PULUMI_NODEJS_TRANSPILE_ONLY: "false",
         PULUMI_NODEJS_TSCONFIG_PATH: path.join(site, "tsconfig.json"),
       }),

@@ -45,7 +45,7 @@ import {
   tail,
 } from "../test/support/blank-machine";
 import { PulumiProgram } from "../test/support/pulumi";
-import { tearDownSite } from "./site";
+import { median, tearDownSite } from "./site";
 
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
@@ -68,11 +68,6 @@ const PHASES = [
 type Phase = (typeof PHASES)[number][0];
 type Timeline = Record<Phase, number>;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const fmt = (x: number) => `${x.toFixed(1)} s`;
 
 /** Starts every machine at once; resolves with each one's phase times (s from its start). */

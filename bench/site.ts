@@ -2,7 +2,8 @@
  * What the benches that bring examples/minimal up share: starting (the harness lease, a free
  * /24, a fresh stack, a work directory QEMU can read), keeping a failed site for a look
  * (GI_BENCH_KEEP=1) and taking it down again (destroy, then virsh for whatever destroy left,
- * the stack, the work directory and the bench's harness lease).
+ * the stack, the work directory and the bench's harness lease); and the median every bench
+ * prints.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,6 +13,13 @@ import path from "node:path";
 import { freeSubnet, sleep } from "../test/support/blank-machine";
 import { removeLibvirtObjects } from "../test/support/libvirt";
 import { PulumiProgram } from "../test/support/pulumi";
+
+/** The median of some timings. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
 
 const HARNESS = path.join(__dirname, "../scripts/libvirt-harness");
 const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
