@@ -187,10 +187,6 @@ export class BinhostMirror extends pulumi.ComponentResource {
       repos.map((r) => ({ name: r.name, head: Object.keys(r.branches)[0] ?? "" })),
       ADMIN_USER,
     );
-    // PushedFiles has no handle on its install command: take it as it is constructed, so
-    // that `upload` can wait for it.
-    const caught: { install?: pulumi.Resource } = {};
-    const installName = `${name}-config-install`;
     const config = new PushedFiles(
       `${name}-config`,
       {
@@ -227,19 +223,8 @@ export class BinhostMirror extends pulumi.ComponentResource {
         ],
         afterChange: binhostAfterChange(profiles, BINHOST_ROOT, gitSetup),
       },
-      {
-        parent: this,
-        transformations: [
-          (t) => {
-            if (t.type === "command:remote:Command" && t.name === installName) {
-              caught.install = t.resource;
-            }
-            return undefined;
-          },
-        ],
-      },
+      { parent: this },
     );
-    if (caught.install === undefined) throw new Error(`PushedFiles made no ${installName}`);
     // Per build profile, the environment's current tree snapshot, for machines'
     // gentoo-infra-sync: a promotion changes these files only (no nginx reload), and nothing
     // that builders wait for (`upload`, `gitUrls`) waits for them, so a Stack may take its
@@ -257,7 +242,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
         { parent: this, dependsOn: [config] },
       );
     }
-    const installed = caught.install.urn;
+    const installed = config.push.urn;
 
     const hostPublicKey = this.server.hostPublicKey as pulumi.Output<string>;
     const knownHosts = hostPublicKey.apply((key) => knownHostsLine([hostname, args.address], key));

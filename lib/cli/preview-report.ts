@@ -124,10 +124,67 @@ function opOf(op: string): Change["op"] | undefined {
   }
 }
 
-/** The text of a pushed file's source asset in a state, or undefined (secret, not text). */
-function fileText(state: StepState | undefined): string | undefined {
-  const source = state?.inputs?.source as { text?: unknown } | undefined;
-  return typeof source?.text === "string" ? source.text : undefined;
+/** The type of a push (lib/host/file-push.ts): one resource per PushedFiles. */
+const FILE_PUSH = "pulumi-nodejs:dynamic/gentoo-infra:FilePush";
+
+/** A file of a push that changes: its destination, its text before and after when known. */
+interface FileChange {
+  /** The push (a PushedFiles' name, e.g. `pxe-files`). */
+  readonly push: string;
+  readonly path: string;
+  readonly op: "create" | "update" | "delete";
+  /** The push's change, for its group. */
+  readonly change: Change;
+  readonly before?: string;
+  readonly after?: string;
+}
+
+type Manifest = Record<string, { hash?: unknown; mode?: unknown; owner?: unknown }>;
+
+/** A push's files in a state (destination → fingerprint, mode, owner), or none. */
+function manifestOf(state: StepState | undefined): Manifest {
+  const files = state?.inputs?.files;
+  return files && typeof files === "object" ? (files as Manifest) : {};
+}
+
+/** The text of a pushed file in a state, or undefined (secret, sent from a local file). */
+function textOf(state: StepState | undefined, path: string): string | undefined {
+  const contents = state?.inputs?.contents as Record<string, unknown> | undefined;
+  const text = contents?.[path];
+  return typeof text === "string" && text !== "[secret]" ? text : undefined;
+}
+
+/**
+ * The files that change in the pushes' changes: added, removed, or with another fingerprint,
+ * mode or owner. A push to a replaced VM sends every file again, but only these change.
+ */
+function fileChanges(changes: readonly Change[]): FileChange[] {
+  const out: FileChange[] = [];
+  for (const c of changes) {
+    if (c.type !== FILE_PUSH) continue;
+    const before = c.op === "create" ? {} : manifestOf(c.old);
+    const after = c.op === "delete" ? {} : manifestOf(c.new);
+    const push = c.name;
+    for (const path of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(
+      compare,
+    )) {
+      const was = before[path];
+      const is = after[path];
+      const op = was === undefined ? "create" : is === undefined ? "delete" : "update";
+      if (op === "update" && JSON.stringify(was) === JSON.stringify(is)) continue;
+      const beforeText = textOf(c.old, path);
+      const afterText = textOf(c.new, path);
+      out.push({
+        push,
+        path,
+        op,
+        change: c,
+        ...(beforeText === undefined ? {} : { before: beforeText }),
+        ...(afterText === undefined ? {} : { after: afterText }),
+      });
+    }
+  }
+  return out;
 }
 
 /** `KEY="value"` lines of a shell-sourced file (the builders' tree-snapshot file). */
@@ -149,35 +206,6 @@ function dhcpHosts(text: string | undefined): Map<string, string> {
   }
   return hosts;
 }
-
-/** Where a pushed file goes: its destination, and the push (PushedFiles) it belongs to. */
-interface Destination {
-  readonly path: string;
-  readonly push: string;
-}
-
-/**
- * Incoming path → destination, read from the `<push>-install` commands' scripts (a
- * PushedFiles copies each file to an incoming path, then installs it with
- * `install … '<incoming>' '<destination>'`).
- */
-function destinations(changes: readonly Change[]): Map<string, Destination> {
-  const out = new Map<string, Destination>();
-  for (const c of changes) {
-    if (!c.chain.includes(PUSHED_FILES) || !c.name.endsWith("-install")) continue;
-    const push = c.name.replace(/-install$/, "");
-    for (const state of [c.old, c.new]) {
-      const script = state?.inputs?.create;
-      if (typeof script !== "string") continue;
-      for (const m of script.matchAll(/ '([^'\n]+)' '([^'\n]+)'$/gm)) {
-        if (m[1] !== undefined && m[2] !== undefined) out.set(m[1], { path: m[2], push });
-      }
-    }
-  }
-  return out;
-}
-
-const PUSHED_FILES = "gentoo-infra:host:PushedFiles";
 
 /** A certificate's name for a reviewer: its first DNS name, e-mail or resource name. */
 function certificateName(c: Change): string {
@@ -216,11 +244,12 @@ function describe(unordered: readonly Change[]): Described {
     groups.set(group, lines);
   };
   const groupOf = (c: Change) => COMPONENTS.find(([type]) => c.chain[0] === type)?.[1] ?? OTHER;
-  const told = new Set<Change>();
-  const tell = (c: Change, group: string, line: string) => {
+  const told = new Set<Change | FileChange>();
+  const tell = (c: Change | FileChange, group: string, line: string) => {
     told.add(c);
     say(group, line);
   };
+  const files = fileChanges(changes);
 
   // Stateful replacements and deletions, whatever else is said of them.
   for (const c of changes) {
@@ -231,28 +260,25 @@ function describe(unordered: readonly Change[]): Described {
   }
 
   // Builders: the tree snapshot they build.
-  for (const c of changes) {
-    const m =
-      /-(development|staging|production)-(amd64|arm64|x86)-(.+)-files-etc-gentoo-infra-tree-snapshot$/.exec(
-        c.name,
-      );
-    if (!m) continue;
-    const before = assignments(fileText(c.old));
-    const after = assignments(fileText(c.new));
+  for (const f of files) {
+    const m = /-(development|staging|production)-(amd64|arm64|x86)-(.+)-files$/.exec(f.push);
+    if (!m || f.path !== "/etc/gentoo-infra/tree-snapshot") continue;
+    const before = assignments(f.before);
+    const after = assignments(f.after);
     const moves = (["GENTOO", "OVERLAY"] as const).flatMap((repo) => {
       const from = before[`GI_${repo}_COMMIT`];
       const to = after[`GI_${repo}_COMMIT`];
       const label = repo === "GENTOO" ? "tree" : "overlay";
-      if (c.op === "create" && to) return [`${label} ${short(to)}`];
+      if (f.op === "create" && to) return [`${label} ${short(to)}`];
       return from && to && from !== to ? [`${label} ${short(from)} → ${short(to)}`] : [];
     });
     const profile = `${m[1]}/${m[2]}/${m[3]}`;
     tell(
-      c,
-      groupOf(c),
-      c.op === "delete"
+      f,
+      groupOf(f.change),
+      f.op === "delete"
         ? `builder ${profile} removed`
-        : `builder ${profile}${c.op === "create" ? " added" : ""}: ${moves.join(", ") || "tree snapshot file rewritten"}`,
+        : `builder ${profile}${f.op === "create" ? " added" : ""}: ${moves.join(", ") || "tree snapshot file rewritten"}`,
     );
   }
 
@@ -285,16 +311,16 @@ function describe(unordered: readonly Change[]): Described {
   }
 
   // The install host: machines by MAC, dnsmasq's hosts.
-  const dnsmasq = changes.find((c) => c.name.endsWith("-files-etc-dnsmasq.conf"));
-  const hostsBefore = dhcpHosts(fileText(dnsmasq?.old));
-  const hostsAfter = dhcpHosts(fileText(dnsmasq?.new));
-  for (const c of changes) {
-    const m = /-machines-((?:[0-9a-f]{2}-){5}[0-9a-f]{2})-install\.json$/.exec(c.name);
+  const dnsmasq = files.find((f) => f.path === "/etc/dnsmasq.conf");
+  const hostsBefore = dhcpHosts(dnsmasq?.before);
+  const hostsAfter = dhcpHosts(dnsmasq?.after);
+  for (const f of files) {
+    const m = /\/machines\/((?:[0-9a-f]{2}-){5}[0-9a-f]{2})\/install\.json$/.exec(f.path);
     if (!m?.[1]) continue;
     const mac = m[1].replaceAll("-", ":");
     const hostname = hostsAfter.get(mac) ?? hostsBefore.get(mac);
-    const what = c.op === "update" ? "install configuration changed" : VERB[c.op];
-    tell(c, groupOf(c), `machine ${hostname ? `${hostname} (${mac})` : mac} ${what}`);
+    const what = f.op === "update" ? "install configuration changed" : VERB[f.op];
+    tell(f, groupOf(f.change), `machine ${hostname ? `${hostname} (${mac})` : mac} ${what}`);
   }
   if (dnsmasq && dnsmasq.op === "update") {
     const added = [...hostsAfter.keys()].filter((mac) => !hostsBefore.has(mac)).length;
@@ -305,7 +331,7 @@ function describe(unordered: readonly Change[]): Described {
     ];
     tell(
       dnsmasq,
-      groupOf(dnsmasq),
+      groupOf(dnsmasq.change),
       `dnsmasq: ${counts.filter(Boolean).join(", ") || "configuration changed, same hosts"}`,
     );
   }
@@ -356,7 +382,6 @@ function describe(unordered: readonly Change[]): Described {
 
   // Everything else: pushed files by push and destination, then the other resources by type
   // (components are containers: what they hold is said).
-  const where = destinations(changes);
   const rest = new Map<string, { group: string; what: string; names: string[] }>();
   const add = (group: string, what: string, name: string) => {
     const key = `${group}\0${what}`;
@@ -364,18 +389,30 @@ function describe(unordered: readonly Change[]): Described {
     entry.names.push(name);
     rest.set(key, entry);
   };
+  for (const f of files) {
+    if (told.has(f)) continue;
+    add(groupOf(f.change), `${f.push.replace(/-files$/, "")}: files ${VERB[f.op]}`, f.path);
+  }
   for (const c of changes) {
-    if (told.has(c) || c.type.startsWith("gentoo-infra:")) continue;
-    if (c.chain.includes(PUSHED_FILES)) {
-      const remote = (c.new ?? c.old)?.inputs?.remotePath;
-      const to = typeof remote === "string" ? where.get(remote) : undefined;
-      if (c.type === "command:remote:CopyToRemote") {
-        const push = (to?.push ?? c.name).replace(/-files$/, "");
-        add(groupOf(c), `${push}: files ${VERB[c.op]}`, to?.path ?? c.name);
+    if (c.type === FILE_PUSH) {
+      // A push is said by its files; one whose files stay, by its command if that changed
+      // (a push to a replaced VM, by the VM).
+      const command = (s: StepState | undefined) => s?.inputs?.afterChange ?? "";
+      const manifest = c.new?.inputs?.files;
+      if (c.op !== "delete" && (typeof manifest !== "object" || manifest === null)) {
+        add(groupOf(c), `${c.name.replace(/-files$/, "")}: files known only at the up`, c.name);
+        continue;
       }
-      // The `-install` command is the push of those files: said with them.
+      if (
+        c.op === "update" &&
+        !files.some((f) => f.change === c) &&
+        command(c.old) !== command(c.new)
+      ) {
+        add(groupOf(c), `${c.name.replace(/-files$/, "")}: command after a change changed`, c.name);
+      }
       continue;
     }
+    if (told.has(c) || c.type.startsWith("gentoo-infra:")) continue;
     add(groupOf(c), `${shortType(c.type)} ${VERB[c.op]}`, c.name);
   }
   // Other resources by type, then pushed files, each in the order of its words.

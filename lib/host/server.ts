@@ -9,6 +9,8 @@ import { type ImageSource, VirtualMachine } from "../libvirt/virtual-machine";
 import { parseIpv4Subnet } from "../network/ipv4";
 import { derivedMac } from "../network/mac";
 import { assertValid } from "../validation/resource-error";
+import type { FilePush } from "./file-push";
+import type { SshConnection } from "./ssh-exec";
 import { validateServerArgs } from "./validate";
 
 /** The user our SSH connections log in as (sudo without password). */
@@ -85,6 +87,11 @@ export class Server extends pulumi.ComponentResource {
   /** How @pulumi/command reaches the server (private key secret). */
   public readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
   /**
+   * How a push ({@link FilePush}) reaches the server (private key secret); with
+   * `hostKey: "pinned"` it refuses a server presenting another host key.
+   */
+  public readonly sshTarget: pulumi.Output<SshConnection>;
+  /**
    * Done once cloud-init has finished on the current VM: depend on it before pushing files
    * (the staging directory and the users of first-boot commands exist from then on).
    */
@@ -156,6 +163,19 @@ export class Server extends pulumi.ComponentResource {
         dialErrorLimit: 60,
         perDialTimeout: 10,
       })),
+    );
+    this.sshTarget = pulumi.secret(
+      pulumi
+        .all([this.sshKey.privateKeyOpenssh, this.hostPublicKey])
+        .apply(([privateKey, hostPublicKey]) => ({
+          host: args.address,
+          user: ADMIN_USER,
+          privateKey,
+          ...(hostPublicKey ? { hostPublicKey } : {}),
+          // Pushes follow `ready`: the guest is up, a few attempts ride out a restarting sshd.
+          dialErrorLimit: 10,
+          perDialTimeout: 20,
+        })),
     );
     this.ready = new command.remote.Command(
       `${name}-ready`,

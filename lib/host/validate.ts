@@ -2,11 +2,11 @@
  * Pure checks of the host building blocks' arguments (Server, PushedFiles), apart from the
  * components so that the scenario components' validators can run them without loading Pulumi.
  */
+import { posix } from "node:path";
 import { ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { type Violation, violation } from "../validation/violations";
 import type { PushedFile } from "./pushed-files";
 import type { ServerArgs } from "./server";
-import { pathSlug } from "./staged-files";
 
 /** Checks a server's arguments; returns every violation. */
 export function validateServerArgs(
@@ -49,7 +49,7 @@ export function validatePushedFiles(
     Partial<Pick<PushedFile, "content" | "localPath">>)[],
 ): Violation[] {
   const out: Violation[] = [];
-  const slugs = new Map<string, string>();
+  const seen = new Set<string>();
   files.forEach((f, i) => {
     if (f.content !== undefined && f.localPath !== undefined) {
       out.push(
@@ -61,7 +61,12 @@ export function validatePushedFiles(
         ),
       );
     }
-    if (!/^\/[^\0]*[^/]$/.test(f.path) || f.path.split("/").includes("..")) {
+    if (
+      !/^\/.*[^/]$/s.test(f.path) ||
+      [...f.path].some((c) => c.charCodeAt(0) < 0x20) ||
+      f.path.split("/").includes("..") ||
+      posix.normalize(f.path) !== f.path
+    ) {
       out.push(
         violation(
           `files[${i}].path`,
@@ -72,14 +77,10 @@ export function validatePushedFiles(
       );
       return;
     }
-    const slug = pathSlug(f.path);
-    const other = slugs.get(slug);
-    if (other !== undefined) {
-      out.push(
-        violation(`files[${i}].path`, f.path, `collides with ${other}`, "push each file once"),
-      );
+    if (seen.has(f.path)) {
+      out.push(violation(`files[${i}].path`, f.path, "is pushed twice", "push each file once"));
     }
-    slugs.set(slug, f.path);
+    seen.add(f.path);
     if (f.mode !== undefined && !/^0?[0-7]{3,4}$/.test(f.mode)) {
       out.push(
         violation(`files[${i}].mode`, f.mode, "is not an octal mode", 'use e.g. "0644" or "0600"'),

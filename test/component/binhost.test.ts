@@ -1,7 +1,8 @@
 /**
  * BinhostMirror under `pulumi.runtime.setMocks`: exact children, names and inputs, the
- * pushed files (nginx.conf, TLS, CA files, CRLs, signing key, upload authorization), what
- * stays secret, its outputs, and one ResourceError for bad input with nothing registered.
+ * pushed files (nginx.conf, TLS, CA files, CRLs, signing key, upload authorization: each
+ * FilePush's manifest of paths, modes and owners, and its texts), what stays secret, its
+ * outputs, and one ResourceError for bad input with nothing registered.
  * With git repositories: the push commands (script, triggers naming the commits, the admin
  * key only as a secret), what they depend on, and that `upload` waits for them (the mocks
  * hold one push back). The git repositories' clones are real temporary repositories,
@@ -24,10 +25,14 @@ import {
   registered,
   registeredUnder,
 } from "../support/mocks";
-
-/** Pulumi's signature on a secret value as it reaches the mocks. */
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+import {
+  FILE_PUSH,
+  filePushInputs,
+  isSecretInput,
+  modesAndOwners,
+  type PushedFileView,
+  pushedFiles,
+} from "../support/pushes";
 
 /** Resources whose creation the mocks hold back until the promise resolves. */
 const held = new Map<string, Promise<void>>();
@@ -133,15 +138,29 @@ const inputsOf = (list: Registered[], type: string, name: string) => {
   assert.equal(found.length, 1, `${type} ${name} registered ${found.length} times`);
   return (found[0] as Registered).inputs;
 };
-const isSecretInput = (value: unknown) =>
-  typeof value === "object" &&
-  value !== null &&
-  (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-/** The text of a StringAsset input (its text is a promise), unwrapping a secret. */
-const assetText = async (value: unknown): Promise<string> => {
-  const plain = isSecretInput(value) ? (value as { value: unknown }).value : value;
-  return String(await (plain as { text?: Promise<string> }).text);
+/** The SSH private key the mocks give server `name` (the key of its secrets' fingerprints). */
+const serverKey = (name: string) => `-----BEGIN OPENSSH PRIVATE KEY-----${name}-ssh-key`;
+/** The files of the FilePush `push` of server `server`: destination → file. */
+const filesOf = (list: Registered[], push: string, server: string) =>
+  pushedFiles(list, push, { hmacKey: serverKey(server) });
+/** The text a FilePush pushes to `path`. */
+const textOf = (files: Record<string, PushedFileView>, path: string): string => {
+  const file = files[path];
+  assert.ok(file?.content !== undefined, `no text is pushed to ${path}`);
+  return file.content;
 };
+/** The destinations of BinhostMirror `<name>-config` with a signing key, without git. */
+const CONFIG_PATHS = [
+  "/etc/nginx/nginx.conf",
+  "/etc/ssl/gentoo-infra/binhost.pem",
+  "/etc/ssl/gentoo-infra/binhost.key",
+  "/srv/binhost/keys/ca-chain.pem",
+  "/srv/binhost/keys/root-ca.pem",
+  "/srv/binhost/keys/package-signing.asc",
+  "/var/lib/gentoo-infra/binhost/crl-files.json",
+  "/usr/local/libexec/gentoo-infra/binhost-publish-crls",
+  "/var/lib/gi-upload/.ssh/authorized_keys",
+];
 
 const mirror = new BinhostMirror("binhost", site);
 const made = registeredUnder("binhost");
@@ -161,21 +180,6 @@ const gitRepositories: BinhostModule.BinhostGitRepository[] = [
 
 describe("BinhostMirror", () => {
   it("creates a server with a pinned host key, a host certificate, an upload key and pushed files, exactly", async () => {
-    const files = [
-      "etc-nginx-nginx.conf",
-      "etc-ssl-gentoo-infra-binhost.pem",
-      "etc-ssl-gentoo-infra-binhost.key",
-      "srv-binhost-keys-ca-chain.pem",
-      "srv-binhost-keys-root-ca.pem",
-      "srv-binhost-keys-package-signing.asc",
-      "var-lib-gentoo-infra-binhost-crl-files.json",
-      "usr-local-libexec-gentoo-infra-binhost-publish-crls",
-      "var-lib-gi-upload-.ssh-authorized_keys",
-    ];
-    const clientFiles = [
-      "srv-binhost-client-development-amd64-linux-tree-snapshot",
-      "srv-binhost-client-development-amd64-ruby-tree-snapshot",
-    ];
     assert.deepEqual(
       names(await made),
       [
@@ -193,14 +197,20 @@ describe("BinhostMirror", () => {
         "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate binhost-tls-cert",
         "tls:index/privateKey:PrivateKey binhost-upload-key",
         "gentoo-infra:host:PushedFiles binhost-config",
-        ...files.map((f) => `command:remote:CopyToRemote binhost-config-${f}`),
-        "command:remote:Command binhost-config-install",
+        `${FILE_PUSH} binhost-config`,
         "gentoo-infra:host:PushedFiles binhost-client",
-        ...clientFiles.map((f) => `command:remote:CopyToRemote binhost-client-${f}`),
-        "command:remote:Command binhost-client-install",
+        `${FILE_PUSH} binhost-client`,
       ].sort(),
     );
     const list = await made;
+    assert.deepEqual(
+      Object.keys(filesOf(list, "binhost-config", "binhost")).sort(),
+      [...CONFIG_PATHS].sort(),
+    );
+    assert.deepEqual(Object.keys(filesOf(list, "binhost-client", "binhost")).sort(), [
+      "/srv/binhost/client/development/amd64/linux/tree-snapshot",
+      "/srv/binhost/client/development/amd64/ruby/tree-snapshot",
+    ]);
     for (const key of ["binhost-host-key", "binhost-upload-key"]) {
       assert.deepEqual(inputsOf(list, "tls:index/privateKey:PrivateKey", key), {
         algorithm: "ED25519",
@@ -251,10 +261,10 @@ describe("BinhostMirror", () => {
 
   it("pushes the rendered nginx.conf and the TLS, CA, CRL and key files, the key and upload secrets kept secret", async () => {
     const list = await made;
-    const source = (slug: string) =>
-      inputsOf(list, "command:remote:CopyToRemote", `binhost-config-${slug}`).source;
+    const files = filesOf(list, "binhost-config", "binhost");
+    const source = (path: string) => textOf(files, path);
     assert.equal(
-      await assetText(source("etc-nginx-nginx.conf")),
+      source("/etc/nginx/nginx.conf"),
       renderBinhostNginxConf({
         serverName: "binhost.example.ch",
         certificatePath: "/etc/ssl/gentoo-infra/binhost.pem",
@@ -267,24 +277,20 @@ describe("BinhostMirror", () => {
       }),
     );
     const chain = "CERT(pki-host-ca-cert)\nCERT(pki-root-level1-development-cert)\n";
-    assert.equal(
-      await assetText(source("etc-ssl-gentoo-infra-binhost.pem")),
-      `CERT(binhost-tls-cert)\n${chain}`,
-    );
-    const key = source("etc-ssl-gentoo-infra-binhost.key");
-    assert.ok(isSecretInput(key), "the TLS key must stay secret");
-    assert.equal(await assetText(key), "PRIVATE(binhost-tls-key)");
-    assert.equal(await assetText(source("srv-binhost-keys-ca-chain.pem")), chain);
-    assert.equal(
-      await assetText(source("srv-binhost-keys-root-ca.pem")),
-      "CERT(pki-root-ca-cert)\n",
-    );
-    assert.equal(
-      await assetText(source("srv-binhost-keys-package-signing.asc")),
-      "PGP(pki-package-signing)\n",
-    );
+    assert.equal(source("/etc/ssl/gentoo-infra/binhost.pem"), `CERT(binhost-tls-cert)\n${chain}`);
+    // The TLS key is the only secret: its fingerprint is an HMAC and the texts are a secret.
     assert.deepEqual(
-      JSON.parse(await assetText(source("var-lib-gentoo-infra-binhost-crl-files.json"))),
+      Object.keys(files).filter((path) => files[path]?.secret),
+      ["/etc/ssl/gentoo-infra/binhost.key"],
+      "the TLS key must stay secret",
+    );
+    assert.ok(isSecretInput(filePushInputs(list, "binhost-config").contents));
+    assert.equal(source("/etc/ssl/gentoo-infra/binhost.key"), "PRIVATE(binhost-tls-key)");
+    assert.equal(source("/srv/binhost/keys/ca-chain.pem"), chain);
+    assert.equal(source("/srv/binhost/keys/root-ca.pem"), "CERT(pki-root-ca-cert)\n");
+    assert.equal(source("/srv/binhost/keys/package-signing.asc"), "PGP(pki-package-signing)\n");
+    assert.deepEqual(
+      JSON.parse(source("/var/lib/gentoo-infra/binhost/crl-files.json")),
       await outputValue(pki.crlFiles),
     );
     assert.deepEqual(Object.keys(await outputValue(pki.crlFiles)).sort(), [
@@ -296,25 +302,27 @@ describe("BinhostMirror", () => {
       "root.crl",
     ]);
     assert.equal(
-      await assetText(source("usr-local-libexec-gentoo-infra-binhost-publish-crls")),
+      source("/usr/local/libexec/gentoo-infra/binhost-publish-crls"),
       CRL_PUBLISHER_SCRIPT,
     );
     assert.equal(
-      await assetText(source("var-lib-gi-upload-.ssh-authorized_keys")),
+      source("/var/lib/gi-upload/.ssh/authorized_keys"),
       `restrict,command="/usr/bin/rrsync -no-lock /srv/binhost" ssh-ed25519 AAAAC3Nza${Buffer.from("binhost-upload-key").toString("base64").replace(/=/g, "")} gi-upload\n`,
     );
-    const install = String(
-      inputsOf(list, "command:remote:Command", "binhost-config-install").create,
-    );
-    assert.match(
-      install,
-      /sudo install -D -m 0600 -o 'root' -g 'root' '\/var\/lib\/gentoo-infra\/incoming\/binhost-config--etc-ssl-gentoo-infra-binhost.key' '\/etc\/ssl\/gentoo-infra\/binhost.key'\n/,
-    );
-    assert.ok(
-      install.endsWith(
-        `sudo sh -c 'cloud-init status --wait >/dev/null 2>&1 || true; python3 /usr/local/libexec/gentoo-infra/binhost-publish-crls /var/lib/gentoo-infra/binhost/crl-files.json /srv/binhost/crl && install -d -m 0755 -o gi-upload -g gi-upload '\\''/srv/binhost/development/amd64/linux'\\'' '\\''/srv/binhost/development/amd64/ruby'\\'' '\\''/srv/binhost/distfiles'\\'' '\\''/srv/binhost/stages'\\'' && nginx -t -q && systemctl reload-or-restart nginx'\n`,
-      ),
-      install,
+    assert.deepEqual(modesAndOwners(files), {
+      "/etc/nginx/nginx.conf": "0644 root:root",
+      "/etc/ssl/gentoo-infra/binhost.pem": "0644 root:root",
+      "/etc/ssl/gentoo-infra/binhost.key": "0600 root:root",
+      "/srv/binhost/keys/ca-chain.pem": "0644 root:root",
+      "/srv/binhost/keys/root-ca.pem": "0644 root:root",
+      "/srv/binhost/keys/package-signing.asc": "0644 root:root",
+      "/var/lib/gentoo-infra/binhost/crl-files.json": "0644 root:root",
+      "/usr/local/libexec/gentoo-infra/binhost-publish-crls": "0755 root:root",
+      "/var/lib/gi-upload/.ssh/authorized_keys": "0644 root:root",
+    });
+    assert.equal(
+      filePushInputs(list, "binhost-config").afterChange,
+      "cloud-init status --wait >/dev/null 2>&1 || true; python3 /usr/local/libexec/gentoo-infra/binhost-publish-crls /var/lib/gentoo-infra/binhost/crl-files.json /srv/binhost/crl && install -d -m 0755 -o gi-upload -g gi-upload '/srv/binhost/development/amd64/linux' '/srv/binhost/development/amd64/ruby' '/srv/binhost/distfiles' '/srv/binhost/stages' && nginx -t -q && systemctl reload-or-restart nginx",
     );
   });
 
@@ -341,14 +349,15 @@ describe("BinhostMirror", () => {
       (ruby.buildProfiles["development/amd64"] as StackModule.StackBuildProfile).machineFiles,
     );
     const list = await made;
-    const served = await assetText(
-      inputsOf(
-        list,
-        "command:remote:CopyToRemote",
-        "binhost-client-srv-binhost-client-development-amd64-ruby-tree-snapshot",
-      ).source,
-    );
+    const client = filesOf(list, "binhost-client", "binhost");
+    const served = textOf(client, "/srv/binhost/client/development/amd64/ruby/tree-snapshot");
     assert.equal(served, machine["/etc/gentoo-infra/tree-snapshot"]);
+    assert.deepEqual(modesAndOwners(client), {
+      "/srv/binhost/client/development/amd64/linux/tree-snapshot": "0644 root:root",
+      "/srv/binhost/client/development/amd64/ruby/tree-snapshot": "0644 root:root",
+    });
+    // A promotion changes these files only: nothing runs after them (no nginx reload).
+    assert.equal(filePushInputs(list, "binhost-client").afterChange, "");
     assert.match(
       served,
       /^GI_SNAPSHOT_URL="https:\/\/binhost\.example\.ch\/client\/development\/amd64\/ruby\/tree-snapshot"$/m,
@@ -416,11 +425,19 @@ describe("BinhostMirror", () => {
       hostname: "mirror.example.ch",
       stacks: [mirrored],
     });
-    const copies = (await registeredUnder("mirror"))
-      .filter((r) => r.type === "command:remote:CopyToRemote")
-      .map((r) => r.name);
-    assert.equal(copies.length, 9, "8 configuration files and one profile's tree snapshot");
-    assert.ok(!copies.includes("mirror-config-srv-binhost-keys-package-signing.asc"));
+    const list = await registeredUnder("mirror");
+    assert.deepEqual(
+      list.filter((r) => r.type === FILE_PUSH).map((r) => r.name),
+      ["mirror-client", "mirror-config"],
+    );
+    const config = Object.keys(filesOf(list, "mirror-config", "mirror"));
+    const client = Object.keys(filesOf(list, "mirror-client", "mirror"));
+    assert.equal(config.length + client.length, 9, "8 configuration files and one tree snapshot");
+    assert.deepEqual(
+      config.sort(),
+      CONFIG_PATHS.filter((p) => p !== "/srv/binhost/keys/package-signing.asc").sort(),
+    );
+    assert.deepEqual(client, ["/srv/binhost/client/development/amd64/mirrored/tree-snapshot"]);
   });
 });
 
@@ -449,9 +466,13 @@ describe("BinhostMirror with git repositories", () => {
     assert.deepEqual(extra, [
       "command:local:Command gitbh-git-gentoo",
       "command:local:Command gitbh-git-overlay",
-      "command:remote:CopyToRemote gitbh-config-etc-gentoo-infra-git-http-backend.gitconfig",
     ]);
     assert.equal((await gitMade).length, (await made).length + extra.length);
+    // One more pushed file: git-http-backend's configuration.
+    assert.deepEqual(
+      Object.keys(filesOf(await gitMade, "gitbh-config", "gitbh")).sort(),
+      [...CONFIG_PATHS, "/etc/gentoo-infra/git-http-backend.gitconfig"].sort(),
+    );
     assert.ok(!names(await made).some((n) => n.startsWith("command:local:")));
   });
 
@@ -501,9 +522,8 @@ describe("BinhostMirror with git repositories", () => {
     assert.ok(!withoutSecrets.includes("gitbh-ssh-key"), withoutSecrets);
   });
 
-  it("creates the repositories and starts fcgiwrap in the install command, and serves them with nginx", async () => {
+  it("creates the repositories and starts fcgiwrap in the push's afterChange, and serves them with nginx", async () => {
     const list = await gitMade;
-    const install = String(inputsOf(list, "command:remote:Command", "gitbh-config-install").create);
     const setup = binhostGitSetupCommands(
       [
         { name: "gentoo", head: "master" },
@@ -515,16 +535,18 @@ describe("BinhostMirror with git repositories", () => {
       { environment: "development", arch: "amd64", stack: "linux" },
       { environment: "development", arch: "amd64", stack: "ruby" },
     ];
-    const afterChange = binhostAfterChange(profiles, "/srv/binhost", setup);
-    assert.ok(install.endsWith(`sudo sh -c '${afterChange.replace(/'/g, "'\\''")}'\n`), install);
-    const source = (slug: string) =>
-      inputsOf(list, "command:remote:CopyToRemote", `gitbh-config-${slug}`).source;
     assert.equal(
-      await assetText(source("etc-gentoo-infra-git-http-backend.gitconfig")),
+      filePushInputs(list, "gitbh-config").afterChange,
+      binhostAfterChange(profiles, "/srv/binhost", setup),
+    );
+    const files = filesOf(list, "gitbh-config", "gitbh");
+    assert.equal(
+      textOf(files, "/etc/gentoo-infra/git-http-backend.gitconfig"),
       gitHttpBackendConfig(["gentoo", "overlay"]),
     );
+    assert.equal(files["/etc/gentoo-infra/git-http-backend.gitconfig"]?.mode, "0644");
     assert.equal(
-      await assetText(source("etc-nginx-nginx.conf")),
+      textOf(files, "/etc/nginx/nginx.conf"),
       renderBinhostNginxConf({
         serverName: "binhost.example.ch",
         certificatePath: "/etc/ssl/gentoo-infra/binhost.pem",
@@ -536,7 +558,7 @@ describe("BinhostMirror with git repositories", () => {
     );
   });
 
-  it("outputs the clone URLs, and an upload that depends on the install command and every push", async () => {
+  it("outputs the clone URLs, and an upload that depends on the file push and every git push", async () => {
     assert.deepEqual(await outputValue(withGit.gitUrls), {
       gentoo: "https://binhost.example.ch/git/gentoo.git",
       overlay: "https://binhost.example.ch/git/overlay.git",
@@ -550,19 +572,20 @@ describe("BinhostMirror with git repositories", () => {
     const deps = (
       withGit.upload as unknown as { allResources(): Promise<Set<pulumi.Resource>> }
     ).allResources();
+    // Each as `type name` (a URN ends in `::<parent types$>type::name`): the FilePush, not
+    // the PushedFiles component of the same name.
     const depNames = await Promise.all(
-      [...(await deps)].map(async (r) =>
-        String(await outputValue(r.urn))
-          .split("::")
-          .pop(),
-      ),
+      [...(await deps)].map(async (r) => {
+        const parts = String(await outputValue(r.urn)).split("::");
+        return `${parts.at(-2)?.split("$").pop()} ${parts.at(-1)}`;
+      }),
     );
     assert.deepEqual(depNames.sort(), [
-      "gitbh-config-install",
-      "gitbh-git-gentoo",
-      "gitbh-git-overlay",
-      "gitbh-host-key",
-      "gitbh-upload-key",
+      "command:local:Command gitbh-git-gentoo",
+      "command:local:Command gitbh-git-overlay",
+      `${FILE_PUSH} gitbh-config`,
+      "tls:index/privateKey:PrivateKey gitbh-host-key",
+      "tls:index/privateKey:PrivateKey gitbh-upload-key",
     ]);
   });
 

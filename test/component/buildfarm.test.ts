@@ -18,6 +18,13 @@ import {
   registeredSince,
   registeredUnder,
 } from "../support/mocks";
+import {
+  FILE_PUSH,
+  filePushInputs,
+  modesAndOwners,
+  type PushedFileView,
+  pushedFiles,
+} from "../support/pushes";
 
 installMocks("production");
 
@@ -133,26 +140,37 @@ const inputsOf = (list: Registered[], type: string, name: string) => {
   return found.inputs;
 };
 
-/** The files every builder gets, as PushedFiles child-name slugs. */
-function fileSlugs(stack: string): string[] {
+/** The files every builder gets, as destination paths. */
+function filePaths(stack: string): string[] {
   return [
-    "etc-portage-binrepos.conf-gentoo-infra.conf",
-    "etc-portage-make.conf",
-    "etc-portage-make.profile-parent",
-    "etc-portage-repos.conf-gentoo-infra.conf",
-    "etc-gentoo-infra-tree-snapshot",
-    "var-lib-portage-world",
-    `usr-local-libexec-gentoo-infra-build-production-amd64-${stack}`,
-    "usr-local-libexec-gentoo-infra-ephemeral-run",
-    `etc-systemd-system-gentoo-infra-build-production-amd64-${stack}.service`,
-    `etc-systemd-system-gentoo-infra-build-production-amd64-${stack}.timer`,
-    "etc-gentoo-infra-upload_ed25519",
-    "etc-gentoo-infra-upload_known_hosts",
-    "etc-gentoo-infra-package-signing-key.asc",
+    "/etc/portage/binrepos.conf/gentoo-infra.conf",
+    "/etc/portage/make.conf",
+    "/etc/portage/make.profile/parent",
+    "/etc/portage/repos.conf/gentoo-infra.conf",
+    "/etc/gentoo-infra/tree-snapshot",
+    "/var/lib/portage/world",
+    `/usr/local/libexec/gentoo-infra/build-production-amd64-${stack}`,
+    "/usr/local/libexec/gentoo-infra/ephemeral-run",
+    `/etc/systemd/system/gentoo-infra-build-production-amd64-${stack}.service`,
+    `/etc/systemd/system/gentoo-infra-build-production-amd64-${stack}.timer`,
+    "/etc/gentoo-infra/upload_ed25519",
+    "/etc/gentoo-infra/upload_known_hosts",
+    "/etc/gentoo-infra/package-signing-key.asc",
   ];
 }
 
-function builderChildren(builder: string, stack: string): string[] {
+/** The files of builder `builder`'s FilePush `<builder>-<what>`: destination → file. */
+function builderFiles(
+  list: Registered[],
+  builder: string,
+  what: "files" | "stages" = "files",
+): Record<string, PushedFileView> {
+  return pushedFiles(list, `${builder}-${what}`, {
+    hmacKey: `-----BEGIN OPENSSH PRIVATE KEY-----${builder}-ssh-key`,
+  });
+}
+
+function builderChildren(builder: string): string[] {
   return [
     `gentoo-infra:host:Server ${builder}`,
     `tls:index/privateKey:PrivateKey ${builder}-ssh-key`,
@@ -162,8 +180,7 @@ function builderChildren(builder: string, stack: string): string[] {
     `libvirt:index/domain:Domain ${builder}`,
     `command:remote:Command ${builder}-ready`,
     `gentoo-infra:host:PushedFiles ${builder}-files`,
-    ...fileSlugs(stack).map((slug) => `command:remote:CopyToRemote ${builder}-files-${slug}`),
-    `command:remote:Command ${builder}-files-install`,
+    `${FILE_PUSH} ${builder}-files`,
   ];
 }
 
@@ -175,11 +192,17 @@ describe("GentooBuildFarm", () => {
       names(made),
       [
         "gentoo-infra:buildfarm:GentooBuildFarm farm",
-        ...builderChildren("farm-production-amd64-linux", "linux"),
-        ...builderChildren("farm-production-amd64-ruby", "ruby"),
+        ...builderChildren("farm-production-amd64-linux"),
+        ...builderChildren("farm-production-amd64-ruby"),
       ].sort(),
     );
-    assert.equal(made.filter((r) => r.type === "command:remote:CopyToRemote").length, 26);
+    let pushed = 0;
+    for (const stack of ["linux", "ruby"]) {
+      const paths = Object.keys(builderFiles(made, `farm-production-amd64-${stack}`));
+      assert.deepEqual(paths.sort(), filePaths(stack).sort());
+      pushed += paths.length;
+    }
+    assert.equal(pushed, 26);
     assert.deepEqual(Object.keys(farm.builders), [
       "production/amd64/linux",
       "production/amd64/ruby",
@@ -277,25 +300,20 @@ describe("GentooBuildFarm", () => {
   it("installs the files, then enables the timer and starts a build whenever one changes", async () => {
     new GentooBuildFarm("push", farmArgs());
     const made = await registeredUnder("push-production-amd64-linux");
-    const install = String(
-      inputsOf(made, "command:remote:Command", "push-production-amd64-linux-files-install").create,
+    // The scripts executable and the keys root's alone; every other file 0644, all root's.
+    const special: Record<string, string> = {
+      "/usr/local/libexec/gentoo-infra/build-production-amd64-linux": "0755 root:root",
+      "/usr/local/libexec/gentoo-infra/ephemeral-run": "0755 root:root",
+      "/etc/gentoo-infra/upload_ed25519": "0600 root:root",
+      "/etc/gentoo-infra/package-signing-key.asc": "0600 root:root",
+    };
+    assert.deepEqual(
+      modesAndOwners(builderFiles(made, "push-production-amd64-linux")),
+      Object.fromEntries(filePaths("linux").map((p) => [p, special[p] ?? "0644 root:root"])),
     );
-    assert.match(
-      install,
-      /sudo install -D -m 0600 -o 'root' -g 'root' '[^']+' '\/etc\/gentoo-infra\/upload_ed25519'\n/,
-    );
-    assert.match(
-      install,
-      /sudo install -D -m 0600 -o 'root' -g 'root' '[^']+' '\/etc\/gentoo-infra\/package-signing-key\.asc'\n/,
-    );
-    assert.match(
-      install,
-      /sudo install -D -m 0755 -o 'root' -g 'root' '[^']+' '\/usr\/local\/libexec\/gentoo-infra\/build-production-amd64-linux'\n/,
-    );
-    assert.ok(
-      install.endsWith(
-        "sudo sh -c '{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service'\n",
-      ),
+    assert.equal(
+      filePushInputs(made, "push-production-amd64-linux-files").afterChange,
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service",
     );
   });
 
@@ -330,6 +348,19 @@ describe("GentooBuildFarm", () => {
       ],
     );
     assert.equal(await isSecret(builder.server.connection), true);
+    // As the FilePush has them: HMAC fingerprints for the two keys, the texts a secret.
+    const pushed = builderFiles(
+      await registeredUnder("secrets-production-amd64-linux"),
+      "secrets-production-amd64-linux",
+    );
+    assert.deepEqual(
+      Object.keys(pushed)
+        .filter((path) => pushed[path]?.secret)
+        .sort(),
+      ["/etc/gentoo-infra/package-signing-key.asc", "/etc/gentoo-infra/upload_ed25519"],
+    );
+    assert.equal(pushed["/etc/gentoo-infra/upload_ed25519"]?.content, `${UPLOAD_KEY}\n`);
+    assert.equal(pushed["/etc/gentoo-infra/package-signing-key.asc"]?.content, `${SIGNING_KEY}\n`);
   });
 
   it("pins the build script to the snapshot, signs with the pushed key, builds the kernel and runs in a throwaway root", async () => {
@@ -368,8 +399,7 @@ describe("GentooBuildFarm", () => {
     const b = new GentooBuildFarm("snap", farmArgs({}, next));
     const second = (await registeredSince(mid)).filter((r) => r.name.startsWith("snap"));
     assert.deepEqual(names(second), names(first));
-    // Resources whose inputs differ (file contents travel as assets the mocks cannot read;
-    // the install command's trigger is their hash).
+    // Resources whose inputs differ: each builder's FilePush, in its manifest and texts only.
     const changed = second
       .filter((r) => {
         const old = first.find((o) => o.type === r.type && o.name === r.name);
@@ -378,13 +408,39 @@ describe("GentooBuildFarm", () => {
       .map((r) => `${r.type} ${r.name}`)
       .sort();
     assert.deepEqual(changed, [
-      "command:remote:Command snap-production-amd64-linux-files-install",
-      "command:remote:Command snap-production-amd64-ruby-files-install",
+      `${FILE_PUSH} snap-production-amd64-linux-files`,
+      `${FILE_PUSH} snap-production-amd64-ruby-files`,
     ]);
     for (const label of ["production/amd64/linux", "production/amd64/ruby"]) {
       const old = a.builders[label];
       const now = b.builders[label];
       assert.ok(old && now);
+      const push = `snap-${label.replaceAll("/", "-")}`;
+      const inputsBefore = filePushInputs(first, `${push}-files`);
+      const inputsAfter = filePushInputs(second, `${push}-files`);
+      assert.deepEqual(
+        Object.keys(inputsAfter)
+          .filter((k) => JSON.stringify(inputsBefore[k]) !== JSON.stringify(inputsAfter[k]))
+          .sort(),
+        ["contents", "files"],
+      );
+      // The files the push would send: those whose fingerprint, mode or owner changed.
+      const filesBefore = builderFiles(first, push);
+      const filesAfter = builderFiles(second, push);
+      assert.deepEqual(Object.keys(filesAfter).sort(), Object.keys(filesBefore).sort());
+      const sent = Object.keys(filesAfter).filter(
+        (path) =>
+          JSON.stringify((inputsBefore.files as Record<string, unknown>)[path]) !==
+          JSON.stringify((inputsAfter.files as Record<string, unknown>)[path]),
+      );
+      assert.deepEqual(sent.sort(), [
+        "/etc/gentoo-infra/tree-snapshot",
+        "/etc/portage/repos.conf/gentoo-infra.conf",
+        `/usr/local/libexec/gentoo-infra/build-production-amd64-${label.split("/")[2]}`,
+      ]);
+      for (const path of sent) {
+        assert.notEqual(filesAfter[path]?.content, filesBefore[path]?.content, path);
+      }
       const differ: string[] = [];
       for (const f of now.contents) {
         if ((await contentOf(old, f.path)) !== (await contentOf(now, f.path))) differ.push(f.path);
@@ -420,20 +476,29 @@ describe("GentooBuildFarm", () => {
     );
     const linuxStages = await registeredUnder("stg-production-amd64-linux-stages");
     assert.deepEqual(names(linuxStages), [
-      "command:remote:Command stg-production-amd64-linux-stages-install",
-      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage1.spec",
-      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage2.spec",
-      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-gentoo-infra-catalyst-production-amd64-server-stage3.spec",
-      "command:remote:CopyToRemote stg-production-amd64-linux-stages-etc-systemd-system-gentoo-infra-stages-production-amd64-linux.service",
-      "command:remote:CopyToRemote stg-production-amd64-linux-stages-usr-local-libexec-gentoo-infra-stages-production-amd64-linux",
       "gentoo-infra:host:PushedFiles stg-production-amd64-linux-stages",
+      `${FILE_PUSH} stg-production-amd64-linux-stages`,
     ]);
-    const rubyStages = await registeredUnder("stg-production-amd64-ruby-stages");
     assert.deepEqual(
-      names(rubyStages).filter((n) => n.includes("catalyst")),
+      Object.keys(builderFiles(linuxStages, "stg-production-amd64-linux", "stages")).sort(),
       [
-        "command:remote:CopyToRemote stg-production-amd64-ruby-stages-etc-gentoo-infra-catalyst-production-stage4-stage4.spec",
+        "/etc/gentoo-infra/catalyst/production-amd64-server/stage1.spec",
+        "/etc/gentoo-infra/catalyst/production-amd64-server/stage2.spec",
+        "/etc/gentoo-infra/catalyst/production-amd64-server/stage3.spec",
+        "/etc/systemd/system/gentoo-infra-stages-production-amd64-linux.service",
+        "/usr/local/libexec/gentoo-infra/stages-production-amd64-linux",
       ],
+    );
+    const rubyStages = await registeredUnder("stg-production-amd64-ruby-stages");
+    assert.deepEqual(names(rubyStages), [
+      "gentoo-infra:host:PushedFiles stg-production-amd64-ruby-stages",
+      `${FILE_PUSH} stg-production-amd64-ruby-stages`,
+    ]);
+    assert.deepEqual(
+      Object.keys(builderFiles(rubyStages, "stg-production-amd64-ruby", "stages")).filter((p) =>
+        p.includes("catalyst"),
+      ),
+      ["/etc/gentoo-infra/catalyst/production-stage4/stage4.spec"],
     );
     assert.ok(farm.builders["production/amd64/linux"]?.stageFiles);
   });

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import {
   installMocks,
   isSecret,
@@ -11,6 +12,7 @@ import {
   type Registered,
   registeredUnder,
 } from "../support/mocks";
+import { FILE_PUSH, pushedFiles } from "../support/pushes";
 
 installMocks("development");
 
@@ -337,56 +339,60 @@ describe("Server and PushedFiles", () => {
     assertSameSet(names(await registeredUnder("x")), ["gentoo-infra:host:Server x"]);
   });
 
-  it("pushes one copy per file and one install command that is replaced when content changes", async () => {
+  it("pushes every file in one FilePush whose manifest names each file by destination", async () => {
     const server = new Server("pxe", {
       hypervisor: site,
       network: lan,
       address: "192.168.150.11",
       image: { volumeId: "b" },
     });
+    const key = pulumi.secret("-----BEGIN PRIVATE KEY-----");
     const files = new PushedFiles("pxe-config", {
       server,
       files: [
         { path: "/etc/dnsmasq.conf", content: "port=0\n" },
-        { path: "/etc/ssl/private/pxe.key", content: "KEY", mode: "0600" },
+        { path: "/etc/ssl/private/pxe.key", content: key, mode: "0600" },
       ],
       afterChange: "systemctl restart dnsmasq",
     });
     const made = await registeredUnder("pxe-config");
     assertSameSet(names(made), [
       "gentoo-infra:host:PushedFiles pxe-config",
-      "command:remote:CopyToRemote pxe-config-etc-dnsmasq.conf",
-      "command:remote:CopyToRemote pxe-config-etc-ssl-private-pxe.key",
-      "command:remote:Command pxe-config-install",
+      "pulumi-nodejs:dynamic/gentoo-infra:FilePush pxe-config",
     ]);
-    assert.equal(
-      inputsOf(made, "command:remote:CopyToRemote", "pxe-config-etc-dnsmasq.conf").remotePath,
-      "/var/lib/gentoo-infra/incoming/pxe-config--etc-dnsmasq.conf",
-    );
-    const install = inputsOf(made, "command:remote:Command", "pxe-config-install");
-    assert.equal(
-      install.create,
-      [
-        "set -eu",
-        "sudo install -D -m 0644 -o 'root' -g 'root' '/var/lib/gentoo-infra/incoming/pxe-config--etc-dnsmasq.conf' '/etc/dnsmasq.conf'",
-        "sudo install -D -m 0600 -o 'root' -g 'root' '/var/lib/gentoo-infra/incoming/pxe-config--etc-ssl-private-pxe.key' '/etc/ssl/private/pxe.key'",
-        "sudo sh -c 'systemctl restart dnsmasq'",
-        "",
-      ].join("\n"),
-    );
+    const push = inputsOf(made, FILE_PUSH, "pxe-config");
+    const sshKey = await outputValue(server.sshKey.privateKeyOpenssh);
+    // A secret's fingerprint is an HMAC under the server's SSH key: shown, telling nothing.
+    assert.deepEqual(pushedFiles(made, "pxe-config", { hmacKey: sshKey }), {
+      "/etc/dnsmasq.conf": { content: "port=0\n", mode: "0644", owner: "root:root", secret: false },
+      "/etc/ssl/private/pxe.key": {
+        content: "-----BEGIN PRIVATE KEY-----",
+        mode: "0600",
+        owner: "root:root",
+        secret: true,
+      },
+    });
+    assert.equal(await isSecret(files.push.files), false, "the manifest is shown in previews");
     // The VM's domain id: a replaced VM gets every file again.
-    assert.deepEqual(install.triggers, [await outputValue(files.contentHash), "pxe-id"]);
-    assert.deepEqual(
-      inputsOf(made, "command:remote:CopyToRemote", "pxe-config-etc-dnsmasq.conf").triggers,
-      ["pxe-id"],
-    );
+    assert.equal(push.vmId, "pxe-id");
+    assert.equal(push.stagingDir, "/var/lib/gentoo-infra/incoming");
+    assert.equal(push.afterChange, "systemctl restart dnsmasq");
     const other = new PushedFiles("pxe-config2", {
       server,
       files: [
         { path: "/etc/dnsmasq.conf", content: "port=53\n" },
-        { path: "/etc/ssl/private/pxe.key", content: "KEY", mode: "0600" },
+        { path: "/etc/ssl/private/pxe.key", content: key, mode: "0600" },
       ],
     });
     assert.notEqual(await outputValue(other.contentHash), await outputValue(files.contentHash));
+    // The files are a set: the same files in another order are the same push.
+    const reordered = new PushedFiles("pxe-config3", {
+      server,
+      files: [
+        { path: "/etc/ssl/private/pxe.key", content: key, mode: "0600" },
+        { path: "/etc/dnsmasq.conf", content: "port=0\n" },
+      ],
+    });
+    assert.equal(await outputValue(reordered.contentHash), await outputValue(files.contentHash));
   });
 });

@@ -13,61 +13,18 @@
  * toolchain/command).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
 import { PulumiCommandError, PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import { SSHD, startSshd } from "../support/sshd";
 import { inCi, requireTools } from "../support/tools";
 
-const SSHD = "/usr/sbin/sshd";
 const COMMAND_VERSION = "1.2.1";
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once 127.0.0.1:port answers with an SSH banner; rejects after `ms`. */
-async function waitForSsh(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const banner = await new Promise<string>((resolve) => {
-      const socket = new Socket();
-      let data = "";
-      socket.setTimeout(1000, () => socket.destroy());
-      socket.on("data", (chunk) => {
-        data += chunk.toString();
-        socket.destroy();
-      });
-      socket.on("error", () => resolve(""));
-      socket.on("close", () => resolve(data));
-      socket.connect(port, "127.0.0.1");
-    });
-    if (banner.startsWith("SSH-2.0-")) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`sshd did not answer on 127.0.0.1:${port} within ${ms} ms`);
-}
-
-function keygen(file: string, comment: string): void {
-  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-}
 
 /** The command plugin in the project's PULUMI_HOME (scripts/setup.d/40-toolchain.sh). */
 function commandPluginInstalled(): boolean {
@@ -148,49 +105,12 @@ test("command fixture copies files and runs commands over SSH, changes roll out,
   await writeFile(path.join(localDir, "nested", "two.txt"), "two\n");
   await writeFile(localFile, "a file asset\n");
 
-  keygen(path.join(work, "host_key"), "gi-test-host");
-  keygen(path.join(work, "client_key"), "gi-test-client");
-  const privateKey = await readFile(path.join(work, "client_key"), "utf8");
-  await writeFile(
-    path.join(work, "authorized_keys"),
-    await readFile(path.join(work, "client_key.pub"), "utf8"),
-  );
-  const port = await freePort();
-  await writeFile(
-    path.join(work, "sshd_config"),
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${path.join(work, "host_key")}`,
-      `PidFile ${path.join(work, "sshd.pid")}`,
-      `AuthorizedKeysFile ${path.join(work, "authorized_keys")}`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      // The temporary directory lives under the world-writable /tmp.
-      "StrictModes no",
-      "AcceptEnv GI_* PULUMI_COMMAND_*",
-      "Subsystem sftp internal-sftp",
-      "",
-    ].join("\n"),
-  );
-  // sshd insists on its privilege separation directory (made by its service, which never runs here).
-  await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
-  let sshdLog = "";
-  const sshd: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", path.join(work, "sshd_config")], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  sshd.stderr?.on("data", (chunk) => {
-    sshdLog += chunk.toString();
-  });
+  const sshd = await startSshd(work);
+  const { port, privateKey } = sshd;
 
   let program: PulumiProgram | undefined;
   let destroyed = false;
   try {
-    await waitForSsh(port, 10_000).catch((error: Error) => {
-      throw new Error(`${error.message}\nsshd log:\n${sshdLog}`);
-    });
     program = await PulumiProgram.create("test/engine/fixtures/command");
     const p = program;
     const set = configSetter(p);
@@ -305,7 +225,7 @@ test("command fixture copies files and runs commands over SSH, changes roll out,
     });
   } finally {
     await program?.cleanup({ force: !destroyed });
-    sshd.kill("SIGTERM");
+    sshd.stop();
     await rm(work, { recursive: true, force: true });
   }
 });

@@ -14,7 +14,9 @@
  *   preview report (gentoo-infra preview-report) lists exactly what each branch means and
  *   nothing else: pr/no-change (a README) says no change; pr/promote-tree (gentooCommit: builder
  *   and binhost commits, the files that follow); pr/revoke (a certificate of the `certificates`
- *   config revoked: its CRL re-signed, the binhost's copy of it); pr/add-machine (machineCount 2: its hostname and MAC,
+ *   config revoked: its CRL re-signed, the binhost's copy of it); pr/firmware (web1Firmware
+ *   uefi: web1's install configuration, dnsmasq with the same hosts); pr/add-machine
+ *   (machineCount 2: its hostname and MAC,
  *   certificates, dnsmasq's hosts, its files);
  * - pr/add-machine, merged into main and brought up, changes the install host's files in place:
  *   no VM is replaced;
@@ -44,7 +46,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { type PreviewJson, previewReport } from "../../lib/cli/preview-report";
+import { type PreviewJson, previewReport, type StepState } from "../../lib/cli/preview-report";
 import { NETNS, useLibvirtHarness } from "../support/harness";
 import { libvirtObjects, removeLibvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
@@ -58,6 +60,32 @@ const IMAGES = [
   path.join(CACHE, "installer/amd64/initrd.img"),
 ];
 const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * With GI_SAVE_PREVIEWS=<dir>, each pull request's preview is written to <dir>/<branch>.json,
+ * trimmed to what the report reads (the unit tier's test/unit/testdata/preview-report/ are
+ * made so: docs/contributing.md).
+ */
+function savePreview(branch: string, preview: PreviewJson): void {
+  const dir = process.env.GI_SAVE_PREVIEWS;
+  if (!dir) return;
+  const state = (s: StepState | undefined) => {
+    if (!s) return undefined;
+    const { __provider: _, ...inputs } = s.inputs ?? {};
+    return { type: s.type, inputs };
+  };
+  const steps = (preview.steps ?? []).map((step) => ({
+    op: step.op,
+    urn: step.urn,
+    ...(step.oldState ? { oldState: state(step.oldState) } : {}),
+    ...(step.newState ? { newState: state(step.newState) } : {}),
+  }));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${branch.replace(/^pr\//, "")}.json`),
+    `${JSON.stringify({ steps }, null, 1)}\n`,
+  );
+}
 useLibvirtHarness(isRoot);
 
 interface Servers {
@@ -226,6 +254,7 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
         const started = Date.now();
         const preview = await previewJson();
         t.diagnostic(`${branch}: preview ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        savePreview(branch, preview);
         return { files, preview, ...reported(preview) };
       } finally {
         site.git("checkout", "--quiet", "--force", "main");
@@ -263,7 +292,7 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
         // Exactly what moving the tree means, and nothing else.
         const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
         assert.deepEqual(pr.lines, [
-          "## development: 9 resources change",
+          "## development: 4 resources change",
           `- builder development/amd64/linux: tree ${a} → ${b}`,
           "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
           `- serves gentoo at ${b} (develop), was ${a}`,
@@ -278,11 +307,24 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       async () => {
         const revoked = [{ certificate: "mail", reason: "keyCompromise" }];
         const pr = await configPullRequest("pr/revoke", "revoked", JSON.stringify(revoked));
-        // The host CRL, and the binhost's copy of the CRLs it serves (its install re-runs).
+        // The host CRL, and the binhost's copy of the CRLs it serves (its push sends it).
         assert.deepEqual(pr.lines, [
-          "## development: 3 resources change",
+          "## development: 2 resources change",
           "- binhost-config: files changed: `/var/lib/gentoo-infra/binhost/crl-files.json`",
           "- certificate mail revoked (keyCompromise); host CRL re-signed",
+        ]);
+      },
+    );
+
+    await step(
+      "pull request pr/firmware (web1Firmware uefi): the report lists web1's install configuration and scripts, and dnsmasq with the same hosts",
+      async () => {
+        const pr = await configPullRequest("pr/firmware", "web1Firmware", "uefi");
+        assert.deepEqual(pr.lines, [
+          "## development: 1 resource changes",
+          "- machine web1 (52:54:00:47:49:50) install configuration changed",
+          "- dnsmasq: configuration changed, same hosts",
+          "- pxe: files changed: `/etc/gentoo-infra/pxe/machines/52-54-00-47-49-50/install.ipxe`, `/etc/gentoo-infra/pxe/machines/52-54-00-47-49-50/local.ipxe`",
         ]);
       },
     );
@@ -301,7 +343,7 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
           "puppet.pem",
         ];
         assert.deepEqual(pr.lines, [
-          "## development: 18 resources change",
+          "## development: 8 resources change",
           "- machine web2 (52:54:00:47:49:51) added",
           "- dnsmasq: +1 host",
           "- host certificate web2.dev.gentoo-infra.test issued",

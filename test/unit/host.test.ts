@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { contentHash } from "../../lib/host/push-plan";
 import { shQuote } from "../../lib/host/shell";
-import { contentHash, installScript, pathSlug, stagedPath } from "../../lib/host/staged-files";
 import { validatePushedFiles, validateServerArgs } from "../../lib/host/validate";
 import { derivedMac } from "../../lib/network/mac";
 import { formatViolations } from "../../lib/validation";
@@ -13,17 +13,6 @@ describe("host names", () => {
     assert.match(mac, /^52:54:00(:[0-9a-f]{2}){3}$/);
     assert.equal(derivedMac("gi-development-binhost"), mac);
     assert.notEqual(derivedMac("gi-staging-binhost"), mac);
-  });
-
-  it("turns a file path into a slug and a staging path", () => {
-    assert.equal(
-      pathSlug("/etc/nginx/sites-enabled/binhost.conf"),
-      "etc-nginx-sites-enabled-binhost.conf",
-    );
-    assert.equal(
-      stagedPath("/var/lib/gentoo-infra/incoming", "binhost-config", "/etc/a b"),
-      "/var/lib/gentoo-infra/incoming/binhost-config--etc-a-b",
-    );
   });
 
   it("hashes content with boundaries, so moving text between files changes the hash", () => {
@@ -45,25 +34,6 @@ describe("host names", () => {
     );
   });
 
-  it("renders an install script that installs each staged file, then runs the hook", () => {
-    assert.equal(
-      installScript(
-        [
-          { staged: "/s/x--etc-a", path: "/etc/a", mode: "0644", owner: "root:root" },
-          { staged: "/s/x--etc-key", path: "/etc/key", mode: "0600", owner: "www-data:www-data" },
-        ],
-        "systemctl reload nginx",
-      ),
-      [
-        "set -eu",
-        "sudo install -D -m 0644 -o 'root' -g 'root' '/s/x--etc-a' '/etc/a'",
-        "sudo install -D -m 0600 -o 'www-data' -g 'www-data' '/s/x--etc-key' '/etc/key'",
-        "sudo sh -c 'systemctl reload nginx'",
-        "",
-      ].join("\n"),
-    );
-  });
-
   it("names every problem of a set of pushed files", () => {
     assert.equal(
       formatViolations(
@@ -73,14 +43,16 @@ describe("host names", () => {
           { path: "/etc/b", mode: "644x", owner: "root" },
           { path: "/etc/c" },
           { path: "/etc//c" },
+          { path: "/etc/c" },
         ]),
       ),
       [
-        "PushedFiles: 4 problems:",
+        "PushedFiles: 5 problems:",
         '- files[0].path: is not an absolute file path (got "etc/a"); use e.g. /etc/nginx/nginx.conf',
         '- files[1].mode: is not an octal mode (got "644x"); use e.g. "0644" or "0600"',
         '- files[1].owner: is not user:group (got "root"); use e.g. "root:root"',
-        '- files[3].path: collides with /etc/c (got "/etc//c"); push each file once',
+        '- files[3].path: is not an absolute file path (got "/etc//c"); use e.g. /etc/nginx/nginx.conf',
+        '- files[4].path: is pushed twice (got "/etc/c"); push each file once',
       ].join("\n"),
     );
   });

@@ -1,9 +1,11 @@
 /**
  * The preview report (lib/cli/preview-report.ts) on previews the real engine printed: examples/
- * minimal on libvirt (a second up's preview, the tree moved by config, a machine added, a
- * machine's firmware changed) and examples/pki (a certificate revoked), trimmed to the steps
- * and inputs the report reads (test/unit/testdata/preview-report/; secrets were "[secret]"
- * already). The engine and libvirt tiers run the same report on live previews.
+ * minimal on libvirt (a second up's preview, the tree moved by config, a certificate revoked,
+ * a machine added, a machine's firmware changed: the pull requests of
+ * test/libvirt/minimal.test.ts, saved with
+ * GI_SAVE_PREVIEWS) and examples/pki (a certificate revoked), trimmed to the steps and inputs
+ * the report reads (test/unit/testdata/preview-report/; secrets were "[secret]" already). The
+ * engine and libvirt tiers run the same report on live previews.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -30,7 +32,7 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
   it("a tree moved: the builder's commits, what the binhost serves, the files that follow", () => {
     const r = previewReport([{ environment: "development", preview: fixture("tree-moved") }]);
     assert.deepEqual(said(r.markdown), [
-      "## development: 9 resources change",
+      "## development: 4 resources change",
       "### Build farm",
       "- builder development/amd64/linux: tree 7dd2473 → 286966b",
       "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
@@ -47,7 +49,7 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     const r = previewReport([{ environment: "development", preview: fixture("machine-added") }]);
     const prefix = "/etc/gentoo-infra/pxe/machines/52-54-00-47-49-51";
     assert.deepEqual(said(r.markdown), [
-      "## development: 18 resources change",
+      "## development: 8 resources change",
       "### Install host",
       "- machine web2 (52:54:00:47:49:51) added",
       "- dnsmasq: +1 host",
@@ -64,10 +66,21 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
   it("a machine's firmware changed: its install configuration, dnsmasq with the same hosts", () => {
     const r = previewReport([{ environment: "production", preview: fixture("firmware-changed") }]);
     assert.deepEqual(said(r.markdown).slice(0, 4), [
-      "## production: 5 resources change",
+      "## production: 1 resource changes",
       "### Install host",
       "- machine web1 (52:54:00:47:49:50) install configuration changed",
       "- dnsmasq: configuration changed, same hosts",
+    ]);
+  });
+
+  it("a file known only at the up (the binhost's copy of a re-signed CRL) is named as changed", () => {
+    const r = previewReport([{ environment: "development", preview: fixture("binhost-crl") }]);
+    assert.deepEqual(said(r.markdown), [
+      "## development: 2 resources change",
+      "### Binhost",
+      "- binhost-config: files changed: `/var/lib/gentoo-infra/binhost/crl-files.json`",
+      "### PKI",
+      "- certificate mail revoked (keyCompromise); host CRL re-signed",
     ]);
   });
 
@@ -118,7 +131,7 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     ]);
     const lines = said(r.markdown);
     assert.deepEqual(lines.slice(0, 4), [
-      "## development: 11 resources change",
+      "## development: 6 resources change",
       "### ⚠ Replaced or deleted, with their state",
       "- **replace** disk `binhost-disk` (Binhost)",
       "- **delete** private key `pki-host-ca-key` (PKI)",
@@ -133,13 +146,13 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     ]);
     assert.deepEqual(
       said(r.markdown).filter((l) => l.startsWith("## ")),
-      ["## staging: no change", "## development: 9 resources change"],
+      ["## staging: no change", "## development: 4 resources change"],
     );
     // Every change is in the folded table, once.
     const rows = r.markdown
       .split("\n")
       .filter((l) => /^\| (create|update|replace|delete) /.test(l));
-    assert.equal(rows.length, 9);
+    assert.equal(rows.length, 4);
   });
 });
 
@@ -156,13 +169,19 @@ describe("gentoo-infra preview-report", () => {
       readFileSync(join(DATA, "machine-added.json"), "utf8"),
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^## staging: no change\n\n## development: 18 resources change\n/);
+    assert.match(r.stdout, /^## staging: no change\n\n## development: 8 resources change\n/);
   });
 
   it("is the same report whatever order the engine reported the steps in", () => {
     // The engine lists steps as they finish: a live preview of the same change had the
     // machine's RandomPassword before its PrivateKeys and changed files before added ones.
-    for (const name of ["machine-added", "tree-moved", "certificate-revoked", "firmware-changed"]) {
+    for (const name of [
+      "machine-added",
+      "tree-moved",
+      "certificate-revoked",
+      "firmware-changed",
+      "binhost-crl",
+    ]) {
       const preview = fixture(name);
       const steps = preview.steps ?? [];
       const shuffled = [
@@ -181,7 +200,9 @@ describe("gentoo-infra preview-report", () => {
     const r = cli([join(DATA, "nothing.json"), "--output", out]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "");
-    assert.match(readFileSync(out, "utf8"), /^## lv-d7ad: no change\n/);
+    // urn:pulumi:<stack>::<project>::…
+    const stack = fixture("nothing").steps?.[0]?.urn.split("::")[0]?.split(":")[2];
+    assert.match(readFileSync(out, "utf8"), new RegExp(`^## ${stack}: no change\n`));
   });
 
   it("exits 3 when a stateful resource is replaced or deleted", () => {

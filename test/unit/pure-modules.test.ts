@@ -19,6 +19,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const RESOURCE_MODULES = [
   "lib/binhost/binhost-mirror.ts",
   "lib/buildfarm/gentoo-build-farm.ts",
+  "lib/host/file-push.ts",
   "lib/host/pushed-files.ts",
   "lib/host/server.ts",
   "lib/libvirt/hypervisor.ts",

@@ -1,0 +1,164 @@
+/**
+ * FilePush: a server's files sent in one SSH session (a Pulumi dynamic resource). The files'
+ * fingerprints are inputs, so a preview names each file that changes; an update sends only
+ * those, in one tar archive, and the server installs them beside their destinations before
+ * renaming them into place ({@link pushScript}).
+ */
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { tarArchive } from "./push-archive";
+import {
+  contentFingerprint,
+  PUSH_SCRIPT_MEMBER,
+  type PushedFileEntry,
+  type PushManifest,
+  type PushState,
+  planPush,
+  pushCommand,
+  pushScript,
+} from "./push-plan";
+import { type SshConnection, sshExec } from "./ssh-exec";
+
+/** Inputs of {@link FilePush}. */
+export interface FilePushArgs {
+  /** How to reach the server (secret: it holds the private key). */
+  readonly connection: pulumi.Input<SshConnection>;
+  /** The server's VM id: a new VM gets every file again. */
+  readonly vmId: pulumi.Input<string>;
+  /** The directory on the server in which the archive is extracted (root-only). */
+  readonly stagingDir: string;
+  /** Destination path → fingerprint, mode and owner. */
+  readonly files: pulumi.Input<Record<string, pulumi.Input<PushedFileEntry>>>;
+  /** Destination path → content, for files given as text (a secret stays secret). */
+  readonly contents: Record<string, pulumi.Input<string>>;
+  /** Destination path → absolute local path, for files sent byte for byte. */
+  readonly localPaths: Record<string, string>;
+  /**
+   * Run as root after files were sent or removed, or when it changed itself.
+   * @default none
+   */
+  readonly afterChange?: string;
+}
+
+/** What the provider receives: the inputs, resolved. */
+interface FilePushInputs {
+  readonly connection: SshConnection;
+  readonly vmId: string;
+  readonly stagingDir: string;
+  readonly files: PushManifest;
+  readonly contents: Record<string, string>;
+  readonly localPaths: Record<string, string>;
+  readonly afterChange?: string;
+}
+
+/** What the state keeps: no content, no key. */
+interface FilePushOutputs extends PushState {
+  readonly stagingDir: string;
+  /** What the last push did. */
+  readonly lastPush: { readonly sent: readonly string[]; readonly removed: readonly string[] };
+}
+
+const stateOf = (news: FilePushInputs): PushState => ({
+  files: news.files,
+  vmId: news.vmId,
+  host: news.connection.host,
+  ...(news.afterChange ? { afterChange: news.afterChange } : {}),
+});
+
+/** Sends what changed from `before` to `news` and returns the new state. */
+async function push(
+  before: PushState | undefined,
+  news: FilePushInputs,
+  previous: FilePushOutputs["lastPush"],
+): Promise<FilePushOutputs> {
+  const after = stateOf(news);
+  const plan = planPush(before, after);
+  const done = { ...after, stagingDir: news.stagingDir };
+  if (plan.send.length === 0 && plan.remove.length === 0 && !plan.runAfterChange) {
+    return { ...done, lastPush: previous };
+  }
+  const members = plan.send.map((path, i) => {
+    const localPath = news.localPaths[path];
+    const data =
+      localPath === undefined ? Buffer.from(news.contents[path] ?? "") : readFileSync(localPath);
+    const expected = news.files[path]?.hash ?? "";
+    if (localPath !== undefined && contentFingerprint(data) !== expected) {
+      throw new Error(`${localPath} (for ${path}) changed after the program read it: run up again`);
+    }
+    return { member: String(i), path, data };
+  });
+  const script = pushScript(
+    members.map(({ member, path }) => ({
+      member,
+      path,
+      mode: news.files[path]?.mode ?? "0644",
+      owner: news.files[path]?.owner ?? "root:root",
+    })),
+    plan.remove,
+    plan.runAfterChange ? news.afterChange : undefined,
+  );
+  const archive = await tarArchive([
+    { name: PUSH_SCRIPT_MEMBER, data: Buffer.from(script) },
+    ...members.map((m) => ({ name: `files/${m.member}`, data: m.data })),
+  ]);
+  await sshExec(news.connection, pushCommand(news.stagingDir, news.connection.user), archive);
+  return { ...done, lastPush: { sent: plan.send, removed: plan.remove } };
+}
+
+/**
+ * The dynamic provider of {@link FilePush}. A change is what the push would do: a file's
+ * fingerprint, mode or owner, a file added or removed, a new VM or address, or a new
+ * `afterChange`; nothing else (a new version of this code, a longer dial timeout) is.
+ */
+export const filePushProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: string, olds: FilePushOutputs, news: FilePushInputs) {
+    const plan = planPush(olds, stateOf(news));
+    const changes =
+      plan.send.length > 0 ||
+      plan.remove.length > 0 ||
+      plan.runAfterChange ||
+      (olds.afterChange ?? "") !== (news.afterChange ?? "") ||
+      olds.stagingDir !== news.stagingDir;
+    return { changes, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(news: FilePushInputs) {
+    const outs = await push(undefined, news, { sent: [], removed: [] });
+    return { id: `${news.connection.host}:${news.vmId}`, outs };
+  },
+
+  async update(_id: string, olds: FilePushOutputs, news: FilePushInputs) {
+    return { outs: await push(olds, news, olds.lastPush) };
+  },
+
+  // Deleting a push leaves its files: the server usually goes with it, and a server that
+  // stays keeps working with the files it has.
+  async delete() {},
+};
+
+/**
+ * Files sent to a server in one SSH session per `up` (see the module's comment). Used by
+ * {@link PushedFiles}, which computes the fingerprints.
+ */
+export class FilePush extends pulumi.dynamic.Resource {
+  /** The files as last pushed. */
+  declare public readonly files: pulumi.Output<PushManifest>;
+  /** The paths the last push sent and removed. */
+  declare public readonly lastPush: pulumi.Output<FilePushOutputs["lastPush"]>;
+
+  constructor(name: string, args: FilePushArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      filePushProvider,
+      name,
+      {
+        ...args,
+        connection: pulumi.secret(args.connection),
+        afterChange: args.afterChange ?? "",
+        lastPush: undefined,
+      },
+      opts,
+      "gentoo-infra",
+      "FilePush",
+    );
+  }
+}
