@@ -217,8 +217,23 @@ export = async () => {
 
   // The machines the install host installs: web1 … web<machineCount> (MAC 52:54:00:47:49:5N,
   // address .5N, below the DHCP range .100-.150). Raising machineCount adds machines in place:
-  // no VM is replaced. With none, the site has no install host and no stage.
-  const machineCount = config.getNumber("machineCount", { min: 0, max: 50 }) ?? 1;
+  // no VM is replaced. With none, the site has no install host and no stage. A subnet larger
+  // than /24 holds more than 50 (a fleet: bench/fleet-scale.ts): web51 on are numbered from
+  // host 256 on, past the DHCP range; MACs count on from web1's (52:54:00:47:49:50).
+  const machineCount = config.getNumber("machineCount", { min: 0, max: 4000 }) ?? 1;
+  // Host numbers 256 up to the broadcast address's.
+  const roomPast50 = Math.max(0, 2 ** (32 - lan.prefixLength) - 1 - 256);
+  if (machineCount > 50 && machineCount - 50 > roomPast50) {
+    throw new Error(
+      `config machineCount: ${machineCount} machines need a subnet larger than ${subnet} (50 fit in a /24)`,
+    );
+  }
+  const machineNumber = (i: number) => (i < 50 ? 50 + i : 256 + (i - 50));
+  const machineMac = (i: number) => {
+    const n = 0x4950 + i;
+    const hex = (b: number) => b.toString(16).padStart(2, "0");
+    return `52:54:00:47:${hex(n >> 8)}:${hex(n & 0xff)}`;
+  };
 
   // The stage the machine installs: the stand-in built by scripts/build-stage-standin, pushed to
   // the binhost where builders would upload a real stage4.
@@ -249,12 +264,12 @@ export = async () => {
     const firmware =
       config.get(`${hostname}Firmware`, { allowedValues: ["bios", "uefi"] }) ?? "bios";
     return {
-      mac: `52:54:00:47:49:${(0x50 + i).toString(16)}`,
+      mac: machineMac(i),
       hostname,
       environment,
       arch,
       stack: "linux",
-      address: host(50 + i),
+      address: host(machineNumber(i)),
       firmware,
       diskLayout: defaultDiskLayout(firmware, "/dev/vda"),
       installGeneration: config.getNumber(`${hostname}InstallGeneration`) ?? 1,

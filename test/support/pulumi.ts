@@ -88,7 +88,7 @@ export function isolatedEnv(backendDir: string, passphrase: string): NodeJS.Proc
 const PULUMI_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** `pid` and all its descendants (from `ps`), parents first. */
-function processTree(pid: number): number[] {
+export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
   for (const line of (ps.stdout ?? "").split("\n")) {

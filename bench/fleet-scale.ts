@@ -1,0 +1,247 @@
+/**
+ * Fleet scale (issue 17): what a site pays per machine, beside a hand-written baseline.
+ *
+ * Ours: examples/minimal (RootCa, a Stack, BinhostMirror, PxeInstallHost, one builder) on the
+ * harness's libvirtd, on a /16 so that it holds a fleet, brought up with 1 machine and grown
+ * to each count in turn (1, 100, 400, 1000 by default). At each count: `pulumi preview` of the
+ * stack as it is (what every pull request pays) and a no-change `pulumi up`, each timed, with
+ * the peak memory of the whole process tree (CLI, language host, program, providers: the sum
+ * of their resident sets, sampled every 250 ms). The up that grows the fleet is timed too, and
+ * at the end 100 machines are added to the running install host (from the largest count).
+ *
+ * Baseline: bench/programs/tls-baseline, the per-machine certificates written by hand with
+ * @pulumi/tls (key, CSR, signed certificate, for host and puppet: 6 resources per machine), the
+ * same key algorithms as ours (ECDSA P-384 host keys, RSA-4096 puppet keys), same counts, same
+ * measurements, no VM.
+ *
+ * Printed: a Markdown table per program, the per-machine slope of preview and of the
+ * no-change up between the smallest and the largest count, and the ratio of our slope to the
+ * baseline's.
+ *
+ *   npm run bench fleet-scale
+ *   GI_FLEET_COUNTS=1,100,400 npm run bench fleet-scale    (other counts; ascending)
+ *   GI_BENCH_KEEP=1 ...                                     (keep the site after a failure)
+ *
+ * Needs root, the toolchain, the images of `npm run setup`. Growing to 1000 machines
+ * generates 1000 RSA-4096 keys in each program (minutes of CPU each). Figures of a run:
+ * docs/benchmarks.md.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PulumiProgram, processTree } from "../test/support/pulumi";
+import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
+
+const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
+const COUNTS = (process.env.GI_FLEET_COUNTS ?? "1,100,400,1000")
+  .split(",")
+  .map((c) => Number.parseInt(c, 10));
+const ADD = 100;
+const TIMEOUT_MS = 90 * 60_000;
+
+/** Seconds and peak memory (MiB, summed over the process tree) of one CLI command. */
+interface Measured {
+  readonly seconds: number;
+  readonly peakMiB: number;
+}
+
+/** Resident set of `pid` in KiB (0 once it is gone). */
+function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `pulumi args` for `program` (in its namespace, if any), timed and sampled. */
+function measure(program: PulumiProgram, args: readonly string[]): Promise<Measured> {
+  const argv = ["pulumi", ...args, "--non-interactive", "--stack", program.stack];
+  const [file, rest] = program.netns
+    ? ["ip", ["netns", "exec", program.netns, ...argv]]
+    : [argv[0] as string, argv.slice(1)];
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(file, rest, { cwd: program.dir, env: program.env, stdio: "pipe" });
+    let output = "";
+    child.stdout.on("data", (b: Buffer) => {
+      output = `${output}${b}`.slice(-20_000);
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      output = `${output}${b}`.slice(-20_000);
+    });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      if (!child.pid) return;
+      const sum = processTree(child.pid).reduce((kib, pid) => kib + rssKiB(pid), 0);
+      peak = Math.max(peak, sum);
+    }, 250);
+    const timer = setTimeout(() => child.kill("SIGTERM"), TIMEOUT_MS);
+    child.on("close", (code) => {
+      clearInterval(sampler);
+      clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (code === 0) resolve({ seconds, peakMiB: peak / 1024 });
+      else reject(new Error(`pulumi ${args.join(" ")} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/**
+ * Per resource type, how many resources an up's event log (`--event-log`) shows and the seconds
+ * from each one's start (resource pre-event) to its outputs, longest first.
+ */
+function whereTimeGoes(log: string): { type: string; count: number; sum: number; max: number }[] {
+  const started = new Map<string, number>();
+  const byType = new Map<string, { type: string; count: number; sum: number; max: number }>();
+  for (const line of log.split("\n")) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as {
+      timestamp: number;
+      resourcePreEvent?: { metadata: { urn: string; type: string; op: string } };
+      resOutputsEvent?: { metadata: { urn: string; type: string; op: string } };
+    };
+    const pre = e.resourcePreEvent?.metadata;
+    if (pre && pre.op !== "same") started.set(pre.urn, e.timestamp);
+    const done = e.resOutputsEvent?.metadata;
+    const start = done ? started.get(done.urn) : undefined;
+    if (done && start !== undefined) {
+      const t = byType.get(done.type) ?? { type: done.type, count: 0, sum: 0, max: 0 };
+      const seconds = e.timestamp - start;
+      byType.set(done.type, {
+        type: done.type,
+        count: t.count + 1,
+        sum: t.sum + seconds,
+        max: Math.max(t.max, seconds),
+      });
+    }
+  }
+  return [...byType.values()].sort((a, b) => b.max - a.max);
+}
+
+/** One row: a count and what it cost. */
+interface Row {
+  readonly machines: number;
+  readonly grow?: Measured;
+  readonly preview: Measured;
+  readonly up: Measured;
+}
+
+/** Grows `program` to each count (config `machineCount`), measuring at each. */
+async function series(program: PulumiProgram, label: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  let first = true;
+  for (const machines of COUNTS) {
+    await program.setConfig("machineCount", String(machines));
+    const grow = await measure(program, ["up", "--yes", "--skip-preview"]);
+    const preview = await measure(program, ["preview"]);
+    const up = await measure(program, ["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+    const row = { machines, ...(first ? {} : { grow }), preview, up };
+    rows.push(row);
+    console.error(
+      `${label} ${machines}: ${first ? "first up" : "grown"} ${grow.seconds.toFixed(1)} s, preview ${preview.seconds.toFixed(1)} s / ${preview.peakMiB.toFixed(0)} MiB, no-change up ${up.seconds.toFixed(1)} s`,
+    );
+    first = false;
+  }
+  return rows;
+}
+
+const s = (m: Measured | undefined) => (m ? `${m.seconds.toFixed(1)} s` : "(site up)");
+const mib = (m: Measured) => `${m.peakMiB.toFixed(0)} MiB`;
+
+function table(title: string, rows: readonly Row[]): string {
+  return [
+    `### ${title}`,
+    "",
+    "| machines | up that grew it | preview | preview peak memory | no-change up | no-change up peak memory |",
+    "|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.machines} | ${s(r.grow)} | ${s(r.preview)} | ${mib(r.preview)} | ${s(r.up)} | ${mib(r.up)} |`,
+    ),
+    "",
+  ].join("\n");
+}
+
+/** Seconds per machine between the first and the last row. */
+function slope(rows: readonly Row[], pick: (r: Row) => Measured): number {
+  const a = rows[0] as Row;
+  const b = rows[rows.length - 1] as Row;
+  return (pick(b).seconds - pick(a).seconds) / (b.machines - a.machines);
+}
+
+async function main(): Promise<void> {
+  if (
+    COUNTS.length < 2 ||
+    COUNTS.some((c, i) => !(c >= 1) || (i > 0 && c <= (COUNTS[i - 1] ?? 0)))
+  ) {
+    throw new Error(`GI_FLEET_COUNTS must be two or more ascending counts from 1 (got ${COUNTS})`);
+  }
+  // The baseline first: no VM, nothing of it running while ours is measured.
+  const baseline = await PulumiProgram.create("bench/programs/tls-baseline");
+  let baseRows: Row[];
+  try {
+    baseRows = await series(baseline, "baseline");
+  } finally {
+    await baseline.destroy().catch(() => undefined);
+    await baseline.cleanup({ force: true });
+  }
+
+  const { program, work } = await startBenchSite("fleet", "fleet-scale");
+  const used = spawnSync("ip", ["netns", "exec", NETNS, "ip", "-4", "-o", "addr"], {
+    encoding: "utf8",
+  }).stdout;
+  const second = [...Array(100).keys()]
+    .map((i) => 100 + i)
+    .find((n) => !used.includes(` 10.${n}.`));
+  if (second === undefined) throw new Error(`no free 10.N.0.0/16 (N 100-199) in ${NETNS}`);
+  let failed = false;
+  try {
+    await program.setConfig("subnet", `10.${second}.0.0/16`);
+    await program.setConfig("ipv6Prefix", `fd00:67:6a:${second}::/64`);
+    await program.setConfig("tools", "false");
+    const rows = await series(program, "ours");
+    const largest = COUNTS[COUNTS.length - 1] as number;
+    await program.setConfig("machineCount", String(largest + ADD));
+    const events = path.join(work, "add-events.jsonl");
+    const add = await measure(program, ["up", "--yes", "--skip-preview", "--event-log", events]);
+    console.error(`ours: ${ADD} machines added to ${largest} in ${add.seconds.toFixed(1)} s`);
+
+    const previewSlope = slope(rows, (r) => r.preview);
+    const basePreviewSlope = slope(baseRows, (r) => r.preview);
+    const upSlope = slope(rows, (r) => r.up);
+    const baseUpSlope = slope(baseRows, (r) => r.up);
+    console.log(
+      [
+        `## Fleet scale (${COUNTS.join(", ")} machines; this machine: ${spawnSync("nproc", { encoding: "utf8" }).stdout.trim()} cores)`,
+        "",
+        table("examples/minimal on a /16 (ours)", rows),
+        table("hand-written @pulumi/tls baseline (6 resources per machine)", baseRows),
+        "| per machine | ours | baseline | ours / baseline |",
+        "|---|---:|---:|---:|",
+        `| preview | ${(previewSlope * 1000).toFixed(1)} ms | ${(basePreviewSlope * 1000).toFixed(1)} ms | ${(previewSlope / basePreviewSlope).toFixed(2)}x |`,
+        `| no-change up | ${(upSlope * 1000).toFixed(1)} ms | ${(baseUpSlope * 1000).toFixed(1)} ms | ${(upSlope / baseUpSlope).toFixed(2)}x |`,
+        "",
+        `Adding ${ADD} machines to the running install host (${largest} → ${largest + ADD}): ${s(add)}, peak ${mib(add)}. Where its time goes (seconds from a resource's start to its outputs, by type; the engine runs them in parallel):`,
+        "",
+        "| resource type | resources | sum | longest |",
+        "|---|---:|---:|---:|",
+        ...whereTimeGoes(readFileSync(events, "utf8")).map(
+          (t) => `| \`${t.type}\` | ${t.count} | ${t.sum.toFixed(1)} s | ${t.max.toFixed(1)} s |`,
+        ),
+      ].join("\n"),
+    );
+  } catch (error) {
+    failed = true;
+    await keepFailedSite(error, program);
+    throw error;
+  } finally {
+    await tearDownSite(program, work, failed);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
