@@ -10,10 +10,10 @@
  * reports; the rule, validateBinhostInputs, is unit-tested in test/unit/pxe-install-host).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
 import { METACHARACTERS } from "../support/hostile";
@@ -85,6 +85,7 @@ const { RootCa } = require("../../lib/pki") as typeof PkiModule;
 const rootCaFits = (ca: PkiModule.RootCa): PxeModule.PxePki => ca;
 
 const work = mkdtempSync(join(tmpdir(), "gi-component-pxe-"));
+after(() => rmSync(work, { recursive: true, force: true }));
 const kernel = join(work, "vmlinuz");
 const initrd = join(work, "initramfs.img");
 writeFileSync(kernel, Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
