@@ -28,7 +28,6 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { PulumiProgram, processTree } from "../test/support/pulumi";
 import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
 
@@ -43,6 +42,8 @@ const TIMEOUT_MS = 90 * 60_000;
 interface Measured {
   readonly seconds: number;
   readonly peakMiB: number;
+  /** Its standard output, with `keepOutput`. */
+  readonly stdout?: string;
 }
 
 /** Resident set of `pid` in KiB (0 once it is gone). */
@@ -56,7 +57,11 @@ function rssKiB(pid: number): number {
 }
 
 /** Runs `pulumi args` for `program` (in its namespace, if any), timed and sampled. */
-function measure(program: PulumiProgram, args: readonly string[]): Promise<Measured> {
+function measure(
+  program: PulumiProgram,
+  args: readonly string[],
+  keepOutput = false,
+): Promise<Measured> {
   const argv = ["pulumi", ...args, "--non-interactive", "--stack", program.stack];
   const [file, rest] = program.netns
     ? ["ip", ["netns", "exec", program.netns, ...argv]]
@@ -65,7 +70,9 @@ function measure(program: PulumiProgram, args: readonly string[]): Promise<Measu
     const start = process.hrtime.bigint();
     const child = spawn(file, rest, { cwd: program.dir, env: program.env, stdio: "pipe" });
     let output = "";
+    const stdout: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => {
+      if (keepOutput) stdout.push(b);
       output = `${output}${b}`.slice(-20_000);
     });
     child.stderr.on("data", (b: Buffer) => {
@@ -82,26 +89,33 @@ function measure(program: PulumiProgram, args: readonly string[]): Promise<Measu
       clearInterval(sampler);
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      if (code === 0) resolve({ seconds, peakMiB: peak / 1024 });
+      if (code === 0) {
+        resolve({
+          seconds,
+          peakMiB: peak / 1024,
+          ...(keepOutput ? { stdout: Buffer.concat(stdout).toString("utf8") } : {}),
+        });
+      }
       else reject(new Error(`pulumi ${args.join(" ")} exited with ${code}:\n${output}`));
     });
   });
 }
 
 /**
- * Per resource type, how many resources an up's event log (`--event-log`) shows and the seconds
+ * Per resource type, how many resources an up's engine events (`up --json`) show and the seconds
  * from each one's start (resource pre-event) to its outputs, longest first.
  */
 function whereTimeGoes(log: string): { type: string; count: number; sum: number; max: number }[] {
   const started = new Map<string, number>();
   const byType = new Map<string, { type: string; count: number; sum: number; max: number }>();
   for (const line of log.split("\n")) {
-    if (!line.trim()) continue;
+    if (!line.trim().startsWith("{")) continue;
     const e = JSON.parse(line) as {
       timestamp: number;
       resourcePreEvent?: { metadata: { urn: string; type: string; op: string } };
       resOutputsEvent?: { metadata: { urn: string; type: string; op: string } };
     };
+    if (typeof e.timestamp !== "number") continue;
     const pre = e.resourcePreEvent?.metadata;
     if (pre && pre.op !== "same") started.set(pre.urn, e.timestamp);
     const done = e.resOutputsEvent?.metadata;
@@ -204,8 +218,8 @@ async function main(): Promise<void> {
     const rows = await series(program, "ours");
     const largest = COUNTS[COUNTS.length - 1] as number;
     await program.setConfig("machineCount", String(largest + ADD));
-    const events = path.join(work, "add-events.jsonl");
-    const add = await measure(program, ["up", "--yes", "--skip-preview", "--event-log", events]);
+    // `up --json` prints the engine's events, one JSON document per line, with timestamps.
+    const add = await measure(program, ["up", "--yes", "--skip-preview", "--json"], true);
     console.error(`ours: ${ADD} machines added to ${largest} in ${add.seconds.toFixed(1)} s`);
 
     const previewSlope = slope(rows, (r) => r.preview);
@@ -227,7 +241,7 @@ async function main(): Promise<void> {
         "",
         "| resource type | resources | sum | longest |",
         "|---|---:|---:|---:|",
-        ...whereTimeGoes(readFileSync(events, "utf8")).map(
+        ...whereTimeGoes(add.stdout ?? "").map(
           (t) => `| \`${t.type}\` | ${t.count} | ${t.sum.toFixed(1)} s | ${t.max.toFixed(1)} s |`,
         ),
       ].join("\n"),
