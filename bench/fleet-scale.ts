@@ -95,8 +95,7 @@ function measure(
           peakMiB: peak / 1024,
           ...(keepOutput ? { stdout: Buffer.concat(stdout).toString("utf8") } : {}),
         });
-      }
-      else reject(new Error(`pulumi ${args.join(" ")} exited with ${code}:\n${output}`));
+      } else reject(new Error(`pulumi ${args.join(" ")} exited with ${code}:\n${output}`));
     });
   });
 }
