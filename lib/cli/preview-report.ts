@@ -398,11 +398,6 @@ function describe(unordered: readonly Change[]): Described {
       // A push is said by its files; one whose files stay, by its command if that changed
       // (a push to a replaced VM, by the VM).
       const command = (s: StepState | undefined) => s?.inputs?.afterChange ?? "";
-      const manifest = c.new?.inputs?.files;
-      if (c.op !== "delete" && (typeof manifest !== "object" || manifest === null)) {
-        add(groupOf(c), `${c.name.replace(/-files$/, "")}: files known only at the up`, c.name);
-        continue;
-      }
       if (
         c.op === "update" &&
         !files.some((f) => f.change === c) &&

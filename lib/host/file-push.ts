@@ -116,7 +116,6 @@ export const filePushProvider: pulumi.dynamic.ResourceProvider = {
     const changes =
       plan.send.length > 0 ||
       plan.remove.length > 0 ||
-      plan.runAfterChange ||
       (olds.afterChange ?? "") !== (news.afterChange ?? "") ||
       olds.stagingDir !== news.stagingDir;
     return { changes, replaces: [], deleteBeforeReplace: false };
