@@ -20,6 +20,7 @@
  *
  *   npm run bench fleet-scale
  *   GI_FLEET_COUNTS=1,100,400 npm run bench fleet-scale    (other counts; ascending)
+ *   GI_FLEET_ONLY=ours npm run bench fleet-scale            (one program: ours or baseline)
  *   GI_BENCH_KEEP=1 ...                                     (keep the site after a failure)
  *
  * Needs root, the toolchain, the images of `npm run setup`. Growing to 1000 machines
@@ -36,12 +37,15 @@ const COUNTS = (process.env.GI_FLEET_COUNTS ?? "1,100,400,1000")
   .split(",")
   .map((c) => Number.parseInt(c, 10));
 const ADD = 100;
+const ONLY = process.env.GI_FLEET_ONLY ?? "";
 const TIMEOUT_MS = 90 * 60_000;
 
 /** Seconds and peak memory (MiB, summed over the process tree) of one CLI command. */
 interface Measured {
   readonly seconds: number;
   readonly peakMiB: number;
+  /** Peak resident set per part of the tree (MiB): CLI, language host, program, each provider. */
+  readonly peakByPart: Readonly<Record<string, number>>;
   /** Its standard output, with `keepOutput`. */
   readonly stdout?: string;
 }
@@ -53,6 +57,23 @@ function rssKiB(pid: number): number {
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+/** Which part of a Pulumi run process `pid` is. */
+function partOf(pid: number): string {
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (cmdline.includes("cmd/dynamic-provider")) return "dynamic providers (node)";
+    if (cmdline.includes("cmd/run/index.js")) return "program (node)";
+    if (comm === "pulumi") return "CLI and engine";
+    if (comm.startsWith("pulumi-language")) return "language host";
+    if (comm.startsWith("pulumi-resource"))
+      return `provider ${comm.slice("pulumi-resource-".length)}`;
+    return "other";
+  } catch {
+    return "other";
   }
 }
 
@@ -79,10 +100,21 @@ function measure(
       output = `${output}${b}`.slice(-20_000);
     });
     let peak = 0;
+    const peakByPart: Record<string, number> = {};
     const sampler = setInterval(() => {
       if (!child.pid) return;
-      const sum = processTree(child.pid).reduce((kib, pid) => kib + rssKiB(pid), 0);
+      const byPart: Record<string, number> = {};
+      let sum = 0;
+      for (const pid of processTree(child.pid)) {
+        const kib = rssKiB(pid);
+        const part = partOf(pid);
+        byPart[part] = (byPart[part] ?? 0) + kib;
+        sum += kib;
+      }
       peak = Math.max(peak, sum);
+      for (const [part, kib] of Object.entries(byPart)) {
+        peakByPart[part] = Math.max(peakByPart[part] ?? 0, kib / 1024);
+      }
     }, 250);
     const timer = setTimeout(() => child.kill("SIGTERM"), TIMEOUT_MS);
     child.on("close", (code) => {
@@ -93,6 +125,7 @@ function measure(
         resolve({
           seconds,
           peakMiB: peak / 1024,
+          peakByPart,
           ...(keepOutput ? { stdout: Buffer.concat(stdout).toString("utf8") } : {}),
         });
       } else reject(new Error(`pulumi ${args.join(" ")} exited with ${code}:\n${output}`));
@@ -177,6 +210,25 @@ function table(title: string, rows: readonly Row[]): string {
   ].join("\n");
 }
 
+/** Where the peak memory of the preview at each program's largest count is, by part. */
+function memoryByPart(programs: readonly [string, readonly Row[]][]): string {
+  const largest = programs.filter(([, rows]) => rows.length > 0);
+  const parts = [
+    ...new Set(largest.flatMap(([, rows]) => Object.keys(rows.at(-1)?.preview.peakByPart ?? {}))),
+  ].sort();
+  return [
+    `Peak resident memory of the preview at ${COUNTS.at(-1)} machines, by part (each part's own peak):`,
+    "",
+    `| part | ${largest.map(([label]) => label).join(" | ")} |`,
+    `|---|${largest.map(() => "---:|").join("")}`,
+    ...parts.map(
+      (part) =>
+        `| ${part} | ${largest.map(([, rows]) => `${(rows.at(-1)?.preview.peakByPart[part] ?? 0).toFixed(0)} MiB`).join(" | ")} |`,
+    ),
+    "",
+  ].join("\n");
+}
+
 /** Seconds per machine between the first and the last row. */
 function slope(rows: readonly Row[], pick: (r: Row) => Measured): number {
   const a = rows[0] as Row;
@@ -191,14 +243,24 @@ async function main(): Promise<void> {
   ) {
     throw new Error(`GI_FLEET_COUNTS must be two or more ascending counts from 1 (got ${COUNTS})`);
   }
+  if (!["", "ours", "baseline"].includes(ONLY)) {
+    throw new Error(`GI_FLEET_ONLY must be ours or baseline (got ${ONLY})`);
+  }
   // The baseline first: no VM, nothing of it running while ours is measured.
-  const baseline = await PulumiProgram.create("bench/programs/tls-baseline");
-  let baseRows: Row[];
-  try {
-    baseRows = await series(baseline, "baseline");
-  } finally {
-    await baseline.destroy().catch(() => undefined);
-    await baseline.cleanup({ force: true });
+  let baseRows: Row[] = [];
+  if (ONLY !== "ours") {
+    const baseline = await PulumiProgram.create("bench/programs/tls-baseline");
+    try {
+      baseRows = await series(baseline, "baseline");
+    } finally {
+      await baseline.destroy().catch(() => undefined);
+      await baseline.cleanup({ force: true });
+    }
+  }
+  if (ONLY === "baseline") {
+    console.log(table("hand-written @pulumi/tls baseline (6 resources per machine)", baseRows));
+    console.log(memoryByPart([["baseline", baseRows]]));
+    return;
   }
 
   const { program, work } = await startBenchSite("fleet", "fleet-scale");
@@ -222,20 +284,29 @@ async function main(): Promise<void> {
     console.error(`ours: ${ADD} machines added to ${largest} in ${add.seconds.toFixed(1)} s`);
 
     const previewSlope = slope(rows, (r) => r.preview);
-    const basePreviewSlope = slope(baseRows, (r) => r.preview);
     const upSlope = slope(rows, (r) => r.up);
-    const baseUpSlope = slope(baseRows, (r) => r.up);
+    const ratio = (ours: number, pick: (r: Row) => Measured) => {
+      if (baseRows.length === 0) return "| (not run) | |";
+      const base = slope(baseRows, pick);
+      return `| ${(base * 1000).toFixed(1)} ms | ${(ours / base).toFixed(2)}x |`;
+    };
     console.log(
       [
         `## Fleet scale (${COUNTS.join(", ")} machines; this machine: ${spawnSync("nproc", { encoding: "utf8" }).stdout.trim()} cores)`,
         "",
         table("examples/minimal on a /16 (ours)", rows),
-        table("hand-written @pulumi/tls baseline (6 resources per machine)", baseRows),
+        ...(baseRows.length > 0
+          ? [table("hand-written @pulumi/tls baseline (6 resources per machine)", baseRows)]
+          : []),
         "| per machine | ours | baseline | ours / baseline |",
         "|---|---:|---:|---:|",
-        `| preview | ${(previewSlope * 1000).toFixed(1)} ms | ${(basePreviewSlope * 1000).toFixed(1)} ms | ${(previewSlope / basePreviewSlope).toFixed(2)}x |`,
-        `| no-change up | ${(upSlope * 1000).toFixed(1)} ms | ${(baseUpSlope * 1000).toFixed(1)} ms | ${(upSlope / baseUpSlope).toFixed(2)}x |`,
+        `| preview | ${(previewSlope * 1000).toFixed(1)} ms ${ratio(previewSlope, (r) => r.preview)}`,
+        `| no-change up | ${(upSlope * 1000).toFixed(1)} ms ${ratio(upSlope, (r) => r.up)}`,
         "",
+        memoryByPart([
+          ["ours", rows],
+          ["baseline", baseRows],
+        ]),
         `Adding ${ADD} machines to the running install host (${largest} → ${largest + ADD}): ${s(add)}, peak ${mib(add)}. Where its time goes (seconds from a resource's start to its outputs, by type; the engine runs them in parallel):`,
         "",
         "| resource type | resources | sum | longest |",

@@ -2,20 +2,20 @@
  * FilePush: a server's files sent in one SSH session (a Pulumi dynamic resource). The files'
  * fingerprints are inputs, so a preview names each file that changes; an update sends only
  * those, in one tar archive, and the server installs them beside their destinations before
- * renaming them into place ({@link pushScript}).
+ * renaming them into place, in one process ({@link PUSH_INSTALLER}).
  */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { tarArchive } from "./push-archive";
 import {
   contentFingerprint,
-  PUSH_SCRIPT_MEMBER,
+  PUSH_PLAN_MEMBER,
   type PushedFileEntry,
   type PushManifest,
   type PushState,
   planPush,
   pushCommand,
-  pushScript,
+  pushPlanDocument,
 } from "./push-plan";
 import { type SshConnection, sshExec } from "./ssh-exec";
 
@@ -25,8 +25,6 @@ export interface FilePushArgs {
   readonly connection: pulumi.Input<SshConnection>;
   /** The server's VM id: a new VM gets every file again. */
   readonly vmId: pulumi.Input<string>;
-  /** The directory on the server in which the archive is extracted (root-only). */
-  readonly stagingDir: string;
   /** Destination path → fingerprint, mode and owner. */
   readonly files: pulumi.Input<Record<string, pulumi.Input<PushedFileEntry>>>;
   /** Destination path → content, for files given as text (a secret stays secret). */
@@ -44,7 +42,6 @@ export interface FilePushArgs {
 interface FilePushInputs {
   readonly connection: SshConnection;
   readonly vmId: string;
-  readonly stagingDir: string;
   readonly files: PushManifest;
   readonly contents: Record<string, string>;
   readonly localPaths: Record<string, string>;
@@ -53,7 +50,6 @@ interface FilePushInputs {
 
 /** What the state keeps: no content, no key. */
 interface FilePushOutputs extends PushState {
-  readonly stagingDir: string;
   /** What the last push did. */
   readonly lastPush: { readonly sent: readonly string[]; readonly removed: readonly string[] };
 }
@@ -73,9 +69,8 @@ async function push(
 ): Promise<FilePushOutputs> {
   const after = stateOf(news);
   const plan = planPush(before, after);
-  const done = { ...after, stagingDir: news.stagingDir };
   if (plan.send.length === 0 && plan.remove.length === 0 && !plan.runAfterChange) {
-    return { ...done, lastPush: previous };
+    return { ...after, lastPush: previous };
   }
   const members = plan.send.map((path, i) => {
     const localPath = news.localPaths[path];
@@ -87,7 +82,7 @@ async function push(
     }
     return { member: String(i), path, data };
   });
-  const script = pushScript(
+  const planDocument = pushPlanDocument(
     members.map(({ member, path }) => ({
       member,
       path,
@@ -98,11 +93,11 @@ async function push(
     plan.runAfterChange ? news.afterChange : undefined,
   );
   const archive = await tarArchive([
-    { name: PUSH_SCRIPT_MEMBER, data: Buffer.from(script) },
+    { name: PUSH_PLAN_MEMBER, data: Buffer.from(planDocument) },
     ...members.map((m) => ({ name: `files/${m.member}`, data: m.data })),
   ]);
-  await sshExec(news.connection, pushCommand(news.stagingDir, news.connection.user), archive);
-  return { ...done, lastPush: { sent: plan.send, removed: plan.remove } };
+  await sshExec(news.connection, pushCommand(news.connection.user), archive);
+  return { ...after, lastPush: { sent: plan.send, removed: plan.remove } };
 }
 
 /**
@@ -116,8 +111,7 @@ export const filePushProvider: pulumi.dynamic.ResourceProvider = {
     const changes =
       plan.send.length > 0 ||
       plan.remove.length > 0 ||
-      (olds.afterChange ?? "") !== (news.afterChange ?? "") ||
-      olds.stagingDir !== news.stagingDir;
+      (olds.afterChange ?? "") !== (news.afterChange ?? "");
     return { changes, replaces: [], deleteBeforeReplace: false };
   },
 

@@ -1,9 +1,10 @@
 /**
  * Pure logic of a push (PushedFiles, FilePush): how a file's content is fingerprinted, which
- * files a push sends and removes, and the script the server runs on the archive it receives.
- * No Pulumi, no SSH.
+ * files a push sends and removes, the plan and the command the server runs on the archive it
+ * receives. No Pulumi, no SSH.
  */
 import { createHash, createHmac } from "node:crypto";
+import { scriptSource } from "./script-file";
 import { shQuote } from "./shell";
 
 /** What a push records of one file: a fingerprint of its content, its mode and its owner. */
@@ -107,56 +108,40 @@ export interface ArchivedFile {
   readonly owner: string;
 }
 
-/** The archive member holding {@link pushScript}. */
-export const PUSH_SCRIPT_MEMBER = "push.sh";
+/** The archive member holding the plan ({@link pushPlanDocument}); the archive's first. */
+export const PUSH_PLAN_MEMBER = "push.json";
 
-/** Suffix of a file installed beside its destination before it is renamed into place. */
+/** Suffix of a file written beside its destination before it is renamed into place. */
 export const INCOMING_SUFFIX = ".gi-push";
 
 /**
- * The script the server runs as root (`sh push.sh <dir>`, `<dir>` holding the extracted
- * archive). Every file is first installed beside its destination (`<path>.gi-push`, parent
- * directories created); only when all are there is each renamed into place (a rename is
- * atomic), then removed files go and `afterChange` runs. A failure before the renames leaves
- * every destination as it was and no `.gi-push` file behind.
+ * The plan the server's installer reads (lib/host/push-install.py): the files (archive member
+ * `files/<member>`, destination, mode, owner), the paths to remove and the command to run after
+ * the change (empty: none).
  */
-export function pushScript(
+export function pushPlanDocument(
   files: readonly ArchivedFile[],
   remove: readonly string[],
   afterChange: string | undefined,
 ): string {
-  const incoming = (path: string) => shQuote(`${path}${INCOMING_SUFFIX}`);
-  const lines = ["set -eu", 'dir="$1"'];
-  if (files.length > 0) {
-    lines.push(
-      `cleanup() { rm -f -- ${files.map((f) => incoming(f.path)).join(" ")}; }`,
-      "trap cleanup EXIT",
-    );
-    for (const f of files) {
-      const [user, group] = f.owner.split(":");
-      lines.push(
-        `install -D -m ${f.mode} -o ${shQuote(user ?? "root")} -g ${shQuote(group ?? "root")} "$dir"/${shQuote(`files/${f.member}`)} ${incoming(f.path)}`,
-      );
-    }
-    for (const f of files) lines.push(`mv -f -- ${incoming(f.path)} ${shQuote(f.path)}`);
-    lines.push("trap - EXIT");
-  }
-  for (const path of remove) lines.push(`rm -f -- ${shQuote(path)}`);
-  if (afterChange) lines.push(`sh -c ${shQuote(afterChange)}`);
-  return `${lines.join("\n")}\n`;
+  return JSON.stringify({ files, remove, afterChange: afterChange ?? "" });
 }
 
 /**
- * The command the push runs over SSH: extracts the archive read from standard input into a
- * fresh directory under `stagingDir` and runs its {@link pushScript}, as root (through
- * `sudo` unless the SSH user is root). The directory goes whatever happens.
+ * The installer the server runs as root on the archive read from standard input (Python 3,
+ * which every server we push to has: cloud-init and Portage are written in it). Every file is
+ * first written beside its destination (`<path>.gi-push`, parent directories made); only when
+ * all are there is each renamed into place (a rename is atomic), then removed files go and
+ * `afterChange` runs. A failure before the renames leaves every destination as it was and no
+ * `.gi-push` file behind. One process for the whole push: on a TCG guest, a process per file
+ * cost more than the files.
  */
-export function pushCommand(stagingDir: string, user: string): string {
-  const inner = [
-    `dir=$(mktemp -d ${shQuote(`${stagingDir}/push.XXXXXXXX`)})`,
-    `trap 'rm -rf "$dir"' EXIT`,
-    'tar -x -C "$dir" -f -',
-    `sh "$dir"/${PUSH_SCRIPT_MEMBER} "$dir"`,
-  ].join("; ");
-  return `${user === "root" ? "" : "sudo "}sh -eu -c ${shQuote(inner)}`;
+export const PUSH_INSTALLER = scriptSource(__dirname, "push-install.py");
+
+/**
+ * The command the push runs over SSH: the installer, given as an argument, reading the archive
+ * from standard input, as root (through `sudo` unless the SSH user is root).
+ */
+export function pushCommand(user: string): string {
+  return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(PUSH_INSTALLER)}`;
 }

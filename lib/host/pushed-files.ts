@@ -9,7 +9,7 @@ import {
   type PushedFileEntry,
   secretFingerprint,
 } from "./push-plan";
-import { type Server, STAGING_DIR } from "./server";
+import type { Server } from "./server";
 import { validatePushedFiles } from "./validate";
 
 /** One file pushed to a server. */
@@ -60,8 +60,8 @@ export interface PushedFilesArgs {
  *
  * Creates: one {@link FilePush} `<name>` (a dynamic resource) whose input `files` maps each
  * destination to its fingerprint, mode and owner, so that the preview names each file that
- * changes. An `up` sends the changed files in one SSH session (one tar archive) to the
- * server's staging directory (made by the Server at first boot); the server installs them
+ * changes. An `up` sends the changed files in one SSH session (one tar archive, read as it
+ * arrives by one python3 process on the server, lib/host/push-install.py), which writes them
  * beside their destinations, renames them into place, removes files no longer pushed and
  * runs `afterChange`. A file that did not change is not sent again; when the VM itself is
  * replaced (a new domain id), every file is sent again.
@@ -90,11 +90,10 @@ export class PushedFiles extends pulumi.ComponentResource {
       {
         connection: args.server.sshTarget,
         vmId: args.server.vm.domain.id,
-        stagingDir: STAGING_DIR,
         ...inputs,
         ...(args.afterChange ? { afterChange: args.afterChange } : {}),
       },
-      // Only into a VM whose cloud-init has made the staging directory.
+      // Only into a VM whose cloud-init is done (its admin user, sudo and host key in place).
       { parent: this, dependsOn: [args.server.ready] },
     );
     this.registerOutputs({ contentHash: this.contentHash });

@@ -16,7 +16,12 @@ import { validateServerArgs } from "./validate";
 /** The user our SSH connections log in as (sudo without password). */
 export const ADMIN_USER = "gi-admin";
 
-/** Where pushed files are staged on a server before `install` moves them into place. */
+/**
+ * A directory of ours on every server (the admin user's, 0700), made by cloud-init's runcmd: the
+ * readiness check looks for it to know that runcmd ran. (Pushes staged files here before they
+ * were installed in one process, lib/host/push-install.py; it stays, since a change to it would
+ * change every server's user data and so replace every VM.)
+ */
 export const STAGING_DIR = "/var/lib/gentoo-infra/incoming";
 
 /** Arguments of a {@link Server}. */
@@ -93,7 +98,7 @@ export class Server extends pulumi.ComponentResource {
   public readonly sshTarget: pulumi.Output<SshConnection>;
   /**
    * Done once cloud-init has finished on the current VM: depend on it before pushing files
-   * (the staging directory and the users of first-boot commands exist from then on).
+   * (the admin user, its sudo and the users of first-boot commands exist from then on).
    */
   public readonly ready: command.remote.Command;
 

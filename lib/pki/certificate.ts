@@ -108,13 +108,13 @@ export class Certificate extends pulumi.ComponentResource {
     this.privateKeyPem = pulumi.secret(this.key.privateKeyPemPkcs8);
     this.serialNumber = this.certificate.serialNumber;
     this.notAfter = this.certificate.notAfter;
+    // Plain and known in a preview: what the policy pack (policy/) checks. The PEMs stay
+    // properties only: the key and the certificate resources hold them already, and a machine has
+    // two of these (docs/adr/0012-state-per-machine.md).
     this.registerOutputs({
-      // Plain and known in a preview: what the policy pack (policy/) checks.
       kind: args.kind,
       subjectDn: this.subjectDn,
       issuerDn: args.issuer.subjectDn,
-      certificatePem: this.certificatePem,
-      privateKeyPem: this.privateKeyPem,
       serialNumber: this.serialNumber,
       notAfter: this.notAfter,
     });

@@ -14,6 +14,7 @@
  * machine is in the install state.
  */
 
+import { fillPlaceholders, scriptSource } from "../host/script-file";
 import { isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { macFileName, macViolation } from "../network/mac";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
@@ -199,92 +200,27 @@ export function renderInstallReport(
   return `status=${status}\ngeneration=${generation}\n${line}`;
 }
 
+const NETBOOT_SWITCH_SOURCE = scriptSource(__dirname, "netboot-switch.py");
+
 /**
- * The netboot switch (POSIX sh, run as root by the service unit and after every push):
- * serves each MAC in the netboot table its install or local-boot script, puts its install
- * configuration and secrets into the web root while it installs and removes them once it
- * is installed, and removes what belongs to MACs no longer in the table.
+ * The netboot switch (Python 3, lib/pxe/netboot-switch.py, run as root by the service unit and
+ * after every push): serves each MAC in the netboot table its install or local-boot script,
+ * puts its install configuration and secrets into the web root while it installs and removes
+ * them once it is installed, and removes what belongs to MACs no longer in the table. One
+ * process for the whole table: it runs for every install report too.
  */
 export function renderNetbootSwitchScript(
   layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
 ): string {
-  const u = layout.nginxUser;
-  return `#!/bin/sh
-# gentoo-infra: netboot switch of the install host. Rendered file: edits are overwritten.
-# For every known MAC: local boot once a successful install of its current generation is
-# reported, the installer otherwise. Run by ${NETBOOT_UNITS.service} and after every push.
-set -eu
-conf=${layout.configDir}
-www=${layout.wwwRoot}
-inbox=${layout.stateDir}/${REPORT_INBOX}
-reports=${layout.stateDir}/${REPORT_STORE}
-
-install -d -m 0755 "$www/ipxe" "$www/install" "$www/secrets" ${layout.stateDir}
-# One switch at a time: a report (the path unit) and a push can start it together.
-exec 9>>${layout.stateDir}/switch.lock
-flock 9
-install -d -m 0750 -o ${u} -g ${u} "$inbox" ${layout.stateDir}/tmp
-install -d -m 0750 "$reports"
-
-# New reports leave the inbox first: the path unit starts this switch while the inbox is
-# not empty, also when a report arrived during a run (systemd drops an edge trigger such as
-# PathChanged= while the switch runs, so with several machines reporting at once a report
-# could go unread and its machine boot the installer again).
-for file in "$inbox"/*; do
-  [ -f "$file" ] && mv -f "$file" "$reports/"
-done
-
-# put MODE GROUP SRC DST (GROUP - for the default): SRC becomes DST by rename, and only
-# when DST differs: machines fetch their files while other machines' reports run this
-# switch, and \`install\` alone leaves DST missing or unreadable (mode 0600 until it is
-# done) for a moment (found with four machines installing at once: a 403 on a ca.pem).
-put() {
-  cmp -s "$3" "$4" && return 0
-  if [ "$2" = - ]; then install -m "$1" "$3" "$4.tmp"; else install -m "$1" -g "$2" "$3" "$4.tmp"; fi
-  mv -f "$4.tmp" "$4"
-}
-
-reported_generation() {
-  file="$reports/$1"
-  [ -f "$file" ] || { echo 0; return; }
-  status=$(sed -n 's/^status=//p' "$file" | head -n 1)
-  generation=$(sed -n 's/^generation=\\([1-9][0-9]\\{0,8\\}\\)$/\\1/p' "$file" | head -n 1)
-  if [ "$status" = success ] && [ -n "$generation" ]; then echo "$generation"; else echo 0; fi
-}
-
-known=" "
-while read -r mac generation _hostname; do
-  case "$mac" in '' | '#'*) continue ;; esac
-  known="$known$mac "
-  dir="$conf/machines/$mac"
-  if [ "$(reported_generation "$mac")" -ge "$generation" ]; then
-    # Installed: boot the local disk first, then take the secrets off the web root.
-    put 0644 - "$dir/local.ipxe" "$www/ipxe/$mac.ipxe"
-    rm -f "$www/install/$mac.json"
-    rm -rf "$www/secrets/$mac"
-  else
-    # To install: configuration and secrets first, the install script last.
-    put 0640 ${u} "$dir/install.json" "$www/install/$mac.json"
-    [ -d "$www/secrets/$mac" ] || install -d -m 0750 -g ${u} "$www/secrets/$mac"
-    put 0644 - "$conf/ca.pem" "$www/secrets/$mac/ca.pem"
-    put 0644 - "$conf/puppet-ca.pem" "$www/secrets/$mac/puppet-ca.pem"
-    put 0644 - "$dir/host.pem" "$www/secrets/$mac/host.pem"
-    put 0640 ${u} "$dir/host.key" "$www/secrets/$mac/host.key"
-    put 0644 - "$dir/puppet.pem" "$www/secrets/$mac/puppet.pem"
-    put 0640 ${u} "$dir/puppet.key" "$www/secrets/$mac/puppet.key"
-    put 0644 - "$dir/install.ipxe" "$www/ipxe/$mac.ipxe"
-  fi
-done < "$conf/netboot.tsv"
-
-# MACs no longer known: their files leave the web root (dnsmasq no longer sends them here).
-for path in "$www"/ipxe/*.ipxe "$www"/install/*.json "$www"/secrets/*; do
-  [ -e "$path" ] || continue
-  name=$(basename "$path")
-  mac=\${name%%.*}
-  [ "$mac" = default ] && continue
-  case "$known" in *" $mac "*) ;; *) rm -rf "$path" ;; esac
-done
-`;
+  return fillPlaceholders(NETBOOT_SWITCH_SOURCE, {
+    SERVICE: NETBOOT_UNITS.service,
+    CONFIG_DIR: layout.configDir,
+    WWW_ROOT: layout.wwwRoot,
+    STATE_DIR: layout.stateDir,
+    REPORT_INBOX,
+    REPORT_STORE,
+    NGINX_USER: layout.nginxUser,
+  });
 }
 
 /**

@@ -370,13 +370,13 @@ export class PxeInstallHost extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Known in a preview: what the policy pack (policy/) checks. The per-machine outputs
+    // (scripts, install configurations, tokens) stay properties only: registered, they would be
+    // copied into the state beside the push and the resources that hold them, about 25 KB a
+    // machine (docs/adr/0012-state-per-machine.md).
     this.registerOutputs({
-      // Known in a preview: what the policy pack (policy/) checks.
       machines: machines.map((m) => m.hostname),
       httpBaseUrl: this.httpBaseUrl,
-      machineScripts: this.machineScripts,
-      installConfigs: this.installConfigs,
-      autosignTokens: this.autosignTokens,
     });
   }
 }

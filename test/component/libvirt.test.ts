@@ -375,7 +375,6 @@ describe("Server and PushedFiles", () => {
     assert.equal(await isSecret(files.push.files), false, "the manifest is shown in previews");
     // The VM's domain id: a replaced VM gets every file again.
     assert.equal(push.vmId, "pxe-id");
-    assert.equal(push.stagingDir, "/var/lib/gentoo-infra/incoming");
     assert.equal(push.afterChange, "systemctl restart dnsmasq");
     const other = new PushedFiles("pxe-config2", {
       server,

@@ -1,20 +1,23 @@
 /**
- * A push's command and script (lib/host/push-plan.ts) and archive (lib/host/push-archive.ts)
- * run by the real sh, tar and install, as root, into a temporary directory: what arrives is
- * byte for byte what was sent, with its mode and owner; a failure changes no destination and
- * leaves nothing behind. The SSH transport is tested in the engine tier (test/engine/push.test.ts).
+ * A push's command and plan (lib/host/push-plan.ts), archive (lib/host/push-archive.ts) and
+ * installer (lib/host/push-install.py) run by the real sh and python3, as root, into a temporary
+ * directory: what arrives is byte for byte what was sent, with its mode and owner; a failure
+ * changes no destination and leaves nothing behind; the whole push is one installer process.
+ * The SSH transport is tested in the engine tier (test/engine/push.test.ts).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,15 +26,13 @@ import { after, describe, it } from "node:test";
 import { tarArchive } from "../../lib/host/push-archive";
 import {
   type ArchivedFile,
-  PUSH_SCRIPT_MEMBER,
+  PUSH_PLAN_MEMBER,
   pushCommand,
-  pushScript,
+  pushPlanDocument,
 } from "../../lib/host/push-plan";
 
 const root = mkdtempSync(join(tmpdir(), "gi-push-"));
 after(() => rmSync(root, { recursive: true, force: true }));
-const staging = join(root, "staging");
-mkdirSync(staging, { mode: 0o700 });
 
 /** Runs one push of `files` (path → bytes, mode, owner) as the SSH command would. */
 async function run(
@@ -40,13 +41,13 @@ async function run(
   afterChange?: string,
 ) {
   const archive = await tarArchive([
-    { name: PUSH_SCRIPT_MEMBER, data: Buffer.from(pushScript(files, remove, afterChange)) },
+    { name: PUSH_PLAN_MEMBER, data: Buffer.from(pushPlanDocument(files, remove, afterChange)) },
     ...files.map((f) => ({ name: `files/${f.member}`, data: f.data })),
   ]);
-  return spawnSync("sh", ["-c", pushCommand(staging, "root")], { input: archive });
+  return spawnSync("sh", ["-c", pushCommand("root")], { input: archive });
 }
 
-describe("a push run by sh, tar and install, as root (lib/host/push-plan.ts)", () => {
+describe("a push run by sh and python3, as root (lib/host/push-install.py)", () => {
   it("places every file byte for byte, with its mode and owner, whatever its name", async () => {
     const names = [
       "plain.conf",
@@ -74,7 +75,13 @@ describe("a push run by sh, tar and install, as root (lib/host/push-plan.ts)", (
       assert.equal(st.uid, f.owner.startsWith("nobody") ? 65534 : 0, f.path);
     }
     assert.equal(existsSync(join(process.cwd(), "pwned")), false);
-    assert.deepEqual(readdirSync(staging), [], "the extracted archive is gone");
+    for (const d of ["d0", "d1", "d2"]) {
+      assert.equal(
+        readdirSync(join(root, "etc", d)).some((n) => n.endsWith(".gi-push")),
+        false,
+        "no .gi-push file is left",
+      );
+    }
   });
 
   it("removes files no longer pushed and runs afterChange after the files are in place", async () => {
@@ -112,7 +119,6 @@ describe("a push run by sh, tar and install, as root (lib/host/push-plan.ts)", (
     assert.match(r.stderr.toString(), /no-such-user/);
     assert.equal(readFileSync(first, "utf8"), "before", "nothing was renamed into place");
     assert.deepEqual(readdirSync(dir), ["first"], "no .gi-push file is left");
-    assert.deepEqual(readdirSync(staging), []);
   });
 
   it("a failing afterChange fails the push, after the files are in place", async () => {
@@ -125,5 +131,90 @@ describe("a push run by sh, tar and install, as root (lib/host/push-plan.ts)", (
     assert.equal(r.status, 3);
     assert.match(r.stderr.toString(), /reload failed/);
     assert.equal(readFileSync(path, "utf8"), "x");
+  });
+
+  it("needs nothing on the server but python3: no install, mv or tar per file", async () => {
+    const bin = join(root, "bin");
+    mkdirSync(bin);
+    for (const tool of ["sh", "python3"]) {
+      const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
+      symlinkSync(found.stdout.trim(), join(bin, tool));
+    }
+    const files = [...Array(50).keys()].map((i) => ({
+      member: String(i),
+      path: join(root, "alone", `f${i}`),
+      mode: "0640",
+      owner: "root:root",
+      data: Buffer.from(`file ${i}\n`),
+    }));
+    const archive = await tarArchive([
+      { name: PUSH_PLAN_MEMBER, data: Buffer.from(pushPlanDocument(files, [], undefined)) },
+      ...files.map((f) => ({ name: `files/${f.member}`, data: f.data })),
+    ]);
+    const r = spawnSync(join(bin, "sh"), ["-c", pushCommand("root")], {
+      input: archive,
+      env: { PATH: bin },
+    });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(readdirSync(join(root, "alone")).length, 50);
+    assert.equal(readFileSync(join(root, "alone", "f49"), "utf8"), "file 49\n");
+  });
+
+  it("does not follow a symbolic link planted at a .gi-push name", async () => {
+    const dir = join(root, "planted");
+    mkdirSync(dir);
+    const target = join(root, "planted-target");
+    writeFileSync(target, "untouched");
+    symlinkSync(target, join(dir, "conf.gi-push"));
+    const r = await run([
+      {
+        member: "0",
+        path: join(dir, "conf"),
+        mode: "0644",
+        owner: "root:root",
+        data: Buffer.from("new"),
+      },
+    ]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(readFileSync(target, "utf8"), "untouched");
+    assert.equal(readFileSync(join(dir, "conf"), "utf8"), "new");
+    assert.equal(lstatSync(join(dir, "conf")).isSymbolicLink(), false);
+  });
+
+  it("rejects an archive that does not match its plan, changing nothing", async () => {
+    const dir = join(root, "mismatch");
+    mkdirSync(dir);
+    const path = join(dir, "a");
+    const plan = pushPlanDocument(
+      [
+        { member: "0", path, mode: "0644", owner: "root:root" },
+        { member: "1", path: join(dir, "b"), mode: "0644", owner: "root:root" },
+      ],
+      [],
+      "touch hook-ran",
+    );
+    const cases: [string, { name: string; data: Buffer }[], RegExp][] = [
+      ["a member missing", [{ name: "files/0", data: Buffer.from("x") }], /lacks files\/1/],
+      [
+        "a member not planned",
+        [{ name: "files/7", data: Buffer.from("x") }],
+        /files\/7: not in the plan/,
+      ],
+      ["no plan first", [], /starts with files\/0/],
+    ];
+    for (const [what, members, message] of cases) {
+      const archive = await tarArchive(
+        what === "no plan first"
+          ? [
+              { name: "files/0", data: Buffer.from("x") },
+              { name: PUSH_PLAN_MEMBER, data: Buffer.from(plan) },
+            ]
+          : [{ name: PUSH_PLAN_MEMBER, data: Buffer.from(plan) }, ...members],
+      );
+      const r = spawnSync("sh", ["-c", pushCommand("root")], { input: archive, cwd: dir });
+      assert.equal(r.status, 1, what);
+      assert.match(r.stderr.toString(), message, what);
+      assert.deepEqual(readdirSync(dir), [], `${what}: nothing written, no hook run`);
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
   type PushState,
   planPush,
   pushCommand,
-  pushScript,
+  pushPlanDocument,
   secretFingerprint,
 } from "../../lib/host/push-plan";
 
@@ -121,36 +121,23 @@ describe("push plan (lib/host/push-plan.ts)", () => {
     assert.notEqual(secret.slice("hmac-".length), contentFingerprint("password"));
   });
 
-  it("the script stages every file before renaming any, then removes, then runs the hook", () => {
-    const script = pushScript(
-      [
-        { member: "0", path: "/etc/a b", mode: "0644", owner: "root:root" },
-        { member: "1", path: "/etc/it's", mode: "0600", owner: "nginx:www" },
-      ],
-      ["/etc/old"],
-      "systemctl reload nginx",
-    );
-    assert.equal(
-      script,
-      [
-        "set -eu",
-        'dir="$1"',
-        "cleanup() { rm -f -- '/etc/a b.gi-push' '/etc/it'\\''s.gi-push'; }",
-        "trap cleanup EXIT",
-        `install -D -m 0644 -o 'root' -g 'root' "$dir"/'files/0' '/etc/a b.gi-push'`,
-        `install -D -m 0600 -o 'nginx' -g 'www' "$dir"/'files/1' '/etc/it'\\''s.gi-push'`,
-        "mv -f -- '/etc/a b.gi-push' '/etc/a b'",
-        "mv -f -- '/etc/it'\\''s.gi-push' '/etc/it'\\''s'",
-        "trap - EXIT",
-        "rm -f -- '/etc/old'",
-        "sh -c 'systemctl reload nginx'",
-        "",
-      ].join("\n"),
-    );
+  it("the plan names each file's member, destination, mode and owner, what goes and the hook", () => {
+    const files = [
+      { member: "0", path: "/etc/a b", mode: "0644", owner: "root:root" },
+      { member: "1", path: "/etc/it's", mode: "0600", owner: "nginx:www" },
+    ];
+    assert.deepEqual(JSON.parse(pushPlanDocument(files, ["/etc/old"], "systemctl reload nginx")), {
+      files,
+      remove: ["/etc/old"],
+      afterChange: "systemctl reload nginx",
+    });
+    assert.equal(JSON.parse(pushPlanDocument([], [], undefined)).afterChange, "");
   });
 
   it("the command runs as root through sudo, unless the user is root", () => {
-    assert.match(pushCommand("/var/lib/gi", "gi-admin"), /^sudo sh -eu -c '/);
-    assert.match(pushCommand("/var/lib/gi", "root"), /^sh -eu -c '/);
+    assert.match(pushCommand("gi-admin"), /^sudo python3 -c '/);
+    assert.match(pushCommand("root"), /^python3 -c '/);
+    // The installer's whole source is the argument, quoted once.
+    assert.ok(pushCommand("root").includes("def write_incoming(path, data, mode, owner):"));
   });
 });
