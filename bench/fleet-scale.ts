@@ -69,8 +69,9 @@ function partOf(pid: number): string {
     if (cmdline.includes("cmd/run/index.js")) return "program (node)";
     if (comm === "pulumi") return "CLI and engine";
     if (comm.startsWith("pulumi-language")) return "language host";
-    if (comm.startsWith("pulumi-resource"))
-      return `provider ${comm.slice("pulumi-resource-".length)}`;
+    // comm is cut at 15 characters: the provider's name is in its path.
+    const plugin = /pulumi-resource-([\w-]+)$/.exec(cmdline.split("\0")[0] ?? "");
+    if (plugin) return `provider ${plugin[1]}`;
     return "other";
   } catch {
     return "other";
