@@ -141,9 +141,13 @@ interface FileChange {
 
 type Manifest = Record<string, { hash?: unknown; mode?: unknown; owner?: unknown }>;
 
-/** A push's files in a state (destination → fingerprint, mode, owner), or none. */
-function manifestOf(state: StepState | undefined): Manifest {
-  const files = state?.inputs?.files;
+/**
+ * A push's files in a state (destination → fingerprint, mode, owner), or none: in the old
+ * state what the server has (the outputs: as last pushed, or as a refresh found them), in the
+ * new state what the program wants (the inputs).
+ */
+function manifestOf(state: StepState | undefined, side: "outputs" | "inputs"): Manifest {
+  const files = state?.[side]?.files ?? state?.inputs?.files;
   return files && typeof files === "object" ? (files as Manifest) : {};
 }
 
@@ -162,8 +166,8 @@ function fileChanges(changes: readonly Change[]): FileChange[] {
   const out: FileChange[] = [];
   for (const c of changes) {
     if (c.type !== FILE_PUSH) continue;
-    const before = c.op === "create" ? {} : manifestOf(c.old);
-    const after = c.op === "delete" ? {} : manifestOf(c.new);
+    const before = c.op === "create" ? {} : manifestOf(c.old, "outputs");
+    const after = c.op === "delete" ? {} : manifestOf(c.new, "inputs");
     const push = c.name;
     for (const path of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(
       compare,

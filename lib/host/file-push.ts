@@ -2,13 +2,19 @@
  * FilePush: a server's files sent in one SSH session (a Pulumi dynamic resource). The files'
  * fingerprints are inputs, so a preview names each file that changes; an update sends only
  * those, in one tar archive, and the server installs them beside their destinations before
- * renaming them into place, in one process ({@link PUSH_INSTALLER}).
+ * renaming them into place, in one process ({@link PUSH_INSTALLER}). A refresh reads the files
+ * back (lib/host/push-inspect.py): a file edited, removed, re-moded or re-owned on the server shows
+ * as changed, and the next up sends it again.
  */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { tarArchive } from "./push-archive";
 import {
   contentFingerprint,
+  inspectCommand,
+  inspectRequest,
+  type ObservedFile,
+  observedManifest,
   PUSH_PLAN_MEMBER,
   type PushedFileEntry,
   type PushManifest,
@@ -16,6 +22,7 @@ import {
   planPush,
   pushCommand,
   pushPlanDocument,
+  secretFingerprint,
 } from "./push-plan";
 import { type SshConnection, sshExec } from "./ssh-exec";
 
@@ -25,7 +32,10 @@ export interface FilePushArgs {
   readonly connection: pulumi.Input<SshConnection>;
   /** The server's VM id: a new VM gets every file again. */
   readonly vmId: pulumi.Input<string>;
-  /** Destination path → fingerprint, mode and owner. */
+  /**
+   * Destination path → fingerprint, mode and owner (`pushInputs`). A secret text's fingerprint
+   * is keyed with `connection.privateKey`, which a refresh uses to fingerprint what it reads.
+   */
   readonly files: pulumi.Input<Record<string, pulumi.Input<PushedFileEntry>>>;
   /** Destination path → content, for files given as text (a secret stays secret). */
   readonly contents: Record<string, pulumi.Input<string>>;
@@ -48,8 +58,12 @@ interface FilePushInputs {
   readonly afterChange?: string;
 }
 
-/** What the state keeps: no content, no key. */
+/**
+ * What the state keeps: no content; the connection (a secret, as its input is), which a
+ * refresh needs to reach the server.
+ */
 interface FilePushOutputs extends PushState {
+  readonly connection?: SshConnection;
   /** What the last push did. */
   readonly lastPush: { readonly sent: readonly string[]; readonly removed: readonly string[] };
 }
@@ -70,7 +84,7 @@ async function push(
   const after = stateOf(news);
   const plan = planPush(before, after);
   if (plan.send.length === 0 && plan.remove.length === 0 && !plan.runAfterChange) {
-    return { ...after, lastPush: previous };
+    return { ...after, connection: news.connection, lastPush: previous };
   }
   const members = plan.send.map((path, i) => {
     const localPath = news.localPaths[path];
@@ -97,7 +111,11 @@ async function push(
     ...members.map((m) => ({ name: `files/${m.member}`, data: m.data })),
   ]);
   await sshExec(news.connection, pushCommand(news.connection.user), archive);
-  return { ...after, lastPush: { sent: plan.send, removed: plan.remove } };
+  return {
+    ...after,
+    connection: news.connection,
+    lastPush: { sent: plan.send, removed: plan.remove },
+  };
 }
 
 /**
@@ -122,6 +140,25 @@ export const filePushProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id: string, olds: FilePushOutputs, news: FilePushInputs) {
     return { outs: await push(olds, news, olds.lastPush) };
+  },
+
+  // A refresh: the files as the server has them now. A state from before pushes kept their
+  // connection cannot be read; the next up stores it.
+  async read(id: string, props: FilePushOutputs) {
+    if (props.connection === undefined || Object.keys(props.files).length === 0) {
+      return { id, props };
+    }
+    const { connection } = props;
+    const { stdout } = await sshExec(
+      connection,
+      inspectCommand(connection.user),
+      Buffer.from(inspectRequest(props.files)),
+    );
+    const observed = JSON.parse(stdout) as Record<string, ObservedFile>;
+    const files = observedManifest(props.files, observed, (content) =>
+      secretFingerprint(connection.privateKey, content),
+    );
+    return { id, props: { ...props, files } };
   },
 
   // Deleting a push leaves its files: the server usually goes with it, and a server that

@@ -1,7 +1,7 @@
 /**
  * Pure logic of a push (PushedFiles, FilePush): how a file's content is fingerprinted, which
  * files a push sends and removes, the plan and the command the server runs on the archive it
- * receives. No Pulumi, no SSH.
+ * receives, and how a refresh reads the files back. No Pulumi, no SSH.
  */
 import { createHash, createHmac } from "node:crypto";
 import { scriptSource } from "./script-file";
@@ -144,4 +144,63 @@ export const PUSH_INSTALLER = scriptSource(__dirname, "push-install.py");
  */
 export function pushCommand(user: string): string {
   return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(PUSH_INSTALLER)}`;
+}
+
+/** What the server says of one pushed file ({@link INSPECTOR}). */
+export type ObservedFile =
+  | { readonly missing: true }
+  | {
+      readonly sha256: string;
+      readonly mode: string;
+      readonly owner: string;
+      /** Base64, for the files whose fingerprint is an HMAC. */
+      readonly content?: string;
+    };
+
+/** The fingerprint recorded for a file that is not on the server (or not a regular file). */
+export const MISSING = "missing";
+
+/**
+ * The program a refresh runs on the server as root (lib/host/push-inspect.py): reads
+ * {@link inspectRequest} from standard input and prints each file's SHA-256, mode and owner
+ * (and a secret file's content, whose HMAC only the provider can compute).
+ */
+export const INSPECTOR = scriptSource(__dirname, "push-inspect.py");
+
+/** The command a refresh runs over SSH ({@link INSPECTOR}, as root). */
+export function inspectCommand(user: string): string {
+  return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(INSPECTOR)}`;
+}
+
+/** What a refresh asks the server: every recorded file, and which are secret. */
+export function inspectRequest(files: PushManifest): string {
+  const paths = Object.keys(files).sort(byPath);
+  return JSON.stringify({
+    files: paths,
+    secret: paths.filter((p) => files[p]?.hash.startsWith("hmac-sha256:")),
+  });
+}
+
+/**
+ * The manifest as the server has it: each recorded file with the fingerprint, mode and owner
+ * observed (`missing` for a file that is gone). `secretFingerprintOf` fingerprints a secret
+ * file's content as the program does. A file that drifted then differs from what the program
+ * wants, so the next `up` sends it again.
+ */
+export function observedManifest(
+  recorded: PushManifest,
+  observed: Readonly<Record<string, ObservedFile>>,
+  secretFingerprintOf: (content: string) => string,
+): PushManifest {
+  return Object.fromEntries(
+    Object.entries(recorded).map(([path, entry]): [string, PushedFileEntry] => {
+      const now = observed[path];
+      if (now === undefined || "missing" in now) return [path, { ...entry, hash: MISSING }];
+      const hash =
+        now.content !== undefined
+          ? secretFingerprintOf(Buffer.from(now.content, "base64").toString("utf8"))
+          : `sha256:${now.sha256}`;
+      return [path, { hash, mode: now.mode, owner: now.owner }];
+    }),
+  );
 }

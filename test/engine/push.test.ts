@@ -5,10 +5,11 @@
  * changes nothing opens none; a change sends only the changed and added files, removes the
  * removed one, and the preview (and its report) names exactly those; a changed secret is named
  * without being shown; a failing afterChange fails the up and the next up sends again; a
- * server with another host key gets nothing; a new VM gets every file.
+ * server with another host key gets nothing; a new VM gets every file; a refresh sees files
+ * edited, removed or re-moded on the server, and the next up restores them.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
@@ -166,6 +167,60 @@ test("a push sends changed files in one SSH session, names them in the preview, 
         await p.up();
         assert.deepEqual((await lastPush()).sent, [`${dir}/a.conf`]);
         assert.equal(await readFile(path.join(dir, "after-change.out"), "utf8"), "a=3\n");
+      },
+    );
+
+    await t.test(
+      "a refresh sees files edited, removed or re-moded on the server; the next up restores them",
+      async () => {
+        const refresh = (...more: string[]) =>
+          p.run([
+            "refresh",
+            "--yes",
+            "--skip-preview",
+            "--diff",
+            "--non-interactive",
+            ...more,
+            "--stack",
+            p.stack,
+          ]);
+        const tampered = `tampered-${Date.now()}`;
+        await writeFile(path.join(dir, "a.conf"), "edited by hand\n");
+        await chmod(path.join(dir, "b.conf"), 0o666);
+        await rm(path.join(dir, "new.conf"));
+        await writeFile(path.join(dir, "secret.key"), tampered);
+        const before = sshd.accepted();
+        const refreshed = await refresh();
+        assert.equal(sshd.accepted() - before, 1, "one session reads every file");
+        const shown = `${refreshed.stdout}${refreshed.stderr}`;
+        for (const name of ["a.conf", "b.conf", "new.conf", "secret.key"]) {
+          assert.match(shown, new RegExp(`${name.replace(".", "\\.")}`), name);
+        }
+        assert.match(shown, /"?missing"?/, "a removed file shows as missing");
+        assert.doesNotMatch(shown, /~ [^\n]*local\.bin/, "an untouched file is not changed");
+        assert.deepEqual(await report(), [
+          "## engine: 1 resource changes",
+          "### Other resources",
+          `- files: files changed: \`${dir}/a.conf\`, \`${dir}/b.conf\`, \`${dir}/new.conf\`, \`${dir}/secret.key\``,
+        ]);
+        await p.up();
+        assert.deepEqual((await lastPush()).sent, [
+          `${dir}/a.conf`,
+          `${dir}/b.conf`,
+          `${dir}/new.conf`,
+          `${dir}/secret.key`,
+        ]);
+        assert.equal(await readFile(path.join(dir, "a.conf"), "utf8"), "a=3\n");
+        assert.equal((await stat(path.join(dir, "b.conf"))).mode & 0o777, 0o640);
+        assert.equal(await readFile(path.join(dir, "new.conf"), "utf8"), "new\n");
+        assert.notEqual(await readFile(path.join(dir, "secret.key"), "utf8"), tampered);
+        await refresh("--expect-no-changes");
+        await p.preview({ expectNoChanges: true });
+        const state = await p.rawState();
+        for (const text of [tampered, "OPENSSH PRIVATE KEY"]) {
+          assert.ok(!state.includes(text), `the state holds no ${text.slice(0, 12)}…`);
+          assert.ok(!shown.includes(text), `the refresh shows no ${text.slice(0, 12)}…`);
+        }
       },
     );
 

@@ -26,9 +26,14 @@ import { after, describe, it } from "node:test";
 import { tarArchive } from "../../lib/host/push-archive";
 import {
   type ArchivedFile,
+  contentFingerprint,
+  inspectCommand,
+  inspectRequest,
+  type ObservedFile,
   PUSH_PLAN_MEMBER,
   pushCommand,
   pushPlanDocument,
+  secretFingerprint,
 } from "../../lib/host/push-plan";
 
 const root = mkdtempSync(join(tmpdir(), "gi-push-"));
@@ -216,5 +221,40 @@ describe("a push run by sh and python3, as root (lib/host/push-install.py)", () 
       assert.match(r.stderr.toString(), message, what);
       assert.deepEqual(readdirSync(dir), [], `${what}: nothing written, no hook run`);
     }
+  });
+
+  it("a refresh's inspector reports content, mode and owner; a secret's content; a link or a gap as missing", () => {
+    const dir = join(root, "inspect");
+    mkdirSync(dir);
+    const plain = join(dir, "plain.conf");
+    const secret = join(dir, "secret.key");
+    const link = join(dir, "link");
+    writeFileSync(plain, "plain\n", { mode: 0o640 });
+    spawnSync("chown", ["nobody:nogroup", plain]);
+    writeFileSync(secret, "s3cret", { mode: 0o600 });
+    symlinkSync(plain, link);
+    const entry = { mode: "0644", owner: "root:root" };
+    const request = inspectRequest({
+      [plain]: { hash: contentFingerprint("x"), ...entry },
+      [secret]: { hash: secretFingerprint("k", "x"), ...entry },
+      [link]: { hash: contentFingerprint("x"), ...entry },
+      [join(dir, "gone")]: { hash: contentFingerprint("x"), ...entry },
+    });
+    const r = spawnSync("sh", ["-c", inspectCommand("root")], { input: request, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout) as Record<string, ObservedFile>;
+    assert.deepEqual(seen[plain], {
+      sha256: contentFingerprint("plain\n").slice("sha256:".length),
+      mode: "0640",
+      owner: "nobody:nogroup",
+    });
+    assert.deepEqual(seen[secret], {
+      sha256: contentFingerprint("s3cret").slice("sha256:".length),
+      mode: "0600",
+      owner: "root:root",
+      content: Buffer.from("s3cret").toString("base64"),
+    });
+    assert.deepEqual(seen[link], { missing: true }, "a link is not followed");
+    assert.deepEqual(seen[join(dir, "gone")], { missing: true });
   });
 });

@@ -9,6 +9,10 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
   contentFingerprint,
+  inspectCommand,
+  inspectRequest,
+  MISSING,
+  observedManifest,
   type PushState,
   planPush,
   pushCommand,
@@ -139,5 +143,56 @@ describe("push plan (lib/host/push-plan.ts)", () => {
     assert.match(pushCommand("root"), /^python3 -c '/);
     // The installer's whole source is the argument, quoted once.
     assert.ok(pushCommand("root").includes("def write_incoming(path, data, mode, owner):"));
+  });
+
+  it("a refresh asks for every recorded file, secret ones by name, and records what it finds", () => {
+    const recorded = {
+      "/etc/b.conf": { hash: contentFingerprint("b"), mode: "0644", owner: "root:root" },
+      "/etc/a.key": { hash: secretFingerprint("k", "s"), mode: "0600", owner: "root:root" },
+      "/etc/gone": { hash: contentFingerprint("g"), mode: "0644", owner: "root:root" },
+    };
+    assert.deepEqual(JSON.parse(inspectRequest(recorded)), {
+      files: ["/etc/a.key", "/etc/b.conf", "/etc/gone"],
+      secret: ["/etc/a.key"],
+    });
+    /** What the inspector reports of a file holding `text` (with its content when secret). */
+    const found = (text: string, mode = "0644", owner = "root:root", secret = false) => ({
+      sha256: contentFingerprint(text).slice("sha256:".length),
+      mode,
+      owner,
+      ...(secret ? { content: Buffer.from(text).toString("base64") } : {}),
+    });
+    const key = (content: string) => secretFingerprint("k", content);
+    const observed = observedManifest(
+      recorded,
+      {
+        "/etc/b.conf": found("edited", "0666", "nobody:nogroup"),
+        "/etc/a.key": found("tampered", "0600", "root:root", true),
+        "/etc/gone": { missing: true },
+      },
+      key,
+    );
+    assert.deepEqual(observed, {
+      "/etc/b.conf": { hash: contentFingerprint("edited"), mode: "0666", owner: "nobody:nogroup" },
+      "/etc/a.key": { hash: secretFingerprint("k", "tampered"), mode: "0600", owner: "root:root" },
+      "/etc/gone": { hash: MISSING, mode: "0644", owner: "root:root" },
+    });
+    // What drifted is what the next up sends; a file as the program wants it is not sent.
+    const same = observedManifest(
+      recorded,
+      {
+        "/etc/b.conf": found("b"),
+        "/etc/a.key": found("s", "0600", "root:root", true),
+        "/etc/gone": found("g"),
+      },
+      key,
+    );
+    assert.deepEqual(same, recorded);
+    const state = { files: observed, vmId: "v", host: "h" };
+    assert.deepEqual(
+      planPush(state, { ...state, files: recorded }).send,
+      Object.keys(recorded).sort(),
+    );
+    assert.match(inspectCommand("gi-admin"), /^sudo python3 -c '/);
   });
 });
