@@ -402,12 +402,14 @@ function describe(unordered: readonly Change[]): Described {
       // A push is said by its files; one whose files stay, by its command if that changed
       // (a push to a replaced VM, by the VM).
       const command = (s: StepState | undefined) => s?.inputs?.afterChange ?? "";
-      if (
-        c.op === "update" &&
-        !files.some((f) => f.change === c) &&
-        command(c.old) !== command(c.new)
-      ) {
-        add(groupOf(c), `${c.name.replace(/-files$/, "")}: command after a change changed`, c.name);
+      if (c.op === "update" && !files.some((f) => f.change === c)) {
+        const push = c.name.replace(/-files$/, "");
+        if (command(c.old) !== command(c.new)) {
+          add(groupOf(c), `${push}: command after a change changed`, c.name);
+        } else if (c.old?.outputs !== undefined && c.old.outputs.connection === undefined) {
+          // Once, after the upgrade that lets refresh read pushed files (adr/0011).
+          add(groupOf(c), `${push}: connection kept for refresh, nothing sent`, c.name);
+        }
       }
       continue;
     }

@@ -121,7 +121,8 @@ async function push(
 /**
  * The dynamic provider of {@link FilePush}. A change is what the push would do: a file's
  * fingerprint, mode or owner, a file added or removed, a new VM or address, or a new
- * `afterChange`; nothing else (a new version of this code, a longer dial timeout) is.
+ * `afterChange`; nothing else (a new version of this code, a longer dial timeout) is, except
+ * once for a push whose state has no connection yet (made before refresh could read it).
  */
 export const filePushProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: FilePushOutputs, news: FilePushInputs) {
@@ -129,7 +130,10 @@ export const filePushProvider: pulumi.dynamic.ResourceProvider = {
     const changes =
       plan.send.length > 0 ||
       plan.remove.length > 0 ||
-      (olds.afterChange ?? "") !== (news.afterChange ?? "");
+      (olds.afterChange ?? "") !== (news.afterChange ?? "") ||
+      // A push made before refresh could read it: one update, sending nothing, keeps the
+      // connection a refresh needs.
+      olds.connection === undefined;
     return { changes, replaces: [], deleteBeforeReplace: false };
   },
 

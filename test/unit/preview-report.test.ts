@@ -139,6 +139,34 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     assert.match(r.markdown, /\| replace \| `libvirt:index\/volume:Volume` \| `binhost-disk` \|/);
   });
 
+  it("a push whose state has no connection yet is updated once, sending nothing, and says so", () => {
+    const urn =
+      "urn:pulumi:development::site::gentoo-infra:host:PushedFiles$pulumi-nodejs:dynamic/gentoo-infra:FilePush::pxe-files";
+    const files = { "/etc/dnsmasq.conf": { hash: "sha256:00", mode: "0644", owner: "root:root" } };
+    const type = "pulumi-nodejs:dynamic/gentoo-infra:FilePush";
+    const step = (outputs: Record<string, unknown>) => ({
+      op: "update",
+      urn,
+      oldState: { type, inputs: { files, afterChange: "x" }, outputs: { files, ...outputs } },
+      newState: { type, inputs: { files, afterChange: "x" } },
+    });
+    assert.deepEqual(
+      said(
+        previewReport([{ environment: "development", preview: { steps: [step({})] } }]).markdown,
+      ),
+      [
+        "## development: 1 resource changes",
+        "### Other resources",
+        "- pxe: connection kept for refresh, nothing sent: `pxe-files`",
+      ],
+    );
+    // Once kept, the same step would be no change: the report says nothing of the push.
+    const kept = previewReport([
+      { environment: "development", preview: { steps: [step({ connection: "[secret]" })] } },
+    ]);
+    assert.doesNotMatch(kept.markdown, /connection kept/);
+  });
+
   it("several environments: one section each, in the order given", () => {
     const r = previewReport([
       { environment: "staging", preview: fixture("nothing") },
