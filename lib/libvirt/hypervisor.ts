@@ -8,6 +8,7 @@ import {
   type DomainTypeChoice,
   resolveDomainType,
 } from "./domain-xml";
+import { HypervisorReachable } from "./hypervisor-check";
 import { HYPERVISOR_TYPE, validateHypervisorArgs } from "./validate";
 
 /** Where a hypervisor keeps our volumes. */
@@ -68,8 +69,10 @@ function kvmUsable(): boolean {
  * A libvirt host that VMs are placed on: one libvirt provider for its URI and the storage
  * pool our volumes live in. Builders spread over several hypervisors by giving each one.
  *
- * Creates: a `libvirt.Provider` (`<name>`) and, unless `pool.existing` is given, a directory
- * `libvirt.Pool` (`<name>-pool`).
+ * Creates: a {@link HypervisorReachable} check (`<name>-reachable`: every preview and up
+ * first connects to the hypervisor's libvirt socket or port, and fails with one error naming
+ * the hypervisor when it cannot), a `libvirt.Provider` (`<name>`) that waits for it and,
+ * unless `pool.existing` is given, a directory `libvirt.Pool` (`<name>-pool`).
  */
 export class Hypervisor extends pulumi.ComponentResource {
   /** The libvirt URI. */
@@ -82,6 +85,8 @@ export class Hypervisor extends pulumi.ComponentResource {
   public readonly logDirectory: string;
   /** UEFI firmware paths. */
   public readonly uefiFirmware: { readonly code: string; readonly varsTemplate: string };
+  /** The check that the hypervisor can be reached, which the provider waits for. */
+  public readonly reachable: HypervisorReachable;
   /** The provider that every libvirt resource on this hypervisor must use. */
   public readonly provider: libvirt.Provider;
   /** The pool we created, when we created one. */
@@ -101,7 +106,16 @@ export class Hypervisor extends pulumi.ComponentResource {
     this.namePrefix = args.namePrefix ?? `gi-${pulumi.getStack()}`;
     this.logDirectory = args.logDirectory ?? "/var/log/libvirt/qemu";
     this.uefiFirmware = args.uefiFirmware ?? DEFAULT_UEFI_FIRMWARE;
-    this.provider = new libvirt.Provider(name, { uri: this.uri }, { parent: this });
+    this.reachable = new HypervisorReachable(
+      `${name}-reachable`,
+      { hypervisor: name, uri: this.uri },
+      { parent: this },
+    );
+    this.provider = new libvirt.Provider(
+      name,
+      { uri: this.uri },
+      { parent: this, dependsOn: [this.reachable] },
+    );
 
     const pool = args.pool ?? { path: `/var/lib/libvirt/images/${this.namePrefix}` };
     if ("existing" in pool) {

@@ -114,9 +114,11 @@ describe("Hypervisor", () => {
     const made = await registeredUnder("kvm1");
     assertSameSet(names(made), [
       "gentoo-infra:libvirt:Hypervisor kvm1",
+      "pulumi-nodejs:dynamic/gentoo-infra:HypervisorReachable kvm1-reachable",
       "pulumi:providers:libvirt kvm1",
       "libvirt:index/pool:Pool kvm1-pool",
     ]);
+
     assert.equal(
       inputsOf(made, "pulumi:providers:libvirt", "kvm1").uri,
       "qemu+ssh://root@kvm1/system",
@@ -134,6 +136,7 @@ describe("Hypervisor", () => {
     const hv = new Hypervisor("kvm2", { pool: { existing: "default" }, domainType: "kvm" });
     assertSameSet(names(await registeredUnder("kvm2")), [
       "gentoo-infra:libvirt:Hypervisor kvm2",
+      "pulumi-nodejs:dynamic/gentoo-infra:HypervisorReachable kvm2-reachable",
       "pulumi:providers:libvirt kvm2",
     ]);
     assert.equal(await outputValue(hv.poolName), "default");

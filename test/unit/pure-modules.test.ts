@@ -22,6 +22,7 @@ const RESOURCE_MODULES = [
   "lib/host/file-push.ts",
   "lib/host/pushed-files.ts",
   "lib/host/server.ts",
+  "lib/libvirt/hypervisor-check.ts",
   "lib/libvirt/hypervisor.ts",
   "lib/libvirt/network.ts",
   "lib/libvirt/virtual-machine.ts",
