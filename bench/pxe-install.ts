@@ -24,12 +24,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  DEFAULT_INSTALL_HOST_LAYOUT as LAYOUT,
-  NETBOOT_UNITS,
-  REPORT_INBOX,
-  REPORT_STORE,
-} from "../lib/pxe/install-host-files";
+import { DEFAULT_INSTALL_HOST_LAYOUT as LAYOUT } from "../lib/pxe/install-host-layout";
+import { REPORT_INBOX, REPORT_STORE } from "../lib/pxe/install-report";
+import { NETBOOT_UNITS } from "../lib/pxe/netboot-switch";
 import {
   type BlankMachine,
   defineBlankMachine,

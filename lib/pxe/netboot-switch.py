@@ -4,7 +4,7 @@
 # reported, the installer otherwise. Run by @SERVICE@ and after every push.
 #
 # Source: lib/pxe/netboot-switch.py, rendered by renderNetbootSwitchScript
-# (lib/pxe/install-host-files.ts), which fills in the values in the block below. One process:
+# (lib/pxe/netboot-switch.ts), which fills in the values in the block below. One process:
 # it runs after every push and for every install report, and a process per file (a shell
 # script's cmp, install and mv) cost seconds per machine on a slow install host.
 import fcntl

@@ -6,7 +6,7 @@
  */
 
 import { macFileName, normalizeMac } from "../network/mac";
-import { REPORT_INBOX } from "./install-host-files";
+import { REPORT_INBOX } from "./install-report";
 
 /** A successful install, as the installer reported it to the install host. */
 export interface InstallRecord {

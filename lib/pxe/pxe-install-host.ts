@@ -11,16 +11,10 @@ import { ipxeTftpFiles, renderDnsmasqConf } from "./dnsmasq-conf";
 import { renderInstallConfig } from "./install-config";
 import {
   DEFAULT_INSTALL_HOST_LAYOUT,
-  installHostAfterChange,
   machineConfigPath,
   machineSecretPath,
-  NETBOOT_UNITS,
-  renderInstallHostNginxConf,
-  renderNetbootSwitchScript,
-  renderNetbootTable,
-  renderNetbootUnits,
-  renderStatusScript,
-} from "./install-host-files";
+} from "./install-host-layout";
+import { renderInstallHostNginxConf } from "./install-host-nginx";
 import {
   binhostCellKey,
   type PxeBinhostClientConfig,
@@ -31,6 +25,14 @@ import {
 import type { Machine, PxeNetwork } from "./inventory";
 import { renderDefaultScript, renderInstallScript, renderLocalBootScript } from "./ipxe-script";
 import { pxeHttpPaths } from "./netboot";
+import {
+  installHostAfterChange,
+  NETBOOT_UNITS,
+  renderNetbootSwitchScript,
+  renderNetbootTable,
+  renderNetbootUnits,
+  renderStatusScript,
+} from "./netboot-switch";
 import type { PxeInstallHostArgs } from "./pxe-install-host-args";
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * The netboot switch and what runs it (PxeInstallHost). A known MAC's served script
+ * (`ipxe/<mac>.ipxe`) is a copy of either its install script or its local-boot script. The
+ * installer PUTs a report (lib/pxe/install-report.ts) to `report/<mac>`; nginx writes it into
+ * the inbox; the path unit sees the inbox not empty and runs the switch
+ * (lib/pxe/netboot-switch.py), which applies `netbootAction`'s rule (lib/pxe/netboot.ts) to every machine in
+ * the netboot table: local boot once a success of the machine's current generation (or a later
+ * one) is recorded, install otherwise. Install configurations and secrets are in the web root
+ * only while a machine is in the install state. Also: the status command, the units, and the
+ * command run after every push. Pure: no `@pulumi/pulumi`.
+ */
+import { fillPlaceholders, scriptSource } from "../host/script-file";
+import { macFileName } from "../network/mac";
+import { DEFAULT_INSTALL_HOST_LAYOUT, type InstallHostLayout } from "./install-host-layout";
+import { REPORT_INBOX, REPORT_MESSAGE_MAX, REPORT_STORE } from "./install-report";
+import type { Machine } from "./inventory";
+
+/** Names of the netboot switch's systemd units. */
+export const NETBOOT_UNITS = {
+  path: "gi-pxe-netboot.path",
+  service: "gi-pxe-netboot.service",
+} as const;
+
+/**
+ * The shell command run as root after every push: put the iPXE binaries into the TFTP
+ * root (and the x86-64 EFI one into the web root's `ipxe/` too, for UEFI HTTP boot clients),
+ * (re)load the netboot units, run the switch, check both configurations, then
+ * restart dnsmasq (a reload does not re-read dnsmasq.conf) and nginx (a reload cannot bind
+ * the install host's address while the image's default site holds the wildcard port 80).
+ * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root.
+ */
+export function installHostAfterChange(
+  ipxeFiles: readonly string[],
+  ipxeDirectory: string,
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  return [
+    `install -d -m 0755 ${layout.tftpRoot}`,
+    ...ipxeFiles.map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.tftpRoot}/${f}`),
+    ...ipxeFiles
+      .filter((f) => f.endsWith(".efi") && !f.includes("/")) // x86-64 only, see dnsmasq-conf
+      .map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.wwwRoot}/ipxe/${f}`),
+    "systemctl daemon-reload",
+    // Restart, not `enable --now` (which leaves a running unit alone): the path unit starts
+    // over with the [Path] just pushed and checks it at once.
+    `systemctl enable ${NETBOOT_UNITS.path}`,
+    `systemctl restart ${NETBOOT_UNITS.path}`,
+    layout.switchScript,
+    "dnsmasq --test",
+    "nginx -t -q",
+    "systemctl enable dnsmasq nginx",
+    "systemctl restart dnsmasq",
+    // A restart, not a reload: nginx listens on the install host's address only, and a reload
+    // cannot bind it while the image's default configuration holds the wildcard port 80.
+    "systemctl restart nginx",
+  ].join(" && ");
+}
+
+/**
+ * The netboot table the switch and status scripts read: one line
+ * `<mac-with-hyphens> <generation> <hostname>` per known machine, sorted by MAC.
+ */
+export function renderNetbootTable(machines: readonly Machine[]): string {
+  const rows = machines
+    .map((m) => `${macFileName(m.mac)} ${m.installGeneration ?? 1} ${m.hostname}`)
+    .sort();
+  return [
+    "# gentoo-infra: known MACs, their install generation and host name; read by the netboot",
+    "# switch and the status command.",
+    "# Rendered file: edits are overwritten.",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+const NETBOOT_SWITCH_SOURCE = scriptSource(__dirname, "netboot-switch.py");
+
+/**
+ * The netboot switch (Python 3, lib/pxe/netboot-switch.py, run as root by the service unit and
+ * after every push): serves each MAC in the netboot table its install or local-boot script,
+ * puts its install configuration and secrets into the web root while it installs and removes
+ * them once it is installed, and removes what belongs to MACs no longer in the table. One
+ * process for the whole table: it runs for every install report too.
+ */
+export function renderNetbootSwitchScript(
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  return fillPlaceholders(NETBOOT_SWITCH_SOURCE, {
+    SERVICE: NETBOOT_UNITS.service,
+    CONFIG_DIR: layout.configDir,
+    WWW_ROOT: layout.wwwRoot,
+    STATE_DIR: layout.stateDir,
+    REPORT_INBOX,
+    REPORT_STORE,
+    NGINX_USER: layout.nginxUser,
+  });
+}
+
+/**
+ * The status command (POSIX sh, run as root on the install host: `sudo gi-pxe-status`):
+ * one line per known machine with its MAC, host name, install generation, what its
+ * netboot serves now (`install` or `local`) and its last report (status, generation, time
+ * and the installer's message, e.g. the cause of a failure). `-H` leaves out the header.
+ */
+export function renderStatusScript(
+  layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
+): string {
+  return `#!/bin/sh
+# gentoo-infra: install status of the install host's machines. Rendered file: edits are
+# overwritten. Usage: gi-pxe-status [-H]   (-H: no header)
+set -eu
+conf=${layout.configDir}
+www=${layout.wwwRoot}
+inbox=${layout.stateDir}/${REPORT_INBOX}
+reports=${layout.stateDir}/${REPORT_STORE}
+
+row() { printf '%-17s  %-20s  %-10s  %-7s  %s\\n' "$@"; }
+[ "\${1:-}" = -H ] || row MAC HOST GENERATION NETBOOT "LAST REPORT"
+while read -r mac generation hostname; do
+  case "$mac" in '' | '#'*) continue ;; esac
+  if cmp -s "$www/ipxe/$mac.ipxe" "$conf/machines/$mac/local.ipxe"; then netboot=local; else netboot=install; fi
+  # A report the switch has not taken yet is the newest.
+  file="$inbox/$mac"
+  [ -f "$file" ] || file="$reports/$mac"
+  if [ -f "$file" ]; then
+    status=$(sed -n 's/^status=//p' "$file" | head -n 1 | cut -c1-20 | tr -c '[:alnum:]\\n' '?')
+    reported=$(sed -n 's/^generation=\\([0-9]\\{1,9\\}\\)$/\\1/p' "$file" | head -n 1)
+    message=$(sed -n 's/^message=//p' "$file" | head -n 1 | cut -c1-${REPORT_MESSAGE_MAX} | tr -c ' -~\\n' ' ')
+    when=$(date -u -r "$file" +%Y-%m-%dT%H:%M:%SZ)
+    last="\${status:-unreadable} (generation \${reported:-?}, $when)\${message:+: $message}"
+  else
+    last="none"
+  fi
+  row "$mac" "\${hostname:-?}" "$generation" "$netboot" "$last"
+done < "$conf/netboot.tsv"
+`;
+}
+
+/** The systemd path and service units of the netboot switch. */
+export function renderNetbootUnits(layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT): {
+  readonly path: string;
+  readonly service: string;
+} {
+  return {
+    path: [
+      "# gentoo-infra: run the netboot switch while installers' reports wait in the inbox.",
+      "# Level-triggered: systemd checks again when the switch ends. Rendered file.",
+      "[Unit]",
+      "Description=gentoo-infra install reports",
+      "",
+      "[Path]",
+      `DirectoryNotEmpty=${layout.stateDir}/${REPORT_INBOX}`,
+      `Unit=${NETBOOT_UNITS.service}`,
+      "",
+      "[Install]",
+      "WantedBy=paths.target",
+      "",
+    ].join("\n"),
+    service: [
+      "# gentoo-infra: serve each known MAC its install or local-boot script. Rendered file.",
+      "[Unit]",
+      "Description=gentoo-infra netboot switch",
+      "",
+      "[Service]",
+      "Type=oneshot",
+      `ExecStart=${layout.switchScript}`,
+      "",
+    ].join("\n"),
+  };
+}
