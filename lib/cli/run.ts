@@ -1,10 +1,10 @@
 /**
- * The gentoo-infra command line: `promote`, `snapshot`, `build-status`, `machine` and
- * `preview-report`. Returns the exit code: 0 done, 1 refused (the message names every problem
+ * The gentoo-infra command line: `promote`, `snapshot`, `build-status`, `machine`,
+ * `preview-report` and `site-info`. Returns the exit code: 0 done, 1 refused (the message names every problem
  * and its fix), 2 usage error, 3 (preview-report only) a stateful resource is replaced or
  * deleted.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GitFlowBranches } from "../snapshot/git-flow";
 import { promote } from "../snapshot/promote";
@@ -19,6 +19,7 @@ import {
   removeMachine,
 } from "./machine-boot";
 import { type EnvironmentPreview, type PreviewJson, previewReport } from "./preview-report";
+import { type SiteOutputs, siteInfo } from "./site-info";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -36,6 +37,7 @@ const USAGE = `usage:
                             [--timeout-minutes N] [--disk-gib N] [--dir DIR]
   gentoo-infra machine remove <hostname>... | --all [--outputs FILE] [--dir DIR]
   gentoo-infra preview-report [ENVIRONMENT=]FILE... [--output FILE]
+  gentoo-infra site-info --keys DIR --netns NAME --stack NAME [--outputs FILE]
 
 environments: development, staging, production
 promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
@@ -59,6 +61,9 @@ preview-report  Markdown for a pull-request comment from "pulumi preview --json"
               and in the site's words, replacements and deletions of stateful resources
               first, every change folded below; exit 3 if a stateful resource is replaced
               or deleted
+site-info     what npm run up prints when the site is up: each server's ssh command in
+              the guests' namespace, the URLs, the root CA; writes the SSH keys and the
+              CA certificate to DIR (0700); reads the stack outputs like build-status
 BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
                 --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
 exit codes: 0 done, 1 refused, 2 usage error, 3 stateful change (preview-report)
@@ -89,6 +94,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await runMachine(rest, io);
       case "preview-report":
         return runPreviewReport(rest, io);
+      case "site-info":
+        return runSiteInfo(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -169,6 +176,37 @@ async function runBuildStatus(argv: readonly string[], io: CliIo): Promise<numbe
   io.out(formatBuildStatus(statuses));
   const bad = statuses.some((s) => s.error !== undefined || s.last?.status === "failure");
   return bad ? 1 : 0;
+}
+
+function runSiteInfo(argv: readonly string[], io: CliIo): number {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      keys: { type: "string" },
+      netns: { type: "string" },
+      stack: { type: "string" },
+      outputs: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0 || !values.keys || !values.netns || !values.stack) {
+    throw new UsageError("site-info needs --keys DIR, --netns NAME and --stack NAME");
+  }
+  const outputs = JSON.parse(readFileSync(values.outputs ?? 0, "utf8")) as SiteOutputs;
+  const info = siteInfo(outputs, { keys: values.keys, netns: values.netns, stack: values.stack });
+  mkdirSync(values.keys, { recursive: true, mode: 0o700 });
+  chmodSync(values.keys, 0o700);
+  for (const f of info.files) {
+    writeFileSync(f.path, f.content, { mode: f.mode });
+    chmodSync(f.path, f.mode);
+  }
+  io.out(info.text);
+  return 0;
 }
 
 function runPreviewReport(argv: readonly string[], io: CliIo): number {
