@@ -290,7 +290,7 @@ export class BinhostMirror extends pulumi.ComponentResource {
     );
 
     // One apply over every build profile, so that a mismatch rejects only this output.
-    const stackSide = profiles.map((p) => pulumi.all([profileOf(p).binhostUri, machineFilesOf(p)]));
+    const stackSide = profiles.map((p) => pulumi.all([profileOf(p).binhostUrl, machineFilesOf(p)]));
     this.clientConfig = pulumi
       .all(stackSide)
       .apply((resolved) => clientConfigOf(name, url, profiles, resolved));

@@ -103,7 +103,7 @@ export interface StackBuildProfile {
   /** The binhost path it owns, `<env>/<arch>/<stack>/`. */
   readonly binhostPath: string;
   /** The full URL of its binhost path. */
-  readonly binhostUri: pulumi.Output<string>;
+  readonly binhostUrl: pulumi.Output<string>;
   /** The packages its binhost path stores: those its base Stack lacks (all without a base). */
   readonly packages: readonly string[];
   /** Files for its builder: absolute path → content. */
@@ -351,7 +351,7 @@ export class Stack extends pulumi.ComponentResource {
           environment,
           arch,
           binhostPath: binhostRepositoryPath({ environment, arch, stack: resolved.name }),
-          binhostUri: binhostUrl.apply((url) =>
+          binhostUrl: binhostUrl.apply((url) =>
             binhostRepositoryUrl(url, { environment, arch, stack: resolved.name }),
           ),
           packages: resolved.ownPackages,
@@ -372,7 +372,7 @@ export class Stack extends pulumi.ComponentResource {
       buildProfiles: Object.fromEntries(
         Object.entries(buildProfiles).map(([key, p]) => [
           key,
-          { binhostPath: p.binhostPath, binhostUri: p.binhostUri, packages: p.packages },
+          { binhostPath: p.binhostPath, binhostUrl: p.binhostUrl, packages: p.packages },
         ]),
       ),
     });

@@ -108,7 +108,7 @@ describe("Stack", () => {
     assert.equal(profile.arch, "arm64");
     assert.equal(profile.binhostPath, "staging/arm64/ruby/");
     assert.equal(
-      await outputValue(profile.binhostUri),
+      await outputValue(profile.binhostUrl),
       `${fixture.BINHOST_URL}/staging/arm64/ruby/`,
     );
     assert.deepEqual(profile.packages, ["dev-lang/ruby"]);
