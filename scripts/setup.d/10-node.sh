@@ -5,6 +5,12 @@ source "$(dirname "$0")/../env.sh"
 cd "$GI_ROOT"
 stamp=node_modules/.gentoo-infra-installed
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  # npm ci empties node_modules first: through a symbolic link (a second worktree sharing a
+  # checkout's packages) it would empty the other checkout's.
+  if [ -L node_modules ]; then
+    echo "setup: node_modules is a symbolic link ($(readlink node_modules)) and needs npm ci; make it a directory of its own" >&2
+    exit 1
+  fi
   npm ci --no-audit --no-fund
   touch "$stamp"
 fi
