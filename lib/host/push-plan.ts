@@ -111,9 +111,6 @@ export interface ArchivedFile {
 /** The archive member holding the plan ({@link pushPlanDocument}); the archive's first. */
 export const PUSH_PLAN_MEMBER = "push.json";
 
-/** Suffix of a file written beside its destination before it is renamed into place. */
-export const INCOMING_SUFFIX = ".gi-push";
-
 /**
  * The plan the server's installer reads (lib/host/push-install.py): the files (archive member
  * `files/<member>`, destination, mode, owner), the paths to remove and the command to run after
