@@ -140,7 +140,12 @@ export const PUSH_INSTALLER = scriptSource(__dirname, "push-install.py");
  * from standard input, as root (through `sudo` unless the SSH user is root).
  */
 export function pushCommand(user: string): string {
-  return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(PUSH_INSTALLER)}`;
+  return pythonAsRoot(user, PUSH_INSTALLER);
+}
+
+/** `python3 -c <source>` as root: through `sudo` unless the SSH user is root. */
+function pythonAsRoot(user: string, source: string): string {
+  return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(source)}`;
 }
 
 /** What the server says of one pushed file ({@link INSPECTOR}). */
@@ -166,7 +171,7 @@ export const INSPECTOR = scriptSource(__dirname, "push-inspect.py");
 
 /** The command a refresh runs over SSH ({@link INSPECTOR}, as root). */
 export function inspectCommand(user: string): string {
-  return `${user === "root" ? "" : "sudo "}python3 -c ${shQuote(INSPECTOR)}`;
+  return pythonAsRoot(user, INSPECTOR);
 }
 
 /** What a refresh asks the server: every recorded file, and which are secret. */

@@ -32,7 +32,8 @@ export function libvirtEndpoint(uri: string): LibvirtEndpoint | undefined {
   const transport = url.protocol.replace(/:$/, "").split("+")[1];
   if (transport === undefined || transport === "unix") {
     if (url.hostname !== "" || url.pathname !== "/system") return undefined;
-    return { kind: "unix", path: url.searchParams.get("socket") ?? SYSTEM_SOCKET };
+    // The Hypervisor's URI check admits no query, so no `?socket=`.
+    return { kind: "unix", path: SYSTEM_SOCKET };
   }
   if (transport !== "ssh" && transport !== "tcp" && transport !== "tls") return undefined;
   if (url.hostname === "") return undefined;
