@@ -6,6 +6,14 @@ import { ADMIN_USER, Server } from "../host/server";
 import { Certificate } from "../pki/certificate";
 import { TREE_SNAPSHOT_PATH } from "../portage/repos-conf";
 import { assertValid } from "../validation/resource-error";
+import type { BinhostClientConfig, BinhostMirrorArgs, BinhostUpload } from "./binhost-mirror-args";
+import { DEFAULT_BINHOST_DISK_GIB } from "./binhost-mirror-args";
+import {
+  baseDnOf,
+  type ServedProfile,
+  servedProfiles,
+  validateBinhostMirrorArgs,
+} from "./binhost-mirror-validate";
 import {
   BINHOST_GIT_ROOT,
   binhostGitSetupCommands,
@@ -16,14 +24,6 @@ import {
   gitPushScript,
   gitPushTriggers,
 } from "./git";
-import type { BinhostClientConfig, BinhostMirrorArgs, BinhostUpload } from "./mirror-args";
-import { DEFAULT_BINHOST_DISK_GIB } from "./mirror-args";
-import {
-  baseDnOf,
-  type ServedProfile,
-  servedProfiles,
-  validateBinhostMirrorArgs,
-} from "./mirror-validate";
 import { renderBinhostNginxConf } from "./nginx-conf";
 import { binhostClientPath, binhostRepositoryUrl, CLIENT_TREE_SNAPSHOT } from "./paths";
 import {

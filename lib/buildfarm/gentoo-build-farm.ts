@@ -26,8 +26,8 @@ import {
   type GentooBuildFarmArgs,
   imageFor,
   networkFor,
-} from "./farm-args";
-import { validateGentooBuildFarmArgs } from "./farm-validate";
+} from "./gentoo-build-farm-args";
+import { validateGentooBuildFarmArgs } from "./gentoo-build-farm-validate";
 import { stageBuildFiles, validateStages } from "./stage-builds";
 import { renderBuilderUnits } from "./systemd-units";
 

@@ -26,7 +26,7 @@ import {
   DEFAULT_UPLOAD_ROOT,
   farmOverlayName,
   type GentooBuildFarmArgs,
-} from "./farm-args";
+} from "./gentoo-build-farm-args";
 import { renderStageScript, type StageBuild } from "./stage-script";
 import { builderUnitStem, renderBuilderUnits } from "./systemd-units";
 

@@ -13,7 +13,7 @@ import {
   validateRootPathLength,
   validateWindow,
 } from "./validate";
-import { DEFAULT_BACKDATE_MINUTES } from "./validity";
+import { CA_RENEW_BEFORE_DAYS, CA_VALIDITY_DAYS, DEFAULT_BACKDATE_MINUTES } from "./validity";
 
 /** What a certificate needs from the CA that signs it. */
 export interface Issuer {
@@ -30,20 +30,6 @@ export interface Issuer {
    */
   readonly subjectDn?: string;
 }
-
-/** Default validity of a CA certificate by level, days. */
-export const CA_VALIDITY_DAYS: Readonly<Record<CaLevel, number>> = {
-  root: 7300,
-  level1: 3650,
-  level2: 1825,
-};
-
-/** Default renewal window of a CA certificate by level, days. */
-export const CA_RENEW_BEFORE_DAYS: Readonly<Record<CaLevel, number>> = {
-  root: 365,
-  level1: 180,
-  level2: 90,
-};
 
 /** Arguments of {@link CertificateAuthority}. */
 export interface CertificateAuthorityArgs {

@@ -13,13 +13,7 @@ import {
   tlsKeyArgs,
 } from "./profiles";
 import { SignedCertificate } from "./signed-certificate";
-import { DEFAULT_BACKDATE_MINUTES } from "./validity";
-
-/** Default validity of an end-entity certificate, days. */
-export const LEAF_VALIDITY_DAYS = 365;
-
-/** Default renewal window of an end-entity certificate, days. */
-export const LEAF_RENEW_BEFORE_DAYS = 30;
+import { DEFAULT_BACKDATE_MINUTES, LEAF_RENEW_BEFORE_DAYS, LEAF_VALIDITY_DAYS } from "./validity";
 
 /** Arguments of {@link Certificate}. */
 export interface CertificateArgs {

@@ -8,6 +8,8 @@ export * from "./profiles";
 export * from "./revocation-list";
 export * from "./root-authority";
 export * from "./root-ca";
+export * from "./root-ca-args";
+export * from "./root-ca-validate";
 export * from "./signed-certificate";
 export * from "./signed-crl";
 export * from "./signing-plan";

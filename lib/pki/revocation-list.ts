@@ -5,13 +5,7 @@ import type { Issuer } from "./certificate-authority";
 import { SignedCrl } from "./signed-crl";
 import type { DeclaredRevocation } from "./signing-plan";
 import { validateDays, validateWindow } from "./validate";
-import { hoursUntil } from "./validity";
-
-/** Default days from thisUpdate to nextUpdate of a CRL of an online CA. */
-export const CRL_VALIDITY_DAYS = 7;
-
-/** Default days before nextUpdate at which a CRL of an online CA is re-signed. */
-export const CRL_REFRESH_BEFORE_DAYS = 3;
+import { CRL_REFRESH_BEFORE_DAYS, CRL_VALIDITY_DAYS, hoursUntil } from "./validity";
 
 /** Arguments of {@link RevocationList}. */
 export interface RevocationListArgs {

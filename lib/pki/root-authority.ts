@@ -1,11 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { assertValid } from "../validation/resource-error";
 import type { Violation } from "../validation/violations";
-import {
-  CA_RENEW_BEFORE_DAYS,
-  CA_VALIDITY_DAYS,
-  CertificateAuthority,
-} from "./certificate-authority";
+import { CertificateAuthority } from "./certificate-authority";
 import { organizationOf } from "./dn";
 import type { KeyAlgorithm, RevocationReason } from "./profiles";
 import { RevocationList } from "./revocation-list";
@@ -21,6 +17,7 @@ import {
   validateUnique,
   validateWindow,
 } from "./validate";
+import { CA_RENEW_BEFORE_DAYS, CA_VALIDITY_DAYS } from "./validity";
 
 /** Default days from thisUpdate to nextUpdate of the root's CRL (re-signed at a ceremony). */
 export const ROOT_CRL_VALIDITY_DAYS = 180;

@@ -1,206 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { assertValid } from "../validation/resource-error";
-import { type Violation, violation } from "../validation/violations";
-import { Certificate, LEAF_VALIDITY_DAYS } from "./certificate";
-import {
-  CA_RENEW_BEFORE_DAYS,
-  CA_VALIDITY_DAYS,
-  CertificateAuthority,
-  type Issuer,
-} from "./certificate-authority";
+import { Certificate } from "./certificate";
+import { CertificateAuthority, type Issuer } from "./certificate-authority";
 import { organizationOf } from "./dn";
-import { validatePgpKeyRequest } from "./openpgp-key";
-import { PackageSigningKey, type PackageSigningKeyArgs } from "./package-signing-key";
-import {
-  CERTIFICATE_KINDS,
-  type CertificateKind,
-  defaultLeafKeyAlgorithm,
-  type KeyAlgorithm,
-  type RevocationReason,
-} from "./profiles";
-import { CRL_REFRESH_BEFORE_DAYS, CRL_VALIDITY_DAYS, RevocationList } from "./revocation-list";
+import { PackageSigningKey } from "./package-signing-key";
+import { CERTIFICATE_KINDS, type CertificateKind, defaultLeafKeyAlgorithm } from "./profiles";
+import { RevocationList } from "./revocation-list";
 import { caCommonNames, crlFileName, RootAuthority } from "./root-authority";
-import {
-  type CertificateSpec,
-  isRecord,
-  validateBase,
-  validateCertificateSpec,
-  validateCrlBaseUrl,
-  validateDays,
-  validateKeyAlgorithm,
-  validateList,
-  validateName,
-  validateOutlives,
-  validateRevocations,
-  validateUnique,
-  validateWindow,
-} from "./validate";
-
-/** Where the root and the level-1 intermediate come from. */
-export type RootCaRoot =
-  | {
-      /** Create root and level 1 in this stack (development and tests; the root key is then online). */
-      readonly mode: "in-stack";
-    }
-  | {
-      /** Take the level 1 from the offline root stack (examples/pki-root) through a StackReference. */
-      readonly mode: "offline";
-      /** The root certificate, PEM. */
-      readonly rootCertificatePem: pulumi.Input<string>;
-      /** The root's CRL, PEM; published with the other CRLs when given. @default not published by this stack */
-      readonly rootCrlPem?: pulumi.Input<string>;
-      /** The level-1 certificate signed for `intermediate`, PEM. */
-      readonly level1CertificatePem: pulumi.Input<string>;
-      /** The level-1 private key, PEM (a secret output of the root stack). */
-      readonly level1PrivateKeyPem: pulumi.Input<string>;
-    };
-
-/** A certificate RootCa issues: a {@link CertificateSpec} with a name. */
-export interface RootCaCertificate extends CertificateSpec {
-  /** Name, unique in `certificates`; part of the child's name (`<rootca>-cert-<name>`). */
-  readonly name: string;
-}
-
-/** Arguments of {@link RootCa}. */
-export interface RootCaArgs {
-  /** Base DN, most specific first, e.g. "dc=example,dc=ch". */
-  readonly baseDn: string;
-  /** Label in CA common names. @default the first DC (or O) of baseDn */
-  readonly organization?: string;
-  /** Key algorithm of CA keys and of leaf keys that name none (puppet leaves default to rsa-4096). @default "ecdsa-p384" */
-  readonly keyAlgorithm?: KeyAlgorithm;
-  /** URL under which the CRL files in `crlFiles` are served (by BinhostMirror, under `/crl`), e.g. "http://binhost.example.ch/crl". */
-  readonly crlBaseUrl: string;
-  /** Name of the level-1 intermediate (usually the environment), e.g. "production". */
-  readonly intermediate: string;
-  /** Where root and level 1 come from. */
-  readonly root: RootCaRoot;
-  /** Days of validity of the level-2 sub-CAs. @default 1825 */
-  readonly subCaValidityDays?: number;
-  /** Days before expiry at which a sub-CA certificate is re-issued (same key). @default 90 */
-  readonly subCaRenewBeforeDays?: number;
-  /** End-entity certificates to issue, each by the sub-CA of its kind. @default none */
-  readonly certificates?: readonly RootCaCertificate[];
-  /** Days before expiry at which a leaf is re-issued, unless it sets its own. @default 30 */
-  readonly renewBeforeDays?: number;
-  /** Revoked certificates by name; each stays declared in `certificates` until it expires. @default none */
-  readonly revoked?: readonly {
-    readonly certificate: string;
-    readonly reason?: RevocationReason;
-  }[];
-  /** Days from thisUpdate to nextUpdate of the level-1 and sub-CA CRLs. @default 7 */
-  readonly crlValidityDays?: number;
-  /** Days before nextUpdate at which those CRLs are re-signed by `pulumi up`. @default 3 */
-  readonly crlRefreshBeforeDays?: number;
-  /** An OpenPGP key for signing binary packages. @default none */
-  readonly packageSigningKey?: PackageSigningKeyArgs;
-}
-
-/** Validates {@link RootCaArgs}; returns every violation. */
-export function validateRootCaArgs(args: RootCaArgs): Violation[] {
-  const subCaDays = args.subCaValidityDays ?? CA_VALIDITY_DAYS.level2;
-  const out: Violation[] = [
-    ...validateBase(args.baseDn, args.organization),
-    ...validateKeyAlgorithm("keyAlgorithm", args.keyAlgorithm),
-    ...validateCrlBaseUrl("crlBaseUrl", args.crlBaseUrl),
-    ...validateName("intermediate", args.intermediate),
-    ...validateDays("subCaValidityDays", args.subCaValidityDays),
-    ...validateDays("subCaRenewBeforeDays", args.subCaRenewBeforeDays, 0),
-    ...validateWindow(
-      "subCaRenewBeforeDays",
-      args.subCaRenewBeforeDays ?? CA_RENEW_BEFORE_DAYS.level2,
-      "subCaValidityDays",
-      subCaDays,
-    ),
-    ...validateDays("renewBeforeDays", args.renewBeforeDays, 0),
-    ...validateDays("crlValidityDays", args.crlValidityDays),
-    ...validateDays("crlRefreshBeforeDays", args.crlRefreshBeforeDays, 0),
-    ...validateWindow(
-      "crlRefreshBeforeDays",
-      args.crlRefreshBeforeDays ?? CRL_REFRESH_BEFORE_DAYS,
-      "crlValidityDays",
-      args.crlValidityDays ?? CRL_VALIDITY_DAYS,
-    ),
-  ];
-  const mode = (args.root as { mode?: unknown } | undefined)?.mode;
-  if (mode !== "in-stack" && mode !== "offline") {
-    out.push(violation("root.mode", mode, "is not a root mode", 'use "in-stack" or "offline"'));
-  } else if (mode === "in-stack") {
-    out.push(
-      ...validateOutlives(
-        "subCaValidityDays",
-        subCaDays,
-        "the level-1 validity",
-        CA_VALIDITY_DAYS.level1,
-      ),
-    );
-  }
-  out.push(
-    ...validateList(
-      "certificates",
-      args.certificates,
-      '[{ name: "web1", kind: "host", commonName: "web1.example.ch" }]',
-    ),
-    ...validateList("revoked", args.revoked, '[{ certificate: "web1" }]'),
-  );
-  const certificates: readonly RootCaCertificate[] = Array.isArray(args.certificates)
-    ? args.certificates
-    : [];
-  certificates.forEach((c: unknown, i) => {
-    if (!isRecord(c)) {
-      out.push(
-        violation(
-          `certificates[${i}]`,
-          c,
-          "is not a certificate",
-          'give { name, kind, commonName }, e.g. { name: "web1", kind: "host", commonName: "web1.example.ch" }',
-        ),
-      );
-    }
-  });
-  certificates.filter(isRecord).forEach((c) => {
-    const i = certificates.indexOf(c);
-    const spec = { ...c, renewBeforeDays: c.renewBeforeDays ?? args.renewBeforeDays };
-    out.push(...validateCertificateSpec(`certificates[${i}]`, spec));
-    out.push(
-      ...validateOutlives(
-        `certificates[${i}].validityDays`,
-        c.validityDays ?? LEAF_VALIDITY_DAYS,
-        "subCaValidityDays",
-        subCaDays,
-      ),
-    );
-  });
-  out.push(
-    ...validateUnique(
-      "certificates",
-      certificates.map((c) => (isRecord(c) ? c.name : Symbol())),
-      "certificate name",
-    ),
-  );
-  out.push(
-    ...validateRevocations(
-      "revoked",
-      "certificate",
-      (Array.isArray(args.revoked) ? args.revoked : []).map((r: unknown) =>
-        isRecord(r)
-          ? {
-              name: r.certificate as string,
-              ...(r.reason ? { reason: r.reason as RevocationReason } : {}),
-            }
-          : undefined,
-      ),
-      certificates.filter(isRecord).map((c) => c.name),
-      "certificate",
-    ),
-  );
-  if (args.packageSigningKey !== undefined) {
-    for (const v of validatePgpKeyRequest(args.packageSigningKey)) {
-      out.push({ ...v, argument: `packageSigningKey.${v.argument}` });
-    }
-  }
-  return out;
-}
+import type { RootCaArgs } from "./root-ca-args";
+import { validateRootCaArgs } from "./root-ca-validate";
+import { CRL_REFRESH_BEFORE_DAYS, CRL_VALIDITY_DAYS } from "./validity";
 
 /**
  * The PKI of one environment: root → level-1 intermediate (path length 1) → level-2
@@ -235,7 +44,7 @@ export class RootCa extends pulumi.ComponentResource {
 
   constructor(name: string, args: RootCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:pki:RootCa", name, {}, opts);
-    assertValid(this, `RootCa "${name}"`, validateRootCaArgs(args));
+    assertValid(this, `RootCa "${name}"`, validateRootCaArgs(name, args));
 
     this.baseDn = args.baseDn;
     const organization = args.organization ?? organizationOf(args.baseDn);

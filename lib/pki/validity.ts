@@ -1,13 +1,43 @@
 /**
  * Validity, renewal and CRL timing. Times are milliseconds since the epoch or ISO 8601
- * strings; every function takes `now` so that tests pin it. Pure: no `@pulumi/pulumi`.
+ * strings; every function takes `now` so that tests pin it. The default lifetimes and renewal
+ * windows of CAs, leaves and CRLs are here, where components and validators both read them.
+ * Pure: no `@pulumi/pulumi`.
  */
+
+import type { CaLevel } from "./profiles";
 
 /** Milliseconds in a day. */
 export const DAY_MS = 86_400_000;
 
 /** Minutes notBefore is set in the past so that a client with a slow clock accepts a new certificate. */
 export const DEFAULT_BACKDATE_MINUTES = 5;
+
+/** Default validity of a CA certificate by level, days. */
+export const CA_VALIDITY_DAYS: Readonly<Record<CaLevel, number>> = {
+  root: 7300,
+  level1: 3650,
+  level2: 1825,
+};
+
+/** Default renewal window of a CA certificate by level, days. */
+export const CA_RENEW_BEFORE_DAYS: Readonly<Record<CaLevel, number>> = {
+  root: 365,
+  level1: 180,
+  level2: 90,
+};
+
+/** Default validity of an end-entity certificate, days. */
+export const LEAF_VALIDITY_DAYS = 365;
+
+/** Default renewal window of an end-entity certificate, days. */
+export const LEAF_RENEW_BEFORE_DAYS = 30;
+
+/** Default days from thisUpdate to nextUpdate of a CRL of an online CA. */
+export const CRL_VALIDITY_DAYS = 7;
+
+/** Default days before nextUpdate at which a CRL of an online CA is re-signed. */
+export const CRL_REFRESH_BEFORE_DAYS = 3;
 
 /** The validity window of a certificate signed at `nowMs`. */
 export interface ValidityWindow {

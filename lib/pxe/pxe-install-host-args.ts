@@ -1,4 +1,7 @@
-/** The arguments of `PxeInstallHost` (types only). */
+/**
+ * The arguments of {@link PxeInstallHost} (./pxe-install-host), with TSDoc on every field, and
+ * the plain view of its machines. Validation is in ./pxe-install-host-validate.
+ */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import type { GuestNetwork } from "../libvirt/network";
@@ -8,6 +11,7 @@ import type { Stack } from "../stack/stack";
 import type { DiskLayout, Firmware } from "./disk-layout";
 import type { DhcpMode, EfiBinary } from "./dnsmasq-conf";
 import type { InstallerImages, PxeBinhostClientConfig, PxeStage } from "./install-host-plan";
+import type { Machine, PxeNetwork } from "./inventory";
 
 /** A machine the install host installs, known by its boot NIC's MAC. */
 export interface PxeMachine {
@@ -151,4 +155,30 @@ export interface PxeInstallHostArgs {
    * @default none
    */
   readonly authorizedKeys?: readonly pulumi.Input<string>[];
+}
+
+/** The machines of a PxeInstallHost's arguments as the install host's inventory lists them. */
+export function installHostMachines(args: PxeInstallHostArgs): Machine[] {
+  return (args.machines ?? []).map((m) => ({
+    mac: m.mac,
+    hostname: m.hostname,
+    environment: m.environment,
+    arch: m.arch,
+    stack: m.stack,
+    address: m.address,
+    firmware: m.firmware,
+    disk: m.diskLayout,
+    ...(m.installGeneration === undefined ? {} : { installGeneration: m.installGeneration }),
+  }));
+}
+
+/** The install host's network as its arguments give it: the GuestNetwork's subnet and gateway, and its own. */
+export function installHostNetwork(args: PxeInstallHostArgs): PxeNetwork {
+  return {
+    subnet: args.network?.subnet,
+    gateway: args.gateway ?? args.network?.gateway,
+    ...(args.dnsServers === undefined ? {} : { dnsServers: args.dnsServers }),
+    domain: args.domain,
+    dhcpRange: args.dhcpRange,
+  };
 }

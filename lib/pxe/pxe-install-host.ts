@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
@@ -20,9 +19,7 @@ import {
   type PxeBinhostClientConfig,
   type PxeStage,
   validateBinhostInputs,
-  validateInstallHostPlan,
 } from "./install-host-plan";
-import type { Machine, PxeNetwork } from "./inventory";
 import { renderDefaultScript, renderInstallScript, renderLocalBootScript } from "./ipxe-script";
 import { pxeHttpPaths } from "./netboot";
 import {
@@ -33,7 +30,12 @@ import {
   renderNetbootUnits,
   renderStatusScript,
 } from "./netboot-switch";
-import type { PxeInstallHostArgs } from "./pxe-install-host-args";
+import {
+  installHostMachines,
+  installHostNetwork,
+  type PxeInstallHostArgs,
+} from "./pxe-install-host-args";
+import { validatePxeInstallHostArgs } from "./pxe-install-host-validate";
 
 /**
  * An install host: a {@link Server} running dnsmasq (DHCP in full or proxy mode, TFTP only
@@ -72,60 +74,9 @@ export class PxeInstallHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: PxeInstallHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:pxe:PxeInstallHost", name, {}, opts);
-    const machines: Machine[] = (args.machines ?? []).map((m) => ({
-      mac: m.mac,
-      hostname: m.hostname,
-      environment: m.environment,
-      arch: m.arch,
-      stack: m.stack,
-      address: m.address,
-      firmware: m.firmware,
-      disk: m.diskLayout,
-      ...(m.installGeneration === undefined ? {} : { installGeneration: m.installGeneration }),
-    }));
-    const network: PxeNetwork = {
-      subnet: args.network.subnet,
-      gateway: args.gateway ?? args.network.gateway,
-      ...(args.dnsServers === undefined ? {} : { dnsServers: args.dnsServers }),
-      domain: args.domain,
-      dhcpRange: args.dhcpRange,
-    };
-    const plain = <T>(value: pulumi.Input<T> | undefined): T | undefined =>
-      pulumi.Output.isInstance(value) ? undefined : (value as T | undefined);
-    assertValid(
-      this,
-      `PxeInstallHost "${name}"`,
-      validateInstallHostPlan({
-        name,
-        // The network's fields are this component's own arguments, but for the subnet (and
-        // the gateway when not given) that come from the GuestNetwork.
-        networkArgument: (field) =>
-          field === "subnet" || (field === "gateway" && args.gateway === undefined)
-            ? `network.${field}`
-            : field,
-        address: args.address,
-        dhcpMode: args.dhcpMode ?? "full",
-        efiBinary: args.efiBinary,
-        ipxeDirectory: args.ipxeDirectory,
-        network,
-        machines,
-        stacks: (args.stacks ?? []).map((s) => ({
-          name: s.definition.name,
-          buildProfiles: Object.keys(s.buildProfiles),
-        })),
-        installers: args.installers ?? {},
-        baseDn: args.rootCa?.baseDn,
-        removedBaseDn: (args as { baseDn?: unknown }).baseDn,
-        puppetServer: args.puppet?.server,
-        kernelArguments: args.kernelArguments,
-        hostRecords: args.hostRecords,
-        authorizedKeys: args.authorizedKeys,
-        clientConfig: plain(args.binhost?.clientConfig),
-        stages: args.stages === undefined ? {} : plain(args.stages),
-        binhostUrl: plain(args.binhost?.url),
-        fileExists: existsSync,
-      }),
-    );
+    assertValid(this, `PxeInstallHost "${name}"`, validatePxeInstallHostArgs(name, args));
+    const machines = installHostMachines(args);
+    const network = installHostNetwork(args);
 
     const layout = DEFAULT_INSTALL_HOST_LAYOUT;
     const mode = args.dhcpMode ?? "full";

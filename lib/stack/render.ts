@@ -31,7 +31,12 @@ import {
   matches,
   OPENPGP_FINGERPRINT,
 } from "../validation/patterns";
-import { throwIfViolations, type Violation, violation } from "../validation/violations";
+import {
+  isLateBound,
+  throwIfViolations,
+  type Violation,
+  violation,
+} from "../validation/violations";
 import type { ProfileCatalog } from "./model";
 import type { ResolvedStack } from "./resolve";
 
@@ -163,79 +168,136 @@ export interface BuildProfileFiles {
   readonly machine: Record<string, string>;
 }
 
+/** The checks of a build profile's late-bound settings, each named after its Stack argument. */
+export interface BuildProfileSettingChecks {
+  readonly binhostUrl: (value: unknown) => Violation[];
+  readonly gentooSyncUri: (value: unknown) => Violation[];
+  readonly overlaySyncUri: (value: unknown) => Violation[];
+  readonly signingKeyFingerprint: (value: unknown) => Violation[];
+  /** Each entry of the list that is known (a late-bound entry is checked when it resolves). */
+  readonly gentooMirrors: (value: unknown) => Violation[];
+  readonly builderMakeJobs: (value: unknown) => Violation[];
+}
+
 /**
- * Violations of the late-bound values of a build profile (known only when their
- * `pulumi.Input` resolves): URLs, commits, the signing key fingerprint, make jobs.
+ * One check per setting of a build profile that may be late-bound (known only when its
+ * `pulumi.Input` resolves), by the Stack argument it comes from: a Stack runs each on the
+ * arguments given as plain values before anything is created, and
+ * {@link validateBuildProfileSettings} runs all of them on the resolved values.
  */
-export function validateBuildProfileSettings(settings: BuildProfileSettings): Violation[] {
-  const found: Violation[] = [];
-  const env = settings.environment;
-  if (!matches(HTTP_URL, settings.binhostUrl)) {
-    found.push(
-      violation(
-        "binhostUrl",
-        settings.binhostUrl,
-        "is not an http(s) URL",
-        'use the binhost base URL, e.g. "https://binhost.example.org/packages"',
-      ),
-    );
-  }
-  for (const [key, value] of [
-    ["gentooSyncUri", settings.gentooSyncUri],
-    ["overlaySyncUri", settings.overlaySyncUri],
-  ] as const) {
-    if (!matches(GIT_URL, value)) {
-      found.push(
-        violation(key, value, "is not a git URL", 'use e.g. "https://git.example.org/gentoo.git"'),
-      );
-    }
-  }
-  for (const repo of ["gentoo", "overlay"] as const) {
-    const commit = settings.snapshot?.[repo];
-    if (!matches(GIT_COMMIT, commit)) {
-      found.push(
+export const BUILD_PROFILE_SETTING_CHECKS: BuildProfileSettingChecks = {
+  binhostUrl: (value) =>
+    matches(HTTP_URL, value)
+      ? []
+      : [
+          violation(
+            "binhostUrl",
+            value,
+            "is not an http(s) URL",
+            'use the binhost base URL, e.g. "https://binhost.example.org/packages"',
+          ),
+        ],
+  gentooSyncUri: (value) => gitUrlViolations("gentooSyncUri", value),
+  overlaySyncUri: (value) => gitUrlViolations("overlaySyncUri", value),
+  signingKeyFingerprint: (value) =>
+    matches(OPENPGP_FINGERPRINT, value)
+      ? []
+      : [
+          violation(
+            "signingKeyFingerprint",
+            value,
+            "is not an OpenPGP v4 fingerprint",
+            "use the key's 40 hex digits without spaces (gpg --list-keys --with-colons, fpr line)",
+          ),
+        ],
+  gentooMirrors: (value) => {
+    if (!Array.isArray(value)) {
+      return [
         violation(
-          `treeSnapshots.${env}.${repo}`,
+          "gentooMirrors",
+          value,
+          "is not a list",
+          'list the mirrors in order of preference, e.g. ["https://distfiles.gentoo.org"]',
+        ),
+      ];
+    }
+    return value.flatMap((mirror, i) =>
+      isLateBound(mirror) || matches(HTTP_URL, mirror)
+        ? []
+        : [
+            violation(
+              `gentooMirrors[${i}]`,
+              mirror,
+              "is not an http(s) URL",
+              "use e.g. https://distfiles.gentoo.org",
+            ),
+          ],
+    );
+  },
+  builderMakeJobs: (value) =>
+    isWholeNumber(value, 1, 256)
+      ? []
+      : [
+          violation(
+            "builderMakeJobs",
+            value,
+            "is not a whole number from 1 to 256",
+            "use the builder's number of vCPUs, e.g. 4",
+          ),
+        ],
+};
+
+function gitUrlViolations(argument: string, value: unknown): Violation[] {
+  return matches(GIT_URL, value)
+    ? []
+    : [
+        violation(
+          argument,
+          value,
+          "is not a git URL",
+          'use e.g. "https://git.example.org/gentoo.git"',
+        ),
+      ];
+}
+
+/**
+ * The problems of one commit of an environment's tree snapshot (`treeSnapshots.<env>.<repo>`):
+ * what the Stack checks when given and its render checks when resolved.
+ */
+export function treeSnapshotCommitViolations(
+  environment: string,
+  repo: "gentoo" | "overlay",
+  commit: unknown,
+): Violation[] {
+  return matches(GIT_COMMIT, commit)
+    ? []
+    : [
+        violation(
+          `treeSnapshots.${environment}.${repo}`,
           commit,
           "is not a full commit id",
           "use the 40 lower-case hex digits git prints for the branch's commit",
         ),
-      );
-    }
-  }
-  if (!matches(OPENPGP_FINGERPRINT, settings.signingKeyFingerprint)) {
-    found.push(
-      violation(
-        "signingKeyFingerprint",
-        settings.signingKeyFingerprint,
-        "is not an OpenPGP v4 fingerprint",
-        "use the key's 40 hex digits without spaces (gpg --list-keys --with-colons, fpr line)",
-      ),
-    );
-  }
-  for (const [i, mirror] of settings.gentooMirrors.entries()) {
-    if (!matches(HTTP_URL, mirror)) {
-      found.push(
-        violation(
-          `gentooMirrors[${i}]`,
-          mirror,
-          "is not an http(s) URL",
-          "use e.g. https://distfiles.gentoo.org",
-        ),
-      );
-    }
-  }
-  if (!isWholeNumber(settings.builderMakeJobs, 1, 256)) {
-    found.push(
-      violation(
-        "builderMakeJobs",
-        settings.builderMakeJobs,
-        "is not a whole number from 1 to 256",
-        "use the builder's number of vCPUs, e.g. 4",
-      ),
-    );
-  }
-  return found;
+      ];
+}
+
+/**
+ * Violations of the resolved late-bound values of a build profile: every check of
+ * {@link BUILD_PROFILE_SETTING_CHECKS}, and the tree snapshot's commits.
+ */
+export function validateBuildProfileSettings(settings: BuildProfileSettings): Violation[] {
+  const checks = BUILD_PROFILE_SETTING_CHECKS;
+  return [
+    ...checks.binhostUrl(settings.binhostUrl),
+    ...checks.gentooSyncUri(settings.gentooSyncUri),
+    ...checks.overlaySyncUri(settings.overlaySyncUri),
+    ...(["gentoo", "overlay"] as const).flatMap((repo) =>
+      treeSnapshotCommitViolations(settings.environment, repo, settings.snapshot?.[repo]),
+    ),
+    ...checks.signingKeyFingerprint(settings.signingKeyFingerprint),
+    ...checks.gentooMirrors(settings.gentooMirrors),
+    ...checks.builderMakeJobs(settings.builderMakeJobs),
+  ];
 }
 
 /** The binrepos.conf entries of a Stack's build profile: its own binhost path and its bases'. */

@@ -33,7 +33,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { arches, catalog, stacks } from "../../examples/minimal/stacks";
 import { mergeFileMaps, renderOverlayFiles } from "../../lib/stack/render";
 import { resolveStack } from "../../lib/stack/resolve";
-import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack";
+import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack-args";
 import {
   die as dieWith,
   GI_ROOT,

@@ -35,7 +35,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { catalog, tools } from "../../examples/minimal/stacks";
 import { renderBuildProfileFiles } from "../../lib/stack/render";
 import { resolveStack } from "../../lib/stack/resolve";
-import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack";
+import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack-args";
 import { die as dieWith, makePrefix, run, VENV } from "./portage-prefix";
 
 const PROGRAM = "check-tree-standin";

@@ -31,7 +31,7 @@ import { describe, it, type TestContext } from "node:test";
 import { arches, catalog, stacks } from "../../examples/minimal/stacks";
 import { mergeFileMaps, renderOverlayFiles } from "../../lib/stack/render";
 import { resolveStack } from "../../lib/stack/resolve";
-import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack";
+import { DEFAULT_OVERLAY_NAME } from "../../lib/stack/stack-args";
 import {
   type BuilderPrefix,
   builderPrefix,

@@ -349,11 +349,11 @@ describe("RootCa and RootAuthority validation", () => {
   };
 
   it("accepts a minimal in-stack RootCa", () => {
-    assert.deepEqual(validateRootCaArgs(good), []);
+    assert.deepEqual(validateRootCaArgs("pki", good), []);
   });
 
   it("names every problem in one message: bad DN, unknown kind, duplicates, unknown revocation, outliving", () => {
-    const violations = validateRootCaArgs({
+    const violations = validateRootCaArgs("pki", {
       ...good,
       baseDn: "dc=exa mple,dc=ch",
       crlBaseUrl: "ftp://x/",
@@ -380,7 +380,7 @@ describe("RootCa and RootAuthority validation", () => {
   });
 
   it("refuses a user certificate without email, a single-label DNS name (as a Puppet common name too) and a renewal window as long as the validity", () => {
-    const violations = validateRootCaArgs({
+    const violations = validateRootCaArgs("pki", {
       ...good,
       certificates: [
         { name: "alice", kind: "user", commonName: "Alice" },
@@ -406,7 +406,7 @@ describe("RootCa and RootAuthority validation", () => {
   });
 
   it("refuses an unknown root mode and a bad package signing key", () => {
-    const violations = validateRootCaArgs({
+    const violations = validateRootCaArgs("pki", {
       ...good,
       root: { mode: "usb" } as never,
       packageSigningKey: { name: "x <y>", email: "nope" },

@@ -1,6 +1,6 @@
 /**
  * The arguments of {@link GentooBuildFarm}, their defaults, and how a builder's hypervisor
- * key selects its network, image and overlay. Validation is in ./farm-validate.
+ * key selects its network, image and overlay. Validation is in ./gentoo-build-farm-validate.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Hypervisor } from "../libvirt/hypervisor";

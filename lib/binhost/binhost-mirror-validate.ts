@@ -9,8 +9,8 @@ import type { RootCa } from "../pki/root-ca";
 import type { Stack } from "../stack/stack";
 import { DNS_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
+import { type BinhostMirrorArgs, DEFAULT_BINHOST_DISK_GIB } from "./binhost-mirror-args";
 import { validateGitRepositories } from "./git";
-import { type BinhostMirrorArgs, DEFAULT_BINHOST_DISK_GIB } from "./mirror-args";
 import type { BuildProfileRef } from "./paths";
 
 /** One served build profile with the Stack that owns it. */

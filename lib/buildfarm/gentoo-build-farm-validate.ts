@@ -22,7 +22,7 @@ import {
   isImageSource,
   networkFor,
   stackOverlayName,
-} from "./farm-args";
+} from "./gentoo-build-farm-args";
 import { validateBuilderUnitsArgs } from "./systemd-units";
 
 const PLACEHOLDER_COMMIT = "0".repeat(40);
