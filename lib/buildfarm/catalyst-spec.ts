@@ -24,8 +24,11 @@ export interface StageSpecArgs {
    * prefixed with the repository name (`infra:targets/server`, `default/linux/amd64/23.0`).
    */
   readonly profile: string;
-  /** Commit of the Gentoo tree snapshot (`catalyst -s <commit>` made it). */
-  readonly treeCommit: string;
+  /**
+   * Commit of the Gentoo tree snapshot (`catalyst -s <commit>` made it).
+   * @default none: the specs are unpinned; {@link pinSpec} pins one before it is rendered
+   */
+  readonly treeCommit?: string;
   /** Build date stamp, an input (never the clock): `20261122T030000Z`. */
   readonly buildStamp: string;
   /** The seed stage3 for stage1, relative to `$storedir/builds/`, without extension. */
@@ -47,7 +50,8 @@ export interface Stage4SpecArgs {
   readonly environment: string;
   readonly subarch: string;
   readonly profile: string;
-  readonly treeCommit: string;
+  /** @default none: the spec is unpinned (see {@link StageSpecArgs.treeCommit}) */
+  readonly treeCommit?: string;
   readonly buildStamp: string;
   /** The stage4's name, prefixing its version stamp (`web`). */
   readonly name: string;
@@ -137,6 +141,25 @@ export function validateCatalystSpecValues(spec: CatalystSpec): Violation[] {
 }
 
 /**
+ * `spec` pinned to the tree snapshot `treeCommit` (`snapshot_treeish`, after `profile`, where
+ * {@link stageSpecs} puts it): a build farm plans and checks its specs before the commits,
+ * which come from its Stacks, are known, and pins them when they are.
+ */
+export function pinSpec(spec: CatalystSpec, treeCommit: string): CatalystSpec {
+  const { snapshot_treeish: _unpinned, ...rest } = spec;
+  return Object.fromEntries(
+    Object.entries(rest).flatMap(([key, value]) =>
+      key === "profile"
+        ? [
+            [key, value],
+            ["snapshot_treeish", treeCommit],
+          ]
+        : [[key, value]],
+    ),
+  );
+}
+
+/**
  * Renders a spec: `key: value` lines, lists as the key line followed by one tab-indented
  * item per line. Throws a ValidationError when a key is not valid for the target, a
  * required key is missing, or a value would not survive catalyst's parser.
@@ -204,7 +227,7 @@ export function stageSpecs(
     version_stamp: stamp,
     rel_type: args.environment,
     profile: args.profile,
-    snapshot_treeish: args.treeCommit,
+    ...optional("snapshot_treeish", args.treeCommit),
     source_subpath: source,
     compression_mode: "pixz",
     ...optional("repos", args.repos),
@@ -234,7 +257,7 @@ export function stage4Spec(args: Stage4SpecArgs): CatalystSpec {
     version_stamp: `${args.name}-${args.buildStamp}`,
     rel_type: args.environment,
     profile: args.profile,
-    snapshot_treeish: args.treeCommit,
+    ...optional("snapshot_treeish", args.treeCommit),
     source_subpath: args.source,
     compression_mode: "pixz",
     ...optional("repos", args.repos),

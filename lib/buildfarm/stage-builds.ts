@@ -1,11 +1,11 @@
 /**
  * The catalyst stage builds of a build farm: stage1 → stage2 → stage3 per (environment,
  * arch, system profile), run on one builder of that cell, and stage4 per environment, run
- * on the builder named in `stages.stage4`. Plans are computed (and every spec rendered)
- * before anything is created, so a spec catalyst would reject is an argument error. The
- * tree commit a spec pins is its builder's Stack's (`stack.treeSources`), known only as an
- * Output: plans are made first with a placeholder commit (what validation and the file list
- * need), then rendered again with the real commits.
+ * on the builder named in `stages.stage4`. Plans (which builder runs which specs, and the
+ * specs' values) depend on plain arguments only: they are made and checked before anything
+ * is created, so a value catalyst would misparse is an argument error. The tree commit a
+ * spec pins is its builder's Stack's (`stack.treeSources`), known only as an Output: each
+ * spec is pinned to it ({@link pinSpec}) and rendered when it resolves.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { BuildProfileRef } from "../binhost/paths";
@@ -20,7 +20,15 @@ import {
   buildProfileSlug,
   CATALYST_STOREDIR,
 } from "./builder-layout";
-import { renderCatalystSpec, stage4Spec, stageSourcePath, stageSpecs } from "./catalyst-spec";
+import {
+  type CatalystSpec,
+  pinSpec,
+  renderCatalystSpec,
+  stage4Spec,
+  stageSourcePath,
+  stageSpecs,
+  validateCatalystSpecValues,
+} from "./catalyst-spec";
 import {
   type BuildFarmUpload,
   DEFAULT_UPLOAD_ROOT,
@@ -34,26 +42,24 @@ import { builderUnitStem, renderBuilderUnits } from "./systemd-units";
 export interface StagePlan {
   /** The build profile of the builder that runs them. */
   readonly host: BuildProfileRef;
-  /** The tree commit of its environment. */
-  readonly treeCommit: string;
-  /** Rendered specs, in build order. */
-  readonly specs: readonly { readonly path: string; readonly text: string }[];
+  /** Its specs, in build order, not yet pinned to a tree commit ({@link pinSpec}). */
+  readonly specs: readonly {
+    readonly path: string;
+    readonly spec: CatalystSpec;
+    readonly comment: string;
+  }[];
   /** The builds, in order. */
   readonly builds: readonly StageBuild[];
 }
 
 const STAMP = /^\d{8}T\d{6}Z$/;
-/** The commit plans are made with before the real ones are known (any 40 hex digits render). */
-const PLACEHOLDER_COMMIT = "0".repeat(40);
 
-/** The tree commit of a builder's Stack for its environment, by the builder's build profile. */
-type TreeCommitOf = (builder: BuildProfileRef) => string;
-
-function prefixed(e: unknown, prefix: string): Violation[] {
-  if (e instanceof ValidationError) {
-    return e.violations.map((v) => ({ ...v, argument: `${prefix}.${v.argument}` }));
-  }
-  throw e;
+/** The problems of a spec's values (what the farm's arguments put there), under `prefix`. */
+function specViolations(spec: CatalystSpec, prefix: string): Violation[] {
+  return validateCatalystSpecValues(spec).map((v) => ({
+    ...v,
+    argument: `${prefix}.${v.argument}`,
+  }));
 }
 
 /**
@@ -64,7 +70,6 @@ function prefixed(e: unknown, prefix: string): Violation[] {
 function planStages(
   args: GentooBuildFarmArgs,
   overlayName: string,
-  treeCommitOf: TreeCommitOf,
 ): { plans: Map<string, StagePlan>; violations: Violation[] } {
   const plans = new Map<string, StagePlan>();
   const stages = args.stages;
@@ -80,17 +85,11 @@ function planStages(
       ),
     );
   }
-  const add = (
-    host: BuildProfileRef,
-    treeCommit: string,
-    specs: StagePlan["specs"],
-    builds: StageBuild[],
-  ) => {
+  const add = (host: BuildProfileRef, specs: StagePlan["specs"], builds: StageBuild[]) => {
     const label = buildProfileLabel(host);
     const plan = plans.get(label);
     plans.set(label, {
       host,
-      treeCommit,
       specs: [...(plan?.specs ?? []), ...specs],
       builds: [...(plan?.builds ?? []), ...builds],
     });
@@ -125,38 +124,37 @@ function planStages(
       );
       continue;
     }
-    const treeCommit = treeCommitOf(cell);
-    try {
-      const specs = stageSpecs({
-        environment: cell.environment,
-        subarch: arch.catalystSubarch,
-        chost: arch.chost,
-        systemProfile: cell.systemProfile,
-        profile: `${overlayName}:system/${cell.systemProfile}/${cell.arch}`,
-        treeCommit,
-        buildStamp: stages.buildStamp,
-        seed,
-        repos,
-      });
-      const dir = `${BUILDER_PATHS.catalystSpecs}/${cell.environment}-${cell.arch}-${cell.systemProfile}`;
-      const stamp = `${cell.systemProfile}-${stages.buildStamp}`;
-      const targets = ["stage1", "stage2", "stage3"] as const;
-      add(
-        cell,
-        treeCommit,
-        targets.map((t) => ({
-          path: `${dir}/${t}.spec`,
-          text: renderCatalystSpec(specs[t], `gentoo-infra: ${t} of ${key}. Rendered file.`),
-        })),
-        targets.map((t) => ({
-          specPath: `${dir}/${t}.spec`,
-          output: stageSourcePath(cell.environment, t, arch.catalystSubarch, stamp),
-          ...(t === "stage3" ? { uploadTo: `${cell.environment}/${cell.arch}` } : {}),
-        })),
-      );
-    } catch (e) {
-      out.push(...prefixed(e, "stages"));
+    const specs = stageSpecs({
+      environment: cell.environment,
+      subarch: arch.catalystSubarch,
+      chost: arch.chost,
+      systemProfile: cell.systemProfile,
+      profile: `${overlayName}:system/${cell.systemProfile}/${cell.arch}`,
+      buildStamp: stages.buildStamp,
+      seed,
+      repos,
+    });
+    const targets = ["stage1", "stage2", "stage3"] as const;
+    const problems = targets.flatMap((t) => specViolations(specs[t], "stages"));
+    if (problems.length > 0) {
+      out.push(...problems);
+      continue;
     }
+    const dir = `${BUILDER_PATHS.catalystSpecs}/${cell.environment}-${cell.arch}-${cell.systemProfile}`;
+    const stamp = `${cell.systemProfile}-${stages.buildStamp}`;
+    add(
+      cell,
+      targets.map((t) => ({
+        path: `${dir}/${t}.spec`,
+        spec: specs[t],
+        comment: `gentoo-infra: ${t} of ${key}. Rendered file.`,
+      })),
+      targets.map((t) => ({
+        specPath: `${dir}/${t}.spec`,
+        output: stageSourcePath(cell.environment, t, arch.catalystSubarch, stamp),
+        ...(t === "stage3" ? { uploadTo: `${cell.environment}/${cell.arch}` } : {}),
+      })),
+    );
   }
   // stage4: one per environment, on the named builder.
   for (const [environment, want] of Object.entries(stages.stage4 ?? {})) {
@@ -179,54 +177,44 @@ function planStages(
     }
     const arch = ARCHES[b.arch];
     const stack = b.stack.resolved;
-    const treeCommit = treeCommitOf({ environment, arch: b.arch, stack: stack.name });
-    try {
-      const spec = stage4Spec({
+    const spec = stage4Spec({
+      environment,
+      subarch: arch.catalystSubarch,
+      profile: `${overlayName}:${stackProfilePath(stack.name, b.arch)}`,
+      buildStamp: stages.buildStamp,
+      name: stack.name,
+      source: stageSourcePath(
         environment,
-        subarch: arch.catalystSubarch,
-        profile: `${overlayName}:${stackProfilePath(stack.name, b.arch)}`,
-        treeCommit,
-        buildStamp: stages.buildStamp,
-        name: stack.name,
-        source: stageSourcePath(
-          environment,
-          "stage3",
-          arch.catalystSubarch,
-          `${stack.systemProfile}-${stages.buildStamp}`,
-        ),
-        packages: stack.packages,
-        repos,
-      });
-      const host = { environment, arch: b.arch, stack: stack.name };
-      const path = `${BUILDER_PATHS.catalystSpecs}/${environment}-stage4/stage4.spec`;
-      add(
-        host,
-        treeCommit,
-        [
-          {
-            path,
-            text: renderCatalystSpec(
-              spec,
-              `gentoo-infra: stage4 of ${environment}. Rendered file.`,
-            ),
-          },
-        ],
-        [
-          {
-            specPath: path,
-            output: stageSourcePath(
-              environment,
-              "stage4",
-              arch.catalystSubarch,
-              `${stack.name}-${stages.buildStamp}`,
-            ),
-            uploadTo: `${environment}/${b.arch}`,
-          },
-        ],
-      );
-    } catch (e) {
-      out.push(...prefixed(e, `stages.stage4.${environment}`));
+        "stage3",
+        arch.catalystSubarch,
+        `${stack.systemProfile}-${stages.buildStamp}`,
+      ),
+      packages: stack.packages,
+      repos,
+    });
+    const problems = specViolations(spec, `stages.stage4.${environment}`);
+    if (problems.length > 0) {
+      out.push(...problems);
+      continue;
     }
+    const host = { environment, arch: b.arch, stack: stack.name };
+    const path = `${BUILDER_PATHS.catalystSpecs}/${environment}-stage4/stage4.spec`;
+    add(
+      host,
+      [{ path, spec, comment: `gentoo-infra: stage4 of ${environment}. Rendered file.` }],
+      [
+        {
+          specPath: path,
+          output: stageSourcePath(
+            environment,
+            "stage4",
+            arch.catalystSubarch,
+            `${stack.name}-${stages.buildStamp}`,
+          ),
+          uploadTo: `${environment}/${b.arch}`,
+        },
+      ],
+    );
   }
   return { plans, violations: out };
 }
@@ -244,8 +232,7 @@ export function validateStages(args: GentooBuildFarmArgs): Violation[] {
       Object.hasOwn(b.stack.buildProfiles, `${b.environment}/${b.arch}`) &&
       b.stack.treeSources?.[b.environment] !== undefined,
   );
-  return planStages({ ...args, builders }, farmOverlayName(args), () => PLACEHOLDER_COMMIT)
-    .violations;
+  return planStages({ ...args, builders }, farmOverlayName(args)).violations;
 }
 
 /** Path of the stage script of a builder. */
@@ -266,18 +253,16 @@ export function stageBuildFiles(
   commits: pulumi.Output<Readonly<Record<string, string>>>,
 ): Map<string, { files: PushedFile[]; afterChange: string }> {
   const result = new Map<string, { files: PushedFile[]; afterChange: string }>();
-  const rendered = commits.apply((byLabel) => {
-    const { plans, violations } = planStages(args, overlayName, (host) => {
-      const commit = byLabel[buildProfileLabel(host)];
-      if (commit === undefined) throw new Error(`no tree commit for ${buildProfileLabel(host)}`);
+  // The plan depends on plain arguments only, checked before anything was created
+  // (validateStages); the commits pin its specs when they are known.
+  const { plans, violations } = planStages(args, overlayName);
+  if (violations.length > 0) throw new ValidationError("GentooBuildFarm stage builds", violations);
+  for (const [label, plan] of plans) {
+    const treeCommit = commits.apply((byLabel) => {
+      const commit = byLabel[label];
+      if (commit === undefined) throw new Error(`no tree commit for ${label}`);
       return commit;
     });
-    if (violations.length > 0)
-      throw new ValidationError("GentooBuildFarm stage builds", violations);
-    return plans;
-  });
-  for (const [label, plan] of planStages(args, overlayName, () => PLACEHOLDER_COMMIT).plans) {
-    const real = rendered.apply((plans) => plans.get(label) as StagePlan);
     const scriptPath = stageScriptPath(plan.host);
     const units = renderBuilderUnits({
       buildProfile: plan.host,
@@ -289,11 +274,11 @@ export function stageBuildFiles(
     });
     const script = upload.apply((u) =>
       notifyUrl.apply((url) =>
-        real.apply((r) =>
+        treeCommit.apply((commit) =>
           renderStageScript({
             label,
-            treeCommit: r.treeCommit,
-            builds: r.builds,
+            treeCommit: commit,
+            builds: plan.builds,
             upload: {
               host: u.host,
               user: u.user,
@@ -309,9 +294,11 @@ export function stageBuildFiles(
     );
     result.set(label, {
       files: [
-        ...plan.specs.map((s, i) => ({
+        ...plan.specs.map((s) => ({
           path: s.path,
-          content: real.apply((r) => r.specs[i]?.text ?? ""),
+          content: treeCommit.apply((commit) =>
+            renderCatalystSpec(pinSpec(s.spec, commit), s.comment),
+          ),
         })),
         { path: scriptPath, content: script, mode: "0755" },
         { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },
