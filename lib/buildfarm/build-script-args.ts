@@ -3,7 +3,7 @@
  * shell quoting the farm's scripts share. Pure.
  */
 import type { BuildProfileRef } from "../binhost/paths";
-import { GIT_COMMIT, HTTP_URL, isWholeNumber } from "../validation/patterns";
+import { GIT_COMMIT, HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { DEFAULT_BUILD_STATUS_DIR } from "./build-script-steps";
 
@@ -164,6 +164,79 @@ export function validateBuildProfileRef(profile: BuildProfileRef): Violation[] {
   return out;
 }
 
+/**
+ * The checks of the build script's settings that a build farm takes from its own plain
+ * arguments, each under the script argument it checks (`upload.host`, …): the farm runs
+ * them on what it is given before anything is created, {@link validateBuildScriptArgs} on
+ * what the script is rendered with.
+ */
+export const BUILD_SCRIPT_SETTING_CHECKS = {
+  uploadHost: (value: unknown): Violation[] =>
+    matches(HOST, value)
+      ? []
+      : [violation("upload.host", value, "is not a host name", "use e.g. binhost.example.ch")],
+  uploadUser: (value: unknown): Violation[] =>
+    matches(USER, value)
+      ? []
+      : [violation("upload.user", value, "is not a user name", "use e.g. binhost")],
+  /** The binhost's root directory; undefined (the default) and "/" are allowed. */
+  uploadRootDir: (value: unknown): Violation[] =>
+    value === undefined || value === "/" || matches(PATH, value)
+      ? []
+      : [
+          violation(
+            "upload.rootDir",
+            value,
+            "is not an absolute path",
+            "use the binhost's root directory, e.g. /srv/binhost",
+          ),
+        ],
+  notifyUrl: (value: unknown): Violation[] =>
+    matches(NOTIFY_URL, value)
+      ? []
+      : [
+          violation(
+            "notifyUrl",
+            value,
+            "is not an http(s) URL",
+            "use e.g. https://hooks.example.ch/builds",
+          ),
+        ],
+  retentionDays: (value: unknown): Violation[] =>
+    isWholeNumber(value, 1, 3650)
+      ? []
+      : [
+          violation(
+            "retentionDays",
+            value,
+            "is not a whole number of days from 1 to 3650",
+            "use e.g. 30",
+          ),
+        ],
+  kernelPackages: (value: unknown): Violation[] =>
+    Array.isArray(value)
+      ? value.flatMap((p, i) =>
+          isPackageName(p)
+            ? []
+            : [
+                violation(
+                  `kernelPackages[${i}]`,
+                  p,
+                  "is not a category/package name",
+                  "use e.g. sys-kernel/gentoo-kernel",
+                ),
+              ],
+        )
+      : [
+          violation(
+            "kernelPackages",
+            value,
+            "is not a list",
+            'list category/package names, e.g. ["sys-kernel/gentoo-kernel"]',
+          ),
+        ],
+};
+
 /** Checks the arguments of {@link renderBuildScript}. */
 export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
   const out: Violation[] = [];
@@ -218,14 +291,12 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
     );
   }
   const u = args.upload;
-  if (!HOST.test(u.host ?? ""))
-    out.push(violation("upload.host", u.host, "is not a host name", "use e.g. binhost.example.ch"));
-  if (!USER.test(u.user ?? ""))
-    out.push(violation("upload.user", u.user, "is not a user name", "use e.g. binhost"));
-  for (const field of ["rootDir", "sshKeyPath", "knownHostsPath"] as const) {
+  const checks = BUILD_SCRIPT_SETTING_CHECKS;
+  out.push(...checks.uploadHost(u.host), ...checks.uploadUser(u.user));
+  out.push(...checks.uploadRootDir(u.rootDir));
+  for (const field of ["sshKeyPath", "knownHostsPath"] as const) {
     const value = u[field];
-    const optional = field === "rootDir" && (value === undefined || value === "/");
-    if (!optional && !PATH.test(value ?? "")) {
+    if (!PATH.test(value ?? "")) {
       out.push(
         violation(
           `upload.${field}`,
@@ -236,40 +307,12 @@ export function validateBuildScriptArgs(args: BuildScriptArgs): Violation[] {
       );
     }
   }
-  if (!NOTIFY_URL.test(args.notifyUrl ?? ""))
-    out.push(
-      violation(
-        "notifyUrl",
-        args.notifyUrl,
-        "is not an http(s) URL",
-        "use e.g. https://hooks.example.ch/builds",
-      ),
-    );
-  if (!isWholeNumber(args.retentionDays, 1, 3650)) {
-    out.push(
-      violation(
-        "retentionDays",
-        args.retentionDays,
-        "is not a whole number of days from 1 to 3650",
-        "use e.g. 30",
-      ),
-    );
-  }
+  out.push(...checks.notifyUrl(args.notifyUrl), ...checks.retentionDays(args.retentionDays));
   if (args.pkgdir !== undefined && !PATH.test(args.pkgdir))
     out.push(
       violation("pkgdir", args.pkgdir, "is not an absolute path", "use e.g. /var/cache/binpkgs"),
     );
-  (args.kernelPackages ?? []).forEach((p, i) => {
-    if (!isPackageName(p))
-      out.push(
-        violation(
-          `kernelPackages[${i}]`,
-          p,
-          "is not a category/package name",
-          "use e.g. sys-kernel/gentoo-kernel",
-        ),
-      );
-  });
+  if (args.kernelPackages !== undefined) out.push(...checks.kernelPackages(args.kernelPackages));
   const key = args.signingKey;
   if (key !== undefined) {
     for (const field of ["keyPath", "gpgHome"] as const) {

@@ -3,13 +3,13 @@
  * is created, collected into one list.
  */
 import { validateServerArgs } from "../host/validate";
-import { isHypervisor, validateVirtualMachineArgs } from "../libvirt/validate";
+import { imageSourceViolations, isHypervisor, vmNameViolations } from "../libvirt/validate";
 import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { isStack } from "../stack/model";
 import { HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
 import { isLateBound, type Violation, violation } from "../validation/violations";
-import { isCloneUrl, validateBuildScriptArgs } from "./build-script-args";
+import { BUILD_SCRIPT_SETTING_CHECKS, isCloneUrl } from "./build-script-args";
 import { builderName, buildProfileLabel } from "./builder-layout";
 import {
   type BuildFarmUpload,
@@ -23,10 +23,8 @@ import {
   networkFor,
   stackOverlayName,
 } from "./gentoo-build-farm-args";
-import { validateBuilderUnitsArgs } from "./systemd-units";
-
-const PLACEHOLDER_COMMIT = "0".repeat(40);
-const VM_PROBE = { diskGiB: 10, networks: [{ networkId: "probe" }], image: { path: "/probe" } };
+import { validateStages } from "./stage-builds";
+import { scheduleViolations } from "./systemd-units";
 
 function renamed(vs: readonly Violation[], map: (argument: string) => string): Violation[] {
   return vs.map((v) => ({ ...v, argument: map(v.argument) }));
@@ -106,17 +104,15 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
       }
       const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
       const child = builderName(name, { environment: b.environment, arch: b.arch, stack });
-      for (const v of validateVirtualMachineArgs(child, VM_PROBE)) {
-        if (v.argument === "name") {
-          out.push(
-            violation(
-              at,
-              child,
-              "gives a builder name libvirt cannot take",
-              "shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
-            ),
-          );
-        }
+      if (vmNameViolations(child).length > 0) {
+        out.push(
+          violation(
+            at,
+            child,
+            "gives a builder name libvirt cannot take",
+            "shorten the farm's or the Stack's name: the builder is <farm>-<env>-<arch>-<stack>, 40 characters at most",
+          ),
+        );
       }
       const first = profiles.get(label);
       if (first !== undefined) {
@@ -189,45 +185,32 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
   return out;
 }
 
-/** A value as given, or `placeholder` when it is known only later (then checked as it resolves). */
-function given(value: unknown, placeholder: string): string {
-  return (isLateBound(value) ? placeholder : value) as string;
-}
-
 function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
   const builders = Array.isArray(args.builders) ? args.builders : [];
   const upload = isLateBound(args.binhost?.upload)
     ? undefined
     : (args.binhost?.upload as BuildFarmUpload | undefined);
-  const overlayName = farmOverlayName(args);
-  // The build script's own validator, fed plain values and placeholders for late-bound ones.
-  // The tree and overlay come from the Stacks, which check their commits and clone URLs.
-  const probe = (environment: string) =>
-    validateBuildScriptArgs({
-      buildProfile: { environment, arch: "amd64", stack: "probe" },
-      tree: { name: "gentoo", url: "https://placeholder", commit: PLACEHOLDER_COMMIT },
-      overlay: { name: overlayName, url: "https://placeholder", commit: PLACEHOLDER_COMMIT },
-      upload: {
-        host: upload === undefined ? "placeholder" : given(upload.host, "placeholder"),
-        user: upload === undefined ? "placeholder" : given(upload.user, "placeholder"),
-        rootDir: args.binhost?.rootDir ?? DEFAULT_UPLOAD_ROOT,
-        sshKeyPath: "/placeholder",
-        knownHostsPath: "/placeholder",
-      },
-      notifyUrl: given(args.notifyUrl, "https://placeholder"),
-      retentionDays: args.retentionDays,
-      kernelPackages: args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES,
-    });
+  // The build script's checks of the settings this farm gives every builder's script, run
+  // on the plain values (a late-bound one is checked when its script is rendered); the tree
+  // and overlay come from the Stacks, which check their names, commits and clone URLs.
+  const checks = BUILD_SCRIPT_SETTING_CHECKS;
+  const binhostField = (a: string) => `binhost.${a}`;
+  if (upload !== undefined) {
+    if (!isLateBound(upload.host))
+      out.push(...renamed(checks.uploadHost(upload.host), binhostField));
+    if (!isLateBound(upload.user))
+      out.push(...renamed(checks.uploadUser(upload.user), binhostField));
+  }
   out.push(
-    ...renamed(probe("probe"), (a) =>
-      a.startsWith("upload.rootDir")
-        ? "binhost.rootDir"
-        : a.startsWith("upload.")
-          ? `binhost.${a}`
-          : a,
+    ...renamed(
+      checks.uploadRootDir(args.binhost?.rootDir ?? DEFAULT_UPLOAD_ROOT),
+      () => "binhost.rootDir",
     ),
   );
+  if (!isLateBound(args.notifyUrl)) out.push(...checks.notifyUrl(args.notifyUrl));
+  out.push(...checks.retentionDays(args.retentionDays));
+  out.push(...checks.kernelPackages(args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES));
   const binhostUrl = args.binhost?.url;
   if (!isLateBound(binhostUrl) && !matches(HTTP_URL, binhostUrl)) {
     out.push(
@@ -267,13 +250,7 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       ),
     );
   }
-  out.push(
-    ...validateBuilderUnitsArgs({
-      buildProfile: { environment: "probe", arch: "probe", stack: "probe" },
-      scriptPath: "/placeholder",
-      schedule: args.schedule,
-    }),
-  );
+  out.push(...scheduleViolations(args.schedule));
   // Upper bounds: what one hypervisor could give a builder (64 TiB, 1 TiB, 256 vCPUs).
   for (const [field, min, max] of [
     ["diskGiB", 10, 65536],
@@ -310,9 +287,10 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
       );
       continue;
     }
-    for (const v of validateVirtualMachineArgs("probe", { ...VM_PROBE, image })) {
-      if (v.argument === "image")
-        out.push(key === undefined ? v : { ...v, argument: `image.${key}` });
+    for (const v of imageSourceViolations(image)) {
+      out.push(
+        key === undefined ? v : { ...v, argument: v.argument.replace(/^image/, `image.${key}`) },
+      );
     }
   }
   if (args.signingKey?.privateKeyArmored === undefined) {
@@ -345,5 +323,5 @@ export function validateGentooBuildFarmArgs(name: string, args: GentooBuildFarmA
       ),
     ];
   }
-  return [...builderViolations(name, args), ...settingViolations(args)];
+  return [...builderViolations(name, args), ...settingViolations(args), ...validateStages(args)];
 }

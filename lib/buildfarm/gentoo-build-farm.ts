@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type BuildProfileRef, binhostRepositoryUrl } from "../binhost/paths";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
-import { renderBuildProfileFiles } from "../stack/render";
+import { BUILD_PROFILE_FILE_PATHS } from "../stack/render";
 import { assertValid } from "../validation/resource-error";
 import { renderBuildScript } from "./build-script";
 import {
@@ -17,7 +17,6 @@ import {
 } from "./builder-layout";
 import { renderEphemeralRunner } from "./ephemeral-run";
 import {
-  type BuildFarmBuilder,
   type BuildFarmUpload,
   DEFAULT_BUILDER_SIZE,
   DEFAULT_KERNEL_PACKAGES,
@@ -28,7 +27,7 @@ import {
   networkFor,
 } from "./gentoo-build-farm-args";
 import { validateGentooBuildFarmArgs } from "./gentoo-build-farm-validate";
-import { stageBuildFiles, validateStages } from "./stage-builds";
+import { stageBuildFiles } from "./stage-builds";
 import { renderBuilderUnits } from "./systemd-units";
 
 /** One builder of a {@link GentooBuildFarm}. */
@@ -52,24 +51,6 @@ export interface FarmBuilder {
   readonly statusFile: string;
   /** Where its packages are served: `<binhost url>/<env>/<arch>/<stack>/`. */
   readonly binhostUrl: pulumi.Output<string>;
-}
-
-/** The keys of a Stack's builder files (they do not depend on late-bound values). */
-function builderFilePaths(builder: BuildFarmBuilder, overlayName: string): string[] {
-  const zero = "0".repeat(40);
-  const files = renderBuildProfileFiles(builder.stack.resolved, {
-    environment: builder.environment,
-    arch: builder.arch,
-    overlayName,
-    binhostUrl: "https://placeholder",
-    gentooSyncUri: "https://placeholder",
-    overlaySyncUri: "https://placeholder",
-    snapshot: { gentoo: zero, overlay: zero },
-    signingKeyFingerprint: zero,
-    gentooMirrors: [],
-    builderMakeJobs: 1,
-  });
-  return Object.keys(files.builder);
 }
 
 /** A value validation guaranteed; throws (a bug, not a user error) if it is missing. */
@@ -118,9 +99,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
 
   constructor(name: string, args: GentooBuildFarmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gentoo-infra:buildfarm:GentooBuildFarm", name, {}, opts);
-    const violations = validateGentooBuildFarmArgs(name, args);
-    violations.push(...validateStages(args));
-    assertValid(this, `GentooBuildFarm "${name}"`, violations);
+    assertValid(this, `GentooBuildFarm "${name}"`, validateGentooBuildFarmArgs(name, args));
 
     const overlayName = farmOverlayName(args);
     const kernelPackages = args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES;
@@ -238,18 +217,20 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         );
       const portage = must(b.stack.buildProfiles[`${b.environment}/${b.arch}`], label);
       const files: PushedFile[] = [
-        ...builderFilePaths(b, overlayName).map((path) => ({
-          path,
-          content: portage.builderFiles.apply((f) => {
-            const content = f[path];
-            if (content === undefined) {
-              throw new Error(`Stack "${buildProfile.stack}" rendered no ${path} for ${label}`);
-            }
-            // An empty file (the world file of a Stack without application packages) is
-            // pushed as one newline: Pulumi cannot read back an empty string asset.
-            return content === "" ? "\n" : content;
-          }),
-        })),
+        ...Object.values(BUILD_PROFILE_FILE_PATHS)
+          .sort()
+          .map((path) => ({
+            path,
+            content: portage.builderFiles.apply((f) => {
+              const content = f[path];
+              if (content === undefined) {
+                throw new Error(`Stack "${buildProfile.stack}" rendered no ${path} for ${label}`);
+              }
+              // An empty file (the world file of a Stack without application packages) is
+              // pushed as one newline: Pulumi cannot read back an empty string asset.
+              return content === "" ? "\n" : content;
+            }),
+          })),
         { path: scriptPath, content: script, mode: "0755" },
         { path: BUILDER_PATHS.runner, content: runner, mode: "0755" },
         { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },

@@ -59,6 +59,13 @@ export function builderUnitStem(
   return `gentoo-infra-${what}-${profile.environment}-${profile.arch}-${profile.stack}`;
 }
 
+/** The problems of a build schedule: a systemd calendar expression (OnCalendar=). */
+export function scheduleViolations(schedule: unknown): Violation[] {
+  return isCalendarExpression(schedule)
+    ? []
+    : [violation("schedule", schedule, "is not a systemd calendar expression", CALENDAR_FIX)];
+}
+
 /** Checks the arguments of {@link renderBuilderUnits}. */
 export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
   const out: Violation[] = [];
@@ -83,11 +90,7 @@ export function validateBuilderUnitsArgs(args: BuilderUnitsArgs): Violation[] {
       ),
     );
   }
-  if (!isCalendarExpression(args.schedule)) {
-    out.push(
-      violation("schedule", args.schedule, "is not a systemd calendar expression", CALENDAR_FIX),
-    );
-  }
+  out.push(...scheduleViolations(args.schedule));
   for (const [field, value] of [
     ["randomDelayMinutes", args.randomDelayMinutes],
     ["timeoutHours", args.timeoutHours],

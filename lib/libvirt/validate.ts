@@ -81,11 +81,56 @@ export interface VirtualMachineShape {
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 
+/** The problems of a VM's libvirt name (the domain's and its volumes' names derive from it). */
+export function vmNameViolations(name: unknown): Violation[] {
+  return typeof name === "string" && OBJECT_NAME_PATTERN.test(name)
+    ? []
+    : [violation("name", name, "is not a valid VM name", NAME_FIX)];
+}
+
+/** The problems of a VM's image: exactly one of `{ path }`, `{ url }`, `{ volumeId }`, well formed. */
+export function imageSourceViolations(value: unknown): Violation[] {
+  const out: Violation[] = [];
+  const image = value as Record<string, unknown>;
+  const kinds =
+    typeof image === "object" && image !== null
+      ? ["path", "url", "volumeId"].filter((k) => k in image)
+      : [];
+  if (kinds.length !== 1) {
+    out.push(
+      violation(
+        "image",
+        value,
+        "must name exactly one source",
+        "give one of { path }, { url } or { volumeId }",
+      ),
+    );
+  } else if ("path" in image && !isPlainAbsolutePath(image.path)) {
+    out.push(
+      violation(
+        "image.path",
+        image.path,
+        "is not an absolute path of plain segments",
+        "use the image file's path on the hypervisor, e.g. /var/lib/libvirt/images/debian-12.qcow2: letters, digits and . _ + - between slashes",
+      ),
+    );
+  } else if ("url" in image && !matches(HTTP_URL, image.url)) {
+    out.push(
+      violation(
+        "image.url",
+        image.url,
+        "is not an http(s) URL",
+        "use the image's URL, e.g. https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2",
+      ),
+    );
+  }
+  return out;
+}
+
 /** Checks a VM's arguments; returns every violation. */
 export function validateVirtualMachineArgs(name: string, args: VirtualMachineShape): Violation[] {
   const out: Violation[] = [];
-  if (!OBJECT_NAME_PATTERN.test(name))
-    out.push(violation("name", name, "is not a valid VM name", NAME_FIX));
+  out.push(...vmNameViolations(name));
   if (!Number.isInteger(args.diskGiB) || args.diskGiB < 1 || args.diskGiB > 4096) {
     out.push(
       violation(
@@ -135,41 +180,7 @@ export function validateVirtualMachineArgs(name: string, args: VirtualMachineSha
       ),
     );
   }
-  const image = args.image as Record<string, unknown> | undefined;
-  if (image !== undefined) {
-    const kinds =
-      typeof image === "object" && image !== null
-        ? ["path", "url", "volumeId"].filter((k) => k in image)
-        : [];
-    if (kinds.length !== 1) {
-      out.push(
-        violation(
-          "image",
-          args.image,
-          "must name exactly one source",
-          "give one of { path }, { url } or { volumeId }",
-        ),
-      );
-    } else if ("path" in image && !isPlainAbsolutePath(image.path)) {
-      out.push(
-        violation(
-          "image.path",
-          image.path,
-          "is not an absolute path of plain segments",
-          "use the image file's path on the hypervisor, e.g. /var/lib/libvirt/images/debian-12.qcow2: letters, digits and . _ + - between slashes",
-        ),
-      );
-    } else if ("url" in image && !matches(HTTP_URL, image.url)) {
-      out.push(
-        violation(
-          "image.url",
-          image.url,
-          "is not an http(s) URL",
-          "use the image's URL, e.g. https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2",
-        ),
-      );
-    }
-  }
+  if (args.image !== undefined) out.push(...imageSourceViolations(args.image));
   if (args.networks.length === 0) {
     out.push(
       violation("networks", args.networks, "is empty", "attach the VM to at least one network"),

@@ -12,6 +12,7 @@ import {
 import { catalystRequiredKeys, validateCatalystSpecKeys } from "../../lib/buildfarm/catalyst-keys";
 import {
   parseCatalystSpec,
+  pinSpec,
   renderCatalystSpec,
   stage4Spec,
   stageSpecs,
@@ -97,6 +98,23 @@ describe("catalyst stage specs", () => {
     assert.equal(specs.stage3.source_subpath, "production/stage2-amd64-server-20261122T030000Z");
     for (const spec of Object.values(specs))
       assert.equal(spec.snapshot_treeish, stageArgs.treeCommit);
+  });
+
+  it("plans unpinned specs that pinSpec pins to exactly what a pinned plan renders", () => {
+    const { treeCommit, ...unpinnedArgs } = stageArgs;
+    const unpinned = stageSpecs(unpinnedArgs);
+    const pinned = stageSpecs(stageArgs);
+    for (const target of ["stage1", "stage2", "stage3"] as const) {
+      assert.equal("snapshot_treeish" in unpinned[target], false);
+      const text = renderCatalystSpec(pinSpec(unpinned[target], treeCommit as string));
+      assert.equal(text, renderCatalystSpec(pinned[target]));
+    }
+    const { treeCommit: _c, ...stage4Unpinned } = stage4Args;
+    assert.equal(
+      renderCatalystSpec(pinSpec(stage4Spec(stage4Unpinned), stage4Args.treeCommit as string)),
+      renderCatalystSpec(stage4Spec(stage4Args)),
+    );
+    assert.throws(() => renderCatalystSpec(unpinned.stage3), /snapshot_treeish: is required/);
   });
 
   it("reads back every rendered spec as catalyst's parser would (one-item lists become strings)", () => {
