@@ -299,7 +299,7 @@ export = async () => {
           domain,
           machines,
           stacks: [stack],
-          binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
+          binhost: { clientConfig: binhost.clientConfig },
           stages: {
             [`${environment}/${arch}/linux`]: {
               url: `${binhostUrl}${stageRelative}`,
@@ -337,7 +337,6 @@ export = async () => {
         : []),
     ],
     binhost: {
-      url: binhostUrl,
       upload: binhost.upload,
       rootCertificatePem: pki.rootCertificatePem,
     },

@@ -220,7 +220,7 @@ export = async () => {
             : `10.20.${hypervisorNames.indexOf(placement[arch])}.${nextBuilder++}`,
       })),
     ),
-    binhost: { url: binhostUrl, upload: binhost.upload },
+    binhost: { upload: binhost.upload },
     signingKey,
     notifyUrl: config.get("notifyUrl") ?? `https://hooks.${domain}/gentoo-builds`,
     retentionDays: 60,
@@ -253,7 +253,7 @@ export = async () => {
     domain: `${environment}.${domain}`,
     machines,
     stacks: built,
-    binhost: { url: binhostUrl, clientConfig: binhost.clientConfig },
+    binhost: { clientConfig: binhost.clientConfig },
     // Each Stack's stage4 as the stage builders upload it (docs/build-farm.md).
     stages: Object.fromEntries(
       stacks.map((s) => [

@@ -11,6 +11,15 @@ export interface BuildProfileRef {
   readonly stack: string;
 }
 
+/**
+ * `<environment>/<arch>/<stack>`: the key of a build profile wherever one is looked up (a
+ * Stack's `buildProfiles`, a farm's `builders`, a binhost's client configuration, an install
+ * host's stages) and how users read it; the binhost path without its trailing slash.
+ */
+export function buildProfileKey(profile: BuildProfileRef): string {
+  return `${profile.environment}/${profile.arch}/${profile.stack}`;
+}
+
 /** A stage tarball as catalyst names it, placed under an environment and arch. */
 export interface StageRef {
   readonly environment: string;

@@ -58,11 +58,6 @@ export function buildProfileSlug(profile: BuildProfileRef): string {
   return `${profile.environment}-${profile.arch}-${profile.stack}`;
 }
 
-/** `<environment>/<arch>/<stack>`: the build profile as users read it. */
-export function buildProfileLabel(profile: BuildProfileRef): string {
-  return `${profile.environment}/${profile.arch}/${profile.stack}`;
-}
-
 /** The child-resource name of a farm's builder: `<farm>-<environment>-<arch>-<stack>`. */
 export function builderName(farm: string, profile: BuildProfileRef): string {
   return `${farm}-${buildProfileSlug(profile)}`;

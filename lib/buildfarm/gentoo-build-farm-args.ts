@@ -14,7 +14,7 @@ import type { Stack } from "../stack/stack";
 /** One builder: the build profile it builds and where its VM runs. */
 export interface BuildFarmBuilder {
   /**
-   * The Stack built; the build profile is `stack.buildProfiles["<environment>/<arch>"]`, and
+   * The Stack built; the build profile is `stack.buildProfiles["<environment>/<arch>/<stack>"]`, and
    * the tree it builds is the Stack's for the environment (`stack.treeSources`: its clone URLs
    * at its `treeSnapshots` commits).
    */
@@ -72,10 +72,11 @@ export interface GentooBuildFarmArgs {
   readonly image: ImageSource | Readonly<Record<string, ImageSource>>;
   /** One entry per build profile. */
   readonly builders: readonly BuildFarmBuilder[];
-  /** The binhost: its base URL and the account builders upload with. */
+  /**
+   * The binhost builders publish to: the account they upload with. Its URL is the builders'
+   * Stacks' `binhostUrl` (build profiles are served at `<url>/<env>/<arch>/<stack>/`).
+   */
   readonly binhost: {
-    /** Base URL; build profiles are served at `<url>/<env>/<arch>/<stack>/`. */
-    readonly url: pulumi.Input<string>;
     /** Upload account (host, user, private key, known_hosts). */
     readonly upload: pulumi.Input<BuildFarmUpload>;
     /**
@@ -150,6 +151,17 @@ export const DEFAULT_UPLOAD_ROOT = "/";
  */
 export function stackOverlayName(stack: Stack): string | undefined {
   return stack.overlayFiles["profiles/repo_name"]?.trim();
+}
+
+/**
+ * The binhost URL all of a farm's Stacks share (their `binhostUrl`; the farm's validation
+ * refuses Stacks that give different ones), or undefined when no builder has a Stack.
+ */
+export function farmBinhostUrl(
+  args: Pick<GentooBuildFarmArgs, "builders">,
+): pulumi.Input<string> | undefined {
+  return (Array.isArray(args.builders) ? args.builders : []).find((b) => isStack(b.stack))?.stack
+    .binhostUrl;
 }
 
 /** The overlay name all of a farm's Stacks share ("gentoo-infra" when there is none). */

@@ -2,20 +2,22 @@
  * Validation of {@link GentooBuildFarmArgs}: every problem that can be known before anything
  * is created, collected into one list.
  */
+import { buildProfileKey } from "../binhost/paths";
 import { validateServerArgs } from "../host/validate";
 import { imageSourceViolations, isHypervisor, vmNameViolations } from "../libvirt/validate";
 import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { isStack } from "../stack/model";
-import { HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
+import { isWholeNumber } from "../validation/patterns";
 import { isLateBound, type Violation, violation } from "../validation/violations";
 import { BUILD_SCRIPT_SETTING_CHECKS, isCloneUrl } from "./build-script-args";
-import { builderName, buildProfileLabel } from "./builder-layout";
+import { builderName } from "./builder-layout";
 import {
   type BuildFarmUpload,
   DEFAULT_BUILDER_SIZE,
   DEFAULT_KERNEL_PACKAGES,
   DEFAULT_UPLOAD_ROOT,
+  farmBinhostUrl,
   farmOverlayName,
   type GentooBuildFarmArgs,
   imageFor,
@@ -33,6 +35,7 @@ function renamed(vs: readonly Violation[], map: (argument: string) => string): V
 function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[] {
   const out: Violation[] = [];
   const overlayName = farmOverlayName(args);
+  const binhostUrl = farmBinhostUrl(args);
   const builders = Array.isArray(args.builders) ? args.builders : [];
   if (builders.length === 0) {
     out.push(
@@ -61,7 +64,7 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
     }
     if (stackGiven && isEnvironment(b.environment) && isArchName(b.arch)) {
       const stack = b.stack.resolved.name;
-      const key = `${b.environment}/${b.arch}`;
+      const key = buildProfileKey({ environment: b.environment, arch: b.arch, stack });
       if (!Object.hasOwn(b.stack.buildProfiles, key)) {
         out.push(
           violation(
@@ -69,6 +72,17 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
             key,
             `is not a build profile of Stack "${stack}" (it has ${Object.keys(b.stack.buildProfiles).join(", ")})`,
             "add the environment and arch to the Stack's environments and arches",
+          ),
+        );
+      }
+      const url = b.stack.binhostUrl;
+      if (!isLateBound(url) && !isLateBound(binhostUrl) && url !== binhostUrl) {
+        out.push(
+          violation(
+            `${at}.stack`,
+            stack,
+            `has binhostUrl "${String(url)}" while builders[0]'s Stack has "${String(binhostUrl)}"`,
+            "give every Stack of one farm the binhost's one URL",
           ),
         );
       }
@@ -102,7 +116,7 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
           }
         }
       }
-      const label = buildProfileLabel({ environment: b.environment, arch: b.arch, stack });
+      const label = buildProfileKey({ environment: b.environment, arch: b.arch, stack });
       const child = builderName(name, { environment: b.environment, arch: b.arch, stack });
       if (vmNameViolations(child).length > 0) {
         out.push(
@@ -211,14 +225,14 @@ function settingViolations(args: GentooBuildFarmArgs): Violation[] {
   if (!isLateBound(args.notifyUrl)) out.push(...checks.notifyUrl(args.notifyUrl));
   out.push(...checks.retentionDays(args.retentionDays));
   out.push(...checks.kernelPackages(args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES));
-  const binhostUrl = args.binhost?.url;
-  if (!isLateBound(binhostUrl) && !matches(HTTP_URL, binhostUrl)) {
+  const removedUrl = (args.binhost as { url?: unknown } | undefined)?.url;
+  if (removedUrl !== undefined) {
     out.push(
       violation(
         "binhost.url",
-        binhostUrl,
-        "is not an http(s) URL",
-        'use the binhost\'s base URL, e.g. "https://binhost.example.org"',
+        removedUrl,
+        "is no longer an argument: builders publish to their Stacks' binhostUrl",
+        "remove binhost.url; give the binhost's URL to the Stacks (binhostUrl)",
       ),
     );
   }

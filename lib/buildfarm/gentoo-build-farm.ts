@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type BuildProfileRef, binhostRepositoryUrl } from "../binhost/paths";
+import { type BuildProfileRef, binhostRepositoryUrl, buildProfileKey } from "../binhost/paths";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
 import { BUILD_PROFILE_FILE_PATHS } from "../stack/render";
@@ -10,7 +10,6 @@ import {
   BUILDER_PATHS,
   builderAfterChange,
   builderName,
-  buildProfileLabel,
   buildScriptPath,
   buildStatusFile,
   PERSISTENT_BUILDER_PATHS,
@@ -21,6 +20,7 @@ import {
   DEFAULT_BUILDER_SIZE,
   DEFAULT_KERNEL_PACKAGES,
   DEFAULT_UPLOAD_ROOT,
+  farmBinhostUrl,
   farmOverlayName,
   type GentooBuildFarmArgs,
   imageFor,
@@ -102,6 +102,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
     assertValid(this, `GentooBuildFarm "${name}"`, validateGentooBuildFarmArgs(name, args));
 
     const overlayName = farmOverlayName(args);
+    const binhostUrl = must(farmBinhostUrl(args), "the Stacks' binhostUrl");
     const kernelPackages = args.kernelPackages ?? DEFAULT_KERNEL_PACKAGES;
     const upload = pulumi.output(args.binhost.upload);
     // Host, user and known_hosts are not secret: keep the script readable in a preview even
@@ -126,7 +127,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
     const sources = new Map(
       args.builders.map((b) => {
         const ref = { environment: b.environment, arch: b.arch, stack: b.stack.resolved.name };
-        const label = buildProfileLabel(ref);
+        const label = buildProfileKey(ref);
         return [label, must(b.stack.treeSources[b.environment], `${label}: its Stack's tree`)];
       }),
     );
@@ -151,7 +152,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         arch: b.arch,
         stack: b.stack.resolved.name,
       };
-      const label = buildProfileLabel(buildProfile);
+      const label = buildProfileKey(buildProfile);
       const child = builderName(name, buildProfile);
       const snapshot = must(sources.get(label), label);
       checked[label] = {
@@ -181,7 +182,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         schedule: args.schedule,
       });
       const baseRepositories = pulumi
-        .output(args.binhost.url)
+        .output(binhostUrl)
         .apply((url) =>
           b.stack.resolved.stackChain
             .filter((stack) => stack !== buildProfile.stack)
@@ -190,7 +191,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             ),
         );
       const script = pulumi
-        .all([uploadTarget, args.notifyUrl, args.binhost.url, baseRepositories, snapshot])
+        .all([uploadTarget, args.notifyUrl, binhostUrl, baseRepositories, snapshot])
         .apply(([target, notifyUrl, binhostUrl, bases, tree]) =>
           renderBuildScript({
             buildProfile,
@@ -215,7 +216,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
             serviceName: units.serviceName,
           }),
         );
-      const portage = must(b.stack.buildProfiles[`${b.environment}/${b.arch}`], label);
+      const portage = must(b.stack.buildProfiles[label], label);
       const files: PushedFile[] = [
         ...Object.values(BUILD_PROFILE_FILE_PATHS)
           .sort()
@@ -268,7 +269,7 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         serviceName: units.serviceName,
         statusFile: buildStatusFile(buildProfile),
         binhostUrl: pulumi
-          .output(args.binhost.url)
+          .output(binhostUrl)
           .apply((url) => binhostRepositoryUrl(url, buildProfile)),
       };
     }

@@ -8,18 +8,13 @@
  * spec is pinned to it ({@link pinSpec}) and rendered when it resolves.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { BuildProfileRef } from "../binhost/paths";
+import { type BuildProfileRef, buildProfileKey } from "../binhost/paths";
 import type { PushedFile } from "../host/pushed-files";
 import { ARCHES } from "../portage/arch";
 import { isStack } from "../stack/model";
 import { stackProfilePath } from "../stack/render";
 import { ValidationError, type Violation, violation } from "../validation/violations";
-import {
-  BUILDER_PATHS,
-  buildProfileLabel,
-  buildProfileSlug,
-  CATALYST_STOREDIR,
-} from "./builder-layout";
+import { BUILDER_PATHS, buildProfileSlug, CATALYST_STOREDIR } from "./builder-layout";
 import {
   type CatalystSpec,
   pinSpec,
@@ -86,7 +81,7 @@ function planStages(
     );
   }
   const add = (host: BuildProfileRef, specs: StagePlan["specs"], builds: StageBuild[]) => {
-    const label = buildProfileLabel(host);
+    const label = buildProfileKey(host);
     const plan = plans.get(label);
     plans.set(label, {
       host,
@@ -229,7 +224,10 @@ export function validateStages(args: GentooBuildFarmArgs): Violation[] {
   const builders = (Array.isArray(args.builders) ? args.builders : []).filter(
     (b) =>
       isStack(b.stack) &&
-      Object.hasOwn(b.stack.buildProfiles, `${b.environment}/${b.arch}`) &&
+      Object.hasOwn(
+        b.stack.buildProfiles,
+        buildProfileKey({ environment: b.environment, arch: b.arch, stack: b.stack.resolved.name }),
+      ) &&
       b.stack.treeSources?.[b.environment] !== undefined,
   );
   return planStages({ ...args, builders }, farmOverlayName(args)).violations;

@@ -4,6 +4,7 @@
  * arguments (Stack names and build profiles, file existence) and calls these.
  */
 
+import { buildProfileKey } from "../binhost/paths";
 import { ipv4InRange, ipv4InSubnet, isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { validateBaseDn } from "../pki/dn";
 import { validateCommonName, validateDnsName } from "../pki/validate";
@@ -92,11 +93,6 @@ export interface InstallHostPlan {
   readonly authorizedKeys?: unknown;
   /** Whether a local file exists (the component passes fs.existsSync). */
   readonly fileExists: (path: string) => boolean;
-}
-
-/** The binhost client configuration key of a machine: `<env>/<arch>/<stack>`. */
-export function binhostCellKey(m: Pick<Machine, "environment" | "arch" | "stack">): string {
-  return `${m.environment}/${m.arch}/${m.stack}`;
 }
 
 const HOST = DNS_NAME;
@@ -275,7 +271,7 @@ export function validateBinhostInputs(
   binhostUrl: string | undefined,
 ): Violation[] {
   const out: Violation[] = [];
-  for (const key of [...new Set(machines.map(binhostCellKey))].sort()) {
+  for (const key of [...new Set(machines.map(buildProfileKey))].sort()) {
     const entry = clientConfig?.[key];
     if (clientConfig !== undefined && entry === undefined) {
       out.push(
@@ -327,7 +323,7 @@ export function validateBinhostInputs(
           `stages["${key}"].url`,
           stage.url,
           `is not on the binhost ${binhostUrl}`,
-          "install stages from the binhost given in binhost.url",
+          "install stages from the Stacks' binhost (their binhostUrl)",
         ),
       );
     }

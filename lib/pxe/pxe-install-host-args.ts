@@ -114,7 +114,6 @@ export interface PxeInstallHostArgs {
    * (a BinhostMirror's `url` and `clientConfig` fit).
    */
   readonly binhost: {
-    readonly url: pulumi.Input<string>;
     readonly clientConfig: pulumi.Input<Readonly<Record<string, PxeBinhostClientConfig>>>;
   };
   /**
@@ -155,6 +154,14 @@ export interface PxeInstallHostArgs {
    * @default none
    */
   readonly authorizedKeys?: readonly pulumi.Input<string>[];
+}
+
+/**
+ * The binhost machines install from: its Stacks' `binhostUrl` (the install host's validation
+ * refuses Stacks that give different ones), or undefined without a Stack.
+ */
+export function installHostBinhostUrl(args: PxeInstallHostArgs): pulumi.Input<string> | undefined {
+  return Array.isArray(args.stacks) ? args.stacks[0]?.binhostUrl : undefined;
 }
 
 /** The machines of a PxeInstallHost's arguments as the install host's inventory lists them. */

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { isLateBound, type Violation, violation } from "../validation/violations";
 import { validateInstallHostPlan } from "./install-host-plan";
 import {
+  installHostBinhostUrl,
   installHostMachines,
   installHostNetwork,
   type PxeInstallHostArgs,
@@ -36,34 +37,61 @@ export function validatePxeInstallHostArgs(
       return [violation(list, value, "is not a list", `give ${list} as an array`)];
     }
   }
-  return validateInstallHostPlan({
-    name,
-    // The network's fields are this component's own arguments, but for the subnet (and the
-    // gateway when not given) that come from the GuestNetwork.
-    networkArgument: (field) =>
-      field === "subnet" || (field === "gateway" && args.gateway === undefined)
-        ? `network.${field}`
-        : field,
-    address: args.address,
-    dhcpMode: args.dhcpMode ?? "full",
-    efiBinary: args.efiBinary,
-    ipxeDirectory: args.ipxeDirectory,
-    network: installHostNetwork(args),
-    machines: installHostMachines(args),
-    stacks: (args.stacks ?? []).map((s) => ({
-      name: s.definition.name,
-      buildProfiles: Object.keys(s.buildProfiles),
-    })),
-    installers: args.installers ?? {},
-    baseDn: args.rootCa?.baseDn,
-    removedBaseDn: (args as { baseDn?: unknown }).baseDn,
-    puppetServer: args.puppet?.server,
-    kernelArguments: args.kernelArguments,
-    hostRecords: args.hostRecords,
-    authorizedKeys: args.authorizedKeys,
-    clientConfig: plain(args.binhost?.clientConfig),
-    stages: args.stages === undefined ? {} : plain(args.stages),
-    binhostUrl: plain(args.binhost?.url),
-    fileExists,
-  });
+  const binhostUrl = installHostBinhostUrl(args);
+  const removedUrl = (args.binhost as { url?: unknown } | undefined)?.url;
+  const stackUrls = (args.stacks ?? []).flatMap((s, i) =>
+    isLateBound(s.binhostUrl) || isLateBound(binhostUrl) || s.binhostUrl === binhostUrl
+      ? []
+      : [
+          violation(
+            `stacks[${i}]`,
+            s.definition.name,
+            `has binhostUrl "${String(s.binhostUrl)}" while stacks[0] has "${String(binhostUrl)}"`,
+            "give every Stack the binhost's one URL",
+          ),
+        ],
+  );
+  return [
+    ...(removedUrl === undefined
+      ? []
+      : [
+          violation(
+            "binhost.url",
+            removedUrl,
+            "is no longer an argument: machines install from their Stacks' binhostUrl",
+            "remove binhost.url; give the binhost's URL to the Stacks (binhostUrl)",
+          ),
+        ]),
+    ...stackUrls,
+    ...validateInstallHostPlan({
+      name,
+      // The network's fields are this component's own arguments, but for the subnet (and the
+      // gateway when not given) that come from the GuestNetwork.
+      networkArgument: (field) =>
+        field === "subnet" || (field === "gateway" && args.gateway === undefined)
+          ? `network.${field}`
+          : field,
+      address: args.address,
+      dhcpMode: args.dhcpMode ?? "full",
+      efiBinary: args.efiBinary,
+      ipxeDirectory: args.ipxeDirectory,
+      network: installHostNetwork(args),
+      machines: installHostMachines(args),
+      stacks: (args.stacks ?? []).map((s) => ({
+        name: s.definition.name,
+        buildProfiles: Object.values(s.buildProfiles).map((p) => `${p.environment}/${p.arch}`),
+      })),
+      installers: args.installers ?? {},
+      baseDn: args.rootCa?.baseDn,
+      removedBaseDn: (args as { baseDn?: unknown }).baseDn,
+      puppetServer: args.puppet?.server,
+      kernelArguments: args.kernelArguments,
+      hostRecords: args.hostRecords,
+      authorizedKeys: args.authorizedKeys,
+      clientConfig: plain(args.binhost?.clientConfig),
+      stages: args.stages === undefined ? {} : plain(args.stages),
+      binhostUrl: plain(binhostUrl),
+      fileExists,
+    }),
+  ];
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { buildProfileKey } from "../binhost/paths";
 import { type PushedFile, PushedFiles } from "../host/pushed-files";
 import { Server } from "../host/server";
 import { normalizeMac } from "../network/mac";
@@ -15,7 +16,6 @@ import {
 } from "./install-host-layout";
 import { renderInstallHostNginxConf } from "./install-host-nginx";
 import {
-  binhostCellKey,
   type PxeBinhostClientConfig,
   type PxeStage,
   validateBinhostInputs,
@@ -31,6 +31,7 @@ import {
   renderStatusScript,
 } from "./netboot-switch";
 import {
+  installHostBinhostUrl,
   installHostMachines,
   installHostNetwork,
   type PxeInstallHostArgs,
@@ -114,7 +115,7 @@ export class PxeInstallHost extends pulumi.ComponentResource {
 
     // Late-bound binhost inputs are checked again once they resolve.
     const binhost = pulumi
-      .all([args.binhost.clientConfig, args.stages, args.binhost.url])
+      .all([args.binhost.clientConfig, args.stages, installHostBinhostUrl(args)])
       .apply(([clientConfig, stages, url]) => {
         const problems = validateBinhostInputs(machines, clientConfig, stages, url);
         if (problems.length > 0) {
@@ -176,8 +177,8 @@ export class PxeInstallHost extends pulumi.ComponentResource {
             authorizedKeys,
           ])
           .apply(([b, autosignToken, rootCertificatePem, signingKey, keys]) => {
-            const cell = b.clientConfig[binhostCellKey(m)] as PxeBinhostClientConfig;
-            const stage = b.stages[binhostCellKey(m)] as PxeStage;
+            const cell = b.clientConfig[buildProfileKey(m)] as PxeBinhostClientConfig;
+            const stage = b.stages[buildProfileKey(m)] as PxeStage;
             return renderInstallConfig({
               machine: m,
               network,

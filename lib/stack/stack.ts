@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { binhostRepositoryPath, binhostRepositoryUrl } from "../binhost/paths";
+import { binhostRepositoryPath, binhostRepositoryUrl, buildProfileKey } from "../binhost/paths";
 import type { Environment } from "../snapshot/environments";
 import { assertValid } from "../validation/resource-error";
 import { STACK_TYPE, type StackDefinition } from "./model";
@@ -33,8 +33,13 @@ export class Stack extends pulumi.ComponentResource {
   public readonly overlayFiles: Readonly<Record<string, string>>;
   /** Every package of the Stack (system and application, base included), sorted. */
   public readonly packages: readonly string[];
-  /** Build profiles keyed by `<environment>/<arch>`. */
+  /** Build profiles keyed by `<environment>/<arch>/<stack>` ({@link buildProfileKey}), as everywhere else. */
   public readonly buildProfiles: Readonly<Record<string, StackBuildProfile>>;
+  /**
+   * The binhost's base URL as given (`binhostUrl`): the build farm publishes its Stacks' build
+   * profiles there and the install host installs from it, so they take it from here.
+   */
+  public readonly binhostUrl: pulumi.Input<string>;
   /** The clone URLs as given, for components that check them before anything is created. */
   public readonly syncUris: {
     /** The Gentoo tree clone's URL, as given (`gentooSyncUri`). */
@@ -100,7 +105,7 @@ export class Stack extends pulumi.ComponentResource {
             builderMakeJobs: args.builderMakeJobs ?? DEFAULT_BUILDER_MAKE_JOBS,
           }),
         );
-        buildProfiles[`${environment}/${arch}`] = {
+        buildProfiles[buildProfileKey({ environment, arch, stack: resolved.name })] = {
           environment,
           arch,
           binhostPath: binhostRepositoryPath({ environment, arch, stack: resolved.name }),
@@ -116,6 +121,7 @@ export class Stack extends pulumi.ComponentResource {
     this.buildProfiles = buildProfiles;
     this.treeSources = treeSources;
     this.syncUris = { gentoo: args.gentooSyncUri, overlay: args.overlaySyncUri };
+    this.binhostUrl = args.binhostUrl;
 
     this.registerOutputs({
       // Known in a preview: what the policy pack (policy/) checks.

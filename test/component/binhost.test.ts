@@ -346,7 +346,7 @@ describe("BinhostMirror", () => {
 
   it("serves each build profile's current tree snapshot for machines' gentoo-infra-sync", async () => {
     const machine = await outputValue(
-      (ruby.buildProfiles["development/amd64"] as StackModule.StackBuildProfile).machineFiles,
+      (ruby.buildProfiles["development/amd64/ruby"] as StackModule.StackBuildProfile).machineFiles,
     );
     const list = await made;
     const client = filesOf(list, "binhost-client", "binhost");
@@ -368,7 +368,7 @@ describe("BinhostMirror", () => {
     const config = await outputValue(mirror.clientConfig);
     assert.deepEqual(Object.keys(config), ["development/amd64/linux", "development/amd64/ruby"]);
     const machine = await outputValue(
-      (ruby.buildProfiles["development/amd64"] as StackModule.StackBuildProfile).machineFiles,
+      (ruby.buildProfiles["development/amd64/ruby"] as StackModule.StackBuildProfile).machineFiles,
     );
     assert.deepEqual(config["development/amd64/ruby"], {
       repositoryUrl: "https://binhost.example.ch/development/amd64/ruby/",

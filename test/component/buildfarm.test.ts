@@ -106,7 +106,6 @@ function farmArgs(overrides: Partial<FarmArgs> = {}, s = { linux, ruby }): FarmA
       },
     ],
     binhost: {
-      url: "https://binhost.example.ch",
       upload: pulumi.secret({
         host: "192.168.150.10",
         user: "gi-upload",
@@ -605,7 +604,7 @@ describe("GentooBuildFarm validation", () => {
       "a build profile the Stack does not have",
       { builders: [{ ...b0, environment: "development" }] },
       [
-        '- builders[0]: is not a build profile of Stack "linux" (it has production/amd64, staging/amd64) (got "development/amd64"); add the environment and arch to the Stack\'s environments and arches',
+        '- builders[0]: is not a build profile of Stack "linux" (it has production/amd64/linux, staging/amd64/linux) (got "development/amd64/linux"); add the environment and arch to the Stack\'s environments and arches',
       ],
     ],
     [
@@ -670,6 +669,37 @@ describe("GentooBuildFarm validation", () => {
       ],
     ],
     [
+      // The binhost's URL is the Stacks' (binhostUrl): a program written before it was.
+      "a binhost.url argument",
+      {
+        binhost: { ...farmArgs().binhost, url: "https://binhost.example.ch" },
+      } as Partial<FarmArgs>,
+      [
+        "- binhost.url: is no longer an argument: builders publish to their Stacks' binhostUrl (got \"https://binhost.example.ch\"); remove binhost.url; give the binhost's URL to the Stacks (binhostUrl)",
+      ],
+    ],
+    [
+      "a Stack that publishes to another binhost than builders[0]'s",
+      {
+        builders: [
+          b0,
+          {
+            ...b0,
+            environment: "staging",
+            address: "192.168.150.29",
+            stack: new Stack("otherbinhost", {
+              ...sharedStackArgs(TREE_COMMIT),
+              systemProfile: "server",
+              binhostUrl: "https://elsewhere.example.ch",
+            }),
+          },
+        ],
+      },
+      [
+        '- builders[1].stack: has binhostUrl "https://elsewhere.example.ch" while builders[0]\'s Stack has "https://binhost.example.ch" (got "otherbinhost"); give every Stack of one farm the binhost\'s one URL',
+      ],
+    ],
+    [
       "a bad schedule, retention, notification URL and kernel package",
       {
         schedule: "daily\nExecStart=/bin/sh",
@@ -688,7 +718,6 @@ describe("GentooBuildFarm validation", () => {
       "a plain upload account with a bad host and user, and a too small builder",
       {
         binhost: {
-          url: "https://binhost.example.ch",
           upload: { host: "bin host", user: "Root", privateKeyOpenssh: UPLOAD_KEY, knownHosts: "" },
         },
         vcpus: 0,
@@ -721,7 +750,6 @@ describe("GentooBuildFarm validation", () => {
       "a root certificate that is not PEM and a pinHostname that is not a boolean",
       {
         binhost: {
-          url: "https://binhost.example.ch",
           upload: {
             host: "192.168.150.10",
             user: "gi-upload",

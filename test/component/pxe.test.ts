@@ -187,7 +187,7 @@ const baseArgs: Args = {
   domain: "example.ch",
   machines: [web1, db1],
   stacks: [web, db],
-  binhost: { url: "https://binhost.example.ch", clientConfig: pulumi.output(clientConfig) },
+  binhost: { clientConfig: pulumi.output(clientConfig) },
   stages,
   rootCa: pki,
   puppet: { server: "puppet.example.ch" },
@@ -498,7 +498,6 @@ describe("PxeInstallHost", () => {
     const host = new PxeInstallHost("portage", {
       ...baseArgs,
       binhost: {
-        url: "https://binhost.example.ch",
         clientConfig: pulumi.output({
           ...clientConfig,
           "production/amd64/web": { ...clientConfig["production/amd64/web"], files },
@@ -757,7 +756,6 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       name: "binhost",
       args: {
         binhost: {
-          url: "https://binhost.example.ch/",
           clientConfig: { "staging/amd64/db": clientConfig["staging/amd64/db"] },
         },
         stages: {
@@ -769,7 +767,7 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       message: [
         '- puppet.server: is not a host name (got "Puppet Server"); use e.g. puppet.example.ch',
         '- binhost.clientConfig["production/amd64/web"]: is missing (got undefined); serve build profile production/amd64/web from the binhost, or change the machines that use it',
-        '- stages["production/amd64/web"].url: is not on the binhost https://binhost.example.ch/ (got "https://mirror.example.org/stage.tar.xz"); install stages from the binhost given in binhost.url',
+        `- stages["production/amd64/web"].url: is not on the binhost https://binhost.example.ch (got "https://mirror.example.org/stage.tar.xz"); install stages from the Stacks' binhost (their binhostUrl)`,
         '- stages["production/amd64/web"].sha512: is not a SHA-512 digest (got "0"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
       ],
     },
@@ -800,6 +798,16 @@ describe("PxeInstallHost rejects bad input with one error and creates nothing", 
       name: "mode",
       args: { dhcpMode: "relay" as "full" },
       message: ['- dhcpMode: is not a DHCP mode (got "relay"); use full or proxy'],
+    },
+    {
+      // The binhost's URL is the Stacks' (binhostUrl): a program written before it was.
+      name: "binhosturl",
+      args: {
+        binhost: { ...baseArgs.binhost, url: "https://binhost.example.ch" },
+      } as Partial<Args>,
+      message: [
+        `- binhost.url: is no longer an argument: machines install from their Stacks' binhostUrl (got "https://binhost.example.ch"); remove binhost.url; give the binhost's URL to the Stacks (binhostUrl)`,
+      ],
     },
     {
       // The base DN is the RootCa's: a program written before it was taken from there.

@@ -97,12 +97,12 @@ describe("Stack", () => {
     });
     assert.deepEqual(linux.definition, { name: "linux", systemProfile: "server" });
     assert.deepEqual(Object.keys(ruby.buildProfiles), [
-      "development/amd64",
-      "development/arm64",
-      "staging/amd64",
-      "staging/arm64",
+      "development/amd64/ruby",
+      "development/arm64/ruby",
+      "staging/amd64/ruby",
+      "staging/arm64/ruby",
     ]);
-    const profile = ruby.buildProfiles["staging/arm64"];
+    const profile = ruby.buildProfiles["staging/arm64/ruby"];
     assert.ok(profile);
     assert.equal(profile.environment, "staging");
     assert.equal(profile.arch, "arm64");
@@ -137,7 +137,7 @@ describe("Stack", () => {
       gentooMirrors: ["https://distfiles.gentoo.org"],
       builderMakeJobs: 4,
     });
-    const profile = rails.buildProfiles["staging/amd64"];
+    const profile = rails.buildProfiles["staging/amd64/rails"];
     assert.ok(profile);
     assert.deepEqual(await outputValue(profile.builderFiles), expected.builder);
     assert.deepEqual(await outputValue(profile.machineFiles), expected.machine);

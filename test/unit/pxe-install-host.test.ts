@@ -3,11 +3,12 @@
  * table, install reports (a property: a report is a success exactly when the switch should
  * turn netboot off), the after-change command and the nginx.conf argument checks.
  */
+
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
+import { buildProfileKey } from "../../lib/binhost/paths";
 import {
-  binhostCellKey,
   DEFAULT_INSTALL_HOST_LAYOUT,
   type InstallHostPlan,
   installHostAfterChange,
@@ -187,13 +188,13 @@ describe("validateBinhostInputs", () => {
         '- binhost.clientConfig["production/amd64/web"].binreposConf: is empty (got " "); give the binrepos.conf machines of this build profile use',
         '- stages["production/amd64/web"].url: is not an https:// URL (got "http://binhost.example.ch/x"); give the stage tarball\'s URL on the binhost',
         '- stages["production/amd64/web"].sha512: is not a SHA-512 digest (got "x"); give 128 lower-case hex digits from the stage\'s .DIGESTS',
-        '- stages["staging/amd64/db"].url: is not on the binhost https://binhost.example.ch (got "https://binhost.example.chx/s.tar.xz"); install stages from the binhost given in binhost.url',
+        `- stages["staging/amd64/db"].url: is not on the binhost https://binhost.example.ch (got "https://binhost.example.chx/s.tar.xz"); install stages from the Stacks' binhost (their binhostUrl)`,
       ],
     );
   });
 
   it("keys cells as <env>/<arch>/<stack>", () => {
-    assert.equal(binhostCellKey(web1), "production/amd64/web");
+    assert.equal(buildProfileKey(web1), "production/amd64/web");
   });
 });
 
