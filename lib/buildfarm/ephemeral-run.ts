@@ -12,7 +12,7 @@
  * (unshare, mount) and coreutils (chroot) are needed, so it works on the Debian stand-in
  * image and on Gentoo alike.
  */
-import { shQuote } from "../host/shell";
+import { fillShellPlaceholders, shellScriptSource } from "../host/script-file";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 
 /** Inputs of {@link renderEphemeralRunner}. */
@@ -87,62 +87,17 @@ export function validateEphemeralRunnerArgs(args: EphemeralRunnerArgs): Violatio
   return out;
 }
 
+const EPHEMERAL_RUN_SOURCE = shellScriptSource(__dirname, "ephemeral-run.sh");
+
 /**
- * Renders the runner: `ephemeral-run <script>` runs `<script>` (a path inside the builder's
- * root) in a throwaway overlay root. Its exit status is the script's. Throws a
- * ValidationError naming every problem with `args`.
+ * Renders the runner (lib/buildfarm/ephemeral-run.sh): `ephemeral-run <script>` runs
+ * `<script>` (a path inside the builder's root) in a throwaway overlay root. Its exit status
+ * is the script's. Throws a ValidationError naming every problem with `args`.
  */
 export function renderEphemeralRunner(args: EphemeralRunnerArgs): string {
   throwIfViolations("ephemeral runner", validateEphemeralRunnerArgs(args));
-  const q = shQuote;
-  const work = args.workDir ?? DEFAULT_EPHEMERAL_WORK_DIR;
-  return `#!/bin/bash
-# gentoo-infra: runs a build in a throwaway overlay of this machine's root filesystem.
-# Rendered file: edits are overwritten. Usage: ephemeral-run <script inside the root>
-set -euo pipefail
-
-readonly WORK=${q(work)}
-readonly PERSISTENT=(${args.persistentPaths.map(q).join(" ")})
-
-if [ "$#" -ne 1 ]; then
-  echo "usage: $0 <script>" >&2
-  exit 2
-fi
-readonly SCRIPT=$1
-
-# Mounts made below live in a private mount namespace: they vanish with this process,
-# even when it is killed.
-if [ -z "\${GENTOO_INFRA_EPHEMERAL:-}" ]; then
-  exec unshare --mount --propagation private env GENTOO_INFRA_EPHEMERAL=1 "$0" "$@"
-fi
-
-# One build at a time on this machine (package and stage builds share the clones).
-exec 9>/run/gentoo-infra-build.lock
-flock 9
-
-readonly ROOT="$WORK/root"
-cleanup() {
-  umount --recursive --lazy "$ROOT" 2>/dev/null || true
-  rm -rf --one-file-system "$WORK/upper" "$WORK/work"
-}
-trap cleanup EXIT
-
-cleanup
-mkdir -p "$WORK/upper" "$WORK/work" "$ROOT"
-# Lower layer: the root filesystem as provisioned (without its submounts); upper layer: empty.
-mount -t overlay gentoo-infra-build -o "lowerdir=/,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT"
-mount -t proc proc "$ROOT/proc"
-mount --rbind /sys "$ROOT/sys"
-mount --rbind /dev "$ROOT/dev"
-mount --rbind /run "$ROOT/run"
-for dir in "\${PERSISTENT[@]}"; do
-  mkdir -p "$dir" "$ROOT$dir"
-  mount --bind "$dir" "$ROOT$dir"
-done
-
-# Not exec: the EXIT trap must run to delete the upper layer.
-status=0
-chroot "$ROOT" "$SCRIPT" || status=$?
-exit "$status"
-`;
+  return fillShellPlaceholders(EPHEMERAL_RUN_SOURCE, {
+    WORK_DIR: args.workDir ?? DEFAULT_EPHEMERAL_WORK_DIR,
+    PERSISTENT_PATHS: args.persistentPaths,
+  });
 }

@@ -13,10 +13,10 @@ fi
   echo "setup(library): tsc -p tsconfig.build.json failed (see above)" >&2
   exit 1
 }
-# The library's scripts kept as files (Python: the push's installer, the netboot switch), beside
-# the JavaScript that reads them.
+# The library's scripts kept as files (Python and shell: lib/host/script-file.ts), beside the
+# JavaScript that reads them.
 while IFS= read -r -d '' asset; do
   install -D -m 0644 "$asset" "dist/${asset#lib/}"
-done < <(find lib -type f -name '*.py' -print0)
+done < <(find lib -type f \( -name '*.py' -o -name '*.sh' \) -print0)
 # tsc leaves .tsbuildinfo as it was when nothing it emits changed: mark this check done.
 touch dist/.tsbuildinfo
