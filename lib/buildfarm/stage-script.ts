@@ -1,10 +1,11 @@
 /**
- * The bash script a builder's stage service runs: make catalyst's squashfs snapshot of the
- * Gentoo tree at the snapshot commit, build each spec in order, upload the finished stage
- * tarballs (with their .DIGESTS and .CONTENTS) to `stages/<env>/<arch>/` on the binhost
- * (the binhost's stage layout, `stagePath`), and report the outcome.
+ * The bash script a builder's stage service runs (lib/buildfarm/stages.sh, filled in here):
+ * make catalyst's squashfs snapshot of the Gentoo tree at the snapshot commit, build each spec
+ * in order, upload the finished stage tarballs (with their .DIGESTS and .CONTENTS) to
+ * `stages/<env>/<arch>/` on the binhost (the binhost's stage layout, `stagePath`), and report
+ * the outcome.
  */
-import { shQuote } from "../host/shell";
+import { fillShellPlaceholders, shellScriptSource } from "../host/script-file";
 import { GIT_COMMIT } from "../validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { UploadTarget } from "./build-script-args";
@@ -117,56 +118,25 @@ export function validateStageScriptArgs(args: StageScriptArgs): Violation[] {
   return out;
 }
 
-/** Renders the stage script. Throws a ValidationError naming every problem with `args`. */
+const STAGES_SOURCE = shellScriptSource(__dirname, "stages.sh");
+
+/**
+ * Renders the stage script (lib/buildfarm/stages.sh). Throws a ValidationError naming every
+ * problem with `args`.
+ */
 export function renderStageScript(args: StageScriptArgs): string {
   throwIfViolations("stage script", validateStageScriptArgs(args));
-  const q = shQuote;
   const root = (args.upload.rootDir ?? "/srv/binhost").replace(/\/+$/, "");
-  const steps = args.builds.map((b) => {
-    const name = b.output.split("/").pop() ?? b.output;
-    const lines = [`step=${q(name)}`, `catalyst --file ${q(b.specPath)}`];
-    if (b.uploadTo !== undefined) {
-      lines.push(
-        `rsync --archive --mkpath -e "$UPLOAD_SSH" "$STOREDIR/builds/"${q(b.output)}.tar.* "$UPLOAD_BASE/"${q(`${b.uploadTo}/`)}`,
-      );
-    }
-    return lines.join("\n");
+  return fillShellPlaceholders(STAGES_SOURCE, {
+    LABEL: args.label,
+    TREE_COMMIT: args.treeCommit,
+    STORE_DIR: args.storeDir ?? "/var/tmp/catalyst",
+    UPLOAD_BASE: `${args.upload.user}@${args.upload.host}:${root}/stages`,
+    UPLOAD_KEY: args.upload.sshKeyPath,
+    UPLOAD_KNOWN_HOSTS: args.upload.knownHostsPath,
+    NOTIFY_URL: args.notifyUrl,
+    SPECS: args.builds.map((b) => b.specPath),
+    OUTPUTS: args.builds.map((b) => b.output),
+    UPLOAD_TO: args.builds.map((b) => b.uploadTo ?? ""),
   });
-  return `#!/bin/bash
-# gentoo-infra stage build on ${args.label}. Rendered file: edits are overwritten.
-# Tree snapshot ${args.treeCommit}.
-set -euo pipefail
-
-readonly LABEL=${q(args.label)}
-readonly TREE_COMMIT=${q(args.treeCommit)}
-readonly STOREDIR=${q(args.storeDir ?? "/var/tmp/catalyst")}
-readonly UPLOAD_BASE=${q(`${args.upload.user}@${args.upload.host}:${root}/stages`)}
-readonly UPLOAD_SSH=${q(`ssh -i ${args.upload.sshKeyPath} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${args.upload.knownHostsPath}`)}
-readonly NOTIFY_URL=${q(args.notifyUrl)}
-step=start
-
-# Reports the outcome as JSON; a failing hook is logged, never fatal.
-notify() {
-  local status=$1 exit_code=$2 body
-  body=$(printf '{"stageBuild":"%s","status":"%s","step":"%s","exitCode":%d,"treeCommit":"%s","host":"%s"}' \\
-    "$LABEL" "$status" "$step" "$exit_code" "$TREE_COMMIT" "$(hostname)")
-  curl --fail --silent --show-error --max-time 30 --retry 3 \\
-    --header 'Content-Type: application/json' --data "$body" "$NOTIFY_URL" ||
-    echo "gentoo-infra: could not notify $NOTIFY_URL" >&2
-}
-
-on_exit() {
-  local rc=$?
-  if [ "$rc" -eq 0 ]; then notify success 0; else notify failure "$rc"; fi
-}
-trap on_exit EXIT
-
-step=snapshot
-# catalyst makes a squashfs of the tree clone at exactly this commit.
-catalyst --snapshot "$TREE_COMMIT"
-
-${steps.join("\n\n")}
-
-step=finished
-`;
 }

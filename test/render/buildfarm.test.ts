@@ -18,7 +18,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -253,6 +261,27 @@ function checkScript(t: import("node:test").TestContext, name: string, text: str
   assert.equal(lint.status, 0, lint.output);
 }
 
+/**
+ * A directory of fake commands, first on PATH before the host's: each appends its name and
+ * arguments (one line) to `log`, then runs its shell snippet (its exit status is the fake's).
+ */
+function fakeCommands(dir: string, log: string, fakes: Readonly<Record<string, string>>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, body] of Object.entries(fakes)) {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/bash\necho "${name} $*" >>${log}\n${body}\n`);
+    chmodSync(file, 0o755);
+  }
+  return `${dir}:${process.env.PATH}`;
+}
+
+/** The lines a {@link fakeCommands} log holds. */
+function calls(log: string): string[] {
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
+}
+
 describe("GentooBuildFarm scripts", () => {
   const farmScript = renderBuildScript(farmBuildScriptArgs);
   const runner = renderEphemeralRunner({ persistentPaths: PERSISTENT_BUILDER_PATHS });
@@ -271,6 +300,57 @@ describe("GentooBuildFarm scripts", () => {
   it("the stage script matches its golden file and passes bash -n and shellcheck", (t) => {
     expectGolden(GOLDEN, "stages-production-amd64-web", stages);
     checkScript(t, "stages.sh", stages);
+  });
+
+  it("the stage script snapshots the tree, builds each spec in order, uploads only the stages marked for upload and reports the step that failed (catalyst, rsync and curl faked)", (t) => {
+    if (!requireTools(t, ["bash"], APT_HINT)) return;
+    const dir = join(work, "stages-run");
+    const storeDir = join(dir, "store");
+    for (const b of stageScriptArgs.builds) {
+      mkdirSync(dirname(join(storeDir, "builds", b.output)), { recursive: true });
+      writeFileSync(join(storeDir, "builds", `${b.output}.tar.xz`), "");
+    }
+    const log = join(dir, "calls");
+    // Each fake logs its name and arguments; catalyst fails for the spec in $FAIL_SPEC.
+    const bin = fakeCommands(join(dir, "bin"), log, {
+      catalyst: '[ "$2" != "$FAIL_SPEC" ]',
+      rsync: "",
+      curl: "",
+    });
+    const file = join(dir, "stages.sh");
+    writeFileSync(file, renderStageScript({ ...stageScriptArgs, storeDir }));
+    const [stage1, stage2, stage3, stage4] = stageScriptArgs.builds.map((b) => b.specPath);
+    const upload = (output: string) =>
+      `rsync --archive --mkpath -e ssh -i /etc/gentoo-infra/upload_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/gentoo-infra/upload_known_hosts ${storeDir}/builds/production/${output}.tar.xz gi-upload@192.168.150.10:/stages/production/amd64/`;
+    const host = run("hostname", []).output.trim();
+    const notify = (status: string, step: string, code: number) =>
+      `curl --fail --silent --show-error --max-time 30 --retry 3 --header Content-Type: application/json --data {"stageBuild":"production/amd64/web","status":"${status}","step":"${step}","exitCode":${code},"treeCommit":"${stageScriptArgs.treeCommit}","host":"${host}"} https://hooks.example.ch/builds`;
+
+    const ok = spawnSync("bash", [file], { encoding: "utf8", env: { ...process.env, PATH: bin } });
+    assert.equal(ok.status, 0, `${ok.stdout}${ok.stderr}`);
+    assert.deepEqual(calls(log), [
+      `catalyst --snapshot ${stageScriptArgs.treeCommit}`,
+      `catalyst --file ${stage1}`,
+      `catalyst --file ${stage2}`,
+      `catalyst --file ${stage3}`,
+      upload("stage3-amd64-server-20261122T030000Z"),
+      `catalyst --file ${stage4}`,
+      upload("stage4-amd64-web-20261122T030000Z"),
+      notify("success", "finished", 0),
+    ]);
+
+    rmSync(log);
+    const failed = spawnSync("bash", [file], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: bin, FAIL_SPEC: stage2 },
+    });
+    assert.equal(failed.status, 1);
+    assert.deepEqual(calls(log), [
+      `catalyst --snapshot ${stageScriptArgs.treeCommit}`,
+      `catalyst --file ${stage1}`,
+      `catalyst --file ${stage2}`,
+      notify("failure", "stage2-amd64-server-20261122T030000Z", 1),
+    ]);
   });
 
   it("the package and stage services that start the runner pass systemd-analyze verify without warnings", (t) => {
