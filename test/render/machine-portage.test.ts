@@ -1,6 +1,7 @@
 /**
- * Render tier for an installed machine's Portage tools (lib/portage/machine-tools.ts), run
- * for real on this host with bash, gpg and git:
+ * Render tier for an installed machine's Portage tools (lib/portage/machine-tools.ts, which
+ * fills in lib/portage/machine-trust-helper.sh and machine-sync.sh), run for real on this host
+ * with bash, gpg and git:
  * - both scripts pass `bash -n` and shellcheck;
  * - the trust helper (PORTAGE_TRUST_HELPER, getuto's place) makes a keyring in which the
  *   farm's key is valid (locally signed by a local trust key, as getuto does), does nothing

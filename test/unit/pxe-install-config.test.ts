@@ -161,7 +161,7 @@ describe("install configuration", () => {
     );
     assert.match(
       file("/usr/local/sbin/gentoo-infra-getuto") ?? "",
-      /KEY_FILE=\/etc\/gentoo-infra\/package-signing\.asc/,
+      /KEY_FILE='\/etc\/gentoo-infra\/package-signing\.asc'\n/,
     );
   });
 

@@ -128,6 +128,13 @@ verify_package() {
   rm -rf "$dir"
 }
 
+# Pins a repository to a tree snapshot commit; included by the builders' build script
+# (lib/buildfarm/build.sh) and the machines' sync command (lib/portage/machine-sync.sh).
+
+# sync_repo <name> <url> <commit> <dir> clones `url` into `dir` if needed, then checks out
+# exactly `commit` (detached) and removes untracked files; generates the metadata cache when
+# the repository does not carry one (a plain gentoo.git clone). Fails unless HEAD is the
+# commit afterwards.
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
   # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)

@@ -133,6 +133,13 @@ verify_package() {
   rm -rf "$dir"
 }
 
+# Pins a repository to a tree snapshot commit; included by the builders' build script
+# (lib/buildfarm/build.sh) and the machines' sync command (lib/portage/machine-sync.sh).
+
+# sync_repo <name> <url> <commit> <dir> clones `url` into `dir` if needed, then checks out
+# exactly `commit` (detached) and removes untracked files; generates the metadata cache when
+# the repository does not carry one (a plain gentoo.git clone). Fails unless HEAD is the
+# commit afterwards.
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
   # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)
@@ -165,13 +172,25 @@ SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-sec
 readonly SIGNING_FPR
 
 step=trust-keyring
+# The keyring Portage verifies binary packages with; included by the builders' build script
+# (lib/buildfarm/build.sh) and the machines' trust helper (lib/portage/machine-trust-helper.sh).
+
+# The user ID of the local key that certifies the package-signing key in a trust keyring.
+readonly LOCAL_TRUST_KEY_UID="gentoo-infra local trust key"
+
+# trust_keyring <gnupg home> <public key file> <label> makes the keyring Portage verifies
+# binary packages with, the way getuto makes Gentoo's: a local trust key (ultimately trusted,
+# no passphrase: the keyring only verifies) locally signs every primary key of the (armored or
+# binary) public key file, so that those keys are valid and nothing else is. Without the local
+# signature Portage refuses packages ("undefined trust"). Verification runs as nobody, so the
+# keyring is world-readable.
 trust_keyring() {
   local home=$1 keyfile=$2 label=$3 fpr
   install -d -m 0755 "$home"
   gpg --batch --quiet --homedir "$home" --import "$keyfile"
-  if ! gpg --batch --quiet --homedir "$home" --list-secret-keys "gentoo-infra local trust key" >/dev/null 2>&1; then
+  if ! gpg --batch --quiet --homedir "$home" --list-secret-keys "$LOCAL_TRUST_KEY_UID" >/dev/null 2>&1; then
     gpg --batch --quiet --homedir "$home" --pinentry-mode loopback --passphrase '' \
-      --quick-generate-key "gentoo-infra local trust key ($label)" ed25519 sign never
+      --quick-generate-key "$LOCAL_TRUST_KEY_UID ($label)" ed25519 sign never
   fi
   for fpr in $(gpg --batch --with-colons --homedir "$home" --show-keys "$keyfile" | awk -F: '$1 == "pub" { p = 1; next } p && $1 == "fpr" { print $10; p = 0 }'); do
     gpg --batch --quiet --homedir "$home" --yes --quick-lsign-key "$fpr"
