@@ -21,11 +21,8 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  BUILD_PHASES,
-  type BuildOutcome,
-  TRUST_KEYRING,
-} from "../lib/buildfarm/build-script-steps";
+import { BUILD_PHASES, type BuildOutcome } from "../lib/buildfarm/build-script-steps";
+import { shellScriptSource } from "../lib/host/script-file";
 import { startNotifyListener } from "../test/support/build-site";
 import { keepFailedSite, startBenchSite, tearDownSite } from "./site";
 
@@ -46,7 +43,8 @@ readonly SIGNING_GPG_HOME=/root/.gnupg VERIFY_GPG_HOME=/etc/portage/gnupg BUILD_
 install -d -m 0700 "$SIGNING_GPG_HOME"
 gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import /etc/gentoo-infra/package-signing-key.asc
 SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
-${TRUST_KEYRING}
+${shellScriptSource(path.join(__dirname, "..", "lib", "buildfarm"), "build-functions.sh")}
+trust_signing_key
 export PKGDIR=/var/tmp/bench-pkgdir FEATURES="-getbinpkg"
 rm -rf "$PKGDIR"
 start=$(date +%s%3N)

@@ -48,8 +48,8 @@ const INCLUDE = /^(?:source|\.) ([A-Za-z0-9_.][A-Za-z0-9._/-]*\.sh)$/;
  * each line `source <relative path>.sh` becomes the text of that file (relative to the file
  * that names it, its own includes resolved, its `# shellcheck shell=…` line left out). The
  * rendered script is one file; in lib/, shellcheck follows the same line (`-x` with
- * `# shellcheck source-path=SCRIPTDIR`). A source line with a variable or an absolute path is
- * a runtime one and stays.
+ * `# shellcheck source-path=SCRIPTDIR`, a line left out too). A source line with a variable or
+ * an absolute path is a runtime one and stays.
  */
 export function shellScriptSource(dir: string, file: string): string {
   return withIncludes(join(dir, file), []);
@@ -61,11 +61,12 @@ function withIncludes(path: string, including: readonly string[]): string {
   }
   return readFileSync(path, "utf8")
     .split("\n")
+    .filter((line) => line !== "# shellcheck source-path=SCRIPTDIR")
     .map((line) => {
       const include = INCLUDE.exec(line)?.[1];
       if (include === undefined) return line;
       return withIncludes(join(dirname(path), include), [...including, path])
-        .replace(/^# shellcheck shell=\S+\n/, "")
+        .replace(/^# shellcheck shell=.*\n/, "")
         .replace(/\n$/, "");
     })
     .join("\n");

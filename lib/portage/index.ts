@@ -4,5 +4,4 @@ export * from "./machine-tools";
 export * from "./make-conf";
 export * from "./profile";
 export * from "./repos-conf";
-export * from "./shell-functions";
 export * from "./syntax";

@@ -527,20 +527,18 @@ describe("GentooBuildFarm", () => {
     );
     assert.ok(
       script.includes(
-        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS=3600\n",
+        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS='3600'\n",
       ),
     );
     assert.ok(
-      script.includes(
-        'LOG_HINT="journalctl -u gentoo-infra-build-production-amd64-ruby.service on $(hostname)"',
-      ),
+      script.includes("readonly SERVICE_NAME='gentoo-infra-build-production-amd64-ruby.service'\n"),
     );
     // linux has no base: it waits for nothing.
     const base = await contentOf(
       linux,
       "/usr/local/libexec/gentoo-infra/build-production-amd64-linux",
     );
-    assert.ok(!base.includes("BASE_REPOSITORIES"));
+    assert.ok(base.includes("readonly BASE_REPOSITORIES=() BASE_WAIT_SECONDS='3600'\n"));
     // Without a certificate nothing is pushed for it; pinHostname false pins nothing.
     const plain = new GentooBuildFarm(
       "unpinned",
@@ -550,9 +548,9 @@ describe("GentooBuildFarm", () => {
     assert.ok(p);
     assert.equal(p.contents.length, 13);
     assert.ok(
-      !(
-        await contentOf(p, "/usr/local/libexec/gentoo-infra/build-production-amd64-linux")
-      ).includes("HOSTS_LINES"),
+      (await contentOf(p, "/usr/local/libexec/gentoo-infra/build-production-amd64-linux")).includes(
+        "readonly HOSTS_LINES=()\n",
+      ),
     );
   });
 
@@ -564,7 +562,7 @@ describe("GentooBuildFarm", () => {
       builder,
       "/usr/local/libexec/gentoo-infra/build-production-amd64-linux",
     );
-    assert.ok(!text.includes("KERNEL_PACKAGES"));
+    assert.ok(text.includes("readonly KERNEL_PACKAGES=()\n"));
   });
 });
 

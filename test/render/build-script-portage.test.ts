@@ -1,15 +1,16 @@
 /**
- * Render tier for the Portage pieces of the builder's build script
- * (lib/buildfarm/build-script-steps.ts), run for real on this host with the venv's Portage
+ * Render tier for the Portage pieces of the builder's build script (lib/buildfarm/build.sh:
+ * its functions in build-functions.sh, its prune in prune-packages.py), run for real on this
+ * host with the venv's Portage
  * (3.0.83) in a throwaway prefix over a copy of the STAND-IN tree (standin/gentoo), the way
  * scripts/check-tree-standin builds it:
- * - with the keyring TRUST_KEYRING makes as BINPKG_GPG_VERIFY_GPG_HOME and a fresh ed25519
+ * - with the keyring trust_signing_key makes as BINPKG_GPG_VERIFY_GPG_HOME and a fresh ed25519
  *   key, Portage (FEATURES="buildpkg binpkg-signing", gpkg) builds, signs and accepts
  *   sys-libs/zlib (twice: two instances of one version) and sys-apps/baselayout, which is then
  *   unmerged;
- * - verify_package (VERIFY_FUNCTION) accepts those packages and refuses a flipped byte in
+ * - verify_package accepts those packages and refuses a flipped byte in
  *   image.tar.zst and a package re-signed by another key, even a key the keyring trusts;
- * - PRUNE_PYTHON, run as the build script runs it (Portage's Python, stdin = the text), keeps
+ * - prune-packages.py, run as the build script runs it (Portage's Python, `-c` the text), keeps
  *   what is installed and what is younger than the retention, and removes the rest.
  * The same file found three gaps, fixed in lib since: the prune kept older builds of an
  * installed version and crashed on an index that still named a file it pruned before;
@@ -35,17 +36,17 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
-import {
-  PRUNE_PYTHON,
-  TRUST_KEYRING,
-  VERIFY_FUNCTION,
-} from "../../lib/buildfarm/build-script-steps";
+import { scriptSource, shellScriptSource } from "../../lib/host/script-file";
 import { makePrefix, type Run, run, VENV } from "../../scripts/tree-standin/portage-prefix";
 import { alterOneByte, resignWithNewKey, withIndexEntryFor } from "../support/binpkg-tamper";
 import { verifyGpkg } from "../support/build-site";
 import { requireFiles, requireTools } from "../support/tools";
 import { GENTOO_STANDIN } from "./portage-harness";
 
+const BUILDFARM = join(__dirname, "..", "..", "lib", "buildfarm");
+/** The build script's functions, as the rendered script holds them (with trust_keyring). */
+const BUILD_FUNCTIONS = shellScriptSource(BUILDFARM, "build-functions.sh");
+const PRUNE_PROGRAM = scriptSource(BUILDFARM, "prune-packages.py");
 const SETUP_HINT =
   "run scripts/setup (20-python installs Portage into .cache/venv; gnupg, zstd from apt)";
 const BUILD_PROFILE = "development/amd64/tools";
@@ -72,7 +73,7 @@ interface Fixture {
   readonly env: NodeJS.ProcessEnv;
   readonly pkgdir: string;
   readonly signer: Key;
-  /** The keyring TRUST_KEYRING made for `signer` (make.conf's BINPKG_GPG_VERIFY_GPG_HOME). */
+  /** The keyring trust_signing_key made for `signer` (make.conf's BINPKG_GPG_VERIFY_GPG_HOME). */
   readonly keyring: string;
 }
 
@@ -115,11 +116,11 @@ function generateKey(home: string, uid: string): Key {
   return { home, fpr };
 }
 
-/** Runs TRUST_KEYRING with bash (as the build script: set -euo pipefail) for `key`. */
+/** Runs trust_signing_key with bash (as the build script: set -euo pipefail) for `key`. */
 function trustKeyring(keyring: string, key: Key): void {
   gnupgHomes.push(keyring);
   ok(
-    run("bash", [...BASH, "-c", TRUST_KEYRING], {
+    run("bash", [...BASH, "-c", `${BUILD_FUNCTIONS}\ntrust_signing_key`], {
       env: {
         PATH: process.env.PATH,
         HOME: dirname(keyring),
@@ -129,7 +130,7 @@ function trustKeyring(keyring: string, key: Key): void {
         BUILD_PROFILE,
       },
     }),
-    "TRUST_KEYRING",
+    "trust_signing_key",
   );
 }
 
@@ -151,7 +152,7 @@ function installed(f: Fixture): string[] {
 
 /**
  * Builds the prefix once per file: a copy of the stand-in tree, a make.conf with the builder's
- * signing settings, the keyring of TRUST_KEYRING; then `emerge --oneshot sys-libs/zlib
+ * signing settings, the keyring of trust_signing_key; then `emerge --oneshot sys-libs/zlib
  * sys-apps/baselayout`, `emerge --oneshot sys-libs/zlib` (a second instance, the installed one)
  * and `emerge --unmerge sys-apps/baselayout` (a package in PKGDIR that is not installed).
  */
@@ -231,9 +232,9 @@ function build(): Fixture {
   return { dir, env, pkgdir, signer, keyring };
 }
 
-/** Runs verify_package (VERIFY_FUNCTION in bash, as the build script: set -euo pipefail). */
+/** Runs verify_package (in bash, as the build script: set -euo pipefail). */
 function verifyPackage(f: Fixture, pkgdir: string, pkg: string, keyring: string, fpr: string): Run {
-  return run("bash", [...BASH, "-c", `${VERIFY_FUNCTION}verify_package "$1"`, "-", pkg], {
+  return run("bash", [...BASH, "-c", `${BUILD_FUNCTIONS}\nverify_package "$1"`, "-", pkg], {
     env: {
       PATH: process.env.PATH,
       HOME: f.dir,
@@ -317,18 +318,17 @@ function pkgdirCopy(f: Fixture, without: readonly string[] = []): string {
 }
 
 /**
- * Runs PRUNE_PYTHON as the build script runs it: Portage's Python, the text on stdin, the
+ * Runs prune-packages.py as the build script runs it: Portage's Python, `-c` the text, the
  * retention in days as its argument, PORTAGE_OVERRIDE_EPREFIX = the root whose vdb counts.
  * PKGDIR (make.conf's) is overridden from the environment so that each prune gets a copy.
  */
 function prune(f: Fixture, pkgdir: string, days: number): Run {
-  return run(join(VENV, "bin", "python"), ["-", String(days)], {
+  return run(join(VENV, "bin", "python"), ["-c", PRUNE_PROGRAM, String(days)], {
     env: { ...f.env, PKGDIR: pkgdir },
-    input: PRUNE_PYTHON,
   });
 }
 
-describe("build script: Portage builds and signs with the keyring TRUST_KEYRING makes", () => {
+describe("build script: Portage builds and signs with the keyring trust_signing_key makes", () => {
   it("builds sys-libs/zlib twice and sys-apps/baselayout into PKGDIR as signed gpkg files, verified against that keyring", (t) => {
     const f = fixture(t);
     if (!f) return;
@@ -364,7 +364,7 @@ describe("build script: Portage builds and signs with the keyring TRUST_KEYRING 
   });
 });
 
-describe("build script: verify_package (VERIFY_FUNCTION)", () => {
+describe("build script: verify_package", () => {
   it("returns 0 for every package Portage built and signed with the signing key", (t) => {
     const f = fixture(t);
     if (!f) return;
@@ -416,7 +416,7 @@ describe("build script: verify_package (VERIFY_FUNCTION)", () => {
     const unknown = verifyPackage(f, resigned, ZLIB_2, f.keyring, f.signer.fpr);
     assert.deepEqual([unknown.status, unknown.stderr], [1, notSigned], "keyring without the key");
 
-    // A keyring that trusts both keys (TRUST_KEYRING run once per key).
+    // A keyring that trusts both keys (trust_signing_key run once per key).
     const both = join(f.dir, "keyring-both");
     trustKeyring(both, f.signer);
     trustKeyring(both, other);
@@ -477,7 +477,7 @@ describe("the e2e tests' compromised binhost (test/support/binpkg-tamper.ts), ju
   });
 });
 
-describe("build script: the retention prune (PRUNE_PYTHON)", () => {
+describe("build script: the retention prune (prune-packages.py)", () => {
   it("with 30 days keeps every package: the installed instance and packages built now", (t) => {
     const f = fixture(t);
     if (!f) return;

@@ -1,7 +1,7 @@
 /**
  * Render tier for the build farm: golden files reviewed as text, then
  * - `bash -n` and `shellcheck` on the build script (syntax, quoting, unset variables). They
- *   do not run it: no emerge, git, eclean, rsync or curl is exercised here.
+ *   do not run it: build-script-run.test.ts runs it with fake tools.
  * - `systemd-analyze verify --root=<temp>` on the service and timer. The temp root holds a
  *   copy of the host's /usr/lib/systemd/system (for timers.target and friends) and the
  *   rendered build script at the unit's ExecStart path, so verify checks that ExecStart is
@@ -10,23 +10,16 @@
  *   prove the timer fires, nor that the script succeeds.
  * - The same checks on what GentooBuildFarm adds: the build script with kernel and pushed
  *   signing key, the ephemeral runner, the stage script, and the package and stage services
- *   whose ExecStart is `<runner> <script>` (verify checks the runner is executable). Neither
- *   script is run: the runner needs root and overlayfs over `/`, the stage script catalyst.
+ *   whose ExecStart is `<runner> <script>` (verify checks the runner is executable). The
+ *   runner is not run (it needs root and overlayfs over `/`); the stage script runs with fake
+ *   catalyst, rsync and curl.
  * - catalyst specs: no catalyst on Debian; the keys are checked against the table derived
  *   from catalyst's source (lib/buildfarm/catalyst-keys.ts) and the text is read back with
  *   catalyst's parsing rules. That does not prove a build succeeds.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -53,6 +46,7 @@ import {
   stageScriptArgs,
 } from "../support/buildfarm-fixtures";
 import { ACCEPTED, REFUSED } from "../support/calendar-cases";
+import { calls, fakeCommands } from "../support/fake-commands";
 import { expectGolden } from "../support/golden-files";
 import { requireTools } from "../support/tools";
 
@@ -259,27 +253,6 @@ function checkScript(t: import("node:test").TestContext, name: string, text: str
   if (!requireTools(t, ["shellcheck"], APT_HINT)) return;
   const lint = run("shellcheck", ["--shell=bash", "--severity=style", file]);
   assert.equal(lint.status, 0, lint.output);
-}
-
-/**
- * A directory of fake commands, first on PATH before the host's: each appends its name and
- * arguments (one line) to `log`, then runs its shell snippet (its exit status is the fake's).
- */
-function fakeCommands(dir: string, log: string, fakes: Readonly<Record<string, string>>): string {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, body] of Object.entries(fakes)) {
-    const file = join(dir, name);
-    writeFileSync(file, `#!/bin/bash\necho "${name} $*" >>${log}\n${body}\n`);
-    chmodSync(file, 0o755);
-  }
-  return `${dir}:${process.env.PATH}`;
-}
-
-/** The lines a {@link fakeCommands} log holds. */
-function calls(log: string): string[] {
-  return readFileSync(log, "utf8")
-    .split("\n")
-    .filter((l) => l !== "");
 }
 
 describe("GentooBuildFarm scripts", () => {

@@ -41,7 +41,7 @@ function scriptFiles(ext: string): string[] {
 function shellOf(text: string): "sh" | "bash" | undefined {
   const first = text.split("\n", 1)[0];
   if (first === "#!/bin/sh") return "sh";
-  if (first === "#!/bin/bash" || first === "# shellcheck shell=bash") return "bash";
+  if (first === "#!/bin/bash" || first?.startsWith("# shellcheck shell=bash")) return "bash";
   return undefined;
 }
 

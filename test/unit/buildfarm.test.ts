@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as fc from "fast-check";
 import { renderBuildScript } from "../../lib/buildfarm/build-script";
@@ -24,13 +26,16 @@ import {
 } from "../../lib/buildfarm/ephemeral-run";
 import { renderStageScript, validateStageScriptArgs } from "../../lib/buildfarm/stage-script";
 import { builderUnitStem, renderBuilderUnits } from "../../lib/buildfarm/systemd-units";
+import { shQuote } from "../../lib/host/shell";
 import { ValidationError } from "../../lib/validation";
 import {
   buildScriptArgs,
   farmBuildScriptArgs,
+  OVERLAY_COMMIT,
   stage4Args,
   stageArgs,
   stageScriptArgs,
+  TREE_COMMIT,
 } from "../support/buildfarm-fixtures";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
@@ -310,28 +315,60 @@ describe("build script additions of the build farm", () => {
     assert.ok(text.includes("readonly HOSTS_LINES=('192.168.150.10 binhost.example.ch')\n"));
     assert.ok(
       text.includes(
-        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS=3600\n",
+        "readonly BASE_REPOSITORIES=('https://binhost.example.ch/production/amd64/linux/') BASE_WAIT_SECONDS='3600'\n",
       ),
     );
     // The index goes up only after the packages, and only when something changed.
     const packages = text.indexOf("rsync --archive --exclude=/Packages");
     const index = text.indexOf("rsync --archive --delete-after --delay-updates");
     assert.ok(packages > 0 && index > packages);
-    // With the served repository's URL, "nothing new" means the served index lists exactly
-    // PKGDIR (a binhost that lost its files gets them again); without it, the local list.
+    // "Nothing new" compares PKGDIR with the served index, or without its URL with the list of
+    // the last publish (render tier: the script run with both).
     assert.ok(text.indexOf("REPOSITORY_URL}Packages") < packages);
-    assert.ok(!text.includes('"$(cat "$PUBLISHED_LIST")"'));
-    const local = renderBuildScript({ ...farmBuildScriptArgs, repositoryUrl: undefined });
-    assert.ok(local.includes('[ "$current" = "$(cat "$PUBLISHED_LIST")" ]'));
+    assert.ok(text.indexOf('served=$(cat "$PUBLISHED_LIST")') < packages);
   });
 
-  it("renders no kernel or key step when neither is given", () => {
+  it("gives the script every value, empty where an argument is not given", () => {
+    const values = (text: string) =>
+      text
+        .split("\n")
+        .filter((l) => /^readonly [A-Z_]+=('|\('|\(\))/.test(l) && !l.includes("PRUNE_PROGRAM"))
+        .join("\n");
+    assert.equal(
+      values(renderBuildScript(buildScriptArgs)),
+      `readonly BUILD_PROFILE='production/amd64/web'
+readonly TREE_NAME='gentoo' TREE_URL='https://git.example.ch/gentoo.git' TREE_COMMIT='${TREE_COMMIT}' TREE_DIR='/var/db/repos/gentoo'
+readonly OVERLAY_NAME='infra' OVERLAY_URL='https://git.example.ch/infra-overlay.git' OVERLAY_COMMIT='${OVERLAY_COMMIT}' OVERLAY_DIR='/var/db/repos/infra'
+readonly PKGDIR_PATH='/var/cache/binpkgs'
+readonly UPLOAD_TARGET='binhost@binhost.example.ch:/srv/binhost/production/amd64/web/'
+readonly UPLOAD_KEY='/etc/gentoo-infra/upload_ed25519' UPLOAD_KNOWN_HOSTS='/etc/gentoo-infra/known_hosts'
+readonly NOTIFY_URL='https://hooks.example.ch/builds'
+readonly RETENTION_DAYS='30'
+readonly STATUS_DIR='/var/lib/gentoo-infra/builds' STATUS_NAME='production-amd64-web'
+readonly SERVICE_NAME=''
+readonly BUILD_PHASES=('prepare' 'fetch' 'emerge' 'sign' 'prune' 'upload' 'publish')
+readonly VERIFY_GPG_HOME='/etc/portage/gnupg'
+readonly KERNEL_PACKAGES=()
+readonly SIGNING_KEY='' SIGNING_GPG_HOME=''
+readonly ROOT_CERTIFICATE=''
+readonly HOSTS_LINES=()
+readonly REPOSITORY_URL=''
+readonly BASE_REPOSITORIES=() BASE_WAIT_SECONDS='3600'`,
+    );
+    const farm = values(renderBuildScript(farmBuildScriptArgs));
+    for (const line of [
+      "readonly KERNEL_PACKAGES=('sys-kernel/gentoo-kernel')",
+      "readonly SIGNING_KEY='/etc/gentoo-infra/package-signing-key.asc' SIGNING_GPG_HOME='/root/.gnupg'",
+      "readonly REPOSITORY_URL='https://binhost.example.ch/production/amd64/web/'",
+    ]) {
+      assert.ok(farm.split("\n").includes(line), line);
+    }
+  });
+
+  it("runs the retention prune's program from prune-packages.py, quoted", () => {
     const text = renderBuildScript(buildScriptArgs);
-    assert.ok(!text.includes("KERNEL_PACKAGES"));
-    assert.ok(!text.includes("import-signing-key"));
-    assert.ok(!text.includes("trust-keyring"));
-    assert.ok(!text.includes("wait-base"));
-    assert.ok(!text.includes("HOSTS_LINES"));
+    const program = readFileSync(join(__dirname, "../../lib/buildfarm/prune-packages.py"), "utf8");
+    assert.ok(text.includes(`\nreadonly PRUNE_PROGRAM=${shQuote(program)}\n`));
   });
 });
 

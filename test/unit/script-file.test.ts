@@ -111,10 +111,16 @@ describe("shellScriptSource", () => {
     writeFileSync(join(s.dir, path), text);
   };
 
-  it("puts each included file's text in place of its source line, relative to the file that names it", () => {
-    write("a/main.sh", '#!/bin/bash\nsource lib.sh\nsource ../b/other.sh\n. "$CONFIG"\nmain\n');
+  it("puts each included file's text in place of its source line, relative to the file that names it, without shellcheck's file directives", () => {
+    write(
+      "a/main.sh",
+      '#!/bin/bash\n# shellcheck source-path=SCRIPTDIR\nsource lib.sh\nsource ../b/other.sh\n. "$CONFIG"\nmain\n',
+    );
     write("a/lib.sh", "# shellcheck shell=bash\n# lib\nlib() { :; }\n");
-    write("b/other.sh", "# shellcheck shell=bash\nsource deeper.sh\nother() { :; }\n");
+    write(
+      "b/other.sh",
+      "# shellcheck shell=bash source-path=SCRIPTDIR\nsource deeper.sh\nother() { :; }\n",
+    );
     write("b/deeper.sh", "deeper() { :; }\n");
     assert.equal(
       shellScriptSource(join(s.dir, "a"), "main.sh"),

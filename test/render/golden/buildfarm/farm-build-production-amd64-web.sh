@@ -1,6 +1,10 @@
 #!/bin/bash
-# gentoo-infra build of production/amd64/web. Rendered file: edits are overwritten.
-# Tree gentoo at 3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39, overlay gentoo-infra at 9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d.
+# gentoo-infra: a builder's build of one build profile. Pins the Gentoo tree and the overlay to
+# the environment's snapshot commits, updates @world into signed gpkg binary packages, rebuilds
+# what needs rebuilding, verifies, prunes, reindexes, uploads to the binhost and reports the
+# outcome. Runs in a throwaway root (ephemeral-run).
+# Rendered from lib/buildfarm/build.sh by renderBuildScript (the values below are filled in):
+# edits on the builder are overwritten.
 set -euo pipefail
 
 readonly BUILD_PROFILE='production/amd64/web'
@@ -8,22 +12,110 @@ readonly TREE_NAME='gentoo' TREE_URL='https://git.example.ch/gentoo.git' TREE_CO
 readonly OVERLAY_NAME='gentoo-infra' OVERLAY_URL='https://git.example.ch/infra-overlay.git' OVERLAY_COMMIT='9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d' OVERLAY_DIR='/var/db/repos/gentoo-infra'
 readonly PKGDIR_PATH='/var/cache/binpkgs'
 readonly UPLOAD_TARGET='gi-upload@192.168.150.10:/production/amd64/web/'
-readonly UPLOAD_SSH='ssh -i /etc/gentoo-infra/upload_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/gentoo-infra/upload_known_hosts'
+readonly UPLOAD_KEY='/etc/gentoo-infra/upload_ed25519' UPLOAD_KNOWN_HOSTS='/etc/gentoo-infra/upload_known_hosts'
 readonly NOTIFY_URL='https://hooks.example.ch/builds'
-readonly RETENTION_DAYS=30
-readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
-readonly STATUS_DIR='/var/lib/gentoo-infra/builds'
-readonly STATUS_FILE="$STATUS_DIR/production-amd64-web.json" RUNNING_FILE="$STATUS_DIR/production-amd64-web.running" PUBLISHED_LIST="$STATUS_DIR/production-amd64-web.published"
-LOG_HINT='the build'\''s standard output'
-readonly LOG_HINT
-readonly BUILD_PHASES_LIST='prepare fetch emerge sign prune upload publish'
+readonly RETENTION_DAYS='30'
+readonly STATUS_DIR='/var/lib/gentoo-infra/builds' STATUS_NAME='production-amd64-web'
+# The systemd service that runs this script (named in the outcome's log field), or empty.
+readonly SERVICE_NAME=''
+readonly BUILD_PHASES=('prepare' 'fetch' 'emerge' 'sign' 'prune' 'upload' 'publish')
 readonly VERIFY_GPG_HOME='/etc/portage/gnupg'
+# Kernel packages built with @world (--oneshot), or none.
 readonly KERNEL_PACKAGES=('sys-kernel/gentoo-kernel')
+# The package-signing key file to import into SIGNING_GPG_HOME, or empty: the key is there.
 readonly SIGNING_KEY='/etc/gentoo-infra/package-signing-key.asc' SIGNING_GPG_HOME='/root/.gnupg'
+# The site's root CA certificate file, or empty: the builder's CA store trusts the binhost.
+readonly ROOT_CERTIFICATE=''
+# "<address> <name>" lines for /etc/hosts, or none.
+readonly HOSTS_LINES=()
+# Where this build profile's repository is served, or empty: compare with the last publish.
 readonly REPOSITORY_URL='https://binhost.example.ch/production/amd64/web/'
+# The base Stacks' repositories to wait for, and how long, or none.
+readonly BASE_REPOSITORIES=() BASE_WAIT_SECONDS='3600'
+# The retention prune's Python program (lib/buildfarm/prune-packages.py).
+readonly PRUNE_PROGRAM='# gentoo-infra: the retention prune of a builder build script (lib/buildfarm/build.sh runs it
+# with the Python that imports Portage, the retention in days as its argument). Removes the
+# binary packages of PKGDIR that nothing installed in the build root needs (not the installed
+# build of any package: same version and BUILD_TIME) and that are older than the retention
+# (BUILD_TIME). The build root holds exactly what this build installed: the @world closure and
+# the kernel packages. Prints each removed package, relative to PKGDIR.
+import os
+import sys
+import time
+
+import portage
+
+days = int(sys.argv[1])
+root = portage.settings["EROOT"]
+bindb = portage.db[root]["bintree"]
+# Rescan the files: a build that failed between an earlier prune and its reindex left an index
+# naming removed files (Portage trusts the PKGDIR index by default).
+bindb.populate(getbinpkgs=False, force_reindex=True)
+vardb = portage.db[root]["vartree"].dbapi
+# A build is identified by its BUILD_TIME too: older builds of an installed version go.
+installed = {(str(cpv), vardb.aux_get(cpv, ["BUILD_TIME"])[0]) for cpv in vardb.cpv_all()}
+limit = time.time() - days * 86400
+for cpv in bindb.dbapi.cpv_all():
+    build_time_text = bindb.dbapi.aux_get(cpv, ["BUILD_TIME"])[0]
+    if (str(cpv), build_time_text) in installed:
+        continue
+    build_time = int(build_time_text or 0)
+    if build_time >= limit:
+        continue
+    path = bindb.getname(cpv)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        continue
+    print(os.path.relpath(path, bindb.pkgdir))
+'
+
+readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
+readonly UPLOAD_SSH="ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS"
+readonly STATUS_FILE="$STATUS_DIR/$STATUS_NAME.json" RUNNING_FILE="$STATUS_DIR/$STATUS_NAME.running" PUBLISHED_LIST="$STATUS_DIR/$STATUS_NAME.published"
+if [ -n "$SERVICE_NAME" ]; then
+  LOG_HINT="journalctl -u $SERVICE_NAME on $(hostname)"
+else
+  LOG_HINT="the build's standard output"
+fi
+readonly LOG_HINT
 BUILD_STARTED_MS=$(date +%s%3N)
 NEW_PACKAGES=() PRUNED_PACKAGES=() PUBLISHED=false
 step=start
+
+# The functions of a builder's build script (lib/buildfarm/build.sh includes them): phase
+# timing, the outcome record and its notification, the keyring Portage verifies binary packages
+# with, and the signature check of new packages. They read the build script's variables.
+#
+# They run inside the build's throwaway root (lib/buildfarm/ephemeral-run.sh), so whatever
+# they change outside the persistent directories (the GnuPG homes) is gone after the build.
+
+# The keyring Portage verifies binary packages with; included by the builders' build script
+# (lib/buildfarm/build.sh) and the machines' trust helper (lib/portage/machine-trust-helper.sh).
+
+# The user ID of the local key that certifies the package-signing key in a trust keyring.
+readonly LOCAL_TRUST_KEY_UID="gentoo-infra local trust key"
+
+# trust_keyring <gnupg home> <public key file> <label> makes the keyring Portage verifies
+# binary packages with, the way getuto makes Gentoo's: a local trust key (ultimately trusted,
+# no passphrase: the keyring only verifies) locally signs every primary key of the (armored or
+# binary) public key file, so that those keys are valid and nothing else is. Without the local
+# signature Portage refuses packages ("undefined trust"). Verification runs as nobody, so the
+# keyring is world-readable.
+trust_keyring() {
+  local home=$1 keyfile=$2 label=$3 fpr
+  install -d -m 0755 "$home"
+  gpg --batch --quiet --homedir "$home" --import "$keyfile"
+  if ! gpg --batch --quiet --homedir "$home" --list-secret-keys "$LOCAL_TRUST_KEY_UID" >/dev/null 2>&1; then
+    gpg --batch --quiet --homedir "$home" --pinentry-mode loopback --passphrase '' \
+      --quick-generate-key "$LOCAL_TRUST_KEY_UID ($label)" ed25519 sign never
+  fi
+  for fpr in $(gpg --batch --with-colons --homedir "$home" --show-keys "$keyfile" | awk -F: '$1 == "pub" { p = 1; next } p && $1 == "fpr" { print $10; p = 0 }'); do
+    gpg --batch --quiet --homedir "$home" --yes --quick-lsign-key "$fpr"
+  done
+  gpg --batch --quiet --homedir "$home" --check-trustdb
+  chmod -R a+rX "$home"
+}
 
 # Phase timing (milliseconds) for the outcome record.
 declare -A PHASE_MS=()
@@ -50,7 +142,7 @@ json_strings() {
 json_phases() {
   local first=1 name
   printf '{'
-  for name in $BUILD_PHASES_LIST; do
+  for name in "${BUILD_PHASES[@]}"; do
     [ -n "${PHASE_MS[$name]:-}" ] || continue
     if [ "$first" = 1 ]; then first=0; else printf ','; fi
     printf '"%s":%d.%03d' "$name" $(( PHASE_MS[$name] / 1000 )) $(( PHASE_MS[$name] % 1000 ))
@@ -59,7 +151,8 @@ json_phases() {
 }
 
 # Writes the outcome to the status directory (atomically) and POSTs it; a failing hook is
-# logged, never fatal.
+# logged, never fatal. The outcome's fields are BuildOutcome's (lib/buildfarm/build-script-steps.ts).
+# shellcheck disable=SC2154 # step is the build script's: the step that ran last
 report() {
   local status=$1 exit_code=$2 finished body elapsed
   phase finished
@@ -80,27 +173,21 @@ report() {
     echo "gentoo-infra: could not notify $NOTIFY_URL" >&2
 }
 
-on_exit() {
-  local rc=$?
-  trap - EXIT
-  if [ "$rc" -eq 0 ]; then report success 0; else report failure "$rc"; fi
-  # gpg starts agents in the throwaway root's GnuPG homes; they must not outlive it.
-  gpgconf --kill all >/dev/null 2>&1 || true
-  gpgconf --homedir "$SIGNING_GPG_HOME" --kill all >/dev/null 2>&1 || true
-  gpgconf --homedir "$VERIFY_GPG_HOME" --kill all >/dev/null 2>&1 || true
-  exit "$rc"
-}
-trap on_exit EXIT
-
-mkdir -p "$STATUS_DIR" "$PKGDIR_PATH"
-printf '{"buildProfile":"%s","startedAt":"%s","treeCommit":"%s","overlayCommit":"%s"}\n' \
-  "$BUILD_PROFILE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TREE_COMMIT" "$OVERLAY_COMMIT" >"$RUNNING_FILE"
-
-# The binary packages in PKGDIR, one relative path a line, sorted.
-packages_list() {
-  (cd "$PKGDIR_PATH" && find . -name '*.gpkg.tar' -printf '%P\n' | LC_ALL=C sort)
+# Makes the keyring Portage verifies binary packages with (make.conf's
+# BINPKG_GPG_VERIFY_GPG_HOME, VERIFY_GPG_HOME) for the package-signing key SIGNING_FPR of
+# SIGNING_GPG_HOME, with trust_keyring. Without it, packages the builder fetches from its
+# binhost paths (getbinpkg) and the packages it has just built are refused ("undefined trust").
+trust_signing_key() {
+  local public_key
+  public_key=$(mktemp)
+  gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" >"$public_key"
+  trust_keyring "$VERIFY_GPG_HOME" "$public_key" "build $BUILD_PROFILE"
+  rm -f "$public_key"
 }
 
+# verify_package <path below PKGDIR_PATH> refuses to publish a package whose signatures do not
+# verify with the trust keyring: the clear-signed Manifest must carry a valid signature by the
+# package-signing key SIGNING_FPR, and every member with a detached signature must verify.
 verify_package() {
   local pkg=$1 dir member name sig want got
   dir=$(mktemp -d)
@@ -162,52 +249,72 @@ sync_repo() {
   fi
 }
 
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  if [ "$rc" -eq 0 ]; then report success 0; else report failure "$rc"; fi
+  # gpg starts agents in the throwaway root's GnuPG homes; they must not outlive it.
+  gpgconf --kill all >/dev/null 2>&1 || true
+  if [ -n "$SIGNING_KEY" ]; then
+    gpgconf --homedir "$SIGNING_GPG_HOME" --kill all >/dev/null 2>&1 || true
+    gpgconf --homedir "$VERIFY_GPG_HOME" --kill all >/dev/null 2>&1 || true
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+
+mkdir -p "$STATUS_DIR" "$PKGDIR_PATH"
+printf '{"buildProfile":"%s","startedAt":"%s","treeCommit":"%s","overlayCommit":"%s"}\n' \
+  "$BUILD_PROFILE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TREE_COMMIT" "$OVERLAY_COMMIT" >"$RUNNING_FILE"
+
+# The binary packages in PKGDIR, one relative path a line, sorted.
+packages_list() {
+  (cd "$PKGDIR_PATH" && find . -name '*.gpkg.tar' -printf '%P\n' | LC_ALL=C sort)
+}
+
 phase prepare
 step=site-trust
-step=import-signing-key
-# The package-signing key, pushed as a secret file, goes into the GnuPG home make.conf names.
-install -d -m 0700 "$SIGNING_GPG_HOME"
-gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import "$SIGNING_KEY"
-SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
-readonly SIGNING_FPR
+# Names the builder resolves inside this throwaway root only.
+if [ "${#HOSTS_LINES[@]}" -gt 0 ]; then
+  printf '%s\n' "${HOSTS_LINES[@]}" >>/etc/hosts
+fi
+# The site's root CA joins the CA bundle git, wget, curl and Portage read (this root only).
+if [ -n "$ROOT_CERTIFICATE" ]; then
+  cat "$ROOT_CERTIFICATE" >>/etc/ssl/certs/ca-certificates.crt
+fi
+if [ -n "$SIGNING_KEY" ]; then
+  step=import-signing-key
+  # The package-signing key, pushed as a secret file, goes into the GnuPG home make.conf names.
+  install -d -m 0700 "$SIGNING_GPG_HOME"
+  gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --import "$SIGNING_KEY"
+  SIGNING_FPR=$(gpg --batch --with-colons --homedir "$SIGNING_GPG_HOME" --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+  readonly SIGNING_FPR
 
-step=trust-keyring
-# The keyring Portage verifies binary packages with; included by the builders' build script
-# (lib/buildfarm/build.sh) and the machines' trust helper (lib/portage/machine-trust-helper.sh).
-
-# The user ID of the local key that certifies the package-signing key in a trust keyring.
-readonly LOCAL_TRUST_KEY_UID="gentoo-infra local trust key"
-
-# trust_keyring <gnupg home> <public key file> <label> makes the keyring Portage verifies
-# binary packages with, the way getuto makes Gentoo's: a local trust key (ultimately trusted,
-# no passphrase: the keyring only verifies) locally signs every primary key of the (armored or
-# binary) public key file, so that those keys are valid and nothing else is. Without the local
-# signature Portage refuses packages ("undefined trust"). Verification runs as nobody, so the
-# keyring is world-readable.
-trust_keyring() {
-  local home=$1 keyfile=$2 label=$3 fpr
-  install -d -m 0755 "$home"
-  gpg --batch --quiet --homedir "$home" --import "$keyfile"
-  if ! gpg --batch --quiet --homedir "$home" --list-secret-keys "$LOCAL_TRUST_KEY_UID" >/dev/null 2>&1; then
-    gpg --batch --quiet --homedir "$home" --pinentry-mode loopback --passphrase '' \
-      --quick-generate-key "$LOCAL_TRUST_KEY_UID ($label)" ed25519 sign never
-  fi
-  for fpr in $(gpg --batch --with-colons --homedir "$home" --show-keys "$keyfile" | awk -F: '$1 == "pub" { p = 1; next } p && $1 == "fpr" { print $10; p = 0 }'); do
-    gpg --batch --quiet --homedir "$home" --yes --quick-lsign-key "$fpr"
-  done
-  gpg --batch --quiet --homedir "$home" --check-trustdb
-  chmod -R a+rX "$home"
-}
-signing_public_key=$(mktemp)
-gpg --batch --quiet --homedir "$SIGNING_GPG_HOME" --export "$SIGNING_FPR" >"$signing_public_key"
-trust_keyring "$VERIFY_GPG_HOME" "$signing_public_key" "build $BUILD_PROFILE"
-rm -f "$signing_public_key"
+  step=trust-keyring
+  trust_signing_key
+fi
 
 phase fetch
 step=sync-tree
 sync_repo "$TREE_NAME" "$TREE_URL" "$TREE_COMMIT" "$TREE_DIR"
 step=sync-overlay
 sync_repo "$OVERLAY_NAME" "$OVERLAY_URL" "$OVERLAY_COMMIT" "$OVERLAY_DIR"
+
+if [ "${#BASE_REPOSITORIES[@]}" -gt 0 ]; then
+  step=wait-base
+  # An application Stack installs its bases' packages from the binhost: wait for their index.
+  for url in "${BASE_REPOSITORIES[@]}"; do
+    waited=0
+    until curl --fail --silent --head --output /dev/null --max-time 30 "${url}Packages"; do
+      if [ "$waited" -ge "$BASE_WAIT_SECONDS" ]; then
+        echo "gentoo-infra: the base build profile ${url} has published no index after $((BASE_WAIT_SECONDS / 60)) min; build it first" >&2
+        exit 1
+      fi
+      sleep 15
+      waited=$((waited + 15))
+    done
+  done
+fi
 
 step=check-config
 features=" $(portageq envvar FEATURES) "
@@ -223,9 +330,11 @@ before=$(packages_list)
 step=update-world
 perl_before=$(portageq best_version / dev-lang/perl || true)
 emerge "${EMERGE_OPTS[@]}" --update --deep --newuse --with-bdeps=y @world
-step=kernel
-# Kernels become binary packages like any other package; --oneshot keeps them out of world.
-emerge "${EMERGE_OPTS[@]}" --oneshot --update --newuse "${KERNEL_PACKAGES[@]}"
+if [ "${#KERNEL_PACKAGES[@]}" -gt 0 ]; then
+  step=kernel
+  # Kernels become binary packages like any other package; --oneshot keeps them out of world.
+  emerge "${EMERGE_OPTS[@]}" --oneshot --update --newuse "${KERNEL_PACKAGES[@]}"
+fi
 
 step=preserved-rebuild
 emerge "${EMERGE_OPTS[@]}" @preserved-rebuild
@@ -240,10 +349,14 @@ phase sign
 mapfile -t NEW_PACKAGES < <(comm -13 <(printf '%s\n' "$before") <(packages_list) | sed '/^$/d')
 echo "gentoo-infra: ${#NEW_PACKAGES[@]} new binary package(s)"
 step=verify-signatures
-# Nothing is published that a client would refuse: every new package must verify.
-for pkg in "${NEW_PACKAGES[@]}"; do
-  verify_package "$pkg"
-done
+if [ -n "$SIGNING_KEY" ]; then
+  # Nothing is published that a client would refuse: every new package must verify.
+  for pkg in "${NEW_PACKAGES[@]}"; do
+    verify_package "$pkg"
+  done
+else
+  echo "gentoo-infra: no signing key pushed; signatures are not checked before publishing"
+fi
 
 phase prune
 step=prune
@@ -258,45 +371,25 @@ if [ -z "$portage_python" ]; then
   echo "gentoo-infra: no Python here imports portage" >&2
   exit 1
 fi
-pruned=$(PORTAGE_OVERRIDE_EPREFIX=${PORTAGE_OVERRIDE_EPREFIX:-/} "$portage_python" - "$RETENTION_DAYS" <<'PRUNE'
-import os, sys, time
-import portage
-days = int(sys.argv[1])
-root = portage.settings["EROOT"]
-bindb = portage.db[root]["bintree"]
-# Rescan the files: a build that failed between an earlier prune and its reindex left an index
-# naming removed files (Portage trusts the PKGDIR index by default).
-bindb.populate(getbinpkgs=False, force_reindex=True)
-vardb = portage.db[root]["vartree"].dbapi
-# A build is identified by its BUILD_TIME too: older builds of an installed version go.
-installed = {(str(cpv), vardb.aux_get(cpv, ["BUILD_TIME"])[0]) for cpv in vardb.cpv_all()}
-limit = time.time() - days * 86400
-for cpv in bindb.dbapi.cpv_all():
-    build_time_text = bindb.dbapi.aux_get(cpv, ["BUILD_TIME"])[0]
-    if (str(cpv), build_time_text) in installed:
-        continue
-    build_time = int(build_time_text or 0)
-    if build_time >= limit:
-        continue
-    path = bindb.getname(cpv)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        continue
-    print(os.path.relpath(path, bindb.pkgdir))
-PRUNE
-)
+pruned=$(PORTAGE_OVERRIDE_EPREFIX=${PORTAGE_OVERRIDE_EPREFIX:-/} "$portage_python" -c "$PRUNE_PROGRAM" "$RETENTION_DAYS")
 mapfile -t PRUNED_PACKAGES < <(printf '%s' "$pruned" | sed '/^$/d')
 echo "gentoo-infra: pruned ${#PRUNED_PACKAGES[@]} binary package(s)"
 
 phase upload
 step=upload
 current=$(packages_list)
-# What the binhost serves now (the index's PATH entries), compared with PKGDIR; no index
-# (a new or emptied binhost) is never "nothing new".
-served="(no index)"
-if index=$(curl --fail --silent --show-error --max-time 60 "${REPOSITORY_URL}Packages"); then
-  served=$(printf '%s\n' "$index" | sed -n 's/^PATH: //p' | LC_ALL=C sort)
+# What is published now, one path a line: what the binhost serves (its index's PATH entries)
+# when REPOSITORY_URL is known, where no index (a new or emptied binhost) is never "nothing
+# new"; the list of the last publish kept here otherwise.
+if [ -n "$REPOSITORY_URL" ]; then
+  served="(no index)"
+  if index=$(curl --fail --silent --show-error --max-time 60 "${REPOSITORY_URL}Packages"); then
+    served=$(printf '%s\n' "$index" | sed -n 's/^PATH: //p' | LC_ALL=C sort)
+  fi
+elif [ -f "$PUBLISHED_LIST" ]; then
+  served=$(cat "$PUBLISHED_LIST")
+else
+  served="(nothing published)"
 fi
 if [ "$current" = "$served" ]; then
   # Nothing new: the served repository stays byte for byte as it is.
