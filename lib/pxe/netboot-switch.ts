@@ -6,10 +6,15 @@
  * (lib/pxe/netboot-switch.py), which applies `netbootAction`'s rule (lib/pxe/netboot.ts) to every machine in
  * the netboot table: local boot once a success of the machine's current generation (or a later
  * one) is recorded, install otherwise. Install configurations and secrets are in the web root
- * only while a machine is in the install state. Also: the status command, the units, and the
- * command run after every push. Pure: no `@pulumi/pulumi`.
+ * only while a machine is in the install state. Also: the status command (lib/pxe/pxe-status.sh),
+ * the units, and the command run after every push. Pure: no `@pulumi/pulumi`.
  */
-import { fillPlaceholders, scriptSource } from "../host/script-file";
+import {
+  fillPlaceholders,
+  fillShellPlaceholders,
+  scriptSource,
+  shellScriptSource,
+} from "../host/script-file";
 import { macFileName } from "../network/mac";
 import { DEFAULT_INSTALL_HOST_LAYOUT, type InstallHostLayout } from "./install-host-layout";
 import { REPORT_INBOX, REPORT_MESSAGE_MAX, REPORT_STORE } from "./install-report";
@@ -96,44 +101,25 @@ export function renderNetbootSwitchScript(
   });
 }
 
+const STATUS_SOURCE = shellScriptSource(__dirname, "pxe-status.sh");
+
 /**
- * The status command (POSIX sh, run as root on the install host: `sudo gi-pxe-status`):
- * one line per known machine with its MAC, host name, install generation, what its
- * netboot serves now (`install` or `local`) and its last report (status, generation, time
- * and the installer's message, e.g. the cause of a failure). `-H` leaves out the header.
+ * The status command (POSIX sh, lib/pxe/pxe-status.sh, run as root on the install host:
+ * `sudo gi-pxe-status`): one line per known machine with its MAC, host name, install
+ * generation, what its netboot serves now (`install` or `local`) and its last report (status,
+ * generation, time and the installer's message, e.g. the cause of a failure). `-H` leaves out
+ * the header.
  */
 export function renderStatusScript(
   layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
 ): string {
-  return `#!/bin/sh
-# gentoo-infra: install status of the install host's machines. Rendered file: edits are
-# overwritten. Usage: gi-pxe-status [-H]   (-H: no header)
-set -eu
-conf=${layout.configDir}
-www=${layout.wwwRoot}
-inbox=${layout.stateDir}/${REPORT_INBOX}
-reports=${layout.stateDir}/${REPORT_STORE}
-
-row() { printf '%-17s  %-20s  %-10s  %-7s  %s\\n' "$@"; }
-[ "\${1:-}" = -H ] || row MAC HOST GENERATION NETBOOT "LAST REPORT"
-while read -r mac generation hostname; do
-  case "$mac" in '' | '#'*) continue ;; esac
-  if cmp -s "$www/ipxe/$mac.ipxe" "$conf/machines/$mac/local.ipxe"; then netboot=local; else netboot=install; fi
-  # A report the switch has not taken yet is the newest.
-  file="$inbox/$mac"
-  [ -f "$file" ] || file="$reports/$mac"
-  if [ -f "$file" ]; then
-    status=$(sed -n 's/^status=//p' "$file" | head -n 1 | cut -c1-20 | tr -c '[:alnum:]\\n' '?')
-    reported=$(sed -n 's/^generation=\\([0-9]\\{1,9\\}\\)$/\\1/p' "$file" | head -n 1)
-    message=$(sed -n 's/^message=//p' "$file" | head -n 1 | cut -c1-${REPORT_MESSAGE_MAX} | tr -c ' -~\\n' ' ')
-    when=$(date -u -r "$file" +%Y-%m-%dT%H:%M:%SZ)
-    last="\${status:-unreadable} (generation \${reported:-?}, $when)\${message:+: $message}"
-  else
-    last="none"
-  fi
-  row "$mac" "\${hostname:-?}" "$generation" "$netboot" "$last"
-done < "$conf/netboot.tsv"
-`;
+  return fillShellPlaceholders(STATUS_SOURCE, {
+    CONFIG_DIR: layout.configDir,
+    WWW_ROOT: layout.wwwRoot,
+    REPORT_INBOX: `${layout.stateDir}/${REPORT_INBOX}`,
+    REPORT_STORE: `${layout.stateDir}/${REPORT_STORE}`,
+    REPORT_MESSAGE_MAX: String(REPORT_MESSAGE_MAX),
+  });
 }
 
 /** The systemd path and service units of the netboot switch. */
