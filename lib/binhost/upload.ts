@@ -3,6 +3,7 @@
  * restricted SSH login (rsync through `rrsync`, confined to the document root), the
  * known_hosts line builders use, and the first-boot and after-change commands. No Pulumi.
  */
+import { scriptSource } from "../host/script-file";
 import { shQuote } from "../host/shell";
 import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
 
@@ -112,28 +113,9 @@ export function binhostAfterChange(
 
 /**
  * A Python 3 script (python3 is on every Gentoo system and in the stand-in image for
- * cloud-init): `publish-crls <bundle.json> <dir>` writes each `name → PEM` of the bundle
- * to `<dir>/<name>` atomically (0644) and removes other `*.crl` files from `<dir>`, so a
- * CRL that RootCa no longer signs disappears. Names must be plain file names ending `.crl`.
+ * cloud-init), lib/binhost/publish-crls.py: `publish-crls <bundle.json> <dir>` writes each
+ * `name → PEM` of the bundle to `<dir>/<name>` atomically (0644) and removes other `*.crl`
+ * files from `<dir>`, so a CRL that RootCa no longer signs disappears. Names must be plain
+ * file names ending `.crl`.
  */
-export const CRL_PUBLISHER_SCRIPT = `#!/usr/bin/env python3
-# gentoo-infra BinhostMirror: publishes the RootCa's CRLs. Rendered file: edits are overwritten.
-import json, os, re, sys, tempfile
-
-bundle, target = sys.argv[1], sys.argv[2]
-with open(bundle, encoding="utf-8") as f:
-    files = json.load(f)
-for name in files:
-    if not re.fullmatch(r"[A-Za-z0-9._-]+\\.crl", name):
-        sys.exit(f"publish-crls: refusing file name {name!r}")
-os.makedirs(target, mode=0o755, exist_ok=True)
-for name, pem in files.items():
-    fd, tmp = tempfile.mkstemp(dir=target, prefix=".publish-")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(pem)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, os.path.join(target, name))
-for name in os.listdir(target):
-    if name.endswith(".crl") and name not in files:
-        os.remove(os.path.join(target, name))
-`;
+export const CRL_PUBLISHER_SCRIPT = scriptSource(__dirname, "publish-crls.py");
