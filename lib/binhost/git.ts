@@ -7,6 +7,7 @@
  * commands, git-http-backend's configuration and the push script.
  */
 import { execFileSync } from "node:child_process";
+import { fillShellPlaceholders, shellScriptSource } from "../host/script-file";
 import { shQuote } from "../host/shell";
 import { GIT_COMMIT } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
@@ -42,7 +43,7 @@ export const GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend";
  */
 export const GIT_HTTP_BACKEND_CONFIG = "/etc/gentoo-infra/git-http-backend.gitconfig";
 
-/** The environment variables the push script reads its secrets and host key from. */
+/** The environment variables the push script (lib/binhost/git-push.sh) reads its secrets and host key from. */
 export const GIT_PUSH_ENV = {
   /** The admin user's private key, OpenSSH format (secret). */
   privateKey: "GI_SSH_KEY",
@@ -329,42 +330,21 @@ export interface GitPushScriptArgs {
   readonly branches: Readonly<Record<string, string>>;
 }
 
+const GIT_PUSH_SOURCE = shellScriptSource(__dirname, "git-push.sh");
+
 /**
- * The bash script that makes the remote's branches exactly `branches`: one atomic forced
- * push of `<commit>:refs/heads/<branch>` each, deleting remote branches not listed. SSH
- * uses the private key from `$GI_SSH_KEY` and strict host key checking against
- * `$GI_KNOWN_HOSTS` only; both are written to a private temporary directory (0700, key
- * 0600) that a trap removes. The key is never in the script or its output.
+ * The bash script (lib/binhost/git-push.sh) that makes the remote's branches exactly
+ * `branches`: one atomic forced push of `<commit>:refs/heads/<branch>` each, deleting remote
+ * branches not listed. SSH uses the private key from `$GI_SSH_KEY` and strict host key
+ * checking against `$GI_KNOWN_HOSTS` only ({@link GIT_PUSH_ENV}); both are written to a
+ * private temporary directory (0700, key 0600) that a trap removes. The key is never in the
+ * script or its output.
  */
 export function gitPushScript(args: GitPushScriptArgs): string {
   const entries = Object.entries(args.branches).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const keep = ["''", ...entries.map(([b]) => shQuote(`refs/heads/${b}`))].join("|");
-  const { privateKey, knownHosts } = GIT_PUSH_ENV;
-  return [
-    "# gentoo-infra BinhostMirror: the binhost repository's branches become exactly the",
-    "# commits below, pushed from the clone. Rendered script: edits are overwritten.",
-    "set -euo pipefail",
-    `clone=${shQuote(args.clone)}`,
-    `remote=${shQuote(args.remote)}`,
-    `: "\${${privateKey}:?must hold the admin private key}" "\${${knownHosts}:?must pin the binhost host key}"`,
-    "tmp=$(mktemp -d)",
-    `trap 'rm -rf "$tmp"' EXIT`,
-    "trap 'exit 1' HUP INT TERM",
-    `(umask 077 && printf '%s\\n' "$${privateKey}" >"$tmp/id" && printf '%s\\n' "$${knownHosts}" >"$tmp/known_hosts")`,
-    `export GIT_SSH_COMMAND="ssh -i '$tmp/id' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$tmp/known_hosts' -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=30"`,
-    "# Branches of the remote that are not listed below are deleted.",
-    `heads=$(git -C "$clone" ls-remote --heads "$remote")`,
-    "delete=()",
-    "while read -r _ ref; do",
-    '  case "$ref" in',
-    `    ${keep}) ;;`,
-    '    *) delete+=(":$ref") ;;',
-    "  esac",
-    'done <<<"$heads"',
-    'git -C "$clone" push --atomic --force --porcelain "$remote" \\',
-    ...entries.map(([branch, commit]) => `  ${shQuote(`${commit}:refs/heads/${branch}`)} \\`),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion (empty array under set -u)
-    '  ${delete[@]+"${delete[@]}"}',
-    "",
-  ].join("\n");
+  return fillShellPlaceholders(GIT_PUSH_SOURCE, {
+    CLONE: args.clone,
+    REMOTE: args.remote,
+    REFSPECS: entries.map(([branch, commit]) => `${commit}:refs/heads/${branch}`),
+  });
 }

@@ -238,11 +238,11 @@ describe("binhost git over smart HTTP (nginx, fcgiwrap, git-http-backend)", () =
     const file = join(work, "git-push.sh");
     writeFileSync(
       file,
-      `#!/bin/bash\n${gitPushScript({
+      gitPushScript({
         clone: "../gentoo",
         remote: gitPushRemote("gi-admin", "192.168.150.10", "gentoo"),
         branches: { master: "1".repeat(40), "release/2026.1": "2".repeat(40) },
-      })}`,
+      }),
     );
     const lint = run("shellcheck", ["--shell=bash", "--severity=style", file]);
     assert.equal(lint.status, 0, lint.output);

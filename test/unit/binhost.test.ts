@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import {
   binhostGitSetupCommands,
   branchNameProblem,
+  GIT_PUSH_ENV,
   gitHttpBackendConfig,
   gitPushRemote,
   gitPushScript,
@@ -457,39 +458,22 @@ describe("binhost git: the push", () => {
     );
   });
 
-  it("is exactly this script", () => {
-    assert.equal(
-      gitPushScript({
-        clone: "../gentoo",
-        remote: "ssh://gi-admin@192.168.150.10/srv/git/gentoo.git",
-        branches: { "release/2026.1": C2, master: C1 },
-      }),
-      `# gentoo-infra BinhostMirror: the binhost repository's branches become exactly the
-# commits below, pushed from the clone. Rendered script: edits are overwritten.
-set -euo pipefail
-clone='../gentoo'
-remote='ssh://gi-admin@192.168.150.10/srv/git/gentoo.git'
-: "\${GI_SSH_KEY:?must hold the admin private key}" "\${GI_KNOWN_HOSTS:?must pin the binhost host key}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-(umask 077 && printf '%s\\n' "$GI_SSH_KEY" >"$tmp/id" && printf '%s\\n' "$GI_KNOWN_HOSTS" >"$tmp/known_hosts")
-export GIT_SSH_COMMAND="ssh -i '$tmp/id' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$tmp/known_hosts' -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=30"
-# Branches of the remote that are not listed below are deleted.
-heads=$(git -C "$clone" ls-remote --heads "$remote")
-delete=()
-while read -r _ ref; do
-  case "$ref" in
-    ''|'refs/heads/master'|'refs/heads/release/2026.1') ;;
-    *) delete+=(":$ref") ;;
-  esac
-done <<<"$heads"
-git -C "$clone" push --atomic --force --porcelain "$remote" \\
-  '${C1}:refs/heads/master' \\
-  '${C2}:refs/heads/release/2026.1' \\
-  \${delete[@]+"\${delete[@]}"}
-`,
+  it("gives the script the clone, the remote and a refspec per branch sorted by branch, and names the key variables it reads", () => {
+    const script = gitPushScript({
+      clone: "../gentoo",
+      remote: "ssh://gi-admin@192.168.150.10/srv/git/gentoo.git",
+      branches: { "release/2026.1": C2, master: C1 },
+    });
+    assert.deepEqual(
+      script.split("\n").filter((l) => /^(clone|remote|refspecs)=/.test(l)),
+      [
+        "clone='../gentoo'",
+        "remote='ssh://gi-admin@192.168.150.10/srv/git/gentoo.git'",
+        `refspecs=('${C1}:refs/heads/master' '${C2}:refs/heads/release/2026.1')`,
+      ],
     );
+    for (const name of Object.values(GIT_PUSH_ENV))
+      assert.ok(script.includes(`"\${${name}:?`), name);
   });
 
   // A fake `ssh` first on PATH: it records what it was given (options, the key file's and
