@@ -1,7 +1,4 @@
-/**
- * The arguments of a builder's build script (./build-script), their validation, and the
- * shell quoting the farm's scripts share. Pure.
- */
+/** The arguments of a builder's build script (./build-script) and their validation. Pure. */
 import type { BuildProfileRef } from "../binhost/paths";
 import { GIT_COMMIT, HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
