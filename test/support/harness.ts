@@ -3,6 +3,7 @@
  * namespace `gentoo-infra`) for tests that need a libvirtd.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before } from "node:test";
 import { REPO_ROOT } from "./pulumi";
@@ -11,6 +12,19 @@ import { REPO_ROOT } from "./pulumi";
 export const HARNESS = path.join(REPO_ROOT, "scripts/libvirt-harness");
 /** The network namespace the harness makes. */
 export const NETNS = process.env.GI_NETNS ?? "gentoo-infra";
+
+/** The network namespace of the harness's second hypervisor (`--hypervisors 2`). */
+export const NETNS2 = process.env.GI_NETNS2 ?? `${NETNS}-kvm2`;
+/** The state directory of the second hypervisor (scripts/libvirt-harness-kvm2.sh). */
+export const KVM2_DIR = path.join(
+  process.env.GI_CACHE ?? path.join(REPO_ROOT, ".cache"),
+  "libvirt-harness-kvm2",
+);
+
+/** The qemu+ssh URI of the running second hypervisor, as the harness wrote it. */
+export function secondHypervisorUri(): string {
+  return readFileSync(path.join(KVM2_DIR, "client/uri"), "utf8").trim();
+}
 
 /** Whether the harness is running. */
 export function harnessRunning(): boolean {
@@ -22,12 +36,18 @@ export function harnessRunning(): boolean {
  * (`scripts/libvirt-harness use|release <pid>`): it is started unless it runs, and the last
  * release stops it only when a lease started it, so test files running side by side never stop
  * it under each other and a harness started by hand stays. `enabled()` decides at run time.
+ * With `hypervisors: 2` the lease also covers the second hypervisor (docs/libvirt.md "A second
+ * hypervisor in the harness"), which the last such release stops if a lease started it.
  */
-export function useLibvirtHarness(enabled: () => boolean): void {
+export function useLibvirtHarness(
+  enabled: () => boolean,
+  options: { readonly hypervisors?: 1 | 2 } = {},
+): void {
   let leased = false;
   before(() => {
     if (!enabled()) return;
-    const r = spawnSync(HARNESS, ["use", String(process.pid)], {
+    const second = options.hypervisors === 2 ? ["--hypervisors", "2"] : [];
+    const r = spawnSync(HARNESS, ["use", String(process.pid), ...second], {
       encoding: "utf8",
       timeout: 180_000,
     });
