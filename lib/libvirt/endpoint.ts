@@ -32,7 +32,7 @@ export function libvirtEndpoint(uri: string): LibvirtEndpoint | undefined {
   const transport = url.protocol.replace(/:$/, "").split("+")[1];
   if (transport === undefined || transport === "unix") {
     if (url.hostname !== "" || url.pathname !== "/system") return undefined;
-    // The Hypervisor's URI check admits no query, so no `?socket=`.
+    // The Hypervisor's URI check admits no `socket` parameter: the socket is the system one.
     return { kind: "unix", path: SYSTEM_SOCKET };
   }
   if (transport !== "ssh" && transport !== "tcp" && transport !== "tls") return undefined;

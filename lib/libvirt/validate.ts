@@ -19,19 +19,85 @@ const OBJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 const NAME_FIX = "use 1 to 40 lower-case letters, digits or hyphens, starting with a letter";
 
+/**
+ * The query parameters a Hypervisor's URI may carry (docs/libvirt.md, "A second hypervisor"):
+ * what the libvirt provider's Go client or libvirt's own (virsh) reads, each with the shape of
+ * its value. `no_verify` is refused on its own: the Go client stops checking the host key
+ * whenever it is present, `no_verify=0` included.
+ */
+const URI_PARAMETERS: Readonly<Record<string, "path" | "methods">> = {
+  /** Both clients: the SSH private key. */
+  keyfile: "path",
+  /** The Go client: the known-hosts file (default `~/.ssh/known_hosts`). */
+  knownhosts: "path",
+  /** virsh: the command it runs instead of `ssh`. */
+  command: "path",
+  /** The Go client: authentication methods in order, e.g. `agent,privkey`. */
+  sshauth: "methods",
+};
+
+const URI_FIX = "use e.g. qemu:///system or qemu+ssh://root@host/system";
+
+/**
+ * The problems of a libvirt URI: `driver[+transport]://[user@][host[:port]]/system` (or
+ * `/session`), with only the query parameters of {@link URI_PARAMETERS}, in any order.
+ * Parsed with the WHATWG URL parser; no whitespace, password or fragment.
+ */
+export function libvirtUriViolations(uri: unknown): Violation[] {
+  const refuse = (problem = "is not a libvirt URI", fix = URI_FIX) => [
+    violation("uri", uri, problem, fix),
+  ];
+  if (typeof uri !== "string" || /[\s"'`$;\\]/.test(uri)) return refuse();
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return refuse();
+  }
+  if (
+    !/^[a-z][a-z0-9]*(\+(ssh|tcp|tls|unix|libssh|libssh2|ext))?:$/.test(url.protocol) ||
+    !/^\/[a-z]+$/.test(url.pathname) ||
+    url.password !== "" ||
+    url.hash !== "" ||
+    !/^([a-z_][a-z0-9_.-]*)?$/.test(url.username)
+  ) {
+    return refuse();
+  }
+  const out: Violation[] = [];
+  for (const [key, value] of url.searchParams) {
+    const shape = URI_PARAMETERS[key];
+    if (key === "no_verify") {
+      out.push(
+        ...refuse(
+          "has no_verify, which turns off the libvirt provider's host-key check (even no_verify=0)",
+          "remove it; give the hypervisor's host key in the knownhosts file",
+        ),
+      );
+    } else if (shape === undefined) {
+      out.push(
+        ...refuse(
+          `has the parameter "${key}", which gentoo-infra does not pass on`,
+          `use only ${Object.keys(URI_PARAMETERS).join(", ")}`,
+        ),
+      );
+    } else if (
+      shape === "path" ? !isPlainAbsolutePath(value) : !/^[a-z-]+(,[a-z-]+)*$/.test(value)
+    ) {
+      out.push(
+        ...refuse(
+          `has a ${key} that is not ${shape === "path" ? "an absolute path of plain segments" : "a list of methods"}`,
+          shape === "path" ? `give ${key}=/absolute/path` : "give e.g. sshauth=agent,privkey",
+        ),
+      );
+    }
+  }
+  return out;
+}
+
 /** Checks a hypervisor's arguments; returns every violation. */
 export function validateHypervisorArgs(args: HypervisorArgs): Violation[] {
   const out: Violation[] = [];
-  if (args.uri !== undefined && !/^[a-z0-9+]+:\/\/[^\s]*\/[a-z]+$/.test(args.uri)) {
-    out.push(
-      violation(
-        "uri",
-        args.uri,
-        "is not a libvirt URI",
-        "use e.g. qemu:///system or qemu+ssh://root@host/system",
-      ),
-    );
-  }
+  if (args.uri !== undefined) out.push(...libvirtUriViolations(args.uri));
   if (args.domainType !== undefined && !["kvm", "qemu", "detect"].includes(args.domainType)) {
     out.push(
       violation("domainType", args.domainType, "is not a domain type", "use kvm, qemu or detect"),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isLocalUri, resolveDomainType, serialLogPath } from "../../lib/libvirt/domain-xml";
 import {
+  libvirtUriViolations,
   validateGuestNetworkArgs,
   validateHypervisorArgs,
   validateVirtualMachineArgs,
@@ -58,6 +59,51 @@ describe("libvirt validation", () => {
         '- logDirectory: is not an absolute path (got "logs"); use an absolute directory path on the hypervisor',
       ].join("\n"),
     );
+  });
+
+  it("accepts a libvirt URI with the SSH parameters the clients read, in any order", () => {
+    const key = "/work/.cache/kvm2/client/id_ed25519";
+    const known = "/work/.cache/kvm2/client/known_hosts";
+    for (const uri of [
+      "qemu:///system",
+      "qemu:///session",
+      "qemu+ssh://root@kvm2/system",
+      "qemu+ssh://root@kvm2:2222/system",
+      "qemu+tls://kvm2.example.ch/system",
+      `qemu+ssh://root@10.255.254.2/system?keyfile=${key}&knownhosts=${known}&command=/usr/local/bin/ssh`,
+      `qemu+ssh://root@10.255.254.2/system?command=/usr/local/bin/ssh&knownhosts=${known}&keyfile=${key}`,
+      "qemu+ssh://root@kvm2/system?sshauth=agent,privkey",
+    ]) {
+      assert.deepEqual(libvirtUriViolations(uri), [], uri);
+    }
+  });
+
+  it("refuses a libvirt URI that turns off host-key checks, or carries what no client reads", () => {
+    const lines = (uri: unknown) => formatViolations("Hypervisor", libvirtUriViolations(uri));
+    assert.match(
+      lines("qemu+ssh://root@kvm2/system?no_verify=0"),
+      /has no_verify, which turns off/,
+    );
+    assert.match(
+      lines("qemu+ssh://root@kvm2/system?socket=/tmp/sock"),
+      /has the parameter "socket", which gentoo-infra does not pass on.*use only keyfile, knownhosts, command, sshauth/,
+    );
+    assert.match(
+      lines("qemu+ssh://root@kvm2/system?keyfile=id_ed25519"),
+      /has a keyfile that is not an absolute path/,
+    );
+    for (const bad of [
+      "kvm1",
+      "qemu+ssh://root@kvm2/system#x",
+      "qemu+ssh://root:pw@kvm2/system",
+      "qemu+ssh://root@kvm2/system/x",
+      "qemu+ssh://root@kvm2/system?keyfile=/a b",
+      "qemu+ssh://root@kvm2/system?keyfile=/a;reboot",
+      "qemu+carrier-pigeon://kvm2/system",
+      42,
+    ]) {
+      assert.match(lines(bad), /is not a libvirt URI|is not an absolute path/, String(bad));
+    }
   });
 
   it("accepts a guest network's arguments, with or without their options", () => {
