@@ -79,7 +79,7 @@ export type ShellValue = string | readonly string[];
  * `template` (a shell script) with each placeholder replaced by its value, always quoted with
  * `shQuote`: `VAR=@NAME@` gets one word (`values[NAME]` a string), `VAR=(@NAME@)` the words of
  * an array (a list; none for an empty one). A placeholder anywhere else (inside a string, in a
- * comment, as a command's argument), a placeholder without a value, a value without a
+ * comment, even as `# VAR=@NAME@`, as a command's argument), a placeholder without a value, a value without a
  * placeholder, and a value of the other kind are errors.
  */
 export function fillShellPlaceholders(
@@ -94,6 +94,12 @@ export function fillShellPlaceholders(
       if (value === undefined) throw new Error(`no value for the placeholder ${placeholder}`);
       unused.delete(name);
       const next = template[offset + placeholder.length];
+      // A quoted value in a comment would still end the comment at its first newline.
+      const line = template.slice(template.lastIndexOf("\n", offset) + 1, offset);
+      const inComment = /(^|\s)#/.test(line);
+      if (inComment && (template[offset - 1] === "=" || template[offset - 1] === "(")) {
+        throw new Error(`${placeholder} is in a comment`);
+      }
       if (template[offset - 1] === "=" && (next === undefined || /[\s;]/.test(next))) {
         if (typeof value !== "string") {
           throw new Error(`${placeholder} is one word (VAR=${placeholder}): give a string`);

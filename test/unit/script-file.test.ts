@@ -86,6 +86,20 @@ describe("fillShellPlaceholders", () => {
     }
   });
 
+  it("refuses an assignment in a comment: a value's newline would end the comment", () => {
+    for (const template of ["# X=@A@", "true # X=@A@", "X=1 #X=@A@"]) {
+      assert.throws(
+        () => fillShellPlaceholders(template, { A: "a\nreboot" }),
+        /@A@ is in a comment/,
+        template,
+      );
+    }
+    assert.equal(
+      fillShellPlaceholders('[ "$#" -gt 0 ] && X=@A@', { A: "a" }),
+      `[ "$#" -gt 0 ] && X='a'`,
+    );
+  });
+
   it("refuses a missing value, a value without a placeholder and a value of the other kind", () => {
     assert.throws(
       () => fillShellPlaceholders("A=@A@\nB=@B@", { A: "a" }),
