@@ -184,12 +184,17 @@ export interface BuildProfileFiles {
 
 /** The checks of a build profile's late-bound settings, each named after its Stack argument. */
 export interface BuildProfileSettingChecks {
+  /** An http(s) URL. */
   readonly binhostUrl: (value: unknown) => Violation[];
+  /** A git URL the Gentoo tree is cloned from. */
   readonly gentooSyncUri: (value: unknown) => Violation[];
+  /** A git URL the overlay is cloned from. */
   readonly overlaySyncUri: (value: unknown) => Violation[];
+  /** An OpenPGP v4 fingerprint (40 hex digits). */
   readonly signingKeyFingerprint: (value: unknown) => Violation[];
-  /** Each entry of the list that is known (a late-bound entry is checked when it resolves). */
+  /** A list; each entry that is known an http(s) URL (a late-bound one is checked when it resolves). */
   readonly gentooMirrors: (value: unknown) => Violation[];
+  /** A whole number from 1 to 256. */
   readonly builderMakeJobs: (value: unknown) => Violation[];
 }
 
