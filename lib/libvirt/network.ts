@@ -13,10 +13,12 @@ export interface GuestNetworkArgs {
   readonly subnet: string;
   /**
    * `isolated`: guests reach each other and the hypervisor only; `nat`: also the hypervisor's
-   * outside networks, masqueraded.
+   * outside networks, masqueraded; `route`: the hypervisor routes between the network and its
+   * other networks without masquerading, both ways (guests on another hypervisor reach these
+   * guests, and the machine that runs Pulumi reaches them, through a route to the subnet).
    * @default "isolated"
    */
-  readonly mode?: "isolated" | "nat";
+  readonly mode?: "isolated" | "nat" | "route";
   /**
    * Who answers DHCP: `off` leaves it to a PxeInstallHost in full DHCP mode (guests of ours
    * get static addresses through cloud-init); `libvirt` lets libvirt's own dnsmasq answer
@@ -66,7 +68,7 @@ export class GuestNetwork extends pulumi.ComponentResource {
       name,
       {
         name: this.networkName,
-        mode: args.mode === "nat" ? "nat" : "none",
+        mode: args.mode === "nat" || args.mode === "route" ? args.mode : "none",
         addresses: args.ipv6Prefix === undefined ? [args.subnet] : [args.subnet, args.ipv6Prefix],
         autostart: true,
         dhcp: { enabled: args.dhcp === "libvirt" },

@@ -314,8 +314,8 @@ export function validateGuestNetworkArgs(
           ),
         ]
       : []),
-    ...(args.mode !== undefined && !["isolated", "nat"].includes(args.mode)
-      ? [violation("mode", args.mode, "is not a network mode", "use isolated or nat")]
+    ...(args.mode !== undefined && !["isolated", "nat", "route"].includes(args.mode)
+      ? [violation("mode", args.mode, "is not a network mode", "use isolated, nat or route")]
       : []),
     ...(args.dhcp !== undefined && !["off", "libvirt"].includes(args.dhcp)
       ? [violation("dhcp", args.dhcp, "is not a DHCP choice", "use off or libvirt")]

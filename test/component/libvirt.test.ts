@@ -65,6 +65,19 @@ describe("GuestNetwork", () => {
     assert.deepEqual(net.dhcp, { enabled: false });
   });
 
+  it("passes each mode to libvirt: isolated as none, nat and route as they are", async () => {
+    for (const [mode, libvirtMode] of [
+      ["isolated", "none"],
+      ["nat", "nat"],
+      ["route", "route"],
+    ] as const) {
+      const name = `mode-${mode}`;
+      new GuestNetwork(name, { hypervisor: site, subnet: "10.252.1.0/24", mode });
+      const net = inputsOf(await registeredUnder(name), "libvirt:index/network:Network", name);
+      assert.equal(net.mode, libvirtMode, mode);
+    }
+  });
+
   it("rejects a bad subnet and a prefix that is not a /64 with one error, creating nothing", async () => {
     for (const ipv6Prefix of ["fd00:67:69:161::/48", "fd00:67:69:161::1/64", "192.168.1.0/24"]) {
       assert.throws(
@@ -97,7 +110,7 @@ describe("GuestNetwork", () => {
       (e: Error) => {
         assert.equal(
           e.message.replace(/^.*?GuestNetwork/s, "GuestNetwork"),
-          'GuestNetwork "oddnet": 2 problems:\n- mode: is not a network mode (got "bridge"); use isolated or nat\n- dhcp: is not a DHCP choice (got "on"); use off or libvirt',
+          'GuestNetwork "oddnet": 2 problems:\n- mode: is not a network mode (got "bridge"); use isolated, nat or route\n- dhcp: is not a DHCP choice (got "on"); use off or libvirt',
         );
         return true;
       },

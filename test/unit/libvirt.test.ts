@@ -134,7 +134,7 @@ describe("libvirt validation", () => {
       [
         "GuestNetwork: 4 problems:",
         '- subnet: is not an IPv4 subnet in CIDR form (got "192.168.150.0/33"); use e.g. 192.168.150.0/24',
-        '- mode: is not a network mode (got "bridge"); use isolated or nat',
+        '- mode: is not a network mode (got "bridge"); use isolated, nat or route',
         '- dhcp: is not a DHCP choice (got "on"); use off or libvirt',
         '- ipv6Prefix: is not an IPv6 /64 prefix in CIDR form (got "fd00:67:69:150::1/64"); use e.g. fd00:67:69:150::/64 (a unique local prefix, its network address)',
       ].join("\n"),
