@@ -4,7 +4,9 @@
  * records (GentooBuildFarm's `statusFile`). The pure parts (the remote command, parsing,
  * formatting) are exported and tested; {@link readBuildStatus} does the SSH.
  */
+
 import type { BuildOutcome } from "../buildfarm/build-script-steps";
+import { shQuote } from "../host/shell";
 import { markedSections, sshRun } from "./ssh";
 
 /** One builder as a site's stack outputs describe it. */
@@ -43,14 +45,16 @@ const MARK = "--- gentoo-infra";
 export function builderStatusCommand(
   endpoint: Pick<BuilderEndpoint, "serviceName" | "statusFile">,
 ): string {
+  // The service and the files come from the stack's outputs: quoted, so that what an output
+  // holds is one argument, never more shell.
   const running = endpoint.statusFile.replace(/\.json$/, ".running");
   return [
     `echo '${MARK} state'`,
-    `systemctl is-active ${endpoint.serviceName} || true`,
+    `systemctl is-active -- ${shQuote(endpoint.serviceName)} || true`,
     `echo '${MARK} running'`,
-    `cat ${running} 2>/dev/null || true`,
+    `cat -- ${shQuote(running)} 2>/dev/null || true`,
     `echo '${MARK} last'`,
-    `cat ${endpoint.statusFile} 2>/dev/null || true`,
+    `cat -- ${shQuote(endpoint.statusFile)} 2>/dev/null || true`,
   ].join("; ");
 }
 

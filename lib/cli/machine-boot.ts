@@ -130,7 +130,7 @@ export function machineBootPlan(
     );
   }
   const lv = o.libvirt;
-  if (!lv?.network || !lv.namePrefix || !/^[A-Za-z0-9_.-]+$/.test(lv.namePrefix)) {
+  if (!lv?.network || !lv.namePrefix || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(lv.namePrefix)) {
     problems.push(
       violation(
         "libvirt",

@@ -5,7 +5,9 @@
  * SSH keys and the CA certificate are written to a key directory. Pure: the files to write are
  * returned, not written.
  */
+
 import path from "node:path";
+import { shWord } from "../host/shell";
 
 /** The stack outputs it reads (examples/minimal's and the root program's). */
 export interface SiteOutputs {
@@ -48,7 +50,7 @@ export function siteInfo(
     const key = path.join(keys, `${stack}-${name}`);
     files.push({ path: key, content: s.privateKeyOpenssh, mode: 0o600 });
     lines.push(
-      `  ${name.padEnd(12)} ${s.address.padEnd(16)} ssh: ip netns exec ${netns} ssh -i ${key} ${s.user}@${s.address}`,
+      `  ${name.padEnd(12)} ${s.address.padEnd(16)} ssh: ip netns exec ${shWord(netns)} ssh -i ${shWord(key)} -- ${shWord(`${s.user}@${s.address}`)}`,
     );
   }
   for (const [what, url] of Object.entries(outputs.urls ?? {})) {
@@ -62,7 +64,7 @@ export function siteInfo(
     const address = outputs.servers?.binhost?.address;
     if (binhost && address) {
       lines.push(
-        `  try          ip netns exec ${netns} curl --cacert ${ca} --resolve ${binhost.hostname}:443:${address} ${binhost.href}crl/`,
+        `  try          ip netns exec ${shWord(netns)} curl --cacert ${shWord(ca)} --resolve ${shWord(`${binhost.hostname}:443:${address}`)} ${shWord(`${binhost.href}crl/`)}`,
       );
     }
   }

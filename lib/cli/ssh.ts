@@ -48,6 +48,8 @@ export function sshRun(
         ...["-i", key, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"],
         ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
         ...["-o", "LogLevel=ERROR"],
+        // The destination comes from the stack's outputs: after "--", never read as an option.
+        "--",
         `${target.user}@${target.address}`,
         command,
       ],

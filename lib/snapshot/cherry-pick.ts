@@ -4,10 +4,12 @@
  * directory. On any failure the pick is aborted and the worktree removed, so the repository
  * is left exactly as it was; on success the caller moves the branch to the new commit.
  */
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SimpleGit, simpleGit } from "simple-git";
+import { shWord } from "../host/shell";
 import { type Violation, violation } from "../validation/violations";
 import { commitsBetween } from "./repository";
 
@@ -78,7 +80,8 @@ async function pickFailure(
     .split("\n")
     .filter(Boolean);
   await scratch.raw(["cherry-pick", "--abort"]).catch(() => undefined);
-  const manual = `git -C ${path} switch ${targetBranch} && git -C ${path} cherry-pick -x ${pick.named}`;
+  const [dir, branch, commit] = [shWord(path), shWord(targetBranch), shWord(pick.named)];
+  const manual = `git -C ${dir} switch ${branch} && git -C ${dir} cherry-pick -x ${commit}`;
   if (conflicted.length > 0) {
     return violation(
       pick.argument,

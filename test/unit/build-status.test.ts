@@ -46,7 +46,7 @@ describe("build status", () => {
   it("asks for the service state, the running marker and the record", () => {
     assert.equal(
       builderStatusCommand(endpoint),
-      "echo '--- gentoo-infra state'; systemctl is-active gentoo-infra-build-development-amd64-linux.service || true; echo '--- gentoo-infra running'; cat /var/lib/gentoo-infra/builds/development-amd64-linux.running 2>/dev/null || true; echo '--- gentoo-infra last'; cat /var/lib/gentoo-infra/builds/development-amd64-linux.json 2>/dev/null || true",
+      "echo '--- gentoo-infra state'; systemctl is-active -- 'gentoo-infra-build-development-amd64-linux.service' || true; echo '--- gentoo-infra running'; cat -- '/var/lib/gentoo-infra/builds/development-amd64-linux.running' 2>/dev/null || true; echo '--- gentoo-infra last'; cat -- '/var/lib/gentoo-infra/builds/development-amd64-linux.json' 2>/dev/null || true",
     );
   });
 

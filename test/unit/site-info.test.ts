@@ -1,5 +1,6 @@
 /** `gentoo-infra site-info` (lib/cli/site-info.ts, lib/cli/run.ts): what npm run up prints. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,13 +18,31 @@ const outputs = {
 };
 
 describe("site-info", () => {
+  it("prints commands whose words a shell reads back exactly, whatever the key directory and user hold", () => {
+    const keys = "/k dir/$(touch x); 'q'";
+    const hostile = {
+      servers: { pxe: { address: "10.67.0.2", user: "a`b`", privateKeyOpenssh: "K\n" } },
+    };
+    const line = siteInfo(hostile, { keys, netns: "gi", stack: "development" })
+      .text.split("\n")
+      .find((l) => l.includes("ssh:"));
+    const command = line?.split("ssh: ")[1] ?? "";
+    const words = spawnSync("bash", ["-c", `printf '%s\\0' ${command}`], { encoding: "utf8" });
+    assert.deepEqual(words.stdout.split("\0").slice(0, -1), [
+      ...["ip", "netns", "exec", "gi", "ssh", "-i"],
+      `${keys}/development-pxe`,
+      "--",
+      "a`b`@10.67.0.2",
+    ]);
+  });
+
   it("prints each server's ssh command in the namespace, the URLs and a curl to try the binhost", () => {
     const info = siteInfo(outputs, { keys: "/k", netns: "gi", stack: "development" });
     const lines = info.text.split("\n");
     assert.equal(lines[1], "The development site is up. Guests live in the network namespace gi.");
     assert.ok(
       lines.includes(
-        "  pxe          10.67.0.2        ssh: ip netns exec gi ssh -i /k/development-pxe gi-admin@10.67.0.2",
+        "  pxe          10.67.0.2        ssh: ip netns exec gi ssh -i /k/development-pxe -- gi-admin@10.67.0.2",
       ),
     );
     assert.ok(lines.includes("  binhost      https://binhost.example.ch/"));
