@@ -81,8 +81,12 @@ keys2() {
 # sshd of the second hypervisor (scripts/libvirt-harness-kvm2.sh): root by key only, on the
 # transit address only. The libvirt provider's Go client opens libvirtd's socket by
 # unix-socket forwarding (direct-streamlocal), which sshd refuses unless local TCP
-# forwarding is allowed too.
+# forwarding is allowed too. StrictModes is off: the authorized key lives under the
+# checkout's cache, whose parent directories (a clone in /tmp, say) may be writable by
+# others, which StrictModes refuses ("bad ownership or modes for directory /tmp"); the key
+# file is the harness's own, 0600 and root's, in a directory only root writes.
 ListenAddress $addr2:22
+StrictModes no
 HostKey $host2/ssh_host_ed25519_key
 PidFile $dir2/sshd.pid
 AuthorizedKeysFile $host2/authorized_keys
