@@ -128,6 +128,9 @@ dirs2() {
   chmod 711 "$host2/cache"
   mkdir -p "$host2/lib/images" "$host2/lib/dnsmasq" "$host2/lib/boot"
   chmod 711 "$host2/lib/images"
+  # Where QEMU's serial logs go (a Hypervisor's default logDirectory): the package makes it on
+  # a real host, libvirtd does not.
+  install -d -m 700 "$host2/log/qemu"
   if [ ! -f "$host2/etc/libvirtd.conf" ]; then
     # The machine's configuration without its definitions (qemu/: domains, networks).
     cp -a /etc/libvirt/. "$host2/etc/"

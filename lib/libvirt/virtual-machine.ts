@@ -197,7 +197,11 @@ export class VirtualMachine extends pulumi.ComponentResource {
 export interface BaseImageArgs {
   /** The hypervisor that holds the image. */
   readonly hypervisor: Hypervisor;
-  /** The qcow2 image: a file on the hypervisor or an HTTP(S) URL it can reach. */
+  /**
+   * The qcow2 image, which the libvirt provider reads where `pulumi` runs and uploads into the
+   * hypervisor's pool over its connection (for a remote hypervisor, over SSH): a file on that
+   * machine, or an HTTP(S) URL it can reach.
+   */
   readonly source: { readonly path: string } | { readonly url: string };
 }
 
