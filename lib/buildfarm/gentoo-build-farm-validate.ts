@@ -2,12 +2,14 @@
  * Validation of {@link GentooBuildFarmArgs}: every problem that can be known before anything
  * is created, collected into one list.
  */
+
 import { buildProfileKey } from "../binhost/paths";
 import { validateServerArgs } from "../host/validate";
 import { imageSourceViolations, isHypervisor, vmNameViolations } from "../libvirt/validate";
 import { ARCH_FIX, isArchName } from "../portage/arch";
 import { ENVIRONMENT_FIX, isEnvironment } from "../snapshot/environments";
 import { isStack } from "../stack/model";
+import { stackDisagreement } from "../stack/stack-validate";
 import { isWholeNumber } from "../validation/patterns";
 import { isLateBound, type Violation, violation } from "../validation/violations";
 import { BUILD_SCRIPT_SETTING_CHECKS, isCloneUrl } from "./build-script-args";
@@ -75,28 +77,25 @@ function builderViolations(name: string, args: GentooBuildFarmArgs): Violation[]
           ),
         );
       }
-      const url = b.stack.binhostUrl;
-      if (!isLateBound(url) && !isLateBound(binhostUrl) && url !== binhostUrl) {
-        out.push(
-          violation(
-            `${at}.stack`,
-            stack,
-            `has binhostUrl "${String(url)}" while builders[0]'s Stack has "${String(binhostUrl)}"`,
-            "give every Stack of one farm the binhost's one URL",
-          ),
-        );
-      }
-      const own = stackOverlayName(b.stack);
-      if (own !== overlayName) {
-        out.push(
-          violation(
-            `${at}.stack`,
-            stack,
-            `has overlay "${own}" while builders[0]'s Stack has "${overlayName}"`,
-            "give every Stack of one farm the same overlayName",
-          ),
-        );
-      }
+      const builders0 = (value: unknown) => ({ at: "builders[0]'s Stack", value });
+      out.push(
+        ...stackDisagreement(
+          `${at}.stack`,
+          stack,
+          "binhostUrl",
+          b.stack.binhostUrl,
+          builders0(binhostUrl),
+          "give every Stack of one farm the binhost's one URL",
+        ),
+        ...stackDisagreement(
+          `${at}.stack`,
+          stack,
+          "overlay",
+          stackOverlayName(b.stack),
+          builders0(overlayName),
+          "give every Stack of one farm the same overlayName",
+        ),
+      );
       // Builders clone the Stack's tree: a URL they cannot fetch is an error now, not at render.
       if (!checkedStacks.has(b.stack)) {
         checkedStacks.add(b.stack);

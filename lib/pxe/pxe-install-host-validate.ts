@@ -3,7 +3,9 @@
  * is created, collected into one list. The checks themselves are the install host's plan
  * checks (./install-host-plan), run on the plain view of the arguments.
  */
+
 import { existsSync } from "node:fs";
+import { stackDisagreement } from "../stack/stack-validate";
 import { isLateBound, type Violation, violation } from "../validation/violations";
 import { validateInstallHostPlan } from "./install-host-plan";
 import {
@@ -40,16 +42,14 @@ export function validatePxeInstallHostArgs(
   const binhostUrl = installHostBinhostUrl(args);
   const removedUrl = (args.binhost as { url?: unknown } | undefined)?.url;
   const stackUrls = (args.stacks ?? []).flatMap((s, i) =>
-    isLateBound(s.binhostUrl) || isLateBound(binhostUrl) || s.binhostUrl === binhostUrl
-      ? []
-      : [
-          violation(
-            `stacks[${i}]`,
-            s.definition.name,
-            `has binhostUrl "${String(s.binhostUrl)}" while stacks[0] has "${String(binhostUrl)}"`,
-            "give every Stack the binhost's one URL",
-          ),
-        ],
+    stackDisagreement(
+      `stacks[${i}]`,
+      s.definition.name,
+      "binhostUrl",
+      s.binhostUrl,
+      { at: "stacks[0]", value: binhostUrl },
+      "give every Stack the binhost's one URL",
+    ),
   );
   return [
     ...(removedUrl === undefined

@@ -117,3 +117,27 @@ export function validateStackArgs(name: string, args: StackArgs): Violation[] {
   }
   return found;
 }
+
+/**
+ * One fact every Stack of a component must share (the binhost URL, the overlay name): the
+ * problem of the Stack at `at` (named `stack`) when its `value` differs from `first`, the
+ * value of the Stack at `firstAt`. A value still late-bound is not compared.
+ */
+export function stackDisagreement(
+  at: string,
+  stack: string,
+  field: string,
+  value: unknown,
+  first: { readonly at: string; readonly value: unknown },
+  fix: string,
+): Violation[] {
+  if (isLateBound(value) || isLateBound(first.value) || value === first.value) return [];
+  return [
+    violation(
+      at,
+      stack,
+      `has ${field} "${String(value)}" while ${first.at} has "${String(first.value)}"`,
+      fix,
+    ),
+  ];
+}
