@@ -7,6 +7,12 @@
 // the network namespace of scripts/libvirt-harness; the first builds start right after.
 // A smaller environment: `tools: false` (linux only, one builder), `machineCount: 0` (no
 // machines, so no install host); the e2e's staging and production stacks are such.
+// A second hypervisor (docs/libvirt.md "Builders on more than one hypervisor"): `remoteLibvirtUri` (a qemu+ssh URI,
+// e.g. the harness's kvm2) puts the tools builder there, on a routed network `remoteSubnet`
+// (default 10.252.150.0/24; its hypervisor must route it and the local subnet to each other), from
+// where it clones from and uploads to the binhost on the local hypervisor; the local network
+// routes too instead of being isolated. `toolsHypervisor: local` moves the builder back (the
+// preview replaces its VM on the new hypervisor and deletes it from the old one).
 // Certificates for services outside this program: `certificates` (a JSON list of RootCa
 // certificates, e.g. `[{"name":"mail","kind":"host","commonName":"mail.dev.gentoo-infra.test"}]`;
 // output `certificates`), and `revoked` (e.g. `[{"certificate":"mail","reason":"keyCompromise"}]`):
@@ -111,26 +117,62 @@ export = async () => {
     },
   };
 
+  const domainType = (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu";
   const hypervisor = new Hypervisor("local", {
     uri: config.get("libvirtUri") ?? "qemu:///system",
-    domainType: (config.get("domainType") as "kvm" | "qemu" | "detect" | undefined) ?? "qemu",
+    domainType,
   });
+  const remoteUri = config.get("remoteLibvirtUri");
+  const toolsHypervisor = (config.get("toolsHypervisor", { allowedValues: ["local", "remote"] }) ??
+    (remoteUri ? "remote" : "local")) as "local" | "remote";
+  if (toolsHypervisor === "remote" && (!remoteUri || !withTools)) {
+    throw new Error(
+      "config toolsHypervisor: remote needs remoteLibvirtUri (the second hypervisor) and tools",
+    );
+  }
   // An IPv6 prefix that the hypervisor advertises: iPXE waits ~13 s per network boot without one.
   const ipv6Prefix = config.get("ipv6Prefix") ?? `fd00:67:69:${lan.network.split(".")[2]}::/64`;
   const network = new GuestNetwork("lan", {
     hypervisor,
     subnet,
     ipv6Prefix,
-    mode: "isolated",
+    // With a second hypervisor, its guests reach the binhost through the hypervisors' routes.
+    mode: remoteUri ? "route" : "isolated",
     dhcp: "off",
   });
-  const base = new BaseImage("standin-base", {
-    hypervisor,
-    source: {
-      path: config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2"),
-    },
-  });
+  const imagePath =
+    config.get("baseImagePath") ?? path.join(cache, "images/debian-standin-amd64.qcow2");
+  const base = new BaseImage("standin-base", { hypervisor, source: { path: imagePath } });
   const image = { volumeId: base.volumeId };
+
+  // The second hypervisor: its routed network and its copy of the base image, uploaded from here.
+  const remoteSubnet = config.get("remoteSubnet") ?? "10.252.150.0/24";
+  const remoteLan = parseIpv4Subnet(remoteSubnet);
+  if (remoteLan === undefined || remoteLan.prefixLength > 24) {
+    throw new Error(
+      `config remoteSubnet: "${remoteSubnet}" is not an IPv4 subnet of /24 or larger`,
+    );
+  }
+  const remote = remoteUri
+    ? (() => {
+        const remoteHypervisor = new Hypervisor("remote", { uri: remoteUri, domainType });
+        return {
+          hypervisor: remoteHypervisor,
+          network: new GuestNetwork("remote-lan", {
+            hypervisor: remoteHypervisor,
+            subnet: remoteSubnet,
+            mode: "route",
+            dhcp: "off",
+          }),
+          image: {
+            volumeId: new BaseImage("remote-standin-base", {
+              hypervisor: remoteHypervisor,
+              source: { path: imagePath },
+            }).volumeId,
+          },
+        };
+      })()
+    : undefined;
 
   const pki = new RootCa("pki", {
     baseDn: config.get("baseDn") ?? "dc=gentoo-infra,dc=test",
@@ -319,9 +361,9 @@ export = async () => {
         });
 
   const farm = new GentooBuildFarm("farm", {
-    hypervisors: { local: hypervisor },
-    network,
-    image,
+    hypervisors: { local: hypervisor, ...(remote ? { remote: remote.hypervisor } : {}) },
+    network: { local: network, ...(remote ? { remote: remote.network } : {}) },
+    image: { local: image, ...(remote ? { remote: remote.image } : {}) },
     builders: [
       { stack, environment, arch, hypervisor: "local", address: addresses.builder },
       ...(toolsStack
@@ -330,8 +372,10 @@ export = async () => {
               stack: toolsStack,
               environment,
               arch,
-              hypervisor: "local",
-              address: addresses.toolsBuilder,
+              hypervisor: toolsHypervisor,
+              // The same host number on either hypervisor's subnet.
+              address:
+                toolsHypervisor === "remote" ? hostAddress(remoteLan, 21) : addresses.toolsBuilder,
             },
           ]
         : []),

@@ -21,6 +21,8 @@ export interface StepState {
   readonly type?: string;
   readonly inputs?: Record<string, unknown>;
   readonly outputs?: Record<string, unknown>;
+  /** The resource's provider reference (`<provider URN>::<id>`). */
+  readonly provider?: string;
 }
 
 /** A `pulumi preview --json` document. */
@@ -122,6 +124,14 @@ function opOf(op: string): Change["op"] | undefined {
       // same, read (a StackReference is read on every run), refresh, discard: no change.
       return undefined;
   }
+}
+
+/**
+ * The hypervisor a libvirt resource is on: the name of its provider, which is its Hypervisor's
+ * (lib/libvirt/hypervisor.ts), from `urn:…$pulumi:providers:libvirt::<name>::<id>`.
+ */
+function hypervisorOf(state: StepState | undefined): string | undefined {
+  return /\$pulumi:providers:libvirt::([^:]+)::/.exec(state?.provider ?? "")?.[1];
 }
 
 /** The type of a push (lib/host/file-push.ts): one resource per PushedFiles. */
@@ -263,6 +273,19 @@ function describe(unordered: readonly Change[]): Described {
     }
   }
 
+  // VMs that move to another hypervisor: their libvirt provider is the Hypervisor's, by name.
+  for (const c of changes) {
+    if (c.type !== "libvirt:index/domain:Domain" || c.op !== "replace") continue;
+    const [from, to] = [hypervisorOf(c.old), hypervisorOf(c.new)];
+    if (!from || !to || from === to) continue;
+    const builder = /-(development|staging|production)-(amd64|arm64|x86)-(.+)$/.exec(c.name);
+    const what =
+      builder && c.chain[0] === "gentoo-infra:buildfarm:GentooBuildFarm"
+        ? `builder ${builder[1]}/${builder[2]}/${builder[3]}`
+        : `VM ${code(c.name)}`;
+    tell(c, groupOf(c), `${what} moves: hypervisor ${from} → ${to}`);
+  }
+
   // Builders: the tree snapshot they build.
   for (const f of files) {
     const m = /-(development|staging|production)-(amd64|arm64|x86)-(.+)-files$/.exec(f.push);
@@ -380,7 +403,7 @@ function describe(unordered: readonly Change[]): Described {
 
   // VMs.
   for (const c of changes) {
-    if (c.type !== "libvirt:index/domain:Domain") continue;
+    if (c.type !== "libvirt:index/domain:Domain" || told.has(c)) continue;
     tell(c, groupOf(c), `VM ${c.name} ${VERB[c.op]}`);
   }
 

@@ -1,7 +1,9 @@
 /**
- * e2e tier (issues 7, 12, 13): one site, examples/minimal, goes up once on the harness's
- * libvirtd (TCG, Pulumi inside the network namespace) with its two builders (linux, and tools:
- * an application Stack on linux), the binhost serving a private copy of the stand-in tree and
+ * e2e tier (issues 7, 12, 13, 18): one site, examples/minimal, goes up once on the harness's
+ * two hypervisors (TCG, Pulumi inside the first's network namespace) with its two builders
+ * (linux on the first, and tools, an application Stack on linux, on the second: its own libvirtd
+ * reached over qemu+ssh, its guests routed to the first's, so that everything tools builds
+ * crosses from one hypervisor to the other), the binhost serving a private copy of the stand-in tree and
  * overlay over git, the install host with one registered machine, web1 (BIOS), and a real
  * HTTP listener in the namespace that receives every build outcome. Two more environments of
  * the same program, staging and production, come up after development's scenarios (each VM
@@ -112,7 +114,12 @@ import {
   startNotifyListener,
   verifyGpkg,
 } from "../support/build-site";
-import { NETNS, useLibvirtHarness } from "../support/harness";
+import {
+  freeSecondSubnet,
+  NETNS,
+  secondHypervisorUri,
+  useLibvirtHarness,
+} from "../support/harness";
 import {
   installedCommand,
   MACHINE_EMERGE,
@@ -120,7 +127,7 @@ import {
   sshRunner,
   withCompromisedPackage,
 } from "../support/installed-machine";
-import { libvirtObjects, removeLibvirtObjects } from "../support/libvirt";
+import { libvirtObjects, libvirtOn, removeLibvirtObjects } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
@@ -163,7 +170,7 @@ const UNKNOWN_MAC = "52:54:00:47:49:ef";
 /** Where Portage on a machine caches the packages it fetched from the binhost. */
 const MACHINE_PACKAGE_CACHE = "/var/cache/binhost";
 const isRoot = () => process.getuid?.() === 0;
-useLibvirtHarness(isRoot);
+useLibvirtHarness(isRoot, { hypervisors: 2 });
 
 interface Server {
   address: string;
@@ -240,6 +247,8 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
     stack: `px-${id}`,
   });
   const prefix = `gi-${program.stack}`;
+  /** virsh on the second hypervisor, from the first namespace over qemu+ssh. */
+  const second = () => libvirtOn({ uri: secondHypervisorUri(), netns: NETNS });
   // Staging and production: the same program, a Pulumi stack each (config `environment`).
   const staging = await PulumiProgram.create("examples/minimal", {
     netns: NETNS,
@@ -606,6 +615,9 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       await program.setConfig("notifyUrl", listener.url);
       await program.setConfig("treeDir", trees);
       await program.setConfig("machineCount", "1");
+      // The tools builder on the second hypervisor (examples/minimal `remoteLibvirtUri`).
+      await program.setConfig("remoteLibvirtUri", secondHypervisorUri());
+      await program.setConfig("remoteSubnet", freeSecondSubnet());
       const push = (await previewSteps()).find((s) => /binhost-git-gentoo$/.test(s.urn));
       assert.ok(push, "the preview has the push of the tree to the binhost");
       assert.ok(
@@ -619,6 +631,11 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       outputs = await program.outputs({ showSecrets: true });
       servers = outputs.servers as Record<string, Server>;
       writeFileSync(ca, outputs.caCertificatePem as string);
+      assert.match(
+        second().virsh("domstate", `${prefix}-farm-development-amd64-tools`),
+        /running/,
+        "the tools builder runs on the second hypervisor",
+      );
       assert.equal(sshOk("pxe", "systemctl is-active dnsmasq nginx"), "active\nactive\n");
       assert.deepEqual(status(WEB1.file), {
         host: WEB1.hostname,
@@ -1193,6 +1210,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
       destroyed = true;
       assert.deepEqual(libvirtObjects(prefix), []);
       assert.equal(existsSync(`/var/lib/libvirt/images/${prefix}`), false);
+      assert.deepEqual(second().libvirtObjects(prefix), [], "nor on the second hypervisor");
     });
   } finally {
     listener?.stop();
@@ -1210,6 +1228,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
     if (!destroyed) {
       await program.destroy().catch(() => undefined);
       removeLibvirtObjects(prefix); // when destroy could not run (a timed-out up keeps the lock)
+      second().removeLibvirtObjects(prefix);
     }
     await program.cleanup({ force: !destroyed });
     rmSync(work, { recursive: true, force: true });

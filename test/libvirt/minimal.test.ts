@@ -1,10 +1,17 @@
 /**
- * libvirt tier: examples/minimal (RootCa, a Stack, BinhostMirror, PxeInstallHost, one builder;
- * config `tools: false`: the tools Stack's builder is the e2e tier's)
- * goes up with the real engine and providers on the harness's libvirtd (TCG, network namespace
- * `gentoo-infra`; Pulumi runs inside the namespace so that SSH reaches the guests):
+ * libvirt tier: examples/minimal (RootCa, two Stacks, BinhostMirror, PxeInstallHost, a builder
+ * per Stack) goes up with the real engine and providers on the harness's two hypervisors (TCG;
+ * Pulumi runs in the first's network namespace `gentoo-infra`, so that SSH reaches the guests):
+ * the binhost, the install host and linux's builder on the first (qemu:///system), the tools
+ * builder on the second (`remoteLibvirtUri`: qemu+ssh, docs/libvirt.md), on a routed network;
+ * - the base image is uploaded to the second hypervisor's pool over qemu+ssh; each hypervisor
+ *   holds exactly its domains;
  * - every server's domain runs and cloud-init finished on it (each Server's `<name>-ready`
- *   command waits for `cloud-init status --wait`; up fails otherwise);
+ *   command waits for `cloud-init status --wait`; up fails otherwise), the tools builder
+ *   reached through the route;
+ * - guest to guest across the hypervisors: the tools builder, with the values its build script
+ *   uses, lists the binhost's git over HTTPS (root CA checked) and its upload area over SSH
+ *   (the upload key, the binhost's host key pinned, rrsync);
  * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
  * - dnsmasq and nginx run on the install host;
  * - a second up reports no changes;
@@ -20,7 +27,10 @@
  *   certificates, dnsmasq's hosts, its files);
  * - pr/add-machine, merged into main and brought up, changes the install host's files in place:
  *   no VM is replaced;
- * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory.
+ * - pr/move-builder (toolsHypervisor local) moves the tools builder: its preview replaces its
+ *   VM and disks and the report says from which hypervisor to which; brought up, the builder
+ *   runs on the first hypervisor (cloud-init done) and nothing of it is left on the second;
+ * - destroy leaves no domain, volume, pool or network (virsh) and no pool directory on either.
  * Not proven here: that the binhost serves the re-signed CRL (pr/revoke is previewed, not brought
  * up; the engine tier's test/engine/pki.test.ts brings a revocation up and openssl rejects the
  * certificate).
@@ -47,8 +57,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { type PreviewJson, previewReport, type StepState } from "../../lib/cli/preview-report";
-import { NETNS, useLibvirtHarness } from "../support/harness";
-import { libvirtObjects, removeLibvirtObjects, virsh } from "../support/libvirt";
+import {
+  freeSecondSubnet,
+  NETNS,
+  secondHypervisorUri,
+  useLibvirtHarness,
+} from "../support/harness";
+import { libvirtObjects, libvirtOn, removeLibvirtObjects, virsh } from "../support/libvirt";
 import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
@@ -72,7 +87,7 @@ function savePreview(branch: string, preview: PreviewJson): void {
   const state = (s: StepState | undefined) => {
     if (!s) return undefined;
     const { __provider: _, ...inputs } = s.inputs ?? {};
-    return { type: s.type, inputs };
+    return { type: s.type, inputs, ...(s.provider ? { provider: s.provider } : {}) };
   };
   const steps = (preview.steps ?? []).map((step) => ({
     op: step.op,
@@ -86,7 +101,7 @@ function savePreview(branch: string, preview: PreviewJson): void {
     `${JSON.stringify({ steps }, null, 1)}\n`,
   );
 }
-useLibvirtHarness(isRoot);
+useLibvirtHarness(isRoot, { hypervisors: 2 });
 
 interface Servers {
   [name: string]: { address: string; user: string; privateKeyOpenssh: string };
@@ -125,14 +140,21 @@ function siteRepository(root: string): { dir: string; git: (...args: string[]) =
   return { dir, git };
 }
 
-/** The UUID of every domain whose name starts with `prefix`: a replaced VM gets a new one. */
-function domainUuids(prefix: string): Record<string, string> {
+/**
+ * The UUID of every domain whose name starts with `prefix` (on the first hypervisor, or on the
+ * one `on` reaches): a replaced VM gets a new one.
+ */
+function domainUuids(
+  prefix: string,
+  on: Pick<ReturnType<typeof libvirtOn>, "virsh"> = { virsh },
+): Record<string, string> {
   return Object.fromEntries(
-    virsh("list", "--all", "--name")
+    on
+      .virsh("list", "--all", "--name")
       .split("\n")
       .map((n) => n.trim())
       .filter((n) => n.startsWith(prefix))
-      .map((n) => [n, virsh("domuuid", n).trim()]),
+      .map((n) => [n, on.virsh("domuuid", n).trim()]),
   );
 }
 
@@ -152,6 +174,10 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
   // The stack name is the libvirt name prefix of everything it makes (gi-<stack>-…).
   const prefix = `gi-${program.stack}`;
   const stackFile = `Pulumi.${program.stack}.yaml`;
+  // The second hypervisor, as virsh reaches it from the first namespace (over qemu+ssh).
+  const remoteUri = secondHypervisorUri();
+  const kvm2 = libvirtOn({ uri: remoteUri, netns: NETNS });
+  const toolsDomain = `${prefix}-farm-development-amd64-tools`;
   let destroyed = false;
   const step = scenarioSteps(t);
   const ssh = (servers: Servers, name: string, command: string) => {
@@ -174,31 +200,54 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
   try {
     let uuids: Record<string, string> = {};
     let outputs: Record<string, unknown> = {};
-    await step("up creates three running servers whose cloud-init finished", async () => {
-      // One builder (linux): a second one only adds a boot and a build to the tier's time. A
-      // certificate for a service outside the program, for pr/revoke to revoke.
-      await program.setConfig("tools", "false");
-      await program.setConfig(
-        "certificates",
-        JSON.stringify([{ name: "mail", kind: "host", commonName: "mail.dev.gentoo-infra.test" }]),
-      );
-      site.git("add", stackFile);
-      site.git("commit", "--quiet", "-m", "development: linux only, a certificate for mail");
-      await program.up();
-      outputs = await program.outputs({ showSecrets: true });
-      assert.deepEqual(Object.keys(outputs.certificates as object), ["mail"]);
-      uuids = domainUuids(prefix);
-      // binhost, install host, and linux's builder.
-      assert.equal(Object.keys(uuids).length, 3, `domains: ${Object.keys(uuids).join(", ")}`);
-      for (const name of Object.keys(uuids)) {
-        assert.match(virsh("domstate", name), /running/, `${name} runs`);
-      }
-      const servers = outputs.servers as Servers;
-      for (const name of Object.keys(servers)) {
-        const r = ssh(servers, name, "cloud-init status");
-        assert.match(r.stdout, /status: done/, `${name}: ${r.stdout}${r.stderr}`);
-      }
-    });
+    await step(
+      "up creates four running servers on two hypervisors whose cloud-init finished",
+      async () => {
+        // The tools builder on the second hypervisor, on a subnet the harness routes to it. A
+        // certificate for a service outside the program, for pr/revoke to revoke.
+        await program.setConfig("remoteLibvirtUri", remoteUri);
+        await program.setConfig("remoteSubnet", freeSecondSubnet());
+        await program.setConfig(
+          "certificates",
+          JSON.stringify([
+            { name: "mail", kind: "host", commonName: "mail.dev.gentoo-infra.test" },
+          ]),
+        );
+        site.git("add", stackFile);
+        site.git("commit", "--quiet", "-m", "development: tools on kvm2, a certificate for mail");
+        await program.up();
+        outputs = await program.outputs({ showSecrets: true });
+        assert.deepEqual(Object.keys(outputs.certificates as object), ["mail"]);
+        uuids = domainUuids(prefix);
+        // binhost, install host, and linux's builder on the first hypervisor.
+        assert.deepEqual(Object.keys(uuids).sort(), [
+          `${prefix}-binhost`,
+          `${prefix}-farm-development-amd64-linux`,
+          `${prefix}-pxe`,
+        ]);
+        for (const name of Object.keys(uuids)) {
+          assert.match(virsh("domstate", name), /running/, `${name} runs`);
+        }
+        // tools's builder on the second, with its own copy of the base image and network.
+        const remote = kvm2.libvirtObjects(prefix);
+        t.diagnostic(`on the second hypervisor: ${remote.join(", ")}`);
+        assert.deepEqual(remote.filter((o) => /^(domain|network|pool) /.test(o)).sort(), [
+          `domain ${toolsDomain}`,
+          `network ${prefix}-remote-lan`,
+          `pool ${prefix}`,
+        ]);
+        assert.match(kvm2.virsh("domstate", toolsDomain), /running/);
+        assert.ok(
+          remote.some((o) => /^volume .*remote-standin-base/.test(o)),
+          "the base image was uploaded to the second hypervisor's pool",
+        );
+        const servers = outputs.servers as Servers;
+        for (const name of Object.keys(servers)) {
+          const r = ssh(servers, name, "cloud-init status");
+          assert.match(r.stdout, /status: done/, `${name}: ${r.stdout}${r.stderr}`);
+        }
+      },
+    );
 
     await step(
       "the binhost answers HTTPS with its RootCa certificate (curl --cacert)",
@@ -218,6 +267,29 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
         );
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /development-host\.crl/);
+      },
+    );
+
+    await step(
+      "the tools builder on the second hypervisor reaches the binhost on the first: git over HTTPS, the upload area over SSH",
+      async () => {
+        const servers = outputs.servers as Servers;
+        const binhost = new URL((outputs.urls as { binhost: string }).binhost).hostname;
+        // The values the build script uses (lib/buildfarm/build.sh), read from it on the builder.
+        const script = "/usr/local/libexec/gentoo-infra/build-development-amd64-tools";
+        const r = ssh(
+          servers,
+          "builder-development-amd64-tools",
+          `set -euo pipefail
+eval "$(sudo grep -E '^readonly (TREE_NAME|UPLOAD_TARGET|UPLOAD_KEY|ROOT_CERTIFICATE)=' ${script})"
+sudo git -c http.sslCAInfo="$ROOT_CERTIFICATE" -c http.curloptResolve=${binhost}:443:${servers.binhost?.address} ls-remote "$TREE_URL"
+echo "== upload"
+sudo rsync --list-only -e "ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS" "\${UPLOAD_TARGET%%:*}:"`,
+        );
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        const [git = "", upload = ""] = r.stdout.split("== upload\n");
+        assert.match(git, /^[0-9a-f]{40}\trefs\/heads\/develop$/m, r.stdout);
+        assert.match(upload, /distfiles$/m, r.stdout);
       },
     );
 
@@ -292,11 +364,13 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
         // Exactly what moving the tree means, and nothing else.
         const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
         assert.deepEqual(pr.lines, [
-          "## development: 4 resources change",
+          "## development: 5 resources change",
           `- builder development/amd64/linux: tree ${a} → ${b}`,
+          `- builder development/amd64/tools: tree ${a} → ${b}`,
           "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
+          "- farm-development-amd64-tools: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-tools`",
           `- serves gentoo at ${b} (develop), was ${a}`,
-          "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`",
+          "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`, `/srv/binhost/client/development/amd64/tools/tree-snapshot`",
           "- machine 52:54:00:47:49:50 install configuration changed",
         ]);
       },
@@ -362,23 +436,74 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
           "web2 gets its host certificate",
         );
         site.git("merge", "--quiet", "--no-ff", "-m", "Merge pr/add-machine", "pr/add-machine");
+        const remoteUuids = domainUuids(prefix, kvm2);
         await program.up();
         assert.deepEqual(domainUuids(prefix), uuids, "every VM kept its domain UUID");
+        assert.deepEqual(domainUuids(prefix, kvm2), remoteUuids, "on both hypervisors");
         const r = ssh(outputs.servers as Servers, "pxe", "grep -c web2 /etc/dnsmasq.conf");
         assert.equal(r.stdout.trim(), "1", r.stderr);
       },
     );
 
-    await step("destroy leaves no domain, volume, pool, network or pool directory", async () => {
-      await program.destroy();
-      destroyed = true;
-      assert.deepEqual(libvirtObjects(prefix), []);
-      assert.equal(existsSync(`/var/lib/libvirt/images/${prefix}`), false);
-    });
+    await step(
+      "pull request pr/move-builder (toolsHypervisor local), merged and brought up, moves the tools builder to the first hypervisor",
+      async () => {
+        const pr = await pullRequest("pr/move-builder", () =>
+          program.setConfig("toolsHypervisor", "local"),
+        );
+        assert.deepEqual(pr.files, [stackFile]);
+        t.diagnostic(pr.lines.join("\n"));
+        t.diagnostic(pr.r.stateful.join("\n"));
+        assert.ok(
+          pr.lines.includes("- builder development/amd64/tools moves: hypervisor remote → local"),
+          pr.lines.join("\n"),
+        );
+        const replaced = pr.preview.steps
+          .filter((s) => /replace/.test(s.op) && /libvirt:index\/domain:Domain/.test(s.urn))
+          .map((s) => s.urn.split("::").at(-1));
+        assert.deepEqual([...new Set(replaced)], ["farm-development-amd64-tools"]);
+        site.git("merge", "--quiet", "--no-ff", "-m", "Merge pr/move-builder", "pr/move-builder");
+        await program.up();
+        const after = domainUuids(prefix);
+        assert.deepEqual(Object.keys(after).sort(), [...Object.keys(uuids), toolsDomain].sort());
+        for (const [name, uuid] of Object.entries(uuids)) {
+          assert.equal(after[name], uuid, `${name} kept its domain`);
+        }
+        const moved = (await program.outputs({ showSecrets: true })).servers as Servers;
+        assert.match(moved["builder-development-amd64-tools"]?.address ?? "", /^192\.168\.150\./);
+        const r = ssh(moved, "builder-development-amd64-tools", "cloud-init status");
+        assert.match(r.stdout, /status: done/, r.stderr);
+        assert.deepEqual(
+          kvm2
+            .libvirtObjects(prefix)
+            .filter((o) => /^(domain|network|pool) /.test(o))
+            .sort(),
+          [`network ${prefix}-remote-lan`, `pool ${prefix}`],
+          "nothing of the builder is left on the second hypervisor",
+        );
+        assert.equal(
+          kvm2.libvirtObjects(prefix).filter((o) => /tools/.test(o)).length,
+          0,
+          "none of its volumes",
+        );
+      },
+    );
+
+    await step(
+      "destroy leaves no domain, volume, pool, network or pool directory on either hypervisor",
+      async () => {
+        await program.destroy();
+        destroyed = true;
+        assert.deepEqual(libvirtObjects(prefix), []);
+        assert.equal(existsSync(`/var/lib/libvirt/images/${prefix}`), false);
+        assert.deepEqual(kvm2.libvirtObjects(prefix), []);
+      },
+    );
   } finally {
     if (!destroyed) {
       await program.destroy().catch(() => undefined);
       removeLibvirtObjects(prefix); // when destroy could not run (a timed-out up keeps the lock)
+      kvm2.removeLibvirtObjects(prefix);
     }
     await program.cleanup({ force: !destroyed });
     rmSync(work, { recursive: true, force: true });

@@ -14,23 +14,22 @@
  * - another client key, another host key in known_hosts (virsh) or in knownhosts (the provider):
  *   the connection is refused;
  * - the release that stops it leaves no process of its daemons, no namespace and no link.
- * - the library on it: a BaseImage uploaded to its pool, a route-mode GuestNetwork, a Server
- *   there that `pulumi` (in the first namespace) reaches through the route, a push; a second up
- *   changes nothing; destroy leaves nothing;
  * - with its sshd blocked, the preview fails with one error naming it, and `up --target` of a
  *   new network on the first hypervisor still works.
- * Not proven here: guest-to-guest traffic between the two hypervisors' networks, a build farm
- * spread over both, a builder moved between them. Needs root (the harness).
+ * The library on it (a BaseImage uploaded to its pool, a routed network, a builder there that
+ * reaches the binhost on the first, a builder moved between them): test/libvirt/minimal.test.ts.
+ * Needs root (the harness).
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { freeSubnet } from "../support/blank-machine";
 import {
+  freeSecondSubnet,
   HARNESS,
   KVM2_DIR,
   NETNS,
@@ -38,16 +37,11 @@ import {
   secondHypervisorUri,
   useLibvirtHarness,
 } from "../support/harness";
-import { virsh as virsh1, virshQuiet as virsh1Quiet } from "../support/libvirt";
+import { libvirtOn, virsh as virsh1, virshQuiet as virsh1Quiet } from "../support/libvirt";
 import { PulumiCommandError, PulumiProgram, TOOLCHAIN_HINT } from "../support/pulumi";
-import { requireFiles, requireRoot, requireTools } from "../support/tools";
+import { requireRoot, requireTools } from "../support/tools";
 
 const isRoot = () => process.getuid?.() === 0;
-/** The STAND-IN base image (docs/base-image.md), uploaded by the library's BaseImage. */
-const IMAGE = path.join(
-  process.env.GI_CACHE ?? path.resolve(__dirname, "../../.cache"),
-  "images/debian-standin-amd64.qcow2",
-);
 useLibvirtHarness(isRoot, { hypervisors: 2 });
 
 const id = randomBytes(2).toString("hex");
@@ -92,6 +86,9 @@ function virsh2Quiet(connect: string, ...args: string[]) {
     timeout: 60_000,
   });
 }
+/** virsh and the clean-up helpers against the second hypervisor, from the first namespace. */
+const second = () => libvirtOn({ uri, netns: NETNS });
+
 function virsh2(...args: string[]): string {
   const r = virsh2Quiet(uri, ...args);
   assert.equal(r.status, 0, `virsh -c ${uri} ${args.join(" ")}: ${r.stderr}`);
@@ -254,108 +251,6 @@ test("the libvirt provider goes up and down over the same URI", async (t) => {
   }
 });
 
-/** Names of the domains, networks and pools on the second hypervisor that start with `start`. */
-function objectsOnSecond(start: string): string[] {
-  const names = (kind: string, ...args: string[]) =>
-    (virsh2Quiet(uri, ...args).stdout ?? "")
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith(start))
-      .map((l) => `${kind} ${l}`);
-  return [
-    ...names("domain", "list", "--all", "--name"),
-    ...names("network", "net-list", "--all", "--name"),
-    ...names("pool", "pool-list", "--all", "--name"),
-  ];
-}
-
-/** Removes what a failed run left on the second hypervisor (domains, networks, pools). */
-function removeFromSecond(start: string): void {
-  for (const object of objectsOnSecond(start)) {
-    const [kind, name] = object.split(" ") as [string, string];
-    if (kind === "domain") {
-      virsh2Quiet(uri, "destroy", name);
-      virsh2Quiet(uri, "undefine", "--nvram", name);
-    } else if (kind === "network") {
-      virsh2Quiet(uri, "net-destroy", name);
-      virsh2Quiet(uri, "net-undefine", name);
-    } else {
-      for (const line of (virsh2Quiet(uri, "vol-list", "--pool", name).stdout ?? "").split("\n")) {
-        const volume = line.trim().split(/\s+/)[0];
-        if (volume) virsh2Quiet(uri, "vol-delete", "--pool", name, volume);
-      }
-      virsh2Quiet(uri, "pool-destroy", name);
-      virsh2Quiet(uri, "pool-delete", name);
-      virsh2Quiet(uri, "pool-undefine", name);
-    }
-  }
-}
-
-test("the library on the second hypervisor: its image uploaded to its pool, a Server there reached through the route, a push; a second up changes nothing; destroy leaves nothing", async (t) => {
-  if (!requireRoot(t, "libvirtd")) return;
-  if (!requireTools(t, ["pulumi", "ssh"], TOOLCHAIN_HINT)) return;
-  if (!requireFiles(t, [IMAGE], "run scripts/setup (step 60-images)")) return;
-  const program = await PulumiProgram.create("test/libvirt/fixtures/library-on-hv2", {
-    stack: `lv-lib2-${id}`,
-    netns: NETNS,
-  });
-  const stackPrefix = `gi-${program.stack}`;
-  // A /24 of the range the first namespace routes to the second (10.252.0.0/16).
-  const used = addresses(NETNS2);
-  const third = [...Array(250).keys()]
-    .map((i) => i + 1)
-    .find((n) => !used.includes(`10.252.${n}.`));
-  assert.ok(third !== undefined, "a free /24 in 10.252.0.0/16");
-  let destroyed = false;
-  try {
-    await program.setConfig("uri", uri);
-    await program.setConfig("image", IMAGE);
-    await program.setConfig("subnet", `10.252.${third}.0/24`);
-    let start = Date.now();
-    await program.up();
-    t.diagnostic(`up of the library on the second hypervisor: ${(Date.now() - start) / 1000} s`);
-    const outputs = (await program.outputs({ showSecrets: true })) as {
-      address: string;
-      domainName: string;
-      user: string;
-      privateKeyOpenssh: string;
-    };
-    assert.match(virsh2("domstate", outputs.domainName), /running/, "the server runs on kvm2");
-    assert.equal(virsh1Quiet("domstate", outputs.domainName).status, 1, "and not on the first");
-    assert.deepEqual(
-      objectsOnSecond(stackPrefix).sort(),
-      [`domain ${outputs.domainName}`, `network ${stackPrefix}-lan2`, `pool ${stackPrefix}`].sort(),
-    );
-    const key = workFile("far.key", outputs.privateKeyOpenssh);
-    chmodSync(key, 0o600);
-    const r = spawnSync(
-      "ip",
-      [
-        ...["netns", "exec", NETNS, "ssh", "-i", key, "-o", "BatchMode=yes"],
-        ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
-        `${outputs.user}@${outputs.address}`,
-        "cat /etc/gentoo-infra/hello",
-      ],
-      { encoding: "utf8", timeout: 60_000 },
-    );
-    assert.equal(r.stdout, "pushed over a route to kvm2\n", r.stderr);
-    start = Date.now();
-    await program.up({ expectNoChanges: true });
-    t.diagnostic(`no-change up: ${(Date.now() - start) / 1000} s`);
-    await program.destroy();
-    destroyed = true;
-    assert.deepEqual(objectsOnSecond(stackPrefix), [], "destroy left nothing on kvm2");
-    assert.equal(
-      virsh1Quiet("pool-info", stackPrefix).status,
-      1,
-      "nothing of it was ever on the first hypervisor",
-    );
-  } finally {
-    if (!destroyed) removeFromSecond(stackPrefix);
-    await program.cleanup({ force: !destroyed });
-  }
-});
-
 test("the second hypervisor unreachable: one error naming it; up --target of the first's resources still works", async (t) => {
   if (!requireRoot(t, "libvirtd")) return;
   if (!requireTools(t, ["pulumi", "iptables"], TOOLCHAIN_HINT)) return;
@@ -364,11 +259,6 @@ test("the second hypervisor unreachable: one error naming it; up --target of the
     netns: NETNS,
   });
   const stackPrefix = `gi-${program.stack}`;
-  const used2 = addresses(NETNS2);
-  const third = [...Array(250).keys()]
-    .map((i) => i + 1)
-    .find((n) => !used2.includes(`10.252.${n}.`));
-  assert.ok(third !== undefined, "a free /24 in 10.252.0.0/16");
   // The second's sshd refuses connections from the first namespace while this rule is in.
   const rule = ["OUTPUT", "-p", "tcp", "-d", "10.255.254.2", "--dport", "22"];
   const iptables = (...args: string[]) =>
@@ -377,9 +267,9 @@ test("the second hypervisor unreachable: one error naming it; up --target of the
   try {
     await program.setConfig("uri", uri);
     await program.setConfig("subnet1", freeSubnet(NETNS, 240, 249));
-    await program.setConfig("subnet2", `10.252.${third}.0/24`);
+    await program.setConfig("subnet2", freeSecondSubnet());
     await program.up();
-    assert.deepEqual(objectsOnSecond(stackPrefix).sort(), [
+    assert.deepEqual(second().libvirtObjects(stackPrefix).sort(), [
       `network ${stackPrefix}-lan2`,
       `pool ${stackPrefix}`,
     ]);
@@ -412,11 +302,11 @@ test("the second hypervisor unreachable: one error naming it; up --target of the
     await program.up({ expectNoChanges: true });
     await program.destroy();
     destroyed = true;
-    assert.deepEqual(objectsOnSecond(stackPrefix), [], "nothing left on kvm2");
+    assert.deepEqual(second().libvirtObjects(stackPrefix), [], "nothing left on kvm2");
     assert.equal(virsh1Quiet("net-info", `${stackPrefix}-lan1`).status, 1, "nor on kvm1");
   } finally {
     if (!destroyed) {
-      removeFromSecond(stackPrefix);
+      second().removeLibvirtObjects(stackPrefix);
       for (const net of ["lan1", "lan1b"]) {
         virsh1Quiet("net-destroy", `${stackPrefix}-${net}`);
         virsh1Quiet("net-undefine", `${stackPrefix}-${net}`);

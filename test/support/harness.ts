@@ -26,6 +26,18 @@ export function secondHypervisorUri(): string {
   return readFileSync(path.join(KVM2_DIR, "client/uri"), "utf8").trim();
 }
 
+/**
+ * A /24 of the range the first namespace routes to the second hypervisor (10.252.0.0/16) that no
+ * network of the second uses yet.
+ */
+export function freeSecondSubnet(): string {
+  const used = spawnSync("ip", ["-n", NETNS2, "-4", "-o", "addr"], { encoding: "utf8" }).stdout;
+  for (let third = 1; third <= 250; third++) {
+    if (!used.includes(` 10.252.${third}.`)) return `10.252.${third}.0/24`;
+  }
+  throw new Error(`no free /24 in 10.252.0.0/16 inside the namespace ${NETNS2}`);
+}
+
 /** Whether the harness is running. */
 export function harnessRunning(): boolean {
   return spawnSync(HARNESS, ["status"], { encoding: "utf8" }).status === 0;

@@ -1,7 +1,8 @@
 /**
  * The preview report (lib/cli/preview-report.ts) on previews the real engine printed: examples/
  * minimal on libvirt (a second up's preview, the tree moved by config, a certificate revoked,
- * a machine added, a machine's firmware changed: the pull requests of
+ * a machine added, a machine's firmware changed, a builder moved to another hypervisor: the
+ * pull requests of
  * test/libvirt/minimal.test.ts, saved with
  * GI_SAVE_PREVIEWS) and examples/pki (a certificate revoked), trimmed to the steps and inputs
  * the report reads (test/unit/testdata/preview-report/; secrets were "[secret]" already). The
@@ -32,13 +33,15 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
   it("a tree moved: the builder's commits, what the binhost serves, the files that follow", () => {
     const r = previewReport([{ environment: "development", preview: fixture("tree-moved") }]);
     assert.deepEqual(said(r.markdown), [
-      "## development: 4 resources change",
+      "## development: 5 resources change",
       "### Build farm",
       "- builder development/amd64/linux: tree 7dd2473 → 286966b",
+      "- builder development/amd64/tools: tree 7dd2473 → 286966b",
       "- farm-development-amd64-linux: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-linux`",
+      "- farm-development-amd64-tools: files changed: `/etc/portage/repos.conf/gentoo-infra.conf`, `/usr/local/libexec/gentoo-infra/build-development-amd64-tools`",
       "### Binhost",
       "- serves gentoo at 286966b (develop), was 7dd2473",
-      "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`",
+      "- binhost-client: files changed: `/srv/binhost/client/development/amd64/linux/tree-snapshot`, `/srv/binhost/client/development/amd64/tools/tree-snapshot`",
       "### Install host",
       "- machine 52:54:00:47:49:50 install configuration changed",
     ]);
@@ -131,7 +134,7 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     ]);
     const lines = said(r.markdown);
     assert.deepEqual(lines.slice(0, 4), [
-      "## development: 6 resources change",
+      "## development: 7 resources change",
       "### ⚠ Replaced or deleted, with their state",
       "- **replace** disk `binhost-disk` (Binhost)",
       "- **delete** private key `pki-host-ca-key` (PKI)",
@@ -167,6 +170,43 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     assert.doesNotMatch(kept.markdown, /connection kept/);
   });
 
+  it("a builder moved to another hypervisor: the move, its VM and disk replaced, nothing else", () => {
+    const r = previewReport([{ environment: "development", preview: fixture("builder-moved") }]);
+    assert.deepEqual(said(r.markdown), [
+      "## development: 5 resources change",
+      "### ⚠ Replaced or deleted, with their state",
+      "- **replace** VM `farm-development-amd64-tools` (Build farm)",
+      "- **replace** disk `farm-development-amd64-tools-disk` (Build farm)",
+      "### Build farm",
+      "- builder development/amd64/tools moves: hypervisor remote → local",
+      "- CloudInitDisk replaced: `farm-development-amd64-tools-cloudinit`",
+      "- Command replaced: `farm-development-amd64-tools-ready`",
+      "- Volume replaced: `farm-development-amd64-tools-disk`",
+    ]);
+    assert.equal(r.stateful.length, 2);
+  });
+
+  it("a VM that is not a builder moves by its name; a VM replaced on its hypervisor does not move", () => {
+    const provider = (hypervisor: string) =>
+      `urn:pulumi:development::minimal::gentoo-infra:libvirt:Hypervisor$pulumi:providers:libvirt::${hypervisor}::0d6f3a52-id`;
+    const domain = (chain: string, name: string, from: string, to: string) => ({
+      op: "replace",
+      urn: `urn:pulumi:development::minimal::${chain}$gentoo-infra:libvirt:VirtualMachine$libvirt:index/domain:Domain::${name}`,
+      oldState: { type: "libvirt:index/domain:Domain", provider: provider(from) },
+      newState: { type: "libvirt:index/domain:Domain", provider: provider(to) },
+    });
+    const steps = [
+      domain("gentoo-infra:binhost:BinhostMirror", "binhost", "kvm1", "kvm2"),
+      domain("gentoo-infra:pxe:PxeInstallHost", "pxe", "kvm1", "kvm1"),
+    ];
+    const lines = said(
+      previewReport([{ environment: "development", preview: { steps } }]).markdown,
+    );
+    assert.ok(lines.includes("- VM `binhost` moves: hypervisor kvm1 → kvm2"), lines.join("\n"));
+    assert.ok(lines.includes("- VM pxe replaced"), lines.join("\n"));
+    assert.equal(lines.filter((l) => l.includes("moves")).length, 1);
+  });
+
   it("several environments: one section each, in the order given", () => {
     const r = previewReport([
       { environment: "staging", preview: fixture("nothing") },
@@ -174,13 +214,13 @@ describe("preview report (lib/cli/preview-report.ts)", () => {
     ]);
     assert.deepEqual(
       said(r.markdown).filter((l) => l.startsWith("## ")),
-      ["## staging: no change", "## development: 4 resources change"],
+      ["## staging: no change", "## development: 5 resources change"],
     );
     // Every change is in the folded table, once.
     const rows = r.markdown
       .split("\n")
       .filter((l) => /^\| (create|update|replace|delete) /.test(l));
-    assert.equal(rows.length, 4);
+    assert.equal(rows.length, 5);
   });
 });
 
