@@ -9,8 +9,13 @@
 import { execFileSync } from "node:child_process";
 import { fillShellPlaceholders, shellScriptSource } from "../host/script-file";
 import { shQuote } from "../host/shell";
-import { GIT_COMMIT } from "../validation/patterns";
-import { type Violation, violation } from "../validation/violations";
+import {
+  GIT_COMMIT,
+  matches,
+  plainAbsolutePathViolations,
+  USER_NAME,
+} from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
 
 /** One git repository a BinhostMirror serves (see `BinhostMirrorArgs.gitRepositories`). */
 export interface BinhostGitRepository {
@@ -87,6 +92,36 @@ export function branchNameProblem(branch: string): string | undefined {
   return undefined;
 }
 
+/** Whether `name` can name a served repository: `NAME`, without `.git`. */
+function isGitRepositoryName(name: unknown): name is string {
+  return matches(NAME, name) && !name.endsWith(".git");
+}
+
+/** The violation of a name that {@link isGitRepositoryName} refuses, `at` naming it. */
+function notARepositoryName(at: string, name: unknown): Violation {
+  return violation(
+    at,
+    name,
+    "is not a repository name",
+    "use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, without .git (e.g. gentoo)",
+  );
+}
+
+/** The problems of a list of repository names, each named `<at>[i]`. */
+function repositoryNamesViolations(at: string, names: unknown): Violation[] {
+  if (!Array.isArray(names)) {
+    return [violation(at, names, "is not a list", 'list the repository names, e.g. ["gentoo"]')];
+  }
+  return names.flatMap((name, i) =>
+    isGitRepositoryName(name) ? [] : [notARepositoryName(`${at}[${i}]`, name)],
+  );
+}
+
+/** The problem of the bare repositories' directory (the parameter `root`): a plain path. */
+function gitRootViolations(root: unknown): Violation[] {
+  return plainAbsolutePathViolations("root", root, BINHOST_GIT_ROOT);
+}
+
 /**
  * Every problem of `gitRepositories` (argument names below `gitRepositories`): a name that
  * cannot name a repository or is used twice, no branches, a bad branch name, a commit that
@@ -122,16 +157,8 @@ export function validateGitRepositories(repos: unknown, checkClones = true): Vio
       return;
     }
     const name = repo?.name;
-    if (typeof name !== "string" || !NAME.test(name) || name.endsWith(".git")) {
-      out.push(
-        violation(
-          `${at}.name`,
-          name,
-          "is not a repository name",
-          "use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, without .git (e.g. gentoo)",
-        ),
-      );
-    } else if (first.has(name)) {
+    if (!isGitRepositoryName(name)) out.push(notARepositoryName(`${at}.name`, name));
+    else if (first.has(name)) {
       out.push(
         violation(
           `${at}.name`,
@@ -257,9 +284,15 @@ function git(argv: readonly string[]): string {
  * (they belong to the admin user, git-http-backend runs as www-data, and git refuses
  * repositories of another user) and no pushes over HTTP. `safe.directory = .` too: the
  * git-upload-pack that git-http-backend starts inside the repository checks its ownership
- * as `.` (git 2.39.5 of Debian bookworm), after git-http-backend checked the full path.
+ * as `.` (git 2.39.5 of Debian bookworm), after git-http-backend checked the full path. A
+ * name that is not a repository name or a `root` that is not a plain absolute path (a line
+ * break would add configuration) throws a ValidationError naming it (`names[1]`, `root`).
  */
 export function gitHttpBackendConfig(names: readonly string[], root = BINHOST_GIT_ROOT): string {
+  throwIfViolations("gitHttpBackendConfig", [
+    ...repositoryNamesViolations("names", names),
+    ...gitRootViolations(root),
+  ]);
   return [
     "# gentoo-infra BinhostMirror: git-http-backend's system configuration (nginx sets",
     "# GIT_CONFIG_SYSTEM to this file). Rendered file: edits are overwritten.",
@@ -284,13 +317,17 @@ export interface BinhostGitSetup {
  * `<root>/<name>.git` owned by `owner` (the user pushes log in as) and world-readable
  * (`--shared=0644`), allow forced pushes (`--shared` forbids them), refuse pushes over
  * HTTP, point HEAD at its first branch, and start fcgiwrap's socket. Idempotent: `git init`
- * on an existing repository keeps its objects and refs.
+ * on an existing repository keeps its objects and refs. `owner` and `root` stand in the
+ * commands unquoted: an owner that is not a user name, a root that is not a plain absolute
+ * path, a repository name or a head branch that git would not take throws a ValidationError
+ * naming it (`owner`, `root`, `repos[1].name`, `repos[0].head`).
  */
 export function binhostGitSetupCommands(
   repos: readonly BinhostGitSetup[],
   owner: string,
   root = BINHOST_GIT_ROOT,
 ): string[] {
+  throwIfViolations("binhostGitSetupCommands", gitSetupViolations(repos, owner, root));
   if (repos.length === 0) return [];
   const asOwner = (path: string, rest: string) =>
     `runuser -u ${owner} -- git --git-dir=${shQuote(path)} ${rest}`;
@@ -308,6 +345,43 @@ export function binhostGitSetupCommands(
     }),
     "systemctl enable --now fcgiwrap.socket",
   ];
+}
+
+/** The problems of the arguments of {@link binhostGitSetupCommands}. */
+function gitSetupViolations(repos: unknown, owner: unknown, root: unknown): Violation[] {
+  const out: Violation[] = [];
+  if (!Array.isArray(repos)) {
+    out.push(
+      violation(
+        "repos",
+        repos,
+        "is not a list",
+        'list { name, head }, e.g. [{ name: "gentoo", head: "master" }]',
+      ),
+    );
+  } else {
+    repos.forEach((repo: Partial<BinhostGitSetup> | null, i) => {
+      const name = repo?.name;
+      if (!isGitRepositoryName(name)) out.push(notARepositoryName(`repos[${i}].name`, name));
+      const head = repo?.head;
+      const problem = typeof head === "string" ? branchNameProblem(head) : "is not text";
+      if (problem !== undefined) {
+        out.push(
+          violation(
+            `repos[${i}].head`,
+            head,
+            `is not a branch name (it ${problem})`,
+            "use a git branch name such as develop or release/2026.1",
+          ),
+        );
+      }
+    });
+  }
+  if (!matches(USER_NAME, owner)) {
+    out.push(violation("owner", owner, "is not a user name", "use e.g. gi-admin"));
+  }
+  out.push(...gitRootViolations(root));
+  return out;
 }
 
 /**

@@ -17,7 +17,7 @@
  * and by git-http-backend's configuration. Any other name under `git/` is 404.
  */
 
-import { DNS_NAME } from "../validation/patterns";
+import { DNS_NAME, USER_NAME } from "../validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import {
   BINHOST_GIT_ROOT,
@@ -25,7 +25,12 @@ import {
   GIT_HTTP_BACKEND,
   GIT_HTTP_BACKEND_CONFIG,
 } from "./git";
-import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
+import {
+  BINHOST_DIRECTORIES,
+  type BuildProfileRef,
+  binhostRepositoryPath,
+  validateBuildProfileRef,
+} from "./paths";
 
 /** What port 80 does: serve `crl/` and redirect every other request to HTTPS, or nothing (no listener). */
 export type BinhostHttpMode = "redirect" | "off";
@@ -96,8 +101,6 @@ export interface BinhostNginxArgs {
 }
 
 const PATH = /^\/[A-Za-z0-9._/-]*$/;
-const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
-const USER = /^[a-z_][a-z0-9_-]*$/;
 const GIT_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** Checks the arguments of {@link renderBinhostNginxConf}. */
@@ -143,7 +146,7 @@ export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
   if (args.http !== undefined && args.http !== "redirect" && args.http !== "off") {
     out.push(violation("http", args.http, "is not a port-80 mode", "use redirect or off"));
   }
-  if (args.user !== undefined && !USER.test(args.user)) {
+  if (args.user !== undefined && !USER_NAME.test(args.user)) {
     out.push(violation("user", args.user, "is not a user name", "use e.g. www-data"));
   }
   if (args.buildProfiles.length === 0) {
@@ -158,18 +161,7 @@ export function validateBinhostNginxArgs(args: BinhostNginxArgs): Violation[] {
   }
   const seen = new Map<string, number>();
   args.buildProfiles.forEach((p, i) => {
-    for (const field of ["environment", "arch", "stack"] as const) {
-      if (!SEGMENT.test(p[field] ?? "")) {
-        out.push(
-          violation(
-            `buildProfiles[${i}].${field}`,
-            p[field],
-            "is not a path segment",
-            "use lower-case letters, digits, '.', '_' and '-'",
-          ),
-        );
-      }
-    }
+    out.push(...validateBuildProfileRef(p, `buildProfiles[${i}]`));
     const path = binhostRepositoryPath(p);
     const first = seen.get(path);
     if (first !== undefined) {

@@ -4,11 +4,53 @@
  * (stage URLs). Paths are relative to the binhost's document root and have no leading slash.
  */
 
+import { type Violation, violation } from "../validation/violations";
+
 /** One build profile: an (environment, arch, Stack) cell. */
 export interface BuildProfileRef {
   readonly environment: string;
   readonly arch: string;
   readonly stack: string;
+}
+
+/** One segment of a build profile: its environment, arch or Stack. */
+const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
+
+/**
+ * Checks that a build profile's environment, arch and Stack are path segments (they name
+ * binhost paths, units, status files and the commands that use them), each named
+ * `<at>.<field>`. Shared by the build script, the builder units and commands, the binhost's
+ * nginx.conf and its after-change command.
+ */
+export function validateBuildProfileRef(
+  profile: BuildProfileRef,
+  at = "buildProfile",
+): Violation[] {
+  if (typeof profile !== "object" || profile === null) {
+    return [
+      violation(
+        at,
+        profile,
+        "is not a build profile",
+        'give { environment, arch, stack }, e.g. { environment: "production", arch: "amd64", stack: "web" }',
+      ),
+    ];
+  }
+  const out: Violation[] = [];
+  for (const field of ["environment", "arch", "stack"] as const) {
+    const value: unknown = profile[field];
+    if (typeof value !== "string" || !SEGMENT.test(value)) {
+      out.push(
+        violation(
+          `${at}.${field}`,
+          value,
+          "is not a path segment",
+          "use lower-case letters, digits, '.', '_' and '-'",
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 /**

@@ -5,7 +5,15 @@
  */
 import { scriptSource } from "../host/script-file";
 import { shQuote } from "../host/shell";
-import { BINHOST_DIRECTORIES, type BuildProfileRef, binhostRepositoryPath } from "./paths";
+import { isIpv4Address } from "../network/ipv4";
+import { DNS_NAME, matches, plainAbsolutePathViolations } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
+import {
+  BINHOST_DIRECTORIES,
+  type BuildProfileRef,
+  binhostRepositoryPath,
+  validateBuildProfileRef,
+} from "./paths";
 
 /** The binhost's document root; repositories live at `<root>/<env>/<arch>/<stack>/`. */
 export const BINHOST_ROOT = "/srv/binhost";
@@ -45,23 +53,62 @@ export const BINHOST_FILES = {
 } as const;
 
 /**
+ * The problem of a document root (the parameter `root` of the commands below): it stands in
+ * them unquoted, so it must be a plain absolute path.
+ */
+function rootViolations(root: unknown): Violation[] {
+  return plainAbsolutePathViolations("root", root, BINHOST_ROOT);
+}
+
+/**
  * The upload user's authorized_keys line: no shell, no forwarding, no pty (`restrict`),
  * and every command replaced by `rrsync <root>`, which accepts only rsync and confines it
  * to `root`. `-no-lock`: rrsync otherwise allows one run per user at a time, and all
- * builders share this user.
+ * builders share this user. sshd runs the forced command through a shell: a `root` that is
+ * not a plain absolute path throws a ValidationError.
  */
 export function uploadAuthorizedKeysLine(publicKeyOpenssh: string, root = BINHOST_ROOT): string {
+  throwIfViolations("uploadAuthorizedKeysLine", rootViolations(root));
   const [type, key] = publicKeyOpenssh.trim().split(/\s+/);
   return `restrict,command="${RRSYNC} -no-lock ${root}" ${type} ${key} ${UPLOAD_USER}\n`;
 }
 
 /**
  * A known_hosts line for `names` (host names and addresses) and a host public key
- * (`ssh-ed25519 AAAA… [comment]`; the comment is dropped).
+ * (`ssh-ed25519 AAAA… [comment]`; the comment is dropped). A name that is not a DNS name or an
+ * IPv4 address (a blank, a comma or a line break would pin the key for other hosts) throws a
+ * ValidationError naming it (`names[1]`).
  */
 export function knownHostsLine(names: readonly string[], publicKeyOpenssh: string): string {
+  throwIfViolations("knownHostsLine", knownHostNamesViolations(names));
   const [type, key] = publicKeyOpenssh.trim().split(/\s+/);
   return `${[...new Set(names)].join(",")} ${type} ${key}\n`;
+}
+
+/** The problems of the names of {@link knownHostsLine}. */
+function knownHostNamesViolations(names: unknown): Violation[] {
+  if (!Array.isArray(names) || names.length === 0) {
+    return [
+      violation(
+        "names",
+        names,
+        "is not a list of host names",
+        'list the host\'s names and addresses, e.g. ["binhost.example.ch", "192.168.150.10"]',
+      ),
+    ];
+  }
+  return names.flatMap((name, i) =>
+    matches(DNS_NAME, name) || isIpv4Address(name)
+      ? []
+      : [
+          violation(
+            `names[${i}]`,
+            name,
+            "is not a DNS name or an IPv4 address",
+            "use e.g. binhost.example.ch or 192.168.150.10",
+          ),
+        ],
+  );
 }
 
 /** The directories the upload user may write: each repository, distfiles/ and stages/. */
@@ -78,9 +125,11 @@ export function uploadDirectories(
 /**
  * Commands run once at first boot: the upload user (system account; password `*`: none
  * works, yet the account is not "locked", which sshd without PAM would refuse), the
- * root-owned document root with its `crl/` and `keys/` directories, and nginx enabled.
+ * root-owned document root with its `crl/` and `keys/` directories, and nginx enabled. A
+ * `root` that is not a plain absolute path throws a ValidationError.
  */
 export function binhostFirstBootCommands(root = BINHOST_ROOT): string[] {
+  throwIfViolations("binhostFirstBootCommands", rootViolations(root));
   return [
     `id -u ${UPLOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${UPLOAD_HOME} --shell /bin/sh --password '*' ${UPLOAD_USER}`,
     `install -d -m 0755 -o root -g root ${root} ${root}/${BINHOST_DIRECTORIES.crl} ${root}/${BINHOST_DIRECTORIES.keys}`,
@@ -92,13 +141,22 @@ export function binhostFirstBootCommands(root = BINHOST_ROOT): string[] {
  * The command run as root after BinhostMirror's files changed: wait for first boot to have
  * finished (the upload user must exist), publish the CRLs, create the upload directories
  * (owned by the upload user; parents stay root's), run `setup` (the git repositories:
- * `binhostGitSetupCommands`), then check and reload nginx.
+ * `binhostGitSetupCommands`), then check and reload nginx. `root` stands in the command
+ * unquoted and the build profiles name directories: a `root` that is not a plain absolute path
+ * or a profile whose environment, arch or Stack is not a path segment throws a ValidationError
+ * naming it (`root`, `profiles[1].stack`). `setup` are shell commands, run as given.
  */
 export function binhostAfterChange(
   profiles: readonly BuildProfileRef[],
   root = BINHOST_ROOT,
   setup: readonly string[] = [],
 ): string {
+  throwIfViolations("binhostAfterChange", [
+    ...(Array.isArray(profiles)
+      ? profiles.flatMap((p, i) => validateBuildProfileRef(p, `profiles[${i}]`))
+      : [violation("profiles", profiles, "is not a list", "list the served build profiles")]),
+    ...rootViolations(root),
+  ]);
   return [
     "cloud-init status --wait >/dev/null 2>&1 || true",
     [

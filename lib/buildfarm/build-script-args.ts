@@ -1,6 +1,6 @@
 /** The arguments of a builder's build script (./build-script) and their validation. Pure. */
-import type { BuildProfileRef } from "../binhost/paths";
-import { GIT_COMMIT, HTTP_URL, isWholeNumber, matches } from "../validation/patterns";
+import { type BuildProfileRef, validateBuildProfileRef } from "../binhost/paths";
+import { GIT_COMMIT, HTTP_URL, isWholeNumber, matches, USER_NAME } from "../validation/patterns";
 import { type Violation, violation } from "../validation/violations";
 import { DEFAULT_BUILD_STATUS_DIR } from "./build-script-steps";
 
@@ -114,8 +114,6 @@ export function isCloneUrl(url: unknown): boolean {
 const NOTIFY_URL = HTTP_URL;
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
-const USER = /^[a-z_][a-z0-9_-]*$/;
-const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const REPOSITORY_URL = /^https?:\/\/[A-Za-z0-9._~:/@%+-]+\/$/;
 const PACKAGE = /^[a-z0-9][a-z0-9+_.-]*\/[A-Za-z0-9+_][A-Za-z0-9+_.-]*$/;
@@ -141,27 +139,6 @@ export interface UploadTarget {
 }
 
 /**
- * Checks that a build profile's environment, arch and Stack are path segments (they name
- * binhost paths, units and status files). Shared by the build script and the builder units.
- */
-export function validateBuildProfileRef(profile: BuildProfileRef): Violation[] {
-  const out: Violation[] = [];
-  for (const field of ["environment", "arch", "stack"] as const) {
-    if (!SEGMENT.test(profile[field] ?? "")) {
-      out.push(
-        violation(
-          `buildProfile.${field}`,
-          profile[field],
-          "is not a path segment",
-          "use lower-case letters, digits, '.', '_' and '-'",
-        ),
-      );
-    }
-  }
-  return out;
-}
-
-/**
  * The checks of the build script's settings that a build farm takes from its own plain
  * arguments, each under the script argument it checks (`upload.host`, …): the farm runs
  * them on what it is given before anything is created, {@link validateBuildScriptArgs} on
@@ -173,7 +150,7 @@ export const BUILD_SCRIPT_SETTING_CHECKS = {
       ? []
       : [violation("upload.host", value, "is not a host name", "use e.g. binhost.example.ch")],
   uploadUser: (value: unknown): Violation[] =>
-    matches(USER, value)
+    matches(USER_NAME, value)
       ? []
       : [violation("upload.user", value, "is not a user name", "use e.g. binhost")],
   /** The binhost's root directory; undefined (the default) and "/" are allowed. */

@@ -1,7 +1,8 @@
 /**
  * Where a builder's files live and what they are called: pure naming for the build farm.
  */
-import type { BuildProfileRef } from "../binhost/paths";
+import { type BuildProfileRef, validateBuildProfileRef } from "../binhost/paths";
+import { throwIfViolations } from "../validation/violations";
 import { builderUnitStem } from "./systemd-units";
 
 /** Fixed paths on every builder. */
@@ -76,9 +77,12 @@ export function buildStatusFile(profile: BuildProfileRef): string {
 /**
  * The command run after a builder's files change: reload units, keep the timer enabled and
  * start a build now (without waiting for it), so that a new snapshot or configuration is
- * built at once rather than at the next scheduled time.
+ * built at once rather than at the next scheduled time. The unit names hold the build profile
+ * unquoted: a profile whose environment, arch or Stack is not a path segment throws a
+ * ValidationError naming it (`profile.stack`).
  */
 export function builderAfterChange(profile: BuildProfileRef): string {
+  throwIfViolations("builderAfterChange", validateBuildProfileRef(profile, "profile"));
   const stem = builderUnitStem(profile);
   // daemon-reload is tried twice: on an overloaded host systemd can miss its 25 s D-Bus timeout.
   return `{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now ${stem}.timer && systemctl start --no-block ${stem}.service`;

@@ -6,7 +6,7 @@
  * the outcome.
  */
 import { fillShellPlaceholders, shellScriptSource } from "../host/script-file";
-import { GIT_COMMIT } from "../validation/patterns";
+import { GIT_COMMIT, USER_NAME } from "../validation/patterns";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
 import type { UploadTarget } from "./build-script-args";
 
@@ -95,7 +95,7 @@ export function validateStageScriptArgs(args: StageScriptArgs): Violation[] {
         "use e.g. binhost.example.ch",
       ),
     );
-  if (!/^[a-z_][a-z0-9_-]*$/.test(args.upload.user ?? ""))
+  if (!USER_NAME.test(args.upload.user ?? ""))
     out.push(violation("upload.user", args.upload.user, "is not a user name", "use e.g. binhost"));
   for (const [field, value] of [
     ["upload.rootDir", args.upload.rootDir ?? "/srv/binhost"],

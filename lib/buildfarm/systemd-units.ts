@@ -3,10 +3,9 @@
  * timer starting it on a schedule. A new snapshot starts the service directly (the
  * component runs `systemctl start`), so the timer is the periodic path only.
  */
-import type { BuildProfileRef } from "../binhost/paths";
+import { type BuildProfileRef, validateBuildProfileRef } from "../binhost/paths";
 import { CALENDAR_FIX, isCalendarExpression } from "../validation/calendar";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
-import { validateBuildProfileRef } from "./build-script-args";
 
 /** Inputs of {@link renderBuilderUnits}. */
 export interface BuilderUnitsArgs {

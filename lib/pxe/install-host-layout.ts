@@ -3,6 +3,8 @@
  * where a machine's files lie in it. Pure: no `@pulumi/pulumi`.
  */
 import { macFileName } from "../network/mac";
+import { matches, plainAbsolutePathViolations, USER_NAME } from "../validation/patterns";
+import { type Violation, violation } from "../validation/violations";
 
 /** Where the install host keeps its files. Every path is absolute. */
 export interface InstallHostLayout {
@@ -45,6 +47,37 @@ export const DEFAULT_INSTALL_HOST_LAYOUT: InstallHostLayout = {
   pidFile: "/run/nginx.pid",
   nginxUser: "www-data",
 };
+
+/**
+ * The problems of a layout, each named `layout.<field>`: every path must be a plain absolute
+ * path (`isPlainAbsolutePath`), since the layout reaches root shell commands, systemd units
+ * and nginx.conf unquoted, and `nginxUser` a user name. Every renderer that takes a layout
+ * runs it.
+ */
+export function installHostLayoutViolations(layout: unknown): Violation[] {
+  if (typeof layout !== "object" || layout === null) {
+    return [
+      violation(
+        "layout",
+        layout,
+        "is not an install host layout",
+        'give every field of DEFAULT_INSTALL_HOST_LAYOUT, e.g. { ...DEFAULT_INSTALL_HOST_LAYOUT, wwwRoot: "/srv/www" }',
+      ),
+    ];
+  }
+  const given = layout as Record<string, unknown>;
+  const out: Violation[] = [];
+  for (const [field, example] of Object.entries(DEFAULT_INSTALL_HOST_LAYOUT)) {
+    if (field === "nginxUser") continue;
+    out.push(...plainAbsolutePathViolations(`layout.${field}`, given[field], example));
+  }
+  if (!matches(USER_NAME, given.nginxUser)) {
+    out.push(
+      violation("layout.nginxUser", given.nginxUser, "is not a user name", "use e.g. www-data"),
+    );
+  }
+  return out;
+}
 
 /** Files of one machine's secrets directory: served over HTTPS, only to its own address. */
 const MACHINE_SECRET_FILES = [

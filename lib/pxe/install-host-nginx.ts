@@ -5,7 +5,11 @@
 import { isIpv4Address, parseIpv4Subnet } from "../network/ipv4";
 import { macFileName, macViolation } from "../network/mac";
 import { throwIfViolations, type Violation, violation } from "../validation/violations";
-import { DEFAULT_INSTALL_HOST_LAYOUT, type InstallHostLayout } from "./install-host-layout";
+import {
+  DEFAULT_INSTALL_HOST_LAYOUT,
+  type InstallHostLayout,
+  installHostLayoutViolations,
+} from "./install-host-layout";
 import { REPORT_INBOX } from "./install-report";
 import type { Machine, PxeNetwork } from "./inventory";
 
@@ -54,20 +58,7 @@ export function validateInstallHostNginxArgs(args: InstallHostNginxArgs): Violat
       );
     }
   });
-  const layout = args.layout ?? DEFAULT_INSTALL_HOST_LAYOUT;
-  for (const [key, value] of Object.entries(layout)) {
-    if (key === "nginxUser") continue;
-    if (!/^\/[A-Za-z0-9._/-]*$/.test(value)) {
-      out.push(
-        violation(`layout.${key}`, value, "is not an absolute path", "use e.g. /srv/pxe/www"),
-      );
-    }
-  }
-  if (!/^[a-z_][a-z0-9_-]*$/.test(layout.nginxUser)) {
-    out.push(
-      violation("layout.nginxUser", layout.nginxUser, "is not a user name", "use e.g. www-data"),
-    );
-  }
+  out.push(...installHostLayoutViolations(args.layout ?? DEFAULT_INSTALL_HOST_LAYOUT));
   return out;
 }
 

@@ -93,6 +93,26 @@ const DOMAIN = DNS_NAME;
  */
 export type NetworkArgument = string | ((field: string) => string);
 
+/** The problem of a machine's host name (`at` names it), or undefined: one DNS label. */
+export function hostnameViolation(at: string, value: unknown): Violation | undefined {
+  return matches(HOSTNAME, value)
+    ? undefined
+    : violation(
+        at,
+        value,
+        "is not a host name",
+        "use one DNS label: a-z, 0-9 and '-', at most 63 characters",
+      );
+}
+
+/** The problem of an install generation (`at` names it), or undefined: absent, or 1 or more. */
+export function installGenerationViolation(at: string, value: unknown): Violation | undefined {
+  const generation = value ?? 1;
+  return Number.isInteger(generation) && (generation as number) >= 1
+    ? undefined
+    : violation(at, value, "is not a positive whole number", "use 1, and bump it to reinstall");
+}
+
 /** Checks the subnet, gateway, DNS servers and DHCP range. */
 export function validatePxeNetwork(
   network: PxeNetwork,
@@ -258,16 +278,9 @@ export function validateMachines(
         "give each machine its own MAC address",
       );
 
-    if (typeof m.hostname !== "string" || !HOSTNAME.test(m.hostname)) {
-      out.push(
-        violation(
-          `${at}.hostname`,
-          m.hostname,
-          "is not a host name",
-          "use one DNS label: a-z, 0-9 and '-', at most 63 characters",
-        ),
-      );
-    } else duplicate("hostname", m.hostname, i, m.hostname, "give each machine its own host name");
+    const badHostname = hostnameViolation(`${at}.hostname`, m.hostname);
+    if (badHostname) out.push(badHostname);
+    else duplicate("hostname", m.hostname, i, m.hostname, "give each machine its own host name");
 
     member(i, "environment", known?.environments, "environment");
     member(i, "arch", known?.arches, "arch");
@@ -348,17 +361,11 @@ export function validateMachines(
       } else out.push(...validateDiskLayout(m.disk, m.firmware, `${at}.disk`));
     }
 
-    const generation = m.installGeneration ?? 1;
-    if (!Number.isInteger(generation) || generation < 1) {
-      out.push(
-        violation(
-          `${at}.installGeneration`,
-          m.installGeneration,
-          "is not a positive whole number",
-          "use 1, and bump it to reinstall",
-        ),
-      );
-    }
+    const badGeneration = installGenerationViolation(
+      `${at}.installGeneration`,
+      m.installGeneration,
+    );
+    if (badGeneration) out.push(badGeneration);
   });
   return out;
 }

@@ -15,10 +15,16 @@ import {
   scriptSource,
   shellScriptSource,
 } from "../host/script-file";
-import { macFileName } from "../network/mac";
-import { DEFAULT_INSTALL_HOST_LAYOUT, type InstallHostLayout } from "./install-host-layout";
+import { macFileName, macViolation } from "../network/mac";
+import { isPlainRelativePath, plainAbsolutePathViolations } from "../validation/patterns";
+import { throwIfViolations, type Violation, violation } from "../validation/violations";
+import {
+  DEFAULT_INSTALL_HOST_LAYOUT,
+  type InstallHostLayout,
+  installHostLayoutViolations,
+} from "./install-host-layout";
 import { REPORT_INBOX, REPORT_MESSAGE_MAX, REPORT_STORE } from "./install-report";
-import type { Machine } from "./inventory";
+import { hostnameViolation, installGenerationViolation, type Machine } from "./inventory";
 
 /** Names of the netboot switch's systemd units. */
 export const NETBOOT_UNITS = {
@@ -32,13 +38,21 @@ export const NETBOOT_UNITS = {
  * (re)load the netboot units, run the switch, check both configurations, then
  * restart dnsmasq (a reload does not re-read dnsmasq.conf) and nginx (a reload cannot bind
  * the install host's address while the image's default site holds the wildcard port 80).
- * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root.
+ * `ipxeFiles` are paths relative to `ipxeDirectory` and to the TFTP root. The paths stand in
+ * the command unquoted: a file that is not a plain relative path, a directory or a layout path
+ * that is not a plain absolute path throws a ValidationError naming it (`ipxeFiles[2]`,
+ * `ipxeDirectory`, `layout.tftpRoot`).
  */
 export function installHostAfterChange(
   ipxeFiles: readonly string[],
   ipxeDirectory: string,
   layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
 ): string {
+  throwIfViolations("installHostAfterChange", [
+    ...ipxeFilesViolations(ipxeFiles),
+    ...plainAbsolutePathViolations("ipxeDirectory", ipxeDirectory, "/usr/lib/ipxe"),
+    ...installHostLayoutViolations(layout),
+  ]);
   return [
     `install -d -m 0755 ${layout.tftpRoot}`,
     ...ipxeFiles.map((f) => `install -D -m 0644 ${ipxeDirectory}/${f} ${layout.tftpRoot}/${f}`),
@@ -61,11 +75,41 @@ export function installHostAfterChange(
   ].join(" && ");
 }
 
+/** The problems of `ipxeFiles`: a list of plain relative paths (`arm64/snponly.efi`). */
+function ipxeFilesViolations(ipxeFiles: unknown): Violation[] {
+  if (!Array.isArray(ipxeFiles)) {
+    return [
+      violation(
+        "ipxeFiles",
+        ipxeFiles,
+        "is not a list",
+        'list paths relative to ipxeDirectory, e.g. ["undionly.kpxe", "arm64/snponly.efi"]',
+      ),
+    ];
+  }
+  return ipxeFiles.flatMap((file, i) =>
+    isPlainRelativePath(file)
+      ? []
+      : [
+          violation(
+            `ipxeFiles[${i}]`,
+            file,
+            "is not a plain relative path",
+            "use e.g. arm64/snponly.efi: letters, digits and . _ + - between slashes, no . or .. segment, no leading - or /",
+          ),
+        ],
+  );
+}
+
 /**
  * The netboot table the switch and status scripts read: one line
- * `<mac-with-hyphens> <generation> <hostname>` per known machine, sorted by MAC.
+ * `<mac-with-hyphens> <generation> <hostname>` per known machine, sorted by MAC. A MAC that is
+ * not one, a host name that is not a DNS label or a generation that is not a positive whole
+ * number throws a ValidationError naming it (`machines[1].hostname`): a blank or a line break
+ * would make another field or row.
  */
 export function renderNetbootTable(machines: readonly Machine[]): string {
+  throwIfViolations("renderNetbootTable", netbootTableViolations(machines));
   const rows = machines
     .map((m) => `${macFileName(m.mac)} ${m.installGeneration ?? 1} ${m.hostname}`)
     .sort();
@@ -76,6 +120,30 @@ export function renderNetbootTable(machines: readonly Machine[]): string {
     ...rows,
     "",
   ].join("\n");
+}
+
+/** The problems of the machines of {@link renderNetbootTable}: the fields it writes. */
+function netbootTableViolations(machines: unknown): Violation[] {
+  if (!Array.isArray(machines)) {
+    return [violation("machines", machines, "is not a list", "list the known machines")];
+  }
+  return machines.flatMap((m: Partial<Machine> | null, i): Violation[] => {
+    const at = `machines[${i}]`;
+    if (typeof m !== "object" || m === null) {
+      return [violation(at, m, "is not a machine", "give { mac, hostname, … }")];
+    }
+    const out: Violation[] = [];
+    const badMac = macViolation(`${at}.mac`, m.mac);
+    if (badMac) out.push(badMac);
+    const badHostname = hostnameViolation(`${at}.hostname`, m.hostname);
+    if (badHostname) out.push(badHostname);
+    const badGeneration = installGenerationViolation(
+      `${at}.installGeneration`,
+      m.installGeneration,
+    );
+    if (badGeneration) out.push(badGeneration);
+    return out;
+  });
 }
 
 const NETBOOT_SWITCH_SOURCE = scriptSource(__dirname, "netboot-switch.py");
@@ -90,6 +158,7 @@ const NETBOOT_SWITCH_SOURCE = scriptSource(__dirname, "netboot-switch.py");
 export function renderNetbootSwitchScript(
   layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
 ): string {
+  throwIfViolations("renderNetbootSwitchScript", installHostLayoutViolations(layout));
   return fillPlaceholders(NETBOOT_SWITCH_SOURCE, {
     SERVICE: NETBOOT_UNITS.service,
     CONFIG_DIR: layout.configDir,
@@ -113,6 +182,7 @@ const STATUS_SOURCE = shellScriptSource(__dirname, "pxe-status.sh");
 export function renderStatusScript(
   layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT,
 ): string {
+  throwIfViolations("renderStatusScript", installHostLayoutViolations(layout));
   return fillShellPlaceholders(STATUS_SOURCE, {
     CONFIG_DIR: layout.configDir,
     WWW_ROOT: layout.wwwRoot,
@@ -122,11 +192,16 @@ export function renderStatusScript(
   });
 }
 
-/** The systemd path and service units of the netboot switch. */
+/**
+ * The systemd path and service units of the netboot switch. The layout's paths stand in them
+ * as they are: a layout that {@link installHostLayoutViolations} refuses throws a
+ * ValidationError naming the field (`layout.stateDir`).
+ */
 export function renderNetbootUnits(layout: InstallHostLayout = DEFAULT_INSTALL_HOST_LAYOUT): {
   readonly path: string;
   readonly service: string;
 } {
+  throwIfViolations("renderNetbootUnits", installHostLayoutViolations(layout));
   return {
     path: [
       "# gentoo-infra: run the netboot switch while installers' reports wait in the inbox.",

@@ -1,13 +1,15 @@
 /**
  * One pattern per kind of text value that the components check, written once (issues 15, 16):
- * DNS labels and names, git commits and http(s) URLs. Each is anchored and admits no
- * whitespace, quote, `$`, backtick, `;`, `|`, backslash or control character (nor, but in a
- * URL, a slash), so a value that passes can go into a shell command, a unit or a
- * configuration file as inert data. Pure: no Pulumi.
+ * DNS labels and names, git commits, http(s) URLs, user names and plain paths. Each is
+ * anchored and admits no whitespace, quote, `$`, backtick, `;`, `|`, backslash or control
+ * character (nor, but in a URL or a path, a slash), so a value that passes can go into a shell
+ * command, a unit or a configuration file as inert data. Pure: no Pulumi.
  *
  * Not here: a certificate's DNS name (lib/pki/validate.ts `validateDnsName`: a leading `*.`
  * and upper case allowed, as in a SAN) and MAC addresses (lib/network/mac.ts `macViolation`).
  */
+
+import { type Violation, violation } from "./violations";
 
 /** One DNS label: 1 to 63 lower-case letters, digits and inner hyphens (RFC 1123). */
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
@@ -51,6 +53,12 @@ export const OPENPGP_FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
 /** An email address (ASCII): a local part of letters, digits and `. _ % + -`, then a DNS name. */
 export const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 
+/**
+ * A user or group name as `useradd` takes it: lower-case letters, digits, `_` and `-`, not
+ * starting with a digit or `-` (`gi-admin`, `www-data`).
+ */
+export const USER_NAME = /^[a-z_][a-z0-9_-]*$/;
+
 /** True when `value` is a string that `pattern` matches. */
 export function matches(pattern: RegExp, value: unknown): value is string {
   return typeof value === "string" && pattern.test(value);
@@ -72,6 +80,40 @@ export function isOneLine(value: unknown): value is string {
 export function isPlainAbsolutePath(value: unknown): value is string {
   if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+\/?$/.test(value)) return false;
   return value.split("/").every((segment) => segment !== "." && segment !== "..");
+}
+
+/**
+ * True when `value` is a relative path of plain segments (as {@link isPlainAbsolutePath},
+ * without the leading slash): no `.` or `..` segment, no trailing slash, not starting with `-`.
+ */
+export function isPlainRelativePath(value: unknown): value is string {
+  return (
+    typeof value === "string" &&
+    !value.startsWith("-") &&
+    !value.endsWith("/") &&
+    isPlainAbsolutePath(`/${value}`)
+  );
+}
+
+/**
+ * The problem of a value that is not a plain absolute path ({@link isPlainAbsolutePath}),
+ * named `argument`, with `example` in the fix; none for one that is.
+ */
+export function plainAbsolutePathViolations(
+  argument: string,
+  value: unknown,
+  example: string,
+): Violation[] {
+  return isPlainAbsolutePath(value)
+    ? []
+    : [
+        violation(
+          argument,
+          value,
+          "is not an absolute path of plain segments",
+          `use e.g. ${example}: letters, digits and . _ + - between slashes, no . or .. segment`,
+        ),
+      ];
 }
 
 /** True when `value` is a whole number from `min` to `max` (a count or size with sane bounds). */

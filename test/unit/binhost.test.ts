@@ -34,6 +34,7 @@ import {
   uploadDirectories,
 } from "../../lib/binhost/upload";
 import { commit, git, initRepo, refs, scratch } from "../support/git-fixture";
+import { assertRefused, hostileTexts } from "../support/refused";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
   vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
@@ -188,6 +189,81 @@ describe("binhost upload and server commands", () => {
         " && install -d -m 0755 -o gi-upload -g gi-upload '/srv/binhost/production/amd64/web' '/srv/binhost/distfiles' '/srv/binhost/stages'" +
         " && nginx -t -q && systemctl reload-or-restart nginx",
     );
+  });
+});
+
+describe("binhost helpers check their own arguments", () => {
+  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+  const repos = [
+    { name: "gentoo", head: "master" },
+    { name: "overlay", head: "develop" },
+  ];
+
+  it("the first-boot, after-change and authorized_keys commands refuse a root that would reach the shell unquoted", () => {
+    for (const value of hostileTexts("/srv/binhost")) {
+      assertRefused(() => binhostFirstBootCommands(value), "root", value);
+      assertRefused(() => binhostAfterChange([web], value), "root", value);
+      assertRefused(() => uploadAuthorizedKeysLine(key, value), "root", value);
+    }
+    assert.throws(() => binhostFirstBootCommands("/srv/binhost; rm -rf /"), {
+      name: "ValidationError",
+      message:
+        'binhostFirstBootCommands: 1 problem:\n- root: is not an absolute path of plain segments (got "/srv/binhost; rm -rf /"); use e.g. /srv/binhost: letters, digits and . _ + - between slashes, no . or .. segment',
+    });
+  });
+
+  it("the after-change command refuses a build profile that is not path segments", () => {
+    for (const field of ["environment", "arch", "stack"] as const) {
+      for (const value of [...hostileTexts(web[field]), ".."]) {
+        assertRefused(
+          () => binhostAfterChange([web, { ...web, [field]: value }]),
+          `profiles[1].${field}`,
+          value,
+        );
+      }
+    }
+  });
+
+  it("known_hosts refuses a name that is not a DNS name or an IPv4 address", () => {
+    for (const value of [
+      ...hostileTexts("binhost.example.ch"),
+      "a,b",
+      "*",
+      "binhost.example.ch ",
+    ]) {
+      assertRefused(() => knownHostsLine(["192.168.150.10", value], key), "names[1]", value);
+    }
+  });
+
+  it("the git setup refuses an owner, a root, a name or a head that would reach the root shell", () => {
+    for (const value of hostileTexts("gi-admin")) {
+      assertRefused(() => binhostGitSetupCommands(repos, value), "owner", value);
+      assertRefused(() => binhostGitSetupCommands([], value), "owner", value);
+    }
+    for (const value of hostileTexts("/srv/git")) {
+      assertRefused(() => binhostGitSetupCommands(repos, "gi-admin", value), "root", value);
+      assertRefused(() => gitHttpBackendConfig(["gentoo"], value), "root", value);
+    }
+    for (const value of [...hostileTexts("overlay"), "overlay.git", ".."]) {
+      assertRefused(
+        () => binhostGitSetupCommands([repos[0], { ...repos[1], name: value }], "gi-admin"),
+        "repos[1].name",
+        value,
+      );
+      assertRefused(() => gitHttpBackendConfig(["gentoo", value]), "names[1]", value);
+    }
+    for (const value of [...hostileTexts("develop"), "HEAD", "a..b"]) {
+      assertRefused(
+        () => binhostGitSetupCommands([repos[0], { ...repos[1], head: value }], "gi-admin"),
+        "repos[1].head",
+        value,
+      );
+    }
+    assert.throws(() => binhostGitSetupCommands(repos, "gi-admin;id"), {
+      name: "ValidationError",
+      message:
+        'binhostGitSetupCommands: 1 problem:\n- owner: is not a user name (got "gi-admin;id"); use e.g. gi-admin',
+    });
   });
 });
 

@@ -37,6 +37,7 @@ import {
   stageScriptArgs,
   TREE_COMMIT,
 } from "../support/buildfarm-fixtures";
+import { assertRefused, hostileTexts } from "../support/refused";
 
 const messages = (vs: readonly { argument: string; problem: string; fix: string }[]) =>
   vs.map((v) => `${v.argument}: ${v.problem}; ${v.fix}`);
@@ -385,6 +386,23 @@ describe("builder layout", () => {
       builderAfterChange(profile),
       "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
     );
+  });
+
+  it("refuses by itself a build profile whose segments would reach the root shell unquoted", () => {
+    for (const field of ["environment", "arch", "stack"] as const) {
+      for (const value of [...hostileTexts(profile[field]), ".."]) {
+        assertRefused(
+          () => builderAfterChange({ ...profile, [field]: value }),
+          `profile.${field}`,
+          value,
+        );
+      }
+    }
+    assert.throws(() => builderAfterChange({ ...profile, stack: "web;id" }), {
+      name: "ValidationError",
+      message:
+        "builderAfterChange: 1 problem:\n- profile.stack: is not a path segment (got \"web;id\"); use lower-case letters, digits, '.', '_' and '-'",
+    });
   });
 
   it("gives distinct build profiles distinct builder names", () => {

@@ -9,7 +9,11 @@ import {
   FQDN,
   GIT_COMMIT,
   HTTP_URL,
+  isPlainAbsolutePath,
+  isPlainRelativePath,
   matches,
+  plainAbsolutePathViolations,
+  USER_NAME,
 } from "../../lib/validation/patterns";
 
 const LIB = path.resolve(__dirname, "../../lib");
@@ -107,6 +111,47 @@ describe("the shared value patterns (lib/validation/patterns.ts)", () => {
         assert.equal(FQDN.test(name), name.length <= 253 && labels.length > 1, name);
       }),
     );
+  });
+
+  it("user names and plain paths accept and refuse the examples", () => {
+    const table: [(value: unknown) => boolean, unknown, boolean][] = [
+      [(v) => matches(USER_NAME, v), "gi-admin", true],
+      [(v) => matches(USER_NAME, v), "_apt", true],
+      [(v) => matches(USER_NAME, v), "-oProxyCommand=x", false],
+      [(v) => matches(USER_NAME, v), "Www Data", false],
+      [(v) => matches(USER_NAME, v), "1user", false],
+      [isPlainAbsolutePath, "/srv/binhost", true],
+      [isPlainAbsolutePath, "/srv/binhost/", true],
+      [isPlainAbsolutePath, "/", false],
+      [isPlainAbsolutePath, "srv/binhost", false],
+      [isPlainAbsolutePath, "/srv/../etc", false],
+      [isPlainAbsolutePath, "/srv//binhost", false],
+      [isPlainAbsolutePath, "/srv/bin host", false],
+      [isPlainRelativePath, "undionly.kpxe", true],
+      [isPlainRelativePath, "arm64/snponly.efi", true],
+      [isPlainRelativePath, "/undionly.kpxe", false],
+      [isPlainRelativePath, "-undionly.kpxe", false],
+      [isPlainRelativePath, "../undionly.kpxe", false],
+      [isPlainRelativePath, "arm64/", false],
+      [isPlainRelativePath, "", false],
+      [isPlainRelativePath, 42, false],
+    ];
+    for (const [accepts, value, ok] of table) {
+      assert.equal(
+        accepts(value),
+        ok,
+        `${accepts.name || "USER_NAME"} on ${JSON.stringify(value)}`,
+      );
+    }
+    assert.deepEqual(plainAbsolutePathViolations("root", "/srv/binhost", "/srv/binhost"), []);
+    assert.deepEqual(plainAbsolutePathViolations("root", "srv", "/srv/binhost"), [
+      {
+        argument: "root",
+        value: "srv",
+        problem: "is not an absolute path of plain segments",
+        fix: "use e.g. /srv/binhost: letters, digits and . _ + - between slashes, no . or .. segment",
+      },
+    ]);
   });
 
   it("are the only DNS-name and commit patterns in lib/ (each written once)", () => {

@@ -19,13 +19,17 @@ import {
   REPORT_MESSAGE_MAX,
   renderInstallHostNginxConf,
   renderInstallReport,
+  renderNetbootSwitchScript,
   renderNetbootTable,
+  renderNetbootUnits,
+  renderStatusScript,
   validateBinhostInputs,
   validateInstallHostNginxArgs,
   validateInstallHostPlan,
 } from "../../lib/pxe/renderers";
 import { formatViolations } from "../../lib/validation";
 import { db1, machines, network, web1 } from "../support/pxe-fixtures";
+import { assertRefused, hostileTexts } from "../support/refused";
 
 const stage = { url: "https://binhost.example.ch/stages/x.tar.xz", sha512: "ab".repeat(64) };
 const cell = { binreposConf: "[x]\nsync-uri = https://binhost.example.ch/x/\n" };
@@ -298,6 +302,91 @@ describe("install host paths and commands", () => {
   });
 });
 
+describe("install host helpers check their own arguments", () => {
+  const files = ["arm64/snponly.efi", "undionly.kpxe"];
+  const layoutPaths = Object.entries(DEFAULT_INSTALL_HOST_LAYOUT).filter(
+    ([field]) => field !== "nginxUser",
+  );
+
+  it("installHostAfterChange refuses iPXE files, a directory or a layout that would reach the root shell unquoted", () => {
+    for (const value of hostileTexts("undionly.kpxe")) {
+      assertRefused(
+        () => installHostAfterChange([files[0], value], "/usr/lib/ipxe"),
+        "ipxeFiles[1]",
+        value,
+      );
+    }
+    for (const value of hostileTexts("/usr/lib/ipxe")) {
+      assertRefused(() => installHostAfterChange(files, value), "ipxeDirectory", value);
+    }
+    for (const [field, valid] of layoutPaths) {
+      for (const value of hostileTexts(valid)) {
+        assertRefused(
+          () =>
+            installHostAfterChange(files, "/usr/lib/ipxe", {
+              ...DEFAULT_INSTALL_HOST_LAYOUT,
+              [field]: value,
+            }),
+          `layout.${field}`,
+          value,
+        );
+      }
+    }
+    assert.throws(() => installHostAfterChange(["../undionly.kpxe"], "/usr/lib/ipxe"), {
+      name: "ValidationError",
+      message:
+        'installHostAfterChange: 1 problem:\n- ipxeFiles[0]: is not a plain relative path (got "../undionly.kpxe"); use e.g. arm64/snponly.efi: letters, digits and . _ + - between slashes, no . or .. segment, no leading - or /',
+    });
+  });
+
+  it("the netboot units, switch and status scripts refuse a layout that is not plain paths and a user name", () => {
+    const renderers = { renderNetbootUnits, renderNetbootSwitchScript, renderStatusScript };
+    for (const [name, render] of Object.entries(renderers)) {
+      for (const [field, valid] of [...layoutPaths, ["nginxUser", "www-data"]]) {
+        for (const value of hostileTexts(valid)) {
+          assertRefused(
+            () => render({ ...DEFAULT_INSTALL_HOST_LAYOUT, [field]: value }),
+            `layout.${field}`,
+            `${name}: ${value}`,
+          );
+        }
+      }
+    }
+    assert.throws(
+      () =>
+        renderNetbootUnits({
+          ...DEFAULT_INSTALL_HOST_LAYOUT,
+          stateDir: "/var/lib/x\nExecStart=/bin/sh",
+        }),
+      {
+        name: "ValidationError",
+        message:
+          'renderNetbootUnits: 1 problem:\n- layout.stateDir: is not an absolute path of plain segments (got "/var/lib/x\\nExecStart=/bin/sh"); use e.g. /var/lib/gentoo-infra/pxe: letters, digits and . _ + - between slashes, no . or .. segment',
+      },
+    );
+  });
+
+  it("the netboot table refuses a host name, MAC or generation that would make another field or row", () => {
+    for (const value of hostileTexts("web1")) {
+      assertRefused(
+        () => renderNetbootTable([db1, { ...web1, hostname: value }]),
+        "machines[1].hostname",
+        value,
+      );
+    }
+    for (const value of ["52:54:00:12:34:56 2 x", "52:54:00:12:34", ""]) {
+      assertRefused(() => renderNetbootTable([{ ...web1, mac: value }]), "machines[0].mac", value);
+    }
+    for (const value of [0, -1, 1.5, Number.NaN, "2 x" as unknown as number]) {
+      assertRefused(
+        () => renderNetbootTable([{ ...web1, installGeneration: value }]),
+        "machines[0].installGeneration",
+        value,
+      );
+    }
+  });
+});
+
 describe("install host nginx.conf arguments", () => {
   it("names every problem", () => {
     assert.deepEqual(
@@ -317,7 +406,7 @@ describe("install host nginx.conf arguments", () => {
         '- network.subnet: is not an IPv4 subnet (got "10.0.0.0/33"); use e.g. 10.0.0.0/24',
         '- machines[0].mac: is not a MAC address (got "x"); use six colon-separated hex pairs, e.g. 52:54:00:12:34:56',
         '- machines[0].address: is not an IPv4 address (got "10.0.0.300"); use e.g. 10.0.0.21',
-        '- layout.wwwRoot: is not an absolute path (got "srv"); use e.g. /srv/pxe/www',
+        '- layout.wwwRoot: is not an absolute path of plain segments (got "srv"); use e.g. /srv/pxe/www: letters, digits and . _ + - between slashes, no . or .. segment',
         '- layout.nginxUser: is not a user name (got "Www Data"); use e.g. www-data',
       ],
     );
