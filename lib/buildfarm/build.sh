@@ -37,7 +37,9 @@ readonly BASE_REPOSITORIES=(@BASE_REPOSITORIES@) BASE_WAIT_SECONDS=@BASE_WAIT_SE
 readonly PRUNE_PROGRAM=@PRUNE_PROGRAM@
 
 readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
-readonly UPLOAD_SSH="ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS"
+# An unreachable binhost fails the connection within 30 s; one that stops answering during an
+# upload ends it after a minute (4 unanswered keepalives 15 s apart), for retry to try again.
+readonly UPLOAD_SSH="ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
 readonly STATUS_FILE="$STATUS_DIR/$STATUS_NAME.json" RUNNING_FILE="$STATUS_DIR/$STATUS_NAME.running" PUBLISHED_LIST="$STATUS_DIR/$STATUS_NAME.published"
 if [ -n "$SERVICE_NAME" ]; then
   LOG_HINT="journalctl -u $SERVICE_NAME on $(hostname)"
@@ -199,15 +201,19 @@ if [ "$current" = "$served" ]; then
   # Nothing new: the served repository stays byte for byte as it is.
   echo "gentoo-infra: nothing new to publish"
 else
-  # Packages first (each file lands whole, by rename); the index is left alone for now.
-  rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  # Packages first (each file lands whole, by rename); the index is left alone for now. Each
+  # upload is tried 3 times (retry, lib/host/retry.sh, included with sync-repo.sh): a transfer
+  # cut short leaves no file half-written under its name, and the index is still the old one.
+  retry "upload of the packages to $UPLOAD_TARGET" \
+    rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
   phase publish
   step=index
   emaint binhost --fix
   step=publish
   # The index last, renamed into place after every file is there; files the index no longer
   # names (pruned) go only after it.
-  rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  retry "publish of the index to $UPLOAD_TARGET" \
+    rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
   printf '%s\n' "$current" >"$PUBLISHED_LIST"
   PUBLISHED=true
 fi

@@ -1,27 +1,26 @@
 /**
  * Render tier: the builder's build script (lib/buildfarm/build.sh, rendered by
  * renderBuildScript) run by bash on this host, with fakes for what it drives (emerge,
- * portageq, perl-cleaner, emaint, Portage's Python, git, rsync, curl, gpgconf) that log how
- * they were called. What the rendered values choose at runtime: the kernel packages' emerge,
+ * portageq, perl-cleaner, emaint, Portage's Python, git, rsync, curl, gpgconf, sleep) that log
+ * how they were called (test/support/build-script-run.ts). What the rendered values choose at runtime: the kernel packages' emerge,
  * the wait for base repositories, "nothing new" against the served index or the list of the
  * last publish, the outcome record (status, failing step, packages, published, phases, log).
  *
  * What it does not prove: the signing key, /etc/hosts and root CA branches (they write to
  * the host's /etc, and the key branch runs gpg into /etc/portage/gnupg: the build-farm e2e test
  * runs them on a builder, and build-script-portage.test.ts runs trust_signing_key and
- * verify_package against real Portage), nor anything about real packages.
+ * verify_package against real Portage), nor anything about real packages, nor a binhost or
+ * listener that cannot be reached (build-script-unreachable.test.ts, with real git, curl, rsync
+ * and ssh).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { renderBuildScript } from "../../lib/buildfarm/build-script";
 import type { BuildScriptArgs } from "../../lib/buildfarm/build-script-args";
 import { BUILD_PHASES, type BuildOutcome } from "../../lib/buildfarm/build-script-steps";
 import { scriptSource } from "../../lib/host/script-file";
-import { buildScriptArgs } from "../support/buildfarm-fixtures";
-import { calls, fakeCommands } from "../support/fake-commands";
+import { builder as builderIn } from "../support/build-script-run";
 import { scratch } from "../support/git-fixture";
 import { requireTools } from "../support/tools";
 
@@ -33,88 +32,9 @@ const ZLIB = "sys-libs/zlib/zlib-1.3.1-1.gpkg.tar";
 const BASE = "https://binhost.example.ch/production/amd64/linux/";
 const SERVED = "https://binhost.example.ch/production/amd64/web/";
 
-/**
- * The fakes. emerge of @world adds $FAKE_NEW to PKGDIR and fails when $FAKE_FAIL is set;
- * curl answers a HEAD request, prints $FAKE_INDEX for a served index (a 404 without it) and
- * takes every POST; git keeps the checked-out commit as HEAD.
- */
-const FAKES = {
-  emerge: `for a in "$@"; do
-  if [ "$a" = @world ]; then
-    [ -z "\${FAKE_FAIL:-}" ] || exit 1
-    if [ -n "\${FAKE_NEW:-}" ]; then mkdir -p "$(dirname "$FAKE_PKGDIR/$FAKE_NEW")"; : >"$FAKE_PKGDIR/$FAKE_NEW"; fi
-  fi
-done`,
-  portageq: `case $1 in
-  envvar) echo "buildpkg binpkg-signing getbinpkg" ;;
-  best_version) echo dev-lang/perl-5.40.0 ;;
-esac`,
-  "perl-cleaner": "",
-  emaint: "",
-  python3: "",
-  git: `dir=$2
-shift 2
-[ "$1" != -c ] || shift 2
-case $1 in
-  init) mkdir -p "$dir/.git" ;;
-  checkout) echo "\${!#}" >"$dir/.git/fake-head" ;;
-  rev-parse) cat "$dir/.git/fake-head" ;;
-esac`,
-  rsync: "",
-  curl: `case " $* " in
-  *" --head "*) exit 0 ;;
-  *" --data "*) exit 0 ;;
-esac
-[ -n "\${FAKE_INDEX+set}" ] || exit 22
-printf '%s' "$FAKE_INDEX"`,
-  gpgconf: "",
-};
-
-interface Run {
-  readonly status: number | null;
-  readonly output: string;
-  /** The calls of the fakes that build, prune, publish and notify (not the probes). */
-  readonly calls: readonly string[];
-  readonly outcome: BuildOutcome;
-}
-
 /** A builder's directories under `name`, and a build that runs the script with the fakes. */
 function builder(name: string, args: Partial<BuildScriptArgs>) {
-  const dir = join(work.dir, name);
-  const pkgdir = join(dir, "binpkgs");
-  const statusDir = join(dir, "builds");
-  const log = join(dir, "calls");
-  const path = fakeCommands(join(dir, "bin"), log, FAKES);
-  const file = join(dir, "build");
-  writeFileSync(
-    file,
-    renderBuildScript({
-      ...buildScriptArgs,
-      tree: { ...buildScriptArgs.tree, location: join(dir, "repos", "gentoo") },
-      overlay: { ...buildScriptArgs.overlay, location: join(dir, "repos", "infra") },
-      pkgdir,
-      statusDir,
-      ...args,
-    }),
-  );
-  mkdirSync(pkgdir, { recursive: true });
-  return (env: Record<string, string>): Run => {
-    rmSync(log, { force: true });
-    const r = spawnSync("bash", [file], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: path, FAKE_PKGDIR: pkgdir, ...env },
-    });
-    return {
-      status: r.status,
-      output: `${r.stdout}${r.stderr}`,
-      calls: calls(log).filter(
-        (c) =>
-          /^(emerge|perl-cleaner|python3|emaint|rsync|curl) /.test(c) &&
-          c !== "python3 -c import portage",
-      ),
-      outcome: JSON.parse(readFileSync(join(statusDir, "production-amd64-web.json"), "utf8")),
-    };
-  };
+  return builderIn(join(work.dir, name), args).build;
 }
 
 const WORLD =
@@ -124,7 +44,7 @@ const PRESERVED =
 const KERNEL =
   "emerge --color=n --nospinner --verbose --binpkg-respect-use=y --oneshot --update --newuse sys-kernel/gentoo-kernel";
 const SSH =
-  "ssh -i /etc/gentoo-infra/upload_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/gentoo-infra/known_hosts";
+  "ssh -i /etc/gentoo-infra/upload_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/gentoo-infra/known_hosts -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4";
 
 /** The prune: Portage's Python with prune-packages.py and the retention, as the fake logs it. */
 const PRUNE = `python3 -c ${scriptSource(join(__dirname, "..", "..", "lib", "buildfarm"), "prune-packages.py").replaceAll("\n", "\\n")} 30`;

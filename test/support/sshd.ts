@@ -1,6 +1,7 @@
 /**
  * An OpenSSH server on 127.0.0.1 for the engine tier (test/engine/command.test.ts,
- * test/engine/push.test.ts): a temporary host key and client key made here, root login by key
+ * test/engine/push.test.ts; its configuration also for the binhost of
+ * test/render/build-script-unreachable.test.ts): a temporary host key and client key made here, root login by key
  * only, its log kept (`-e`) so that a test can count the sessions it accepted. Stopped by its
  * process.
  */
@@ -56,6 +57,29 @@ export function keygen(file: string, comment: string): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
+/**
+ * An sshd_config for a server on 127.0.0.1:`port` whose files are in `work`: host key
+ * `host_key`, `sshd.pid`, `authorized_keys` (root login by key only).
+ */
+export function sshdConfig(work: string, port: number): string {
+  return [
+    `Port ${port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${path.join(work, "host_key")}`,
+    `PidFile ${path.join(work, "sshd.pid")}`,
+    `AuthorizedKeysFile ${path.join(work, "authorized_keys")}`,
+    "PermitRootLogin prohibit-password",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "UsePAM no",
+    // The temporary directory lives under the world-writable /tmp.
+    "StrictModes no",
+    "AcceptEnv GI_* PULUMI_COMMAND_*",
+    "Subsystem sftp internal-sftp",
+    "",
+  ].join("\n");
+}
+
 /** A running sshd. */
 export interface LocalSshd {
   readonly port: number;
@@ -81,25 +105,7 @@ export async function startSshd(work: string): Promise<LocalSshd> {
     await readFile(path.join(work, "client_key.pub"), "utf8"),
   );
   const port = await freePort();
-  await writeFile(
-    path.join(work, "sshd_config"),
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${path.join(work, "host_key")}`,
-      `PidFile ${path.join(work, "sshd.pid")}`,
-      `AuthorizedKeysFile ${path.join(work, "authorized_keys")}`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      // The temporary directory lives under the world-writable /tmp.
-      "StrictModes no",
-      "AcceptEnv GI_* PULUMI_COMMAND_*",
-      "Subsystem sftp internal-sftp",
-      "",
-    ].join("\n"),
-  );
+  await writeFile(path.join(work, "sshd_config"), sshdConfig(work, port));
   // sshd insists on its privilege separation directory (made by its service, which never runs here).
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   let log = "";

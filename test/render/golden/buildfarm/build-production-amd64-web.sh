@@ -71,7 +71,9 @@ for cpv in bindb.dbapi.cpv_all():
 '
 
 readonly EMERGE_OPTS=(--color=n --nospinner --verbose --binpkg-respect-use=y)
-readonly UPLOAD_SSH="ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS"
+# An unreachable binhost fails the connection within 30 s; one that stops answering during an
+# upload ends it after a minute (4 unanswered keepalives 15 s apart), for retry to try again.
+readonly UPLOAD_SSH="ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$UPLOAD_KNOWN_HOSTS -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
 readonly STATUS_FILE="$STATUS_DIR/$STATUS_NAME.json" RUNNING_FILE="$STATUS_DIR/$STATUS_NAME.running" PUBLISHED_LIST="$STATUS_DIR/$STATUS_NAME.published"
 if [ -n "$SERVICE_NAME" ]; then
   LOG_HINT="journalctl -u $SERVICE_NAME on $(hostname)"
@@ -223,10 +225,34 @@ verify_package() {
 # Pins a repository to a tree snapshot commit; included by the builders' build script
 # (lib/buildfarm/build.sh) and the machines' sync command (lib/portage/machine-sync.sh).
 
+# A bounded retry for the network steps of the scripts that run on servers: the fetch from the
+# binhost's git (lib/portage/sync-repo.sh), a builder's upload to the binhost
+# (lib/buildfarm/build.sh). Included by sync-repo.sh.
+
+# retry <what> <command> [<argument>...] runs an external command (not a function: under
+# set -e a function run in a condition would not stop at its first failure) up to 3 times,
+# 10 s and then 20 s apart, and says on standard error which attempt failed and with what
+# status. After the third failure it prints one line naming <what> and returns the command's
+# last status. A refused connection thus fails after about 30 s; a command that hangs is
+# bounded by its own timeouts, not here.
+retry() {
+  local what=$1 attempt status=0
+  shift
+  for attempt in 1 2 3; do
+    if "$@"; then return 0; else status=$?; fi
+    if [ "$attempt" -lt 3 ]; then
+      echo "gentoo-infra: $what failed (exit $status, attempt $attempt of 3); trying again in $((attempt * 10)) s" >&2
+      sleep $((attempt * 10))
+    fi
+  done
+  echo "gentoo-infra: $what failed 3 times (last exit $status); giving up" >&2
+  return "$status"
+}
+
 # sync_repo <name> <url> <commit> <dir> clones `url` into `dir` if needed, then checks out
 # exactly `commit` (detached) and removes untracked files; generates the metadata cache when
 # the repository does not carry one (a plain gentoo.git clone). Fails unless HEAD is the
-# commit afterwards.
+# commit afterwards. A fetch that fails is tried again (retry: 3 attempts, 10 s and 20 s apart).
 sync_repo() {
   local name=$1 url=$2 commit=$3 dir=$4
   # A directory that is no clone yet (missing, or a tree the image unpacked from a tarball)
@@ -237,7 +263,7 @@ sync_repo() {
     git -C "$dir" remote add origin "$url"
   fi
   git -C "$dir" remote set-url origin "$url"
-  git -C "$dir" fetch --quiet --tags origin
+  retry "fetch of $name from $url" git -C "$dir" fetch --quiet --tags origin
   git -C "$dir" -c advice.detachedHead=false checkout --quiet --force --detach "$commit"
   git -C "$dir" clean --quiet --force -d
   if [ "$(git -C "$dir" rev-parse HEAD)" != "$commit" ]; then
@@ -395,15 +421,19 @@ if [ "$current" = "$served" ]; then
   # Nothing new: the served repository stays byte for byte as it is.
   echo "gentoo-infra: nothing new to publish"
 else
-  # Packages first (each file lands whole, by rename); the index is left alone for now.
-  rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  # Packages first (each file lands whole, by rename); the index is left alone for now. Each
+  # upload is tried 3 times (retry, lib/host/retry.sh, included with sync-repo.sh): a transfer
+  # cut short leaves no file half-written under its name, and the index is still the old one.
+  retry "upload of the packages to $UPLOAD_TARGET" \
+    rsync --archive --exclude=/Packages --exclude=/Packages.gz -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
   phase publish
   step=index
   emaint binhost --fix
   step=publish
   # The index last, renamed into place after every file is there; files the index no longer
   # names (pruned) go only after it.
-  rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
+  retry "publish of the index to $UPLOAD_TARGET" \
+    rsync --archive --delete-after --delay-updates -e "$UPLOAD_SSH" "$PKGDIR_PATH/" "$UPLOAD_TARGET"
   printf '%s\n' "$current" >"$PUBLISHED_LIST"
   PUBLISHED=true
 fi
