@@ -1,7 +1,9 @@
 /**
  * systemd units of a builder: a oneshot service running the rendered build script and a
  * timer starting it on a schedule. A new snapshot starts the service directly (the
- * component runs `systemctl start`), so the timer is the periodic path only.
+ * component's after-change command), so the timer is the periodic path only. A start asked
+ * for while a build runs is not lost: the request file ({@link buildRequestFile}) makes the
+ * service start once more when the running build ends.
  */
 import { type BuildProfileRef, validateBuildProfileRef } from "../binhost/paths";
 import { CALENDAR_FIX, isCalendarExpression } from "../validation/calendar";
@@ -48,6 +50,17 @@ export interface BuilderUnits {
 }
 
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/**
+ * The file that asks for one more build once the running one ends: the after-change command
+ * creates it before it starts the service; the service removes it as it starts, and its
+ * `ExecStopPost` starts the service again when the file is there. systemd queues that start
+ * until the unit has stopped, so a new snapshot pushed during a scheduled build is built right
+ * after it rather than at the next scheduled time.
+ */
+export function buildRequestFile(stem: string): string {
+  return `/var/lib/gentoo-infra/${stem}.requested`;
+}
 
 /** The unit name stem of a build profile: `gentoo-infra-build-production-amd64-web`. */
 export function builderUnitStem(
@@ -125,7 +138,10 @@ export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
     "",
     "[Service]",
     "Type=oneshot",
+    `ExecStartPre=/bin/rm -f ${buildRequestFile(stem)}`,
     `ExecStart=${args.runnerPath ? `${args.runnerPath} ${args.scriptPath}` : args.scriptPath}`,
+    // Runs whether the build succeeded or failed; --no-block: the start waits for this stop.
+    `ExecStopPost=/bin/sh -c 'test ! -e ${buildRequestFile(stem)} || exec systemctl start --no-block ${stem}.service'`,
     `TimeoutStartSec=${args.timeoutHours ?? 24}h`,
     "Nice=10",
     "IOSchedulingClass=idle",

@@ -312,7 +312,7 @@ describe("GentooBuildFarm", () => {
     );
     assert.equal(
       filePushInputs(made, "push-production-amd64-linux-files").afterChange,
-      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service",
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-linux.requested && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service",
     );
   });
 

@@ -332,9 +332,23 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
    * The next outcome of `profile` after the first `after`, which must be a success; `site` is
    * the outputs of the stack that builds it (development's by default).
    */
-  const success = async (profile: string, after: number, site = outputs) => {
+  /**
+   * The next outcome of `profile` after the first `after`, or with `commit`, the next one of a
+   * build of that tree commit: a scheduled build (the timer's random delay may start one while
+   * a step runs) that ends after a change was pushed reports the old commit first, and the
+   * build of the new one follows it (the units' request file, lib/buildfarm/systemd-units.ts).
+   */
+  const outcomeOf = async (profile: string, after: number, commit?: string) => {
     assert.ok(listener);
-    const outcome = await listener.next(profile, after, BUILD_TIMEOUT);
+    const end = Date.now() + BUILD_TIMEOUT;
+    for (let n = after; ; n++) {
+      const outcome = await listener.next(profile, n, Math.max(1000, end - Date.now()));
+      if (commit === undefined || outcome.treeCommit === commit) return outcome;
+      t.diagnostic(`${profile}: a build of ${outcome.treeCommit} ended first (${outcome.status})`);
+    }
+  };
+  const success = async (profile: string, after: number, site = outputs, commit?: string) => {
+    const outcome = await outcomeOf(profile, after, commit);
     assert.equal(
       outcome.status,
       "success",
@@ -894,7 +908,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         assert.equal(moved.status, 0, moved.stderr);
         assertSnapshotPreview(await previewSteps(), fixCommit, "development");
         await program.up();
-        const linux = await success(LINUX, linuxBuilds);
+        const linux = await success(LINUX, linuxBuilds, outputs, fixCommit);
         assert.equal(linux.treeCommit, fixCommit);
         assert.equal(linux.published, true);
         for (const built of [
@@ -909,7 +923,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         const served = servedOf(outputs, LINUX);
         assert.ok(served.includes("sys-libs/zlib-1.3.2"), served.join(" "));
         assert.ok(served.includes("sys-apps/baselayout-2.17-r1"), served.join(" "));
-        const tools = await success(TOOLS, toolsBuilds);
+        const tools = await success(TOOLS, toolsBuilds, outputs, fixCommit);
         assert.equal(tools.treeCommit, fixCommit);
 
         const sync = onWeb1("gentoo-infra-sync");
@@ -937,7 +951,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         const toolsBuilds = listener.count(TOOLS);
         await program.setConfig("gentooCommit", brokenCommit);
         await program.up();
-        const outcome = await listener.next(LINUX, linuxBuilds, BUILD_TIMEOUT);
+        const outcome = await outcomeOf(LINUX, linuxBuilds, brokenCommit);
         assert.equal(outcome.status, "failure", JSON.stringify(outcome));
         assert.equal(outcome.step, "update-world");
         assert.equal(outcome.treeCommit, brokenCommit);
@@ -947,7 +961,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
           get(`${binhost()}${LINUX}/${entry.path}`, "/dev/null");
         }
         // tools builds the same broken snapshot: it fails too, and its repository stays.
-        const tools = await listener.next(TOOLS, toolsBuilds, BUILD_TIMEOUT);
+        const tools = await outcomeOf(TOOLS, toolsBuilds, brokenCommit);
         assert.equal(tools.status, "failure", JSON.stringify(tools));
       },
     );
@@ -1052,7 +1066,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
           ["machine", "boot", WEB1.hostname, "--package", "sys-apps/baselayout"],
           JSON.stringify(productionOutputs),
         );
-        const built = await success(STAGING, stagingBuilds, stagingOutputs);
+        const built = await success(STAGING, stagingBuilds, stagingOutputs, fixCommit);
         assert.equal(built.treeCommit, fixCommit);
         assert.equal(built.published, true);
         assert.deepEqual(
@@ -1163,7 +1177,7 @@ test("one site, three environments: the farm builds, blank machines PXE-install 
         );
         assertSnapshotPreview(await previewSteps(production), master, "production");
         await production.up();
-        const built = await success(PRODUCTION, productionBuilds, productionOutputs);
+        const built = await success(PRODUCTION, productionBuilds, productionOutputs, master);
         assert.equal(built.treeCommit, master);
         assert.ok(
           built.packages.some((p) => /^sys-apps\/baselayout\/baselayout-2\.17-r1-/.test(p)),

@@ -15,6 +15,9 @@
  * - the binhost answers HTTPS with its RootCa certificate, verified by `curl --cacert`;
  * - dnsmasq and nginx run on the install host;
  * - a second up reports no changes;
+ * - a build asked for while one runs (the builder's after-change command, run on linux's
+ *   builder during its first build) does not start a second one alongside, and starts once
+ *   when the running build ends (stopped with `systemctl kill`), then no more (real systemd);
  * - pull requests as a site repository has them: the program runs from a temporary git
  *   repository (a copy of examples/minimal, its stack configuration committed on main; see
  *   `siteRepository`), and each branch made from main is checked out for a real preview. The
@@ -56,7 +59,10 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { builderAfterChange } from "../../lib/buildfarm/builder-layout";
+import { builderUnitStem, buildRequestFile } from "../../lib/buildfarm/systemd-units";
 import { type PreviewJson, previewReport, type StepState } from "../../lib/cli/preview-report";
+import { shQuote } from "../../lib/host/shell";
 import {
   freeSecondSubnet,
   NETNS,
@@ -301,6 +307,57 @@ sudo rsync --list-only -e "ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode
     await step("a second up reports no changes", async () => {
       await program.up({ expectNoChanges: true });
     });
+
+    await step(
+      "a build asked for while one runs (the after-change command) runs when it ends, once",
+      async () => {
+        const servers = outputs.servers as Servers;
+        const profile = { environment: "development", arch: "amd64", stack: "linux" };
+        const unit = `${builderUnitStem(profile)}.service`;
+        const on = (command: string) => {
+          const r = ssh(
+            servers,
+            "builder-development-amd64-linux",
+            `sudo sh -c ${shQuote(command)}`,
+          );
+          assert.equal(r.status, 0, `${command}: ${r.stdout}${r.stderr}`);
+          return r.stdout.trim();
+        };
+        const invocation = () => on(`systemctl show -p InvocationID --value ${unit}`);
+        const state = () => on(`systemctl is-active ${unit} || true`);
+        const until = async (what: string, done: () => boolean) => {
+          for (let i = 0; i < 60 && !done(); i++) await new Promise((r) => setTimeout(r, 1000));
+          assert.ok(done(), what);
+        };
+        // The first build (started by up) runs, or a build is started for this step.
+        if (state() !== "activating") on(`systemctl start --no-block ${unit}`);
+        await until(`${unit} runs`, () => state() === "activating");
+        const first = invocation();
+        on(builderAfterChange(profile));
+        assert.equal(invocation(), first, "the start did nothing while the build runs");
+        assert.equal(
+          on(`test -e ${buildRequestFile(builderUnitStem(profile))} && echo requested`),
+          "requested",
+        );
+        // The running build ends (stopped here): the request starts the service once more.
+        on(`systemctl kill ${unit}`);
+        await until("a second build starts", () => {
+          const now = invocation();
+          return now !== "" && now !== first && state() === "activating";
+        });
+        const second = invocation();
+        assert.equal(
+          on(`test -e ${buildRequestFile(builderUnitStem(profile))} || echo gone`),
+          "gone",
+        );
+        // Without a request, the end of a build is the end.
+        on(`systemctl kill ${unit}`);
+        await until(`${unit} stops`, () => state() !== "activating");
+        await new Promise((r) => setTimeout(r, 5000));
+        assert.notEqual(state(), "activating", "no third build");
+        assert.ok([second, ""].includes(invocation()), "the last build was the second");
+      },
+    );
 
     const previewJson = async () =>
       JSON.parse(

@@ -19,7 +19,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -93,6 +102,19 @@ describe("build script", () => {
   });
 });
 
+/**
+ * Puts the commands the units' ExecStartPre and ExecStopPost run (/bin/rm, /bin/sh) into a
+ * root for `systemd-analyze verify --root`, which checks that each is executable there: this
+ * machine's own, copied.
+ */
+function withUnitCommands(root: string): void {
+  mkdirSync(join(root, "bin"), { recursive: true });
+  for (const command of ["rm", "sh"]) {
+    copyFileSync(realpathSync(`/bin/${command}`), join(root, "bin", command));
+    chmodSync(join(root, "bin", command), 0o755);
+  }
+}
+
 describe("builder systemd units", () => {
   const root = join(work, "root");
   const unitDir = join(root, "etc/systemd/system");
@@ -117,6 +139,7 @@ describe("builder systemd units", () => {
   it("pass systemd-analyze verify with the rendered script at ExecStart, without warnings", (t) => {
     if (!requireTools(t, ["systemd-analyze"], APT_HINT)) return;
     cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    withUnitCommands(root);
     const exec = join(root, SCRIPT_PATH);
     mkdirSync(dirname(exec), { recursive: true });
     writeFileSync(exec, script);
@@ -332,6 +355,7 @@ describe("GentooBuildFarm scripts", () => {
     const unitDir = join(root, "etc/systemd/system");
     mkdirSync(unitDir, { recursive: true });
     cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    withUnitCommands(root);
     const scriptPath = "/usr/local/libexec/gentoo-infra/build-production-amd64-web";
     const stagePath = "/usr/local/libexec/gentoo-infra/stages-production-amd64-web";
     for (const [path, text] of [

@@ -384,7 +384,7 @@ describe("builder layout", () => {
     );
     assert.equal(
       builderAfterChange(profile),
-      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-web.requested && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
     );
   });
 
