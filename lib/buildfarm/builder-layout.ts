@@ -77,9 +77,9 @@ export function buildStatusFile(profile: BuildProfileRef): string {
 /**
  * The command run after a builder's files change: reload units, keep the timer enabled and
  * start a build now (without waiting for it), so that a new snapshot or configuration is
- * built at once rather than at the next scheduled time. While a build runs (a scheduled one,
- * say) the start does nothing; the request file it creates first makes the service start
- * again when that build ends (renderBuilderUnits). The unit names hold the build profile
+ * built at once rather than at the next scheduled time: it creates the build request file,
+ * which the path unit answers with a build now, or when the running build (a scheduled one,
+ * say) ends (renderBuilderUnits). The unit names hold the build profile
  * unquoted: a profile whose environment, arch or Stack is not a path segment throws a
  * ValidationError naming it (`profile.stack`).
  */
@@ -87,5 +87,5 @@ export function builderAfterChange(profile: BuildProfileRef): string {
   throwIfViolations("builderAfterChange", validateBuildProfileRef(profile, "profile"));
   const stem = builderUnitStem(profile);
   // daemon-reload is tried twice: on an overloaded host systemd can miss its 25 s D-Bus timeout.
-  return `{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now ${stem}.timer && install -D -m 0644 /dev/null ${buildRequestFile(stem)} && systemctl start --no-block ${stem}.service`;
+  return `{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now ${stem}.timer ${stem}.path && install -D -m 0644 /dev/null ${buildRequestFile(stem)}`;
 }

@@ -236,6 +236,10 @@ export class GentooBuildFarm extends pulumi.ComponentResource {
         { path: BUILDER_PATHS.runner, content: runner, mode: "0755" },
         { path: `${BUILDER_PATHS.systemdUnits}/${units.serviceName}`, content: units.service },
         { path: `${BUILDER_PATHS.systemdUnits}/${units.timerName}`, content: units.timer },
+        {
+          path: `${BUILDER_PATHS.systemdUnits}/${units.requestPathName}`,
+          content: units.requestPath,
+        },
         { path: BUILDER_PATHS.uploadKey, content: uploadKey, mode: "0600" },
         {
           path: BUILDER_PATHS.knownHosts,

@@ -1,9 +1,8 @@
 /**
- * systemd units of a builder: a oneshot service running the rendered build script and a
- * timer starting it on a schedule. A new snapshot starts the service directly (the
- * component's after-change command), so the timer is the periodic path only. A start asked
- * for while a build runs is not lost: the request file ({@link buildRequestFile}) makes the
- * service start once more when the running build ends.
+ * systemd units of a builder: a oneshot service running the rendered build script, a timer
+ * starting it on a schedule, and a path unit starting it on request: the component's
+ * after-change command creates the request file ({@link buildRequestFile}) so that a new
+ * snapshot is built at once, or, when a build runs, right after it.
  */
 import { type BuildProfileRef, validateBuildProfileRef } from "../binhost/paths";
 import { CALENDAR_FIX, isCalendarExpression } from "../validation/calendar";
@@ -41,22 +40,26 @@ export interface BuilderUnitsArgs {
   readonly timeoutHours?: number;
 }
 
-/** The service and timer, with the unit names they must be installed under. */
+/** The service, timer and path unit, with the unit names they must be installed under. */
 export interface BuilderUnits {
   readonly serviceName: string;
   readonly service: string;
   readonly timerName: string;
   readonly timer: string;
+  /** The path unit that starts the service while the request file exists. */
+  readonly requestPathName: string;
+  readonly requestPath: string;
 }
 
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
 
 /**
- * The file that asks for one more build once the running one ends: the after-change command
- * creates it before it starts the service; the service removes it as it starts, and its
- * `ExecStopPost` starts the service again when the file is there. systemd queues that start
- * until the unit has stopped, so a new snapshot pushed during a scheduled build is built right
- * after it rather than at the next scheduled time.
+ * The file that asks for a build: the after-change command creates it, the service removes it
+ * as it starts, and the path unit (`PathExists=`) starts the service while it exists. A path
+ * unit is level-triggered: when its file appears during a build (a scheduled one), starting the
+ * running service does nothing, but systemd checks the path again when the build ends and
+ * starts the service once more. (A `systemctl start` of a running oneshot service, from the
+ * command or from the service's own `ExecStopPost`, joins the running start job and is lost.)
  */
 export function buildRequestFile(stem: string): string {
   return `/var/lib/gentoo-infra/${stem}.requested`;
@@ -138,10 +141,9 @@ export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
     "",
     "[Service]",
     "Type=oneshot",
+    // The request this run answers (the path unit would start it again otherwise).
     `ExecStartPre=/bin/rm -f ${buildRequestFile(stem)}`,
     `ExecStart=${args.runnerPath ? `${args.runnerPath} ${args.scriptPath}` : args.scriptPath}`,
-    // Runs whether the build succeeded or failed; --no-block: the start waits for this stop.
-    `ExecStopPost=/bin/sh -c 'test ! -e ${buildRequestFile(stem)} || exec systemctl start --no-block ${stem}.service'`,
     `TimeoutStartSec=${args.timeoutHours ?? 24}h`,
     "Nice=10",
     "IOSchedulingClass=idle",
@@ -161,5 +163,25 @@ export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
     "WantedBy=timers.target",
     "",
   ].join("\n");
-  return { serviceName: `${stem}.service`, service, timerName: `${stem}.timer`, timer };
+  const requestPath = [
+    "[Unit]",
+    `Description=Requests for the gentoo-infra ${what} ${profile}`,
+    "",
+    "[Path]",
+    // Checked again whenever the service stops: a request made during a build starts the next.
+    `PathExists=${buildRequestFile(stem)}`,
+    `Unit=${stem}.service`,
+    "",
+    "[Install]",
+    "WantedBy=paths.target",
+    "",
+  ].join("\n");
+  return {
+    serviceName: `${stem}.service`,
+    service,
+    timerName: `${stem}.timer`,
+    timer,
+    requestPathName: `${stem}.path`,
+    requestPath,
+  };
 }

@@ -152,6 +152,7 @@ function filePaths(stack: string): string[] {
     "/usr/local/libexec/gentoo-infra/ephemeral-run",
     `/etc/systemd/system/gentoo-infra-build-production-amd64-${stack}.service`,
     `/etc/systemd/system/gentoo-infra-build-production-amd64-${stack}.timer`,
+    `/etc/systemd/system/gentoo-infra-build-production-amd64-${stack}.path`,
     "/etc/gentoo-infra/upload_ed25519",
     "/etc/gentoo-infra/upload_known_hosts",
     "/etc/gentoo-infra/package-signing-key.asc",
@@ -184,7 +185,7 @@ function builderChildren(builder: string): string[] {
 }
 
 describe("GentooBuildFarm", () => {
-  it("creates one Server and one PushedFiles of 13 files per build profile, spread over the hypervisors", async () => {
+  it("creates one Server and one PushedFiles of 14 files per build profile, spread over the hypervisors", async () => {
     const farm = new GentooBuildFarm("farm", farmArgs());
     const made = await registeredUnder("farm");
     assert.deepEqual(
@@ -201,7 +202,7 @@ describe("GentooBuildFarm", () => {
       assert.deepEqual(paths.sort(), filePaths(stack).sort());
       pushed += paths.length;
     }
-    assert.equal(pushed, 26);
+    assert.equal(pushed, 28);
     assert.deepEqual(Object.keys(farm.builders), [
       "production/amd64/linux",
       "production/amd64/ruby",
@@ -312,7 +313,7 @@ describe("GentooBuildFarm", () => {
     );
     assert.equal(
       filePushInputs(made, "push-production-amd64-linux-files").afterChange,
-      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-linux.requested && systemctl start --no-block gentoo-infra-build-production-amd64-linux.service",
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-linux.timer gentoo-infra-build-production-amd64-linux.path && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-linux.requested",
     );
   });
 
@@ -511,7 +512,7 @@ describe("GentooBuildFarm", () => {
     const ruby = farm.builders["production/amd64/ruby"];
     const linux = farm.builders["production/amd64/linux"];
     assert.ok(ruby && linux);
-    assert.equal(ruby.contents.length, 14);
+    assert.equal(ruby.contents.length, 15);
     assert.equal(await contentOf(ruby, "/etc/gentoo-infra/root-ca.pem"), pem);
     assert.equal(ruby.statusFile, "/var/lib/gentoo-infra/builds/production-amd64-ruby.json");
     const script = await contentOf(
@@ -546,7 +547,7 @@ describe("GentooBuildFarm", () => {
     );
     const p = plain.builders["production/amd64/linux"];
     assert.ok(p);
-    assert.equal(p.contents.length, 13);
+    assert.equal(p.contents.length, 14);
     assert.ok(
       (await contentOf(p, "/usr/local/libexec/gentoo-infra/build-production-amd64-linux")).includes(
         "readonly HOSTS_LINES=()\n",

@@ -103,13 +103,13 @@ describe("build script", () => {
 });
 
 /**
- * Puts the commands the units' ExecStartPre and ExecStopPost run (/bin/rm, /bin/sh) into a
- * root for `systemd-analyze verify --root`, which checks that each is executable there: this
- * machine's own, copied.
+ * Puts the command the services' ExecStartPre runs (/bin/rm) into a root for
+ * `systemd-analyze verify --root`, which checks that it is executable there: this machine's
+ * own, copied.
  */
 function withUnitCommands(root: string): void {
   mkdirSync(join(root, "bin"), { recursive: true });
-  for (const command of ["rm", "sh"]) {
+  for (const command of ["rm"]) {
     copyFileSync(realpathSync(`/bin/${command}`), join(root, "bin", command));
     chmodSync(join(root, "bin", command), 0o755);
   }
@@ -123,17 +123,20 @@ describe("builder systemd units", () => {
     mkdirSync(unitDir, { recursive: true });
     writeFileSync(join(unitDir, units.serviceName), service);
     writeFileSync(join(unitDir, units.timerName), timer);
+    writeFileSync(join(unitDir, units.requestPathName), units.requestPath);
     return run("systemd-analyze", [
       "verify",
       `--root=${root}`,
       `/etc/systemd/system/${units.serviceName}`,
       `/etc/systemd/system/${units.timerName}`,
+      `/etc/systemd/system/${units.requestPathName}`,
     ]);
   }
 
   it("match their golden files", () => {
     expectGolden(GOLDEN, units.serviceName, units.service);
     expectGolden(GOLDEN, units.timerName, units.timer);
+    expectGolden(GOLDEN, units.requestPathName, units.requestPath);
   });
 
   it("pass systemd-analyze verify with the rendered script at ExecStart, without warnings", (t) => {

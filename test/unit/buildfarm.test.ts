@@ -194,6 +194,14 @@ describe("builder units", () => {
     );
     assert.equal(units.serviceName, "gentoo-infra-build-production-amd64-web.service");
     assert.ok(units.timer.includes("\nUnit=gentoo-infra-build-production-amd64-web.service\n"));
+    // The request file: the path unit starts the service while it exists, the service removes it.
+    const request = "/var/lib/gentoo-infra/gentoo-infra-build-production-amd64-web.requested";
+    assert.equal(units.requestPathName, "gentoo-infra-build-production-amd64-web.path");
+    assert.ok(units.requestPath.includes(`\nPathExists=${request}\n`));
+    assert.ok(
+      units.requestPath.includes("\nUnit=gentoo-infra-build-production-amd64-web.service\n"),
+    );
+    assert.ok(units.service.includes(`\nExecStartPre=/bin/rm -f ${request}\n`));
   });
 
   it("names every bad argument", () => {
@@ -384,7 +392,7 @@ describe("builder layout", () => {
     );
     assert.equal(
       builderAfterChange(profile),
-      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-web.requested && systemctl start --no-block gentoo-infra-build-production-amd64-web.service",
+      "{ systemctl daemon-reload || { sleep 10; systemctl daemon-reload; }; } && systemctl enable --now gentoo-infra-build-production-amd64-web.timer gentoo-infra-build-production-amd64-web.path && install -D -m 0644 /dev/null /var/lib/gentoo-infra/gentoo-infra-build-production-amd64-web.requested",
     );
   });
 
