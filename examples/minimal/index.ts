@@ -124,7 +124,7 @@ export = async () => {
   });
   const remoteUri = config.get("remoteLibvirtUri");
   const toolsHypervisor = (config.get("toolsHypervisor", { allowedValues: ["local", "remote"] }) ??
-    (remoteUri ? "remote" : "local")) as "local" | "remote";
+    (remoteUri && withTools ? "remote" : "local")) as "local" | "remote";
   if (toolsHypervisor === "remote" && (!remoteUri || !withTools)) {
     throw new Error(
       "config toolsHypervisor: remote needs remoteLibvirtUri (the second hypervisor) and tools",
