@@ -7,12 +7,13 @@
 // the network namespace of scripts/libvirt-harness; the first builds start right after.
 // A smaller environment: `tools: false` (linux only, one builder), `machineCount: 0` (no
 // machines, so no install host); the e2e's staging and production stacks are such.
-// A second hypervisor (docs/libvirt.md "Builders on more than one hypervisor"): `remoteLibvirtUri` (a qemu+ssh URI,
-// e.g. the harness's kvm2) puts the tools builder there, on a routed network `remoteSubnet`
-// (default 10.252.150.0/24; its hypervisor must route it and the local subnet to each other), from
-// where it clones from and uploads to the binhost on the local hypervisor; the local network
-// routes too instead of being isolated. `toolsHypervisor: local` moves the builder back (the
-// preview replaces its VM on the new hypervisor and deletes it from the old one).
+// A second hypervisor (docs/libvirt.md "Builders on more than one hypervisor"):
+// `remoteLibvirtUri` (a qemu+ssh URI, e.g. the harness's kvm2) puts the tools builder there, on
+// a routed network `remoteSubnet` (default 10.252.150.0/24; the hypervisors must route it and
+// the local subnet to each other), from where it clones from and uploads to the binhost on the
+// local hypervisor; the local network routes too instead of being isolated.
+// `toolsHypervisor: local` moves the builder back (the preview replaces its VM on the new
+// hypervisor and deletes it from the old one).
 // Certificates for services outside this program: `certificates` (a JSON list of RootCa
 // certificates, e.g. `[{"name":"mail","kind":"host","commonName":"mail.dev.gentoo-infra.test"}]`;
 // output `certificates`), and `revoked` (e.g. `[{"certificate":"mail","reason":"keyCompromise"}]`):
