@@ -141,8 +141,9 @@ export function renderBuilderUnits(args: BuilderUnitsArgs): BuilderUnits {
     "",
     "[Service]",
     "Type=oneshot",
-    // The request this run answers (the path unit would start it again otherwise).
-    `ExecStartPre=/bin/rm -f ${buildRequestFile(stem)}`,
+    // The request this run answers (the path unit would start it again otherwise). Stage
+    // builds are started by hand and have no request file.
+    ...(args.kind === "stages" ? [] : [`ExecStartPre=/bin/rm -f ${buildRequestFile(stem)}`]),
     `ExecStart=${args.runnerPath ? `${args.runnerPath} ${args.scriptPath}` : args.scriptPath}`,
     `TimeoutStartSec=${args.timeoutHours ?? 24}h`,
     "Nice=10",
