@@ -1,10 +1,11 @@
 /**
  * The gentoo-infra command line: `promote`, `snapshot`, `build-status`, `machine`,
- * `preview-report` and `site-info`. Returns the exit code: 0 done, 1 refused (the message names every problem
+ * `preview-report`, `site-info` and `recover`. Returns the exit code: 0 done, 1 refused (the message names every problem
  * and its fix), 2 usage error, 3 (preview-report only) a stateful resource is replaced or
  * deleted.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import type { GitFlowBranches } from "../snapshot/git-flow";
 import { promote } from "../snapshot/promote";
@@ -19,6 +20,7 @@ import {
   removeMachine,
 } from "./machine-boot";
 import { type EnvironmentPreview, type PreviewJson, previewReport } from "./preview-report";
+import { recover } from "./recover";
 import { type SiteOutputs, siteInfo } from "./site-info";
 
 /** Where the CLI writes; tests pass their own. */
@@ -38,6 +40,7 @@ const USAGE = `usage:
   gentoo-infra machine remove <hostname>... | --all [--outputs FILE] [--dir DIR]
   gentoo-infra preview-report [ENVIRONMENT=]FILE... [--output FILE]
   gentoo-infra site-info --keys DIR --netns NAME --stack NAME [--outputs FILE]
+  gentoo-infra recover --stack NAME [--dir DIR] [--pulumi COMMAND] [--dry-run]
 
 environments: development, staging, production
 promote       moves <from>'s branch into <to>'s, fast-forward only, in every --repo
@@ -64,6 +67,13 @@ preview-report  Markdown for a pull-request comment from "pulumi preview --json"
 site-info     what npm run up prints when the site is up: each server's ssh command in
               the guests' namespace, the URLs, the root CA; writes the SSH keys and the
               CA certificate to DIR (0700); reads the stack outputs like build-status
+recover       after a killed pulumi up or destroy, before the next one: stops the killed
+              run's plugins, removes what its interrupted creates made in libvirt,
+              releases its lock (file:// backends, a process of this host that is
+              gone) and drops its pending operations from the state (refreshing
+              interrupted updates and deletes); run it where the killed run ran (the
+              same network namespace), in the site's directory (--dir); --pulumi is the
+              CLI to run (default pulumi); see docs/operations.md
 BRANCH OPTIONS: --develop NAME (develop) --master NAME (master)
                 --release NAME (the single release/* branch) --release-prefix PREFIX (release/)
 exit codes: 0 done, 1 refused, 2 usage error, 3 stateful change (preview-report)
@@ -96,6 +106,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return runPreviewReport(rest, io);
       case "site-info":
         return runSiteInfo(rest, io);
+      case "recover":
+        return await runRecover(rest, io);
       case "help":
       case "--help":
       case "-h":
@@ -176,6 +188,33 @@ async function runBuildStatus(argv: readonly string[], io: CliIo): Promise<numbe
   io.out(formatBuildStatus(statuses));
   const bad = statuses.some((s) => s.error !== undefined || s.last?.status === "failure");
   return bad ? 1 : 0;
+}
+
+async function runRecover(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      stack: { type: "string" },
+      dir: { type: "string" },
+      pulumi: { type: "string" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0 || !values.stack) throw new UsageError("recover needs --stack NAME");
+  await recover({
+    stack: values.stack,
+    dir: path.resolve(values.dir ?? "."),
+    ...(values.pulumi ? { pulumi: values.pulumi } : {}),
+    dryRun: values["dry-run"] === true,
+    say: (line) => io.out(`recover: ${line}\n`),
+  });
+  return 0;
 }
 
 function runSiteInfo(argv: readonly string[], io: CliIo): number {

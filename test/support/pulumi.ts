@@ -201,6 +201,23 @@ export function runPulumi(
   });
 }
 
+/** A step the engine started, from its event log (`--event-log`): a `resourcePreEvent`. */
+export interface StepStarted {
+  /** `create`, `update`, `delete`, `replace`, `create-replacement`, … */
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+}
+
+/** What {@link PulumiProgram.killedAt} killed: the step it waited for, and the run's processes. */
+export interface KilledRun {
+  readonly step: StepStarted;
+  /** The CLI and every process under it when it was killed (the CLI first). */
+  readonly processes: readonly number[];
+  /** The CLI's output until then. */
+  readonly output: string;
+}
+
 /** Options of {@link PulumiProgram.create}. */
 export interface ProgramOptions {
   /**
@@ -287,6 +304,98 @@ export class PulumiProgram {
       "--stack",
       this.stack,
     ]);
+  }
+
+  /**
+   * Starts `pulumi up` (or `destroy`) and kills the CLI with SIGKILL, and nothing else, as soon
+   * as the engine starts a step for which `when` holds (its events, streamed by `--json`), as an
+   * out-of-memory kill or a lost machine would. Fails if the run ends first or no such step
+   * starts within `timeoutMs`.
+   */
+  async killedAt(
+    command: "up" | "destroy",
+    when: (step: StepStarted) => boolean,
+    timeoutMs = 10 * 60 * 1000,
+  ): Promise<KilledRun> {
+    const argv = [command, "--json", "--yes", "--skip-preview", "--non-interactive"];
+    argv.push("--stack", this.stack);
+    const [file, fileArgs] = this.netns
+      ? ["ip", ["netns", "exec", this.netns, "pulumi", ...argv]]
+      : ["pulumi", argv];
+    const child = spawn(file, fileArgs, {
+      cwd: this.dir,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output: string[] = [];
+    return new Promise<KilledRun>((resolve, reject) => {
+      let pending = "";
+      let killed: { step: StepStarted; processes: number[] } | undefined;
+      const timer = setTimeout(() => {
+        if (child.pid) signal(processTree(child.pid), "SIGKILL");
+      }, timeoutMs);
+      child.stderr.on("data", (b: Buffer) => output.push(b.toString("utf8")));
+      child.stdout.on("data", (b: Buffer) => {
+        output.push(b.toString("utf8"));
+        pending += b.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          if (killed || !line.includes('"resourcePreEvent"')) continue;
+          let step: StepStarted | undefined;
+          try {
+            step = (JSON.parse(line) as { resourcePreEvent?: { metadata?: StepStarted } })
+              .resourcePreEvent?.metadata;
+          } catch {
+            continue;
+          }
+          if (step && when(step) && child.pid) {
+            killed = { step, processes: processTree(child.pid) };
+            process.kill(child.pid, "SIGKILL");
+          }
+        }
+      });
+      child.on("close", () => {
+        clearTimeout(timer);
+        if (killed) resolve({ ...killed, output: output.join("") });
+        else {
+          reject(
+            new Error(
+              `pulumi ${command} ended before the step to kill it at:\n${output.join("").slice(-4000)}`,
+            ),
+          );
+        }
+      });
+    });
+  }
+
+  /**
+   * `gentoo-infra recover` (lib/cli/recover.ts) of this stack, where the program runs (its
+   * network namespace): its output.
+   */
+  recover(options: { dryRun?: boolean } = {}): string {
+    const argv = [
+      path.join(REPO_ROOT, "scripts/gentoo-infra"),
+      ...["recover", "--stack", this.stack, "--dir", this.dir],
+      ...(options.dryRun ? ["--dry-run"] : []),
+    ];
+    const [file, args] = this.netns
+      ? ["ip", ["netns", "exec", this.netns, ...argv]]
+      : [argv[0] as string, argv.slice(1)];
+    const r = spawnSync(file, args, { cwd: this.dir, env: this.env, encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new Error(`gentoo-infra recover exited ${r.status}: ${r.stdout}${r.stderr}`);
+    }
+    return r.stdout;
+  }
+
+  /** The stack's state as `pulumi stack export` writes it (secrets as ciphertext). */
+  async exported(): Promise<{
+    resources?: { urn: string; type: string; id?: string; inputs?: Record<string, unknown> }[];
+    pending_operations?: unknown[];
+  }> {
+    const { stdout } = await this.run(["stack", "export", "--stack", this.stack]);
+    return (JSON.parse(stdout) as { deployment: never }).deployment;
   }
 
   /** The stack outputs; secrets in plain text only with `showSecrets`. */
