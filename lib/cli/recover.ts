@@ -19,6 +19,7 @@
  */
 import { spawnSync } from "node:child_process";
 import {
+  type Dirent,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -380,18 +381,49 @@ async function stop(pids: readonly number[]): Promise<void> {
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
 }
 
-/** The lock files of `stack` in a `file://` backend at `root` (none for other backends). */
-function lockFiles(root: string, project: string, stack: string): string[] {
-  const locks = path.join(root, ".pulumi", "locks");
-  const found: string[] = [];
-  for (const dir of [path.join(locks, stack), path.join(locks, "organization", project, stack)]) {
-    try {
-      for (const f of readdirSync(dir)) if (f.endsWith(".json")) found.push(path.join(dir, f));
-    } catch {
-      // no such directory
-    }
+/** Every file under `dir` (none if it does not exist), at most `depth` directories down. */
+function filesUnder(dir: string, depth: number): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
   }
-  return found;
+  return entries.flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return depth > 0 ? filesUnder(full, depth - 1) : [];
+    return e.isFile() ? [full] : [];
+  });
+}
+
+/**
+ * Whether `file` of a `file://` backend belongs to `stack`: its checkpoint and backup
+ * (`stacks/[<project>/]<stack>.json…`), its history (`history/<project>/<stack>/…`) and its
+ * lock (`locks/…/<stack>/…`).
+ */
+export function isStackFile(file: string, stack: string): boolean {
+  const parts = file.split(path.sep);
+  const base = parts.at(-1) ?? "";
+  const area = parts.findLastIndex((p) => p === "stacks" || p === "history" || p === "locks");
+  if (area < 0) return false;
+  if (parts[area] === "stacks") return base.startsWith(`${stack}.json`);
+  return parts.slice(area + 1, -1).includes(stack);
+}
+
+/**
+ * Whether the text of a fileblob sidecar (`<file>.attrs`, the attributes the `file://` backend
+ * keeps beside each file) is damaged: empty or not JSON. The backend writes a sidecar by
+ * truncating it and then writing it, so a kill between the two leaves it empty, and every
+ * later read of its file fails ("failed to load checkpoint: EOF"). Without a sidecar the
+ * backend takes default attributes.
+ */
+export function isDamagedSidecar(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value !== "object" || value === null;
+  } catch {
+    return true;
+  }
 }
 
 /** Carries out the recovery of a killed run of `options.stack` (see the module comment). */
@@ -400,38 +432,61 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
   const pulumi = options.pulumi ?? "pulumi";
   const cli = (args: readonly string[], input?: string) =>
     runOrThrow(pulumi, [...args, "--stack", stack], { cwd: dir, input });
+  const who = JSON.parse(runOrThrow(pulumi, ["whoami", "--json"], { cwd: dir })) as {
+    url?: string;
+  };
+  const backend = who.url?.startsWith("file://")
+    ? path.join(new URL(who.url).pathname, ".pulumi")
+    : undefined;
+  const stackFiles = backend
+    ? ["stacks", "history", "locks"].flatMap((area) =>
+        filesUnder(path.join(backend, area), 4).filter((f) => isStackFile(f, stack)),
+      )
+    : [];
+
+  // The lock first: while a run goes on, nothing is touched. Only a file:// backend's lock is
+  // read, and released only when its process is known gone.
+  let staleLock = false;
+  for (const file of stackFiles.filter(
+    (f) => f.endsWith(".json") && f.includes(`${path.sep}locks${path.sep}`),
+  )) {
+    const lock = JSON.parse(readFileSync(file, "utf8")) as StackLock;
+    const verdict = lockVerdict(lock, {
+      hostname: hostname(),
+      runsPulumi: (pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("pulumi");
+        } catch {
+          return false;
+        }
+      },
+    });
+    if (!verdict.stale) throw new RecoveryRefused(verdict.why);
+    say(`release: the lock of pid ${lock.pid} (gone; taken ${lock.timestamp ?? "?"})`);
+    staleLock = true;
+  }
+
+  // Sidecars a kill cut short: the state cannot be read until they go.
+  const damaged = stackFiles.filter(
+    (f) => f.endsWith(".attrs") && isDamagedSidecar(readFileSync(f, "utf8")),
+  );
+  for (const f of damaged) say(`repair: remove ${f} (empty or cut short by the kill)`);
+  if (damaged.length > 0 && options.dryRun) {
+    say("dry run: nothing done; the state can be read once the damaged sidecars are gone");
+    return {
+      lockReleased: false,
+      stoppedPlugins: [],
+      removed: [],
+      plan: { removals: [], dropped: [], refreshed: [] },
+    };
+  }
+  for (const f of damaged) rmSync(f);
+
   const exported = JSON.parse(cli(["stack", "export"])) as {
     version: number;
     deployment: Deployment;
   };
   const plan = recoveryPlan(exported.deployment);
-
-  // The lock: only a file:// backend's, and only when its process is known gone.
-  const who = JSON.parse(runOrThrow(pulumi, ["whoami", "--json"], { cwd: dir })) as {
-    url?: string;
-  };
-  const project = /^urn:pulumi:[^:]+::([^:]+)::/.exec(
-    exported.deployment.resources?.[0]?.urn ?? "",
-  )?.[1];
-  let staleLock = false;
-  if (who.url?.startsWith("file://") && project) {
-    for (const file of lockFiles(new URL(who.url).pathname, project, stack)) {
-      const lock = JSON.parse(readFileSync(file, "utf8")) as StackLock;
-      const verdict = lockVerdict(lock, {
-        hostname: hostname(),
-        runsPulumi: (pid) => {
-          try {
-            return readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("pulumi");
-          } catch {
-            return false;
-          }
-        },
-      });
-      if (!verdict.stale) throw new RecoveryRefused(verdict.why);
-      say(`release: the lock of pid ${lock.pid} (gone; taken ${lock.timestamp ?? "?"})`);
-      staleLock = true;
-    }
-  }
 
   const all = processes();
   const engines = new Set<string>();
@@ -503,7 +558,8 @@ export async function recover(options: RecoverOptions): Promise<RecoverResult> {
       ...plan.refreshed.flatMap((urn) => ["--target", urn]),
     ]);
   }
-  const nothing = !staleLock && leftovers.length === 0 && pending.length === 0;
+  const nothing =
+    damaged.length === 0 && !staleLock && leftovers.length === 0 && pending.length === 0;
   say(`${nothing ? "nothing to recover" : "done"}; next: pulumi up (or destroy) of stack ${stack}`);
   return {
     lockReleased: staleLock,

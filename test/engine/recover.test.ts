@@ -7,32 +7,24 @@
  * clear it: no process of the killed run is left, the state has no pending operation, the next
  * up converges without the CLI's warning about pending operations, runs each command once
  * more only where its run was cut short, and a second up changes nothing. After the killed
- * destroy, recover refreshes `slow` and the next destroy deletes everything.
+ * destroy, recover refreshes `slow` and the next destroy deletes everything; the checkpoint's
+ * sidecar, emptied as a kill in the middle of its write leaves it (the state cannot be read),
+ * is removed first.
  * The libvirt tier kills examples/minimal's up and destroy at five more points
  * (test/libvirt/minimal.test.ts).
  */
 import assert from "node:assert/strict";
-import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { type PulumiCommandError, PulumiProgram, TOOLCHAIN_HINT } from "../support/pulumi";
+import {
+  type PulumiCommandError,
+  PulumiProgram,
+  processesWorkingIn,
+  TOOLCHAIN_HINT,
+} from "../support/pulumi";
 import { requireTools } from "../support/tools";
-
-/** The processes working in `dir` (the fixture's commands run there). */
-function workingIn(dir: string): number[] {
-  return readdirSync("/proc")
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return readlinkSync(`/proc/${e}/cwd`) === dir;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const alive = (pid: number) => {
   try {
@@ -80,7 +72,7 @@ test("a killed up and a killed destroy: recover, then the next run converges", a
     assert.match(said, /^recover: stop: pid \d+ pulumi-resource-command /m);
     assert.match(said, /^recover: drop: urn:pulumi:[^ ]+::slow \(create interrupted/m);
     assert.deepEqual(plugins.filter(alive), [], "no process of the killed run is left");
-    assert.deepEqual(workingIn(dir), [], "nor the command it was running");
+    assert.deepEqual(processesWorkingIn(dir), [], "nor the command it was running");
     assert.equal((await program.exported()).pending_operations, undefined);
 
     await delay(0);
@@ -93,10 +85,20 @@ test("a killed up and a killed destroy: recover, then the next run converges", a
 
     await delay(600);
     await program.killedAt("destroy", (s) => slow(s, "delete"));
-    assert.ok(workingIn(dir).length > 0, "the killed delete's command still runs");
+    // A kill between the truncation and the write of the checkpoint's sidecar (the file backend
+    // writes `<stack>.json.attrs` so), made here by truncating it: the state cannot be read.
+    const sidecar = path.join(
+      program.backendDir,
+      ".pulumi/stacks/interrupted",
+      `${program.stack}.json.attrs`,
+    );
+    await writeFile(sidecar, "");
+    await assert.rejects(program.exported(), /failed to load checkpoint: EOF/);
+    assert.ok(processesWorkingIn(dir).length > 0, "the killed delete's command still runs");
     const afterDestroy = program.recover();
-    assert.deepEqual(workingIn(dir), [], "recover stopped it");
+    assert.deepEqual(processesWorkingIn(dir), [], "recover stopped it");
     assert.match(afterDestroy, /^recover: refresh: urn:pulumi:[^ ]+::slow \(update or delete/m);
+    assert.match(afterDestroy, new RegExp(`^recover: repair: remove ${sidecar} `, "m"));
     await delay(0);
     await program.destroy();
     assert.deepEqual((await log()).slice(-3), ["slow-delete", "slow-delete", "slow-deleted"]);

@@ -71,7 +71,14 @@ import {
   useLibvirtHarness,
 } from "../support/harness";
 import { libvirtObjects, libvirtOn, removeLibvirtObjects, virsh } from "../support/libvirt";
-import { PulumiProgram, REPO_ROOT, TOOLCHAIN_HINT } from "../support/pulumi";
+import {
+  type KilledRun,
+  PulumiProgram,
+  processesWorkingIn,
+  REPO_ROOT,
+  type StepStarted,
+  TOOLCHAIN_HINT,
+} from "../support/pulumi";
 import { scenarioSteps } from "../support/steps";
 import { requireFiles, requireRoot, requireTools } from "../support/tools";
 
@@ -82,6 +89,66 @@ const IMAGES = [
   path.join(CACHE, "installer/amd64/initrd.img"),
 ];
 const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * Where the first up is killed (SIGKILL of the CLI as a step starts), in the order a run
+ * reaches them: each kill is followed by `gentoo-infra recover`, and the next run goes on.
+ */
+const KILL_POINTS: readonly {
+  what: string;
+  when: (step: StepStarted) => boolean;
+  /** How long after the step starts: long enough for the step to be under way. */
+  afterMs: number;
+}[] = [
+  {
+    what: "while a certificate is signed",
+    when: (s) =>
+      s.op === "create" && s.type === "pulumi-nodejs:dynamic/gentoo-infra:SignedCertificate",
+    afterMs: 0,
+  },
+  {
+    what: "while a base image is uploaded",
+    when: (s) =>
+      s.op === "create" &&
+      s.type === "libvirt:index/volume:Volume" &&
+      s.urn.includes("gentoo-infra:libvirt:BaseImage$"),
+    afterMs: 2000,
+  },
+  {
+    what: "while a domain is created",
+    when: (s) => s.op === "create" && s.type === "libvirt:index/domain:Domain",
+    afterMs: 1500,
+  },
+  {
+    what: "while cloud-init is awaited",
+    when: (s) =>
+      s.op === "create" && s.type === "command:remote:Command" && s.urn.endsWith("-ready"),
+    afterMs: 3000,
+  },
+  {
+    what: "while files are pushed",
+    when: (s) => s.op === "create" && s.type === "pulumi-nodejs:dynamic/gentoo-infra:FilePush",
+    afterMs: 500,
+  },
+];
+
+/** The libvirt resource types, by the kind of object libvirtObjects lists. */
+const LIBVIRT_KIND: Readonly<Record<string, string>> = {
+  "libvirt:index/domain:Domain": "domain",
+  "libvirt:index/volume:Volume": "volume",
+  "libvirt:index/cloudInitDisk:CloudInitDisk": "volume",
+  "libvirt:index/network:Network": "network",
+  "libvirt:index/pool:Pool": "pool",
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * With GI_SAVE_PREVIEWS=<dir>, each pull request's preview is written to <dir>/<branch>.json,
@@ -204,11 +271,30 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
       { encoding: "utf8", timeout: 60_000 },
     );
   };
+  /**
+   * After `gentoo-infra recover` of the run `killed`: no process of it is left (neither those it
+   * had when killed nor any working in the site's directory), and the state holds no pending
+   * operation.
+   */
+  const assertRecovered = async (killed: KilledRun, said: string) => {
+    assert.match(said, /^recover: release: the lock of pid /m);
+    assert.deepEqual(killed.processes.filter(alive), [], "no process of the killed run is left");
+    assert.deepEqual(processesWorkingIn(site.dir), [], "no process works in the site");
+    assert.equal((await program.exported()).pending_operations, undefined);
+  };
+  /** `<kind> <name>` of every libvirt object the stack's state holds, sorted. */
+  const libvirtObjectsInState = async () =>
+    ((await program.exported()).resources ?? [])
+      .flatMap((r) => {
+        const kind = LIBVIRT_KIND[r.type];
+        return kind ? [`${kind} ${r.inputs?.name}`] : [];
+      })
+      .sort();
   try {
     let uuids: Record<string, string> = {};
     let outputs: Record<string, unknown> = {};
     await step(
-      "up creates four running servers on two hypervisors whose cloud-init finished",
+      "up killed with SIGKILL at five points, each followed by gentoo-infra recover: nothing of a killed run is left",
       async () => {
         // The tools builder on the second hypervisor, on a subnet the harness routes to it. A
         // certificate for a service outside the program, for pr/revoke to revoke.
@@ -222,6 +308,23 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
         );
         site.git("add", stackFile);
         site.git("commit", "--quiet", "-m", "development: tools on kvm2, a certificate for mail");
+        // Each kill point is the start of the first such step of the run; each run goes on
+        // from what the runs before it made.
+        for (const point of KILL_POINTS) {
+          const started = Date.now();
+          const killed = await program.killedAt("up", point.when, { afterMs: point.afterMs });
+          const said = program.recover();
+          t.diagnostic(
+            `killed ${point.what} (${killed.step.urn.split("::").at(-1)}), ${((Date.now() - started) / 1000).toFixed(0)} s:\n${said}`,
+          );
+          await assertRecovered(killed, said);
+        }
+      },
+    );
+
+    await step(
+      "the next up converges: four running servers on two hypervisors whose cloud-init finished, and exactly the libvirt objects the state holds",
+      async () => {
         await program.up();
         outputs = await program.outputs({ showSecrets: true });
         assert.deepEqual(Object.keys(outputs.certificates as object), ["mail"]);
@@ -253,6 +356,11 @@ test("examples/minimal goes up on libvirt, converges, grows in place and goes do
           const r = ssh(servers, name, "cloud-init status");
           assert.match(r.stdout, /status: done/, `${name}: ${r.stdout}${r.stderr}`);
         }
+        // No orphan of a killed run and no duplicate: libvirt holds what the state holds.
+        assert.deepEqual(
+          [...libvirtObjects(prefix), ...kvm2.libvirtObjects(prefix)].sort(),
+          await libvirtObjectsInState(),
+        );
       },
     );
 
@@ -545,8 +653,73 @@ sudo rsync --list-only -e "ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode
     );
 
     await step(
-      "destroy leaves no domain, volume, pool, network or pool directory on either hypervisor",
+      "a domain changed by hand (its memory halved and its disk detached, restarted): refresh shows both, the preview replaces only it, up restores it",
       async () => {
+        // The tools builder, on the first hypervisor since its move: a VM the site can rebuild.
+        const xml = () => virsh("dumpxml", toolsDomain);
+        const memory = (x: string) => /<memory unit='KiB'>(\d+)<\/memory>/.exec(x)?.[1];
+        const disks = (x: string) =>
+          [...x.matchAll(/<target dev='([a-z]+)' bus=/g)].map((m) => m[1]);
+        const before = xml();
+        // The cloud-init disk (the last): without it the guest still boots, and its pushed files
+        // can be read back by the refresh.
+        const detached = disks(before).at(-1);
+        assert.ok(memory(before) && detached && disks(before).length >= 2, before);
+        virsh("destroy", toolsDomain);
+        virsh("setmaxmem", toolsDomain, `${Number(memory(before)) / 2}K`, "--config");
+        virsh("detach-disk", toolsDomain, detached as string, "--config");
+        virsh("start", toolsDomain);
+        // Its address since the move; the refresh reads its pushed files once it answers.
+        const servers = (await program.outputs({ showSecrets: true })).servers as Servers;
+        for (let i = 0; i < 60; i++) {
+          if (ssh(servers, "builder-development-amd64-tools", "true").status === 0) break;
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+        const started = Date.now();
+        const refresh = await program.run([
+          ...["refresh", "--yes", "--skip-preview", "--non-interactive"],
+          ...["--stack", program.stack],
+        ]);
+        t.diagnostic(`refresh ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        // "~  libvirt:index/domain:Domain farm-development-amd64-tools updated (…) [diff: ~disks,memory]"
+        const changed = refresh.stdout
+          .split("\n")
+          .filter((l) => / updated .*\[diff: /.test(l))
+          .map((l) => l.trim());
+        t.diagnostic(changed.join("\n"));
+        const domainDiff = changed
+          .find((l) => /libvirt:index\/domain:Domain farm-development-amd64-tools /.test(l))
+          ?.replace(/.*\[diff: ([^\]]*)\].*/, "$1");
+        assert.ok(domainDiff, refresh.stdout);
+        assert.match(domainDiff, /memory/, "the refresh shows the memory");
+        assert.match(domainDiff, /disks/, "and the disks");
+        const preview = await previewJson();
+        const replaced = preview.steps
+          .filter((s) => /replace/.test(s.op) && /libvirt:index\/domain:Domain/.test(s.urn))
+          .map((s) => s.urn.split("::").at(-1));
+        assert.deepEqual([...new Set(replaced)], ["farm-development-amd64-tools"]);
+        t.diagnostic(reported(preview).lines.join("\n"));
+        await program.up();
+        const after = xml();
+        assert.equal(memory(after), memory(before), "the memory is back");
+        assert.deepEqual(disks(after), disks(before), "so are the disks");
+        const rebuilt = (await program.outputs({ showSecrets: true })).servers as Servers;
+        const r = ssh(rebuilt, "builder-development-amd64-tools", "cloud-init status");
+        assert.match(r.stdout, /status: done/, r.stderr);
+      },
+    );
+
+    await step(
+      "destroy killed while a domain is deleted, recovered, then destroy leaves no domain, volume, pool, network or pool directory on either hypervisor",
+      async () => {
+        const killed = await program.killedAt(
+          "destroy",
+          (s) => s.op === "delete" && s.type === "libvirt:index/domain:Domain",
+          { afterMs: 300 },
+        );
+        const said = program.recover();
+        t.diagnostic(`killed while ${killed.step.urn.split("::").at(-1)} was deleted:\n${said}`);
+        await assertRecovered(killed, said);
         await program.destroy();
         destroyed = true;
         assert.deepEqual(libvirtObjects(prefix), []);

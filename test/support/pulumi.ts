@@ -21,7 +21,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -98,6 +98,23 @@ export function processTree(pid: number): number[] {
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
   return tree;
+}
+
+/**
+ * The processes whose working directory is `dir`: a program's plugins and the local commands
+ * they run work in the program's directory.
+ */
+export function processesWorkingIn(dir: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readlinkSync(`/proc/${entry}/cwd`) === dir;
+      } catch {
+        return false; // gone
+      }
+    })
+    .map(Number);
 }
 
 /** Whether process `pid` is a Pulumi resource provider plugin (`pulumi-resource-<name>`). */
@@ -307,16 +324,18 @@ export class PulumiProgram {
   }
 
   /**
-   * Starts `pulumi up` (or `destroy`) and kills the CLI with SIGKILL, and nothing else, as soon
-   * as the engine starts a step for which `when` holds (its events, streamed by `--json`), as an
-   * out-of-memory kill or a lost machine would. Fails if the run ends first or no such step
-   * starts within `timeoutMs`.
+   * Starts `pulumi up` (or `destroy`) and kills the CLI with SIGKILL, and nothing else, `afterMs`
+   * after the engine starts a step for which `when` holds (its events, streamed by `--json`), as
+   * an out-of-memory kill or a lost machine would. The engine announces a step before it records
+   * it as pending and calls the provider: a kill at once may find neither done. Fails if the run
+   * ends first or no such step starts within `timeoutMs`.
    */
   async killedAt(
     command: "up" | "destroy",
     when: (step: StepStarted) => boolean,
-    timeoutMs = 10 * 60 * 1000,
+    options: { afterMs?: number; timeoutMs?: number } = {},
   ): Promise<KilledRun> {
+    const timeoutMs = options.timeoutMs ?? 10 * 60 * 1000;
     const argv = [command, "--json", "--yes", "--skip-preview", "--non-interactive"];
     argv.push("--stack", this.stack);
     const [file, fileArgs] = this.netns
@@ -331,6 +350,8 @@ export class PulumiProgram {
     return new Promise<KilledRun>((resolve, reject) => {
       let pending = "";
       let killed: { step: StepStarted; processes: number[] } | undefined;
+      let seen = false; // the step to kill at started
+      let closed = false;
       const timer = setTimeout(() => {
         if (child.pid) signal(processTree(child.pid), "SIGKILL");
       }, timeoutMs);
@@ -341,7 +362,7 @@ export class PulumiProgram {
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";
         for (const line of lines) {
-          if (killed || !line.includes('"resourcePreEvent"')) continue;
+          if (seen || !line.includes('"resourcePreEvent"')) continue;
           let step: StepStarted | undefined;
           try {
             step = (JSON.parse(line) as { resourcePreEvent?: { metadata?: StepStarted } })
@@ -350,18 +371,25 @@ export class PulumiProgram {
             continue;
           }
           if (step && when(step) && child.pid) {
-            killed = { step, processes: processTree(child.pid) };
-            process.kill(child.pid, "SIGKILL");
+            const pid = child.pid;
+            const chosen = step;
+            setTimeout(() => {
+              if (closed) return;
+              killed = { step: chosen, processes: processTree(pid) };
+              signal([pid], "SIGKILL");
+            }, options.afterMs ?? 0);
+            seen = true;
           }
         }
       });
       child.on("close", () => {
+        closed = true;
         clearTimeout(timer);
         if (killed) resolve({ ...killed, output: output.join("") });
         else {
           reject(
             new Error(
-              `pulumi ${command} ended before the step to kill it at:\n${output.join("").slice(-4000)}`,
+              `pulumi ${command} ended before ${seen ? "it was killed" : "the step to kill it at"}:\n${output.join("").slice(-4000)}`,
             ),
           );
         }

@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   existsCommand,
+  isDamagedSidecar,
+  isStackFile,
   leftoverPlugins,
   lockVerdict,
   type ProcessInfo,
@@ -267,4 +269,35 @@ test("leftoverPlugins: the site's plugins whose engine is gone, with what runs u
     leftoverPlugins(all, "/site", new Set(["127.0.0.1:4000", "127.0.0.1:5000"])),
     [],
   );
+});
+
+test("isStackFile: the checkpoint, its backup, history and lock of the stack, and nothing of another", () => {
+  const root = "/state/.pulumi";
+  for (const file of [
+    "stacks/site/dev.json",
+    "stacks/site/dev.json.attrs",
+    "stacks/site/dev.json.bak.attrs",
+    "stacks/dev.json",
+    "history/site/dev/dev-1796358537.history.json.attrs",
+    "locks/organization/site/dev/0966b483.json",
+    "locks/dev/0966b483.json.attrs",
+  ]) {
+    assert.equal(isStackFile(`${root}/${file}`, "dev"), true, file);
+  }
+  for (const file of [
+    "stacks/site/development.json",
+    "stacks/site/prod.json.attrs",
+    "history/site/prod/dev.json",
+    "locks/organization/site/prod/dev.json",
+    "meta.yaml",
+  ]) {
+    assert.equal(isStackFile(`${root}/${file}`, "dev"), false, file);
+  }
+});
+
+test("isDamagedSidecar: empty, cut short or not an object", () => {
+  assert.equal(isDamagedSidecar('{"user.content_type":"application/json","md5":"KJ18"}\n'), false);
+  for (const text of ["", '{"user.content_type":"appl', "null", "42"]) {
+    assert.equal(isDamagedSidecar(text), true, JSON.stringify(text));
+  }
 });
