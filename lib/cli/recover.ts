@@ -365,20 +365,26 @@ function answers(address: string): Promise<boolean> {
   });
 }
 
-const alive = (pid: number): boolean => {
+/**
+ * Whether process `pid` runs: it exists and is not a zombie (a process that ended and waits for
+ * its parent, or for an init that may never reap it, to read its status).
+ */
+export function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
-};
+}
 
 /** Stops `pids`: SIGTERM, then SIGKILL for those still there after 5 s. */
 async function stop(pids: readonly number[]): Promise<void> {
-  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGTERM");
-  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+  for (const pid of pids) if (isRunning(pid)) process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50 && pids.some(isRunning); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of pids) if (isRunning(pid)) process.kill(pid, "SIGKILL");
 }
 
 /** Every file under `dir` (none if it does not exist), at most `depth` directories down. */

@@ -18,6 +18,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { isRunning } from "../../lib/cli/recover";
 import {
   type PulumiCommandError,
   PulumiProgram,
@@ -25,15 +26,6 @@ import {
   TOOLCHAIN_HINT,
 } from "../support/pulumi";
 import { requireTools } from "../support/tools";
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("a killed up and a killed destroy: recover, then the next run converges", async (t) => {
   if (!requireTools(t, ["pulumi"], TOOLCHAIN_HINT)) return;
@@ -49,8 +41,8 @@ test("a killed up and a killed destroy: recover, then the next run converges", a
 
     const killed = await program.killedAt("up", (s) => slow(s, "create"));
     const [cli, ...plugins] = killed.processes;
-    assert.ok(cli !== undefined && !alive(cli), "the CLI was killed");
-    const leftovers = plugins.filter(alive);
+    assert.ok(cli !== undefined && !isRunning(cli), "the CLI was killed");
+    const leftovers = plugins.filter(isRunning);
     t.diagnostic(`left running by the kill: ${leftovers.length} of ${plugins.length} processes`);
     assert.ok(leftovers.length > 0, "the plugins outlive the killed CLI");
     assert.equal((await program.exported()).pending_operations?.length, 1);
@@ -71,7 +63,7 @@ test("a killed up and a killed destroy: recover, then the next run converges", a
     assert.match(said, new RegExp(`^recover: release: the lock of pid ${cli} `, "m"));
     assert.match(said, /^recover: stop: pid \d+ pulumi-resource-command /m);
     assert.match(said, /^recover: drop: urn:pulumi:[^ ]+::slow \(create interrupted/m);
-    assert.deepEqual(plugins.filter(alive), [], "no process of the killed run is left");
+    assert.deepEqual(plugins.filter(isRunning), [], "no process of the killed run is left");
     assert.deepEqual(processesWorkingIn(dir), [], "nor the command it was running");
     assert.equal((await program.exported()).pending_operations, undefined);
 

@@ -301,3 +301,18 @@ test("isDamagedSidecar: empty, cut short or not an object", () => {
     assert.equal(isDamagedSidecar(text), true, JSON.stringify(text));
   }
 });
+
+test("gentoo-infra recover without --stack is a usage error (exit 2), and --help lists it", async () => {
+  const { run } = await import("../../lib/cli/run");
+  let err = "";
+  let out = "";
+  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
+  assert.equal(await run(["recover"], io), 2);
+  assert.match(err, /recover needs --stack NAME/);
+  assert.equal(await run(["recover", "--stack", "dev", "extra"], io), 2);
+  assert.equal(await run(["--help"], io), 0);
+  assert.match(
+    out,
+    /gentoo-infra recover --stack NAME \[--dir DIR\] \[--pulumi COMMAND\] \[--dry-run\]/,
+  );
+});
