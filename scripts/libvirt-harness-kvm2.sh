@@ -212,6 +212,11 @@ stop2() {
       virsh2 net-destroy "$n" >/dev/null 2>&1 && say2 "stopped network $n"
     done
   fi
+  # The sessions of its sshd first: killing the listener leaves them, and a client that keeps
+  # its connection open (a libvirt provider, a virsh) would keep them in the namespace.
+  if alive "$dir2/sshd.pid" && in_ns2 "$(cat "$dir2/sshd.pid")"; then
+    for p in $(pgrep -P "$(cat "$dir2/sshd.pid")" 2>/dev/null); do stop_pid "ssh session (kvm2)" "$p"; done
+  fi
   for d in sshd libvirtd virtlogd; do
     if alive "$dir2/$d.pid"; then stop_pid "$d (kvm2)" "$(cat "$dir2/$d.pid")"; stopped=1; fi
     rm -f "$dir2/$d.pid"
@@ -230,9 +235,10 @@ stop2() {
     say2 "removed link $link1"
   fi
   if [ -e "/run/netns/$ns2" ]; then
-    left=$(ip netns pids "$ns2" 2>/dev/null | tr '\n' ' ')
+    left=$(pids_left_in "$ns2")
     if [ -n "$left" ]; then
-      echo "libvirt-harness: processes we did not start remain in netns $ns2 ($left); leaving the namespace in place" >&2
+      # shellcheck disable=SC2086 # one pid per word
+      echo "libvirt-harness: processes we did not start remain in netns $ns2: $(describe_pids $left); leaving the namespace in place" >&2
     elif [ -f "$dir2/netns-created" ]; then
       ip netns del "$ns2"
       rm -f "$dir2/netns-created"

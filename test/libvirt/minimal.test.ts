@@ -672,14 +672,25 @@ sudo rsync --list-only -e "ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode
         // detached from a running guest, its media is ejected (detached with --config and
         // restarted, the guest loses its cloud-init datasource and its network configuration:
         // docs/reliability.md).
+        // The guest's disk is synced before the power cut (virsh destroy): cloud-init wrote its
+        // host keys moments ago, and ext4 would lose what is still in the page cache; sshd
+        // then fails at the next boot for want of them (seen once, a minute after cloud-init).
+        const servers = (await program.outputs({ showSecrets: true })).servers as Servers;
+        const synced = ssh(servers, "builder-development-amd64-tools", "sync");
+        assert.equal(synced.status, 0, `sync on the tools builder: ${synced.stderr}`);
         virsh("destroy", toolsDomain);
         virsh("setmaxmem", toolsDomain, `${Number(before.memory) / 2}K`, "--config");
         virsh("start", toolsDomain);
-        const servers = (await program.outputs({ showSecrets: true })).servers as Servers;
-        for (let i = 0; i < 60; i++) {
-          if (ssh(servers, "builder-development-amd64-tools", "true").status === 0) break;
+        let answered = ssh(servers, "builder-development-amd64-tools", "true");
+        for (let i = 0; i < 60 && answered.status !== 0; i++) {
           await new Promise((r) => setTimeout(r, 5000));
+          answered = ssh(servers, "builder-development-amd64-tools", "true");
         }
+        assert.equal(
+          answered.status,
+          0,
+          `the restarted tools builder answers ssh: ${answered.stderr}`,
+        );
         virsh("change-media", toolsDomain, cdrom as string, "--eject", "--live", "--config");
         assert.notDeepEqual(disks(), before.disks);
         const started = Date.now();

@@ -387,9 +387,17 @@ test("the release that started it stops the second hypervisor and leaves nothing
       return false;
     }
   });
-  assert.deepEqual(running, [], "no daemon of the second hypervisor runs");
+  const released = `${r.stdout}${r.stderr}`.trim();
+  assert.deepEqual(
+    running,
+    [],
+    `no daemon of the second hypervisor runs; release said:\n${released}`,
+  );
   const namespaces = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
-  assert.ok(!namespaces.split("\n").some((l) => l.split(" ")[0] === NETNS2), "no namespace");
+  assert.ok(
+    !namespaces.split("\n").some((l) => l.split(" ")[0] === NETNS2),
+    `no namespace; release said:\n${released}`,
+  );
   const link = spawnSync("ip", ["-n", NETNS, "link", "show", "gi-kvm2"], { encoding: "utf8" });
   assert.notEqual(link.status, 0, "no transit link in the first namespace");
 });
