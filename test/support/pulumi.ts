@@ -218,7 +218,7 @@ export function runPulumi(
   });
 }
 
-/** A step the engine started, from its event log (`--event-log`): a `resourcePreEvent`. */
+/** A step the engine started, from the events `pulumi up --json` streams: a `resourcePreEvent`. */
 export interface StepStarted {
   /** `create`, `update`, `delete`, `replace`, `create-replacement`, … */
   readonly op: string;
