@@ -65,6 +65,8 @@ import { builderUnitStem, buildRequestFile } from "../../lib/buildfarm/systemd-u
 import { type PreviewJson, previewReport, type StepState } from "../../lib/cli/preview-report";
 import { isRunning } from "../../lib/cli/recover";
 import { shQuote } from "../../lib/host/shell";
+import { serialLogPath } from "../../lib/libvirt/domain-xml";
+import { readSerial, tail, waitFor } from "../support/blank-machine";
 import {
   freeSecondSubnet,
   NETNS,
@@ -681,15 +683,12 @@ sudo rsync --list-only -e "ssh -i $UPLOAD_KEY -o IdentitiesOnly=yes -o BatchMode
         virsh("destroy", toolsDomain);
         virsh("setmaxmem", toolsDomain, `${Number(before.memory) / 2}K`, "--config");
         virsh("start", toolsDomain);
-        let answered = ssh(servers, "builder-development-amd64-tools", "true");
-        for (let i = 0; i < 60 && answered.status !== 0; i++) {
-          await new Promise((r) => setTimeout(r, 5000));
-          answered = ssh(servers, "builder-development-amd64-tools", "true");
-        }
-        assert.equal(
-          answered.status,
-          0,
-          `the restarted tools builder answers ssh: ${answered.stderr}`,
+        await waitFor(
+          "the restarted tools builder answers ssh",
+          300_000,
+          () => ssh(servers, "builder-development-amd64-tools", "true").status === 0 || undefined,
+          () => tail(readSerial(serialLogPath("/var/log/libvirt/qemu", toolsDomain))),
+          5000,
         );
         virsh("change-media", toolsDomain, cdrom as string, "--eject", "--live", "--config");
         assert.notDeepEqual(disks(), before.disks);
